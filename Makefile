@@ -1,0 +1,40 @@
+# model-runner: build, run and test. `make help` lists the targets.
+SHELL := /bin/bash
+NODE ?= node
+SOCKET ?= model-runner.sock
+APT_PACKAGES := docker-registry skopeo apache2-utils openssl
+TEST_FILES = $(shell find test -name '*.test.ts' | sort)
+
+.PHONY: help install build run test test-unit demo bench bench-pull lint clean test-deps
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+node_modules/.install-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.install-stamp ## Install npm dependencies
+
+build: install ## Compile TypeScript to dist/
+	npx tsc -p tsconfig.json
+
+run: build ## Install, build and start the server on ./model-runner.sock
+	$(NODE) dist/cli.js serve --socket $(SOCKET)
+
+test-deps: ## Install the Debian packages the tests drive (a real registry, skopeo)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: test-deps build ## Install everything the tests need and run every test
+	$(NODE) --import tsx --test --test-reporter=spec --test-concurrency=1 $(TEST_FILES)
+
+lint: install ## Type-check without emitting
+	npx tsc -p tsconfig.json --noEmit
+
+clean: ## Remove build output
+	rm -rf dist .cache

@@ -1,0 +1,147 @@
+/**
+ * The only reader of process.env and command-line flags. Every setting is one row of
+ * SETTINGS: its flag, its environment variable, its default and a description; `--help`
+ * prints the table and the README's configuration table is generated from the same rows.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { AppError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+
+export interface Config {
+  socketPath: string;
+  port: number | undefined;
+  host: string;
+  modelsPath: string;
+  logLevel: LogLevel;
+  defaultRegistry: string;
+  insecureRegistries: string[];
+  gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
+  threads: number;
+  keepAlive: string;
+  maxLoadedModels: number;
+  memoryBudgetBytes: number | undefined;
+  parallel: number;
+  maxQueue: number;
+  contextSize: number | undefined;
+  origins: string[];
+  pullConcurrency: number;
+  pullChunkBytes: number;
+  maxUploadBytes: number;
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface Setting<K extends keyof Config = keyof Config> {
+  key: K;
+  flag: string;
+  env: string;
+  default: Config[K];
+  /** Shown in --help and the README; says what the default means when it is computed. */
+  description: string;
+  parse: Parser<Config[K]>;
+}
+
+const asString: Parser<string> = (raw) => raw;
+const asList: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function asInt(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  return (raw, name) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new AppError('bad_request', `${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return n;
+  };
+}
+
+function asOptional<T>(inner: Parser<T>): Parser<T | undefined> {
+  return (raw, name) => (raw === '' ? undefined : inner(raw, name));
+}
+
+function asEnum<T extends string>(values: readonly T[]): Parser<T> {
+  return (raw, name) => {
+    if (!(values as readonly string[]).includes(raw)) {
+      throw new AppError('bad_request', `${name} must be one of ${values.join(', ')}, got "${raw}"`);
+    }
+    return raw as T;
+  };
+}
+
+const asBytes: Parser<number> = (raw, name) => {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$/i.exec(raw.trim());
+  if (!m) throw new AppError('bad_request', `${name} must be a byte size such as 512MiB or 8GB, got "${raw}"`);
+  const units: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, ki: 1024, kib: 1024, m: 1e6, mb: 1e6, mi: 2 ** 20, mib: 2 ** 20, g: 1e9, gb: 1e9, gi: 2 ** 30, gib: 2 ** 30, t: 1e12, tb: 1e12, ti: 2 ** 40, tib: 2 ** 40 };
+  return Math.round(Number(m[1]) * units[(m[2] ?? '').toLowerCase()]!);
+};
+
+const CORES = Math.max(1, os.availableParallelism());
+
+export const DEFAULT_SOCKET = 'model-runner.sock';
+export const DEFAULT_MODELS_PATH = 'models';
+
+function row<K extends keyof Config>(s: Setting<K>): Setting {
+  return s as unknown as Setting;
+}
+
+export const SETTINGS: Setting[] = [
+  row({ key: 'socketPath', flag: '--socket', env: 'MODEL_RUNNER_SOCK', default: DEFAULT_SOCKET, description: 'Unix socket the API listens on.', parse: asString }),
+  row({ key: 'port', flag: '--port', env: 'MODEL_RUNNER_PORT', default: undefined, description: 'Also listen on this TCP port (off when unset).', parse: asOptional(asInt(0, 65535)) }),
+  row({ key: 'host', flag: '--host', env: 'MODEL_RUNNER_HOST', default: '127.0.0.1', description: 'Address the TCP listener binds.', parse: asString }),
+  row({ key: 'modelsPath', flag: '--models-path', env: 'MODELS_PATH', default: DEFAULT_MODELS_PATH, description: 'Model store directory (Docker Model Runner layout).', parse: asString }),
+  row({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.`, parse: asEnum(LOG_LEVELS) }),
+  row({ key: 'defaultRegistry', flag: '--default-registry', env: 'DEFAULT_REGISTRY', default: 'docker.io', description: 'Registry for references that name none.', parse: asString }),
+  row({ key: 'insecureRegistries', flag: '--insecure-registries', env: 'MODEL_RUNNER_INSECURE_REGISTRIES', default: [], description: 'Comma list of registries reached over plain HTTP (loopback always is).', parse: asList }),
+  row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
+  row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(1, 1024) }),
+  row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),
+  row({ key: 'maxLoadedModels', flag: '--max-loaded-models', env: 'MODEL_RUNNER_MAX_LOADED_MODELS', default: Math.min(CORES, 8), description: 'Most models loaded at once (defaults to min(cores, 8)).', parse: asInt(1, 64) }),
+  row({ key: 'memoryBudgetBytes', flag: '--memory-budget', env: 'MODEL_RUNNER_MEMORY_BUDGET', default: undefined, description: 'Memory loaded models may use (defaults to free RAM/VRAM at load time).', parse: asOptional(asBytes) }),
+  row({ key: 'parallel', flag: '--parallel', env: 'MODEL_RUNNER_PARALLEL', default: 1, description: 'Parallel sequences per model (requests served at once).', parse: asInt(1, 64) }),
+  row({ key: 'maxQueue', flag: '--max-queue', env: 'MODEL_RUNNER_MAX_QUEUE', default: 64, description: 'Requests that may wait per model before 503.', parse: asInt(0, 100000) }),
+  row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(64, 1 << 22)) }),
+  row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
+  row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
+  row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', default: 64 * 2 ** 20, description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),
+  row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', default: 64 * 2 ** 30, description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
+];
+
+/**
+ * Builds the configuration: defaults, then environment, then flags (flags win).
+ * Unknown flags are an error so that a typo never silently falls back to a default.
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const config = Object.fromEntries(SETTINGS.map((s) => [s.key, s.default])) as unknown as Config;
+  const assign = (s: Setting, raw: string, name: string) => {
+    (config as unknown as Record<string, unknown>)[s.key] = s.parse(raw, name);
+  };
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw !== undefined) assign(s, raw, s.env);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const s = SETTINGS.find((x) => x.flag === flag);
+    if (!s) throw new AppError('bad_request', `unknown option ${flag}`);
+    const raw = inline ?? argv[++i];
+    if (raw === undefined) throw new AppError('bad_request', `option ${flag} needs a value`);
+    assign(s, raw, flag);
+  }
+  config.modelsPath = path.resolve(config.modelsPath);
+  config.socketPath = path.resolve(config.socketPath);
+  return config;
+}
+
+/** The settings table as aligned text, for --help. */
+export function formatSettingsHelp(): string {
+  const lines = SETTINGS.map((s) => {
+    const def = Array.isArray(s.default) ? s.default.join(',') || '(none)' : s.default === undefined ? '(unset)' : String(s.default);
+    return `  ${s.flag.padEnd(24)} ${s.env.padEnd(34)} ${s.description} Default: ${def}`;
+  });
+  return lines.join('\n');
+}

@@ -1,0 +1,139 @@
+/**
+ * The engine's public vocabulary: what a caller asks of a loaded model and what comes back.
+ * Plain data only, so that the same values cross the Worker boundary unchanged.
+ */
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** JSON text of the arguments, as OpenAI carries it. */
+  arguments: string;
+}
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+  /** Calls an assistant message made (for history sent back by the client). */
+  toolCalls?: ToolCall[];
+  /** For role 'tool': the call this message answers. */
+  toolCallId?: string;
+  name?: string;
+}
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON schema of the arguments object. */
+  parameters?: Record<string, unknown>;
+}
+
+/** 'auto' lets the model choose, 'none' forbids calls, 'required' forces one, a name forces that function. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+export interface SamplingOptions {
+  /** Most tokens to generate. Defaults to what fits in the context. */
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  seed?: number;
+  /** Strings that end generation; they are not part of the output. */
+  stop?: string[];
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  repeatPenalty?: number;
+  /** Token id -> bias added to its logit; -100 or less bans the token. Ids are validated against the vocabulary. */
+  logitBias?: Record<number, number>;
+  /** Keep generating past end-of-generation tokens (llama-server's ignore_eos). */
+  ignoreEos?: boolean;
+  /** Constrain output to JSON (any object) when true. */
+  json?: boolean;
+  /** Constrain output to this JSON schema. */
+  jsonSchema?: Record<string, unknown>;
+}
+
+export interface ChatRequest {
+  kind: 'chat';
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  sampling: SamplingOptions;
+}
+
+export interface CompletionRequest {
+  kind: 'completion';
+  prompt: string;
+  sampling: SamplingOptions;
+}
+
+export type GenerateRequest = ChatRequest | CompletionRequest;
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'abort';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens served from the KV cache instead of evaluated. */
+  cachedTokens?: number;
+}
+
+export interface Timings {
+  /** Milliseconds from the request reaching the worker to the first generated token. */
+  timeToFirstTokenMs: number;
+  promptMs: number;
+  generationMs: number;
+}
+
+export type GenerateEvent =
+  | { type: 'text'; text: string }
+  | { type: 'tool_calls'; calls: ToolCall[] }
+  | { type: 'done'; finishReason: FinishReason; usage: Usage; timings: Timings };
+
+export interface EmbedRequest {
+  inputs: string[];
+}
+
+export interface EmbedResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
+/** What a caller holds while it uses a loaded model. */
+export interface ModelSession {
+  generate(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateEvent>;
+  embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult>;
+  tokenize(text: string, signal?: AbortSignal): Promise<number[]>;
+}
+
+export type ModelMode = 'completion' | 'embedding';
+
+/** Runtime settings of one model; persisted by `_configure`. Every field optional: unset means the default. */
+export interface RuntimeSettings {
+  contextSize?: number;
+  /** Parallel sequences in the model's context (requests served at once). */
+  parallel?: number;
+  threads?: number;
+  /** Go-style duration or seconds; 0 unloads after each request, negative never. */
+  keepAlive?: string;
+  batchSize?: number;
+  flashAttention?: boolean;
+}
+
+/** Everything the scheduler needs to load a model; resolved by the catalog, never by the engine. */
+export interface LoadSpec {
+  /** Model ID (sha256:...) */
+  id: string;
+  /** The reference the user asked for, shown by /engines/ps. */
+  name: string;
+  /** Path of the GGUF file (the first shard when sharded). */
+  modelPath: string;
+  mode: ModelMode;
+  settings: RuntimeSettings;
+  /** Context size the model was packaged with, used when settings name none. */
+  packagedContextSize?: number;
+  /** Context the model was trained for (GGUF context_length); the upper bound of a sane default. */
+  trainContextSize?: number;
+}
