@@ -1,0 +1,60 @@
+/**
+ * Public entry of the model store: openStore() and the contract's types.
+ */
+import { promises as fs } from 'node:fs';
+import { createSilentLogger, type Logger } from '../log.js';
+import { BlobStore } from './blob-store.js';
+import { writeIndexFile } from './index-file.js';
+import { ensureLayout } from './layout.js';
+import { loadIndex } from './load-index.js';
+import { acquireStoreLock } from './lock.js';
+import { ModelIndex } from './model-index.js';
+import { DiskModelStore } from './model-store.js';
+import { cleanUpAtOpen } from './open-cleanup.js';
+import { storePaths } from './paths.js';
+import type { ModelStore, StoreOptions } from './types.js';
+
+export type { BlobInfo, IndexEntry, ModelStore, StoreOptions } from './types.js';
+export type { RuntimeSettings } from './settings-file.js';
+export { LOCK_FILE_NAME, SETTINGS_FILE_NAME } from './paths.js';
+
+/** Partial downloads untouched this long are removed at open. */
+export const DEFAULT_STALE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface OpenStoreOptions extends StoreOptions {
+  /** Receives warnings about entries dropped and files cleaned up at open. Defaults to a silent logger. */
+  logger?: Logger;
+}
+
+/**
+ * Opens (creating if needed) the store at `root`: takes its lock, creates the layout, removes
+ * leftovers of interrupted writes and loads models.json, dropping entries whose files are gone.
+ * Throws `store_locked` when a live process holds the store.
+ */
+export async function openStore(root: string, options: OpenStoreOptions = {}): Promise<ModelStore> {
+  const logger = options.logger ?? createSilentLogger();
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const paths = storePaths(root);
+  await fs.mkdir(paths.root, { recursive: true });
+  const lock = await acquireStoreLock(paths.lockFile, paths.root, {
+    onStaleLock: (pid) => logger.warn('taking over the lock of a process that is gone', { path: paths.root, pid }),
+  });
+  try {
+    await ensureLayout(paths);
+    const cleanup = await cleanUpAtOpen(paths, staleAfterMs);
+    if (cleanup.tempFiles.length > 0) logger.info('removed temp files of interrupted writes', { count: cleanup.tempFiles.length });
+    for (const file of cleanup.stalePartials) logger.info('removed a stale partial download', { file });
+    const loaded = await loadIndex(paths, logger);
+    if (loaded.changed) await writeIndexFile(paths.indexFile, loaded.entries);
+    return new DiskModelStore({
+      paths,
+      blobs: new BlobStore(paths),
+      index: new ModelIndex(paths.indexFile, loaded.entries),
+      lock,
+      logger,
+    });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
