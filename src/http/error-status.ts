@@ -57,6 +57,10 @@ export function openAIErrorBody(error: unknown): { status: number; body: { error
   const status = statusFor(err);
   const data = err.data ?? {};
   const { param, ...rest } = data as { param?: string } & Record<string, unknown>;
+  if (err.code === 'context_exceeded') {
+    // llama-server's own shape, which clients already parse: numeric code, no param, token counts in data.
+    return { status, body: { error: { code: status, message: err.message, type: 'exceed_context_size_error', ...rest } } };
+  }
   return {
     status,
     body: {
@@ -64,7 +68,7 @@ export function openAIErrorBody(error: unknown): { status: number; body: { error
         message: err.message,
         type: OPENAI_TYPE_BY_CODE[err.code] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
         param: param ?? null,
-        code: err.code === 'context_exceeded' ? status : err.code,
+        code: err.code,
         ...rest,
       },
     },

@@ -1,0 +1,79 @@
+/**
+ * What the inference and engines routers need from the rest of the server. The composition
+ * root builds one from the catalog and the scheduler; tests build one from stand-ins.
+ */
+import type { LoadSpec, ModelMode, ModelSession, RuntimeSettings } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import type { DockerModel } from '../openai/models.js';
+import type { Metrics } from './metrics.js';
+
+/** A loaded model held for one request; release it exactly once, whatever happens. */
+export interface Lease {
+  session: ModelSession;
+  release(): void;
+  /** The settings the model was actually loaded with. */
+  settings: { contextSize: number; parallel: number };
+}
+
+/** One loaded (or loading) model as /engines/ps shows it. */
+export interface PsEntry {
+  /** Model ID (sha256:...). */
+  id: string;
+  /** The reference it was loaded by. */
+  name: string;
+  mode: ModelMode;
+  contextSize: number;
+  parallel: number;
+  threads: number;
+  memoryBytes: number;
+  /** Requests holding a lease right now. */
+  inUse: number;
+  loading: boolean;
+  /** The keep-alive in force, as a duration string. */
+  keepAlive: string;
+  /** ISO time it will be unloaded when idle; null while in use or when kept forever. */
+  expiresAt: string | null;
+  /** ISO time of the last release; null while never released. */
+  lastUsed: string | null;
+}
+
+export interface AcquireOptions {
+  /** Aborts waiting for a slot or a load. Defaults to none. */
+  signal?: AbortSignal;
+  /** The request's keep_alive (duration string or seconds). Defaults to the model's setting. */
+  keepAlive?: string | number;
+}
+
+export interface InferenceScheduler {
+  /** Loads the model if needed and leases it; throws AppError busy (with data.retryAfterSeconds), context or memory errors. */
+  acquire(spec: LoadSpec, options: AcquireOptions): Promise<Lease>;
+  ps(): PsEntry[];
+  /**
+   * Unloads idle models; returns how many were unloaded. `models` holds model IDs where the
+   * router could resolve the name, the name as given otherwise.
+   */
+  unload(request: { all?: boolean; models?: string[] }): Promise<number>;
+  /** Applies changed settings: unloads the idle model so its next load uses them; AppError conflict while busy. */
+  reconfigure(id: string): Promise<void>;
+  status(): { backend: string; version: string };
+  queueDepth(): number;
+}
+
+export interface SettingsStore {
+  get(id: string): Promise<RuntimeSettings>;
+  /** Merges `patch` into the stored settings and returns the result. */
+  set(id: string, patch: RuntimeSettings): Promise<RuntimeSettings>;
+  list(): Promise<Record<string, RuntimeSettings>>;
+}
+
+export interface InferenceDeps {
+  /** Resolves a model name or ID as /models does and builds what the scheduler needs; throws AppError not_found. */
+  resolveModel(name: string, mode: ModelMode): Promise<LoadSpec>;
+  scheduler: InferenceScheduler;
+  /** Docker `Model` objects as GET /models returns them. */
+  listModels(): Promise<DockerModel[]>;
+  /** Persisted per-model runtime settings (_configure); keyed by model ID. */
+  settings: SettingsStore;
+  metrics: Metrics;
+  logger: Logger;
+}

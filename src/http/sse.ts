@@ -1,0 +1,38 @@
+/** Server-sent events as OpenAI streams them: `data: <json>\n\n` frames ending with `data: [DONE]`. */
+import type { Response } from 'express';
+import { waitForDrain } from './drain.js';
+
+export interface SseWriter {
+  /** Writes one `data:` frame; resolves once the socket can take more (backpressure). */
+  send(value: unknown): Promise<void>;
+  /** Writes `data: [DONE]` and ends the response. */
+  done(): void;
+  /** Ends the response without [DONE] (after an error frame). */
+  end(): void;
+}
+
+/** Sends the SSE headers at once so clients see the stream open before the first token. */
+export function createSseWriter(res: Response): SseWriter {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream');
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Connection', 'keep-alive');
+  // Reverse proxies (nginx) would otherwise buffer the whole stream.
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+
+  const write = (text: string): Promise<void> => {
+    if (res.writableEnded || res.destroyed) return Promise.resolve();
+    return res.write(text) ? Promise.resolve() : waitForDrain(res);
+  };
+  return {
+    send: (value) => write(`data: ${JSON.stringify(value)}\n\n`),
+    done() {
+      if (res.writableEnded || res.destroyed) return;
+      res.end('data: [DONE]\n\n');
+    },
+    end() {
+      if (!res.writableEnded) res.end();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Streaming translation: engine GenerateEvents -> chat.completion.chunk / text_completion chunks,
+ * in the order OpenAI clients expect: a role delta first, content or tool-call deltas, a chunk
+ * with finish_reason and an empty delta, then (with include_usage) a chunk with no choices and
+ * the usage. The SSE framing and [DONE] belong to the HTTP layer.
+ */
+import type { GenerateEvent } from '../engine/types.js';
+import {
+  metaFields,
+  type OpenAIFinishReason,
+  type OpenAIUsage,
+  type ResponseMeta,
+  toOpenAIFinishReason,
+  toOpenAIUsage,
+} from './chat-response.js';
+
+export interface ChatDelta {
+  role?: 'assistant';
+  content?: string;
+  tool_calls?: Array<{ index: number; id: string; type: 'function'; function: { name: string; arguments: string } }>;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: Array<{ index: 0; delta: ChatDelta; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
+  /** Present (null until the last chunk) only when the client asked for include_usage, as OpenAI does. */
+  usage?: OpenAIUsage | null;
+}
+
+export interface TextCompletionChunk {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: Array<{ index: 0; text: string; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
+  usage?: OpenAIUsage | null;
+}
+
+export interface ChunkStreamOptions {
+  /** Append a usage-only chunk after the finish chunk. Defaults to false. */
+  includeUsage?: boolean;
+}
+
+export class ChatChunkStream {
+  private readonly includeUsage: boolean;
+  /** OpenAI numbers tool calls across the whole response, not per chunk. */
+  private nextToolIndex = 0;
+
+  constructor(
+    private readonly meta: ResponseMeta,
+    options: ChunkStreamOptions = {},
+  ) {
+    this.includeUsage = options.includeUsage ?? false;
+  }
+
+  private chunk(delta: ChatDelta, finishReason: OpenAIFinishReason | null = null): ChatCompletionChunk {
+    return {
+      ...metaFields(this.meta, 'chat.completion.chunk'),
+      choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+      ...(this.includeUsage ? { usage: null } : {}),
+    };
+  }
+
+  /** The opening chunk that announces the assistant role. */
+  start(): ChatCompletionChunk {
+    return this.chunk({ role: 'assistant', content: '' });
+  }
+
+  /** The chunks one engine event becomes (none for an empty text event). */
+  push(event: GenerateEvent): ChatCompletionChunk[] {
+    switch (event.type) {
+      case 'text':
+        return event.text === '' ? [] : [this.chunk({ content: event.text })];
+      case 'tool_calls':
+        return event.calls.map((call) =>
+          this.chunk({
+            tool_calls: [
+              { index: this.nextToolIndex++, id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } },
+            ],
+          }),
+        );
+      case 'done': {
+        const chunks = [this.chunk({}, toOpenAIFinishReason(event.finishReason))];
+        if (this.includeUsage) {
+          chunks.push({ ...metaFields(this.meta, 'chat.completion.chunk'), choices: [], usage: toOpenAIUsage(event.usage) });
+        }
+        return chunks;
+      }
+    }
+  }
+}
+
+export class TextChunkStream {
+  private readonly includeUsage: boolean;
+
+  constructor(
+    private readonly meta: ResponseMeta,
+    options: ChunkStreamOptions = {},
+  ) {
+    this.includeUsage = options.includeUsage ?? false;
+  }
+
+  private chunk(text: string, finishReason: OpenAIFinishReason | null = null): TextCompletionChunk {
+    return {
+      ...metaFields(this.meta, 'text_completion'),
+      choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }],
+      ...(this.includeUsage ? { usage: null } : {}),
+    };
+  }
+
+  /** Completions have no tool calls; such events are dropped rather than invented into text. */
+  push(event: GenerateEvent): TextCompletionChunk[] {
+    switch (event.type) {
+      case 'text':
+        return event.text === '' ? [] : [this.chunk(event.text)];
+      case 'tool_calls':
+        return [];
+      case 'done': {
+        const chunks = [this.chunk('', toOpenAIFinishReason(event.finishReason))];
+        if (this.includeUsage) {
+          chunks.push({ ...metaFields(this.meta, 'text_completion'), choices: [], usage: toOpenAIUsage(event.usage) });
+        }
+        return chunks;
+      }
+    }
+  }
+}
