@@ -22,6 +22,9 @@ build: install ## Compile TypeScript to dist/
 run: build ## Install, build and start the server on ./model-runner.sock
 	$(NODE) dist/cli.js serve --socket $(SOCKET)
 
+demo: build ## Put a tiny generated model into ./models as ai/demo
+	$(NODE) dist/cli.js demo
+
 test-deps: ## Install the Debian packages the tests drive (a real registry, skopeo)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -38,3 +41,9 @@ lint: install ## Type-check without emitting
 
 clean: ## Remove build output
 	rm -rf dist .cache
+
+llama-server: ## Build llama-server, llama-bench and llama-batched-bench from the bundled llama.cpp into .cache/
+	scripts/build-llama-server.sh >/dev/null
+
+bench: build ## Benchmark our server against llama-server (Q8_0 and F16); JSON in .cache/bench/latest.json
+	scripts/bench.sh

@@ -145,3 +145,19 @@ export function formatSettingsHelp(): string {
   });
   return lines.join('\n');
 }
+
+export interface RegistryCredentials {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * Registry credentials from the environment, as Docker Model Runner reads them:
+ * DOCKER_USERNAME/DOCKER_PASSWORD, else DOCKER_HUB_USER/DOCKER_HUB_PASSWORD. Kept out of SETTINGS
+ * so that secrets are never flags (visible in `ps`) nor printed by --help.
+ */
+export function registryCredentialsFromEnv(env: NodeJS.ProcessEnv = process.env): RegistryCredentials {
+  if (env.DOCKER_USERNAME) return { username: env.DOCKER_USERNAME, password: env.DOCKER_PASSWORD ?? '' };
+  if (env.DOCKER_HUB_USER) return { username: env.DOCKER_HUB_USER, password: env.DOCKER_HUB_PASSWORD ?? '' };
+  return {};
+}

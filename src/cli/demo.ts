@@ -1,0 +1,54 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { generateModel } from '../gguf/index.js';
+import { packageModel } from '../models/package.js';
+import { parseReference } from '../registry/index.js';
+import { openStoreForCommand } from './open-store.js';
+
+/** The demo model's name; stored as docker.io/ai/demo:latest. */
+export const DEMO_REFERENCE = 'ai/demo';
+/** Fixed seed and creation time: every run builds the same bytes, so the model ID never changes. */
+export const DEMO_SEED = 42;
+export const DEMO_CREATED = new Date('2025-01-01T00:00:00Z');
+
+const USAGE = `Usage: model-runner demo [--models-path DIR]
+
+Generates a tiny random-weight model and stores it as ${DEMO_REFERENCE}, so that the API can be tried
+without a download. Running it again gives the same model ID.
+`;
+
+/** `demo`: puts a tiny generated model into the store and prints its ID. */
+export async function demoCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { 'models-path': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = loadConfig(values['models-path'] === undefined ? [] : ['--models-path', values['models-path']]);
+  const tag = parseReference(DEMO_REFERENCE, { defaultRegistry: config.defaultRegistry }).canonical;
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'model-runner-demo-'));
+  try {
+    const ggufPath = path.join(scratch, 'demo.gguf');
+    await generateModel({ path: ggufPath, preset: 'tiny', type: 'q8_0', seed: DEMO_SEED });
+    // Reading the file's mode into the layer metadata must not vary with the umask of whoever runs this.
+    await fs.chmod(ggufPath, 0o644);
+    const store = await openStoreForCommand(config.modelsPath, 'stop the server, run demo, then start it again');
+    try {
+      const packaged = await packageModel(store, { ggufPath, created: DEMO_CREATED });
+      const id = await store.writeModel(packaged.manifestBytes, [tag]);
+      process.stderr.write(`Stored a tiny generated model as ${tag} in ${config.modelsPath}\n`);
+      process.stdout.write(`${id}\n`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+}

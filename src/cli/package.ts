@@ -1,0 +1,109 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, registryCredentialsFromEnv } from '../config.js';
+import { AppError } from '../errors.js';
+import { packageModel, pushPackagedModel, type PackageModelOptions } from '../models/package.js';
+import type { ProgressEvent } from '../models/progress.js';
+import { parseReference, RegistryClient } from '../registry/index.js';
+import type { Reference } from '../registry/types.js';
+import { openStore } from '../store/index.js';
+import { openStoreForCommand } from './open-store.js';
+
+const USAGE = `Usage: model-runner package --gguf FILE [--license FILE]... [--chat-template FILE] [--mmproj FILE]
+                            [--context-size N] [--push] [--models-path DIR] [--insecure-registries LIST] REF
+
+Packages a GGUF file (or the first shard of a split model) as a Docker model artifact.
+Without --push the model goes into the local store, tagged REF; the server must not be running
+on that store. With --push it goes to REF's registry (credentials from DOCKER_USERNAME and
+DOCKER_PASSWORD, or a docker config.json's auths).
+`;
+
+function parseContextSize(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^(-1|\d+)$/.test(raw)) throw new AppError('bad_request', `--context-size must be a positive integer or -1, got "${raw}"`);
+  return Number(raw);
+}
+
+function printProgress(event: ProgressEvent): void {
+  if (event.type === 'progress' && event.layer) {
+    process.stderr.write(`\r${event.message}`.padEnd(40));
+  } else {
+    process.stderr.write(`\n${event.message}\n`);
+  }
+}
+
+async function packageAndPush(packageOptions: PackageModelOptions, reference: Reference, insecureRegistries: string[]): Promise<string> {
+  // A scratch store: pushing must not leave unreferenced blobs in (or need the lock of) the real one.
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'model-runner-package-'));
+  const store = await openStore(scratch);
+  const registry = new RegistryClient({ insecureRegistries, ...registryCredentialsFromEnv() });
+  try {
+    const packaged = await packageModel(store, packageOptions);
+    process.stderr.write(`Pushing model to ${reference.canonical}...\n`);
+    await pushPackagedModel(store, registry, packaged.manifestBytes, reference, { onProgress: printProgress });
+    return packaged.id;
+  } finally {
+    registry.dispose();
+    await store.close();
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** `package`: builds a model artifact from local files and stores it locally or pushes it. */
+export async function packageCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      gguf: { type: 'string' },
+      license: { type: 'string', multiple: true },
+      'chat-template': { type: 'string' },
+      mmproj: { type: 'string' },
+      'context-size': { type: 'string' },
+      push: { type: 'boolean', default: false },
+      'models-path': { type: 'string' },
+      'insecure-registries': { type: 'string' },
+      'default-registry': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (!values.gguf) throw new AppError('bad_request', `--gguf is required\n\n${USAGE}`);
+  if (positionals.length !== 1) throw new AppError('bad_request', `package needs exactly one reference (REF)\n\n${USAGE}`);
+  // Store and registry settings come from the shared table, so MODELS_PATH and friends apply here too.
+  const configArgs: string[] = [];
+  for (const flag of ['models-path', 'insecure-registries', 'default-registry'] as const) {
+    if (values[flag] !== undefined) configArgs.push(`--${flag}`, values[flag]);
+  }
+  const config = loadConfig(configArgs);
+  const reference = parseReference(positionals[0]!, { defaultRegistry: config.defaultRegistry });
+  if (reference.tag === undefined) throw new AppError('bad_request', `${positionals[0]} names a digest; package needs a tag to give the model`);
+  const packageOptions: PackageModelOptions = {
+    ggufPath: values.gguf,
+    licensePaths: values.license ?? [],
+    chatTemplatePath: values['chat-template'],
+    mmprojPath: values.mmproj,
+    contextSize: parseContextSize(values['context-size']),
+  };
+
+  if (values.push) {
+    const id = await packageAndPush(packageOptions, reference, config.insecureRegistries);
+    process.stdout.write(`${id}\n`);
+    return;
+  }
+  const store = await openStoreForCommand(config.modelsPath, 'package with --push to a registry instead, or stop the server and try again');
+  try {
+    const packaged = await packageModel(store, packageOptions);
+    const id = await store.writeModel(packaged.manifestBytes, [reference.canonical]);
+    process.stderr.write(`Model packaged as ${reference.canonical}\n`);
+    process.stdout.write(`${id}\n`);
+  } finally {
+    await store.close();
+  }
+}
