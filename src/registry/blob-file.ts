@@ -1,0 +1,65 @@
+/**
+ * File-side helpers shared by the sequential and the chunked download: opening a partial
+ * file for positional writes, hashing what it holds with large reads, and the final check.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { AppError } from '../errors.js';
+import type { Descriptor } from './types.js';
+
+/** Read size when hashing a file: large reads keep the hash, not the syscalls, the bottleneck. */
+export const HASH_READ_BYTES = 8 * 1024 * 1024;
+
+/** Suffix of the sidecar that records the finished chunks of a chunked download. */
+export const CHUNKS_SUFFIX = '.chunks';
+
+/** Opens (creating if needed) a file for positional reads and writes; 'a' mode would ignore positions. */
+export async function openPartial(path: string): Promise<FileHandle> {
+  try {
+    return await fs.open(path, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(path, err);
+  }
+  try {
+    return await fs.open(path, 'w+', 0o644);
+  } catch (err) {
+    throw fileError(path, err);
+  }
+}
+
+export function fileError(path: string, err: unknown): AppError {
+  return new AppError('internal', `cannot use partial download ${path}: ${(err as Error).message}`, { cause: err });
+}
+
+/** Feeds bytes [start, end) of a file into `hash`. */
+export async function hashFileRange(handle: FileHandle, start: number, end: number, hash: Hash, buffer?: Buffer): Promise<void> {
+  const block = buffer ?? Buffer.allocUnsafe(Math.min(HASH_READ_BYTES, Math.max(1, end - start)));
+  let position = start;
+  while (position < end) {
+    const { bytesRead } = await handle.read(block, 0, Math.min(block.length, end - position), position);
+    if (bytesRead === 0) throw new AppError('internal', `file ended at byte ${position} while hashing up to ${end}`);
+    hash.update(bytesRead === block.length ? block : block.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
+
+export async function hashFile(handle: FileHandle, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  await hashFileRange(handle, 0, size, hash);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** Removes a partial file and its chunk sidecar; missing files are fine. */
+export async function removePartial(path: string): Promise<void> {
+  await fs.rm(path, { force: true });
+  await fs.rm(path + CHUNKS_SUFFIX, { force: true });
+}
+
+/** Throws 'digest_mismatch' (after removing the partial) unless size and digest match the descriptor. */
+export async function verifyOrRemove(path: string, descriptor: Descriptor, size: number, digest: string, where: string): Promise<void> {
+  if (size === descriptor.size && digest === descriptor.digest) return;
+  await removePartial(path);
+  const got = size === descriptor.size ? `bytes hashing to ${digest}` : `${size} bytes instead of ${descriptor.size}`;
+  throw new AppError('digest_mismatch', `blob ${descriptor.digest} from ${where}: received ${got}; the partial download was removed`);
+}

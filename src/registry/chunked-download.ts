@@ -1,0 +1,181 @@
+/**
+ * Parallel ranged download of one large blob: the file is sized up front, `concurrency`
+ * connections each fetch whole chunks with `Range: bytes=a-b` and write them in place, and a
+ * sidecar `<partial>.chunks` lists the finished chunks so that a killed pull fetches only
+ * the rest. A CDN that caps each connection then does not cap the pull. The digest is
+ * checked over the whole file once it is assembled.
+ */
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { AppError } from '../errors.js';
+import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
+import { blobWhere, contentRangeStart, type DownloadContext, downloadSequential, requestBlob, streamInto } from './blob-download.js';
+import { CHUNKS_SUFFIX, hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
+import { retryable } from './http.js';
+import { allocateBlocks, PositionalWriter } from './positional-writer.js';
+import { PrefixHasher } from './prefix-hasher.js';
+import { ProgressThrottle } from './progress.js';
+import { errorForResponse } from './registry-errors.js';
+import { withRetries } from './retry.js';
+import type { BlobDownloadOptions, Descriptor, Reference } from './types.js';
+
+/** Write blocks per connection are smaller than for one stream: there are `concurrency` of them. */
+const CHUNK_WRITE_BLOCK_BYTES = 1024 * 1024;
+
+export interface ChunkPlan {
+  /** Bytes per chunk (the last one may be shorter). */
+  chunkBytes: number;
+  /** Connections at once. */
+  concurrency: number;
+}
+
+/** What the sidecar records; a sidecar for another blob or chunk size is ignored. */
+interface ChunkSidecar {
+  digest: string;
+  size: number;
+  chunkBytes: number;
+  done: number[];
+}
+
+/** Thrown inside when a server ignores Range; the caller falls back to one stream. */
+class RangesUnsupported extends Error {}
+
+function chunkBounds(index: number, plan: ChunkPlan, size: number): { start: number; end: number } {
+  const start = index * plan.chunkBytes;
+  return { start, end: Math.min(size, start + plan.chunkBytes) };
+}
+
+/** Decides which chunks the partial file already holds, and leaves it exactly `size` bytes long. */
+async function prepare(handle: FileHandle, partialPath: string, descriptor: Descriptor, plan: ChunkPlan, chunkCount: number): Promise<Set<number>> {
+  const size = descriptor.size;
+  const present = (await handle.stat()).size;
+  const sidecar = await readJsonFile<ChunkSidecar>(partialPath + CHUNKS_SUFFIX).catch(() => undefined);
+  const done = new Set<number>();
+  if (sidecar && sidecar.digest === descriptor.digest && sidecar.size === size && sidecar.chunkBytes === plan.chunkBytes && present === size && Array.isArray(sidecar.done)) {
+    for (const i of sidecar.done) if (Number.isInteger(i) && i >= 0 && i < chunkCount) done.add(i);
+  } else if (!sidecar && present < size) {
+    // A prefix left by a sequential download: every whole chunk inside it is already there.
+    for (let i = 0; i < chunkCount && chunkBounds(i, plan, size).end <= present; i++) done.add(i);
+  } else if (!sidecar && present === size && (await hashFile(handle, size)) === descriptor.digest) {
+    for (let i = 0; i < chunkCount; i++) done.add(i);
+  } else {
+    await handle.truncate(0);
+  }
+  await handle.truncate(size);
+  return done;
+}
+
+/** Downloads a blob as parallel ranged chunks into `partialPath`, resuming from its sidecar. */
+export async function downloadChunked(ctx: DownloadContext, ref: Reference, descriptor: Descriptor, partialPath: string, plan: ChunkPlan, options: BlobDownloadOptions): Promise<void> {
+  const where = blobWhere(ref);
+  const size = descriptor.size;
+  const sidecarPath = partialPath + CHUNKS_SUFFIX;
+  const chunkCount = Math.ceil(size / plan.chunkBytes);
+  const progress = new ProgressThrottle(options.onProgress);
+  const handle = await openPartial(partialPath);
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = stop.signal;
+  let fallback = false;
+  try {
+    const done = await prepare(handle, partialPath, descriptor, plan, chunkCount);
+    const inFlight = new Map<number, number>();
+    let doneBytes = [...done].reduce((sum, i) => sum + chunkBounds(i, plan, size).end - chunkBounds(i, plan, size).start, 0);
+    const report = (): void => progress.report(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0));
+    report();
+
+    // Sidecar writes are chained so that a later list never lands before an earlier one.
+    let saving: Promise<void> = Promise.resolve();
+    const save = (): Promise<void> => {
+      const record: ChunkSidecar = { digest: descriptor.digest, size, chunkBytes: plan.chunkBytes, done: [...done].sort((a, b) => a - b) };
+      saving = saving.then(() => writeFileAtomic(sidecarPath, JSON.stringify(record)));
+      return saving;
+    };
+    await save();
+
+    const queue = [...Array(chunkCount).keys()].filter((i) => !done.has(i));
+    let frontier = 0;
+    const hasher = new PrefixHasher(handle, () => {
+      while (done.has(frontier)) frontier++;
+      return Math.min(size, frontier * plan.chunkBytes);
+    });
+    hasher.poke();
+    const fetchChunk = async (index: number, blocks: [Buffer, Buffer]): Promise<void> => {
+      const { start, end } = chunkBounds(index, plan, size);
+      let position = start;
+      await withRetries(
+        ctx.retry,
+        async () => {
+          const response = await requestBlob(ctx, ref, descriptor, `bytes=${position}-${end - 1}`, { ...options, signal });
+          if (response.statusCode === 200) {
+            response.destroy();
+            throw new RangesUnsupported();
+          }
+          if (response.statusCode !== 206) throw await errorForResponse(response, `blob ${descriptor.digest} on ${where}`);
+          if (contentRangeStart(response.headers['content-range'] as string | undefined) !== position) {
+            response.destroy();
+            throw retryable(new AppError('upstream', `${where} answered chunk ${index} of blob ${descriptor.digest} with the wrong range`));
+          }
+          const writer = new PositionalWriter(handle, position, blocks, partialPath);
+          try {
+            await streamInto(response, writer, end, undefined, (p) => {
+              inFlight.set(index, p - start);
+              report();
+            }, where, signal);
+          } finally {
+            position = writer.position;
+          }
+          if (position < end) throw retryable(new AppError('unavailable', `${where} ended chunk ${index} of blob ${descriptor.digest} early`));
+        },
+        signal,
+        (error, n, delayMs) => ctx.logger?.warn('chunk download interrupted; resuming', { digest: descriptor.digest, chunk: index, attempt: n, delayMs, error: error.message }),
+      );
+      inFlight.delete(index);
+      done.add(index);
+      doneBytes += end - start;
+      hasher.poke();
+      await save();
+    };
+
+    let firstError: unknown;
+    const worker = async (): Promise<void> => {
+      const blocks = allocateBlocks(Math.min(CHUNK_WRITE_BLOCK_BYTES, plan.chunkBytes));
+      while (queue.length > 0 && firstError === undefined) {
+        const index = queue.shift()!;
+        try {
+          await fetchChunk(index, blocks);
+        } catch (err) {
+          firstError ??= err;
+          stop.abort();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(plan.concurrency, queue.length) }, worker));
+    await saving.catch(() => undefined);
+    // The background hasher must be idle before the handle closes, whatever happened.
+    await hasher.settle();
+    if (firstError instanceof RangesUnsupported) fallback = true;
+    else if (firstError !== undefined) {
+      if (options.signal?.aborted) throw new AppError('aborted', `download of blob ${descriptor.digest} was cancelled`, { cause: firstError });
+      throw firstError;
+    }
+    if (!fallback) {
+      const digest = await hasher.finish(size);
+      await verifyOrRemove(partialPath, descriptor, size, digest, where);
+      await fs.rm(sidecarPath, { force: true });
+      progress.final(size);
+    }
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'digest_mismatch') await removePartial(partialPath);
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await handle.close();
+  }
+  if (fallback) {
+    ctx.logger?.info('registry ignores Range; downloading blob over one connection', { digest: descriptor.digest, registry: ref.registry });
+    await removePartial(partialPath);
+    await downloadSequential(ctx, ref, descriptor, partialPath, options);
+  }
+}

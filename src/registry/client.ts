@@ -1,0 +1,101 @@
+/**
+ * The OCI distribution client the catalog uses: resolve manifests, download blobs into the
+ * partial files it is given (resumable, parallel for large layers, digest-verified), and
+ * push. Network only: it never decides where a blob lives in the store.
+ */
+import type { Logger } from '../log.js';
+import { assertSha256Digest } from '../util/digest.js';
+import { type DownloadContext, downloadSequential } from './blob-download.js';
+import { downloadChunked } from './chunked-download.js';
+import { CredentialStore } from './credentials.js';
+import { HttpTransport } from './http.js';
+import { resolveManifest } from './manifest.js';
+import { blobExists, pushBlob, type PushBlobOptions, pushManifest } from './push.js';
+import { RegistrySession } from './registry-session.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS, type RetryPolicy, withRetries } from './retry.js';
+import type { BlobDownloadOptions, Descriptor, PullAuth, Reference, ResolvedManifest } from './types.js';
+
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+
+export interface RegistryClientOptions {
+  /** Receives retry warnings and token debug lines (never secrets). Defaults to none. */
+  logger?: Logger;
+  /** Registries reached over plain HTTP besides loopback ones. Defaults to []. */
+  insecureRegistries?: readonly string[];
+  /** Username for registries that ask for credentials (DOCKER_USERNAME). Defaults to none. */
+  username?: string;
+  /** Password or access token paired with `username` (DOCKER_PASSWORD). Defaults to none. */
+  password?: string;
+  /** docker config.json read for `auths` entries when no username is given. Defaults to none. */
+  dockerConfigPath?: string;
+  /** Parallel connections for one blob larger than `chunkBytes`; 1 disables chunking. Defaults to DEFAULT_CONCURRENCY (8). */
+  concurrency?: number;
+  /** Size of each ranged chunk of a parallel download. Defaults to DEFAULT_CHUNK_BYTES (64 MiB). */
+  chunkBytes?: number;
+  /** Retries after a transient failure (per request, or per chunk). Defaults to DEFAULT_RETRIES (5). */
+  retries?: number;
+  /** First backoff delay; each retry doubles it. Defaults to DEFAULT_RETRY_DELAY_MS (500 ms). */
+  retryDelayMs?: number;
+}
+
+export class RegistryClient {
+  private readonly session: RegistrySession;
+  private readonly retry: RetryPolicy;
+  private readonly concurrency: number;
+  private readonly chunkBytes: number;
+  private readonly logger?: Logger;
+
+  constructor(options: RegistryClientOptions = {}) {
+    const transport = new HttpTransport();
+    const credentials = new CredentialStore({ username: options.username, password: options.password, dockerConfigPath: options.dockerConfigPath });
+    this.session = new RegistrySession({ transport, credentials, insecureRegistries: options.insecureRegistries, logger: options.logger });
+    this.retry = { retries: options.retries ?? DEFAULT_RETRIES, baseDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS };
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    this.logger = options.logger;
+  }
+
+  /** Resolves a tag or digest to one image manifest: raw bytes, digest (the model ID) and parsed form. */
+  resolveManifest(ref: Reference, auth?: PullAuth, signal?: AbortSignal): Promise<ResolvedManifest> {
+    return withRetries(this.retry, () => resolveManifest(this.session, ref, auth, signal), signal, (error, n, delayMs) =>
+      this.logger?.warn('manifest request failed; retrying', { registry: ref.registry, repository: ref.repository, attempt: n, delayMs, error: error.message }),
+    );
+  }
+
+  /**
+   * Downloads a blob into `partialPath`, resuming what the file (and its `.chunks` sidecar)
+   * already holds. On success the file holds exactly the verified blob; the caller moves it.
+   * On a digest or size mismatch the partial is deleted and AppError('digest_mismatch') thrown.
+   */
+  async downloadBlob(ref: Reference, descriptor: Descriptor, partialPath: string, options: BlobDownloadOptions = {}): Promise<void> {
+    assertSha256Digest(descriptor.digest, 'blob digest');
+    const ctx: DownloadContext = { session: this.session, retry: this.retry, logger: this.logger };
+    if (this.concurrency > 1 && descriptor.size > this.chunkBytes) {
+      await downloadChunked(ctx, ref, descriptor, partialPath, { chunkBytes: this.chunkBytes, concurrency: this.concurrency }, options);
+    } else {
+      await downloadSequential(ctx, ref, descriptor, partialPath, options);
+    }
+  }
+
+  /** Whether the repository holds a blob. */
+  blobExists(ref: Reference, digest: string, auth?: PullAuth, signal?: AbortSignal): Promise<boolean> {
+    return withRetries(this.retry, () => blobExists(this.session, ref, digest, auth, signal), signal);
+  }
+
+  /** Uploads a blob unless the repository has it; `openStream` is called again for each attempt. */
+  async pushBlob(ref: Reference, descriptor: Descriptor, openStream: () => NodeJS.ReadableStream, options: PushBlobOptions = {}): Promise<void> {
+    assertSha256Digest(descriptor.digest, 'blob digest');
+    return pushBlob(this.session, this.retry, ref, descriptor, openStream, options);
+  }
+
+  /** Puts a manifest under `ref`'s tag; returns its digest. Push its blobs first. */
+  pushManifest(ref: Reference, bytes: Buffer, mediaType: string, auth?: PullAuth, signal?: AbortSignal): Promise<string> {
+    return pushManifest(this.session, this.retry, ref, bytes, mediaType, auth, signal);
+  }
+
+  /** Closes idle keep-alive connections. */
+  dispose(): void {
+    this.session.transport.close();
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The HTTP layer under the registry client: node:http/node:https with keep-alive agents,
+ * redirects followed by hand (Range kept, Authorization dropped once the origin changes, as
+ * Docker Hub's CDN rejects a second credential next to its signed URL), and transport
+ * failures turned into AppErrors that say whether a retry may help.
+ */
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { AppError } from '../errors.js';
+
+/** Sockets per host: a chunked download opens `concurrency` at once, and several layers download together. */
+export const DEFAULT_MAX_SOCKETS = 64;
+/** A response silent for this long is treated as a dead connection (and retried). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const MAX_REDIRECTS = 10;
+
+export interface HttpTransportOptions {
+  /** Sockets per origin kept by each agent. Defaults to DEFAULT_MAX_SOCKETS (64). */
+  maxSockets?: number;
+  /** Milliseconds a socket may stay silent during a request. Defaults to DEFAULT_IDLE_TIMEOUT_MS (60 s). */
+  idleTimeoutMs?: number;
+}
+
+export interface SendOptions {
+  method: string;
+  url: URL;
+  headers?: OutgoingHttpHeaders;
+  /** A buffer, or a stream piped as the body; a stream is never replayed on redirects. */
+  body?: Buffer | NodeJS.ReadableStream;
+  signal?: AbortSignal;
+}
+
+export interface RedirectOptions extends SendOptions {
+  /** Follow at most this many redirects. Defaults to MAX_REDIRECTS (10). */
+  maxRedirects?: number;
+}
+
+export interface FollowedResponse {
+  response: IncomingMessage;
+  /** The URL that produced `response` (after redirects). */
+  url: URL;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Error codes of failures that a new connection may not repeat. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** Marks an AppError as worth retrying; `retryAfterMs` carries a server's Retry-After. */
+export function retryable(error: AppError, retryAfterMs?: number): AppError {
+  (error as { data?: Record<string, unknown> }).data = { ...error.data, retryable: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  return error;
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof AppError && error.data?.retryable === true;
+}
+
+/** Turns a socket-level failure into an AppError; `where` names the registry and repository. */
+export function networkError(err: unknown, where: string, signal?: AbortSignal): AppError {
+  if (err instanceof AppError) return err;
+  if (signal?.aborted) return new AppError('aborted', `request to ${where} was cancelled`, { cause: err });
+  const e = err as NodeJS.ErrnoException;
+  const code = e?.code ?? '';
+  const message = e?.message ?? String(err);
+  const error = new AppError('unavailable', `cannot reach ${where}: ${code ? `${code} ` : ''}${message}`, { cause: err });
+  if (TRANSIENT_CODES.has(code) || /socket hang up|aborted|premature/i.test(message)) return retryable(error);
+  return error;
+}
+
+export class HttpTransport {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly idleTimeoutMs: number;
+
+  constructor(options: HttpTransportOptions = {}) {
+    const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  }
+
+  /** One request, no redirects. Resolves with the response whatever its status; rejects on transport failures. */
+  send(options: SendOptions): Promise<IncomingMessage> {
+    const { method, url, headers = {}, body, signal } = options;
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return Promise.reject(new AppError('upstream', `refusing to fetch ${url.origin}: only http and https are supported`));
+    }
+    const lib = url.protocol === 'https:' ? https : http;
+    const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError(signal));
+      // Not http.request's `signal` option: its listener outlives the request, and a late abort
+      // would then destroy the keep-alive socket another request is using by now.
+      const request = lib.request(url, { method, headers, agent });
+      let response: IncomingMessage | undefined;
+      const onAbort = (): void => {
+        const error = abortError(signal!);
+        response?.destroy(error);
+        request.destroy(error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.once('close', () => signal?.removeEventListener('abort', onAbort));
+      request.setTimeout(this.idleTimeoutMs, () => {
+        request.destroy(Object.assign(new Error(`no data from ${url.host} for ${this.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      });
+      // `on`, not `once`: an abort after the response arrived errors the request again.
+      request.on('error', reject);
+      request.once('response', (res) => {
+        response = res;
+        // Consumers read bodies by async iteration, which surfaces errors itself; a body that
+        // is only drained (a redirect, a challenge) must not turn an abort into a crash.
+        res.on('error', () => undefined);
+        res.setTimeout(this.idleTimeoutMs, () => {
+          res.destroy(Object.assign(new Error(`no data from ${url.host} for ${this.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+        });
+        resolve(res);
+      });
+      if (body === undefined) request.end();
+      else if (Buffer.isBuffer(body)) request.end(body);
+      else {
+        const stream = body instanceof Readable ? body : Readable.from(body as AsyncIterable<Buffer>);
+        // A server may answer (401, 413) before reading the whole body; the request error then
+        // surfaces through 'error' above or not at all, and the stream must not stay open.
+        stream.once('error', (err) => request.destroy(err));
+        request.once('close', () => stream.destroy());
+        stream.pipe(request);
+      }
+    });
+  }
+
+  /** A request that follows redirects by hand (GET and HEAD only; bodies are never replayed). */
+  async sendFollowingRedirects(options: RedirectOptions): Promise<FollowedResponse> {
+    const maxRedirects = options.maxRedirects ?? MAX_REDIRECTS;
+    const origin = options.url.origin;
+    let url = options.url;
+    let headers = { ...options.headers };
+    for (let hop = 0; ; hop++) {
+      const response = await this.send({ ...options, url, headers });
+      const location = response.headers.location;
+      if (!REDIRECT_STATUSES.has(response.statusCode ?? 0) || !location || options.body !== undefined) {
+        return { response, url };
+      }
+      response.resume();
+      if (hop >= maxRedirects) {
+        throw new AppError('upstream', `too many redirects (more than ${maxRedirects}) fetching ${options.url.href.split('?')[0]}`);
+      }
+      const next = new URL(location, url);
+      // The signed query of a CDN URL is its credential; ours must not travel with it.
+      if (next.origin !== origin) headers = withoutAuthorization(headers);
+      url = next;
+    }
+  }
+
+  /** Closes idle keep-alive sockets; in-flight requests finish. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+function withoutAuthorization(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const copy: OutgoingHttpHeaders = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== 'authorization') copy[key] = value;
+  }
+  return copy;
+}
+
+/** Reads a (small) response body, refusing more than `limit` bytes. */
+export async function readBody(response: IncomingMessage, limit: number, what: string): Promise<Buffer> {
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    response.destroy();
+    throw new AppError('upstream', `${what} is ${declared} bytes, more than the ${limit} allowed`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        response.destroy();
+        throw new AppError('upstream', `${what} is more than the ${limit} bytes allowed`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    throw networkError(err, what);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Retry-After as milliseconds (seconds or an HTTP date), or undefined. */
+export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
+  const value = headers['retry-after'];
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

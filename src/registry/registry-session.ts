@@ -1,0 +1,96 @@
+/**
+ * One authenticated request to a registry's /v2/ API: picks http or https, sends what the
+ * authenticator knows up front, answers one or two 401 challenges, and follows redirects by
+ * hand. Callers get the final response whatever its status and decide what it means.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Logger } from '../log.js';
+import { type AuthTarget, Authenticator } from './auth.js';
+import type { CredentialStore } from './credentials.js';
+import { type HttpTransport, networkError } from './http.js';
+import { usesPlainHttp } from './reference.js';
+import type { PullAuth, Reference } from './types.js';
+
+export const USER_AGENT = 'model-runner';
+
+export interface RegistryRequest {
+  ref: Reference;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path below /v2/<repository>/, e.g. "manifests/latest"; ignored when `url` is given. */
+  path?: string;
+  /** An absolute URL on the registry (an upload Location). */
+  url?: URL;
+  headers?: OutgoingHttpHeaders;
+  /** Makes the body; called again for each retry after a challenge, so streams are fresh. */
+  body?: () => Buffer | NodeJS.ReadableStream;
+  actions: AuthTarget['actions'];
+  auth?: PullAuth;
+  signal?: AbortSignal;
+  /** Follow redirects (GET and HEAD). Defaults to true for requests without a body. */
+  followRedirects?: boolean;
+}
+
+export interface RegistrySessionOptions {
+  transport: HttpTransport;
+  credentials: CredentialStore;
+  /** Registries reached over plain HTTP besides loopback. Defaults to none. */
+  insecureRegistries?: readonly string[];
+  logger?: Logger;
+}
+
+/** Challenges answered per request: one to learn the scheme, one more when a cached token was refused. */
+const MAX_CHALLENGES = 2;
+
+export class RegistrySession {
+  readonly authenticator: Authenticator;
+
+  constructor(private readonly options: RegistrySessionOptions) {
+    this.authenticator = new Authenticator({ credentials: options.credentials, transport: options.transport, logger: options.logger });
+  }
+
+  get transport(): HttpTransport {
+    return this.options.transport;
+  }
+
+  /** "http://127.0.0.1:5000" or "https://registry-1.docker.io". */
+  baseUrl(ref: Reference): URL {
+    const scheme = usesPlainHttp(ref.registry, this.options.insecureRegistries ?? []) ? 'http' : 'https';
+    return new URL(`${scheme}://${ref.host}`);
+  }
+
+  /** The URL of `path` below the repository, e.g. "blobs/sha256:...". */
+  urlFor(ref: Reference, path: string): URL {
+    return new URL(`/v2/${ref.repository}/${path}`, this.baseUrl(ref));
+  }
+
+  /** "manifest ai/x:latest on registry 127.0.0.1:5000"-style phrase for messages. */
+  static describe(ref: Reference, what: string): string {
+    return `${what} on registry ${ref.registry} (repository ${ref.repository})`;
+  }
+
+  async request(request: RegistryRequest): Promise<{ response: IncomingMessage; url: URL }> {
+    const { ref, signal } = request;
+    const target: AuthTarget = { registry: ref.registry, repository: ref.repository, actions: request.actions, bearerToken: request.auth?.bearerToken };
+    const url = request.url ?? this.urlFor(ref, request.path ?? '');
+    const registryOrigin = this.baseUrl(ref).origin;
+    const where = `registry ${ref.registry} (repository ${ref.repository})`;
+    try {
+      let authorization = await this.authenticator.authorizationFor(target, signal);
+      for (let challenge = 0; ; challenge++) {
+        const headers: OutgoingHttpHeaders = { 'user-agent': USER_AGENT, ...request.headers };
+        // Credentials go to the registry only, never to a foreign upload Location.
+        if (authorization !== undefined && url.origin === registryOrigin) headers.authorization = authorization;
+        const body = request.body?.();
+        const follow = request.followRedirects ?? body === undefined;
+        const result = follow
+          ? await this.options.transport.sendFollowingRedirects({ method: request.method, url, headers, body, signal })
+          : { response: await this.options.transport.send({ method: request.method, url, headers, body, signal }), url };
+        if (result.response.statusCode !== 401 || challenge >= MAX_CHALLENGES || result.url.origin !== registryOrigin) return result;
+        result.response.resume();
+        authorization = await this.authenticator.answerChallenge(target, result.response.headers['www-authenticate'], authorization, signal);
+      }
+    } catch (err) {
+      throw networkError(err, where, signal);
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import { CHUNKS_SUFFIX, parseReference, RegistryClient, type Descriptor, type Reference } from '../../src/registry/index.js';
+import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
+
+const CHUNK = 256 * 1024;
+
+describe('resumable and chunked downloads through the CDN', () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let ref: Reference;
+  let small: { data: Buffer; descriptor: Descriptor };
+  let large: { data: Buffer; descriptor: Descriptor };
+
+  before(async () => {
+    registry = await startRegistry('token');
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-resume-'));
+    const smallData = randomBytes(1_000_000);
+    const largeData = randomBytes(3 * 1024 * 1024 + 12_345);
+    await pushArtifact(registry, 'ai/resume', 'v1', { layers: [smallData, largeData] });
+    ref = parseReference(registry.reference('ai/resume', 'v1'));
+    const client = new RegistryClient();
+    const { manifest } = await client.resolveManifest(ref);
+    client.dispose();
+    small = { data: smallData, descriptor: manifest.layers[0]! };
+    large = { data: largeData, descriptor: manifest.layers[1]! };
+  });
+  after(async () => {
+    await registry.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test('a download cut mid-blob resumes with a Range request that survives the redirect', async () => {
+    const partial = path.join(dir, 'cut.partial');
+    const cdn = registry.cdn!;
+    cdn.failAfterBytes = 300_000;
+    const once = new RegistryClient({ retries: 0 });
+    try {
+      await assert.rejects(once.downloadBlob(ref, small.descriptor, partial), (err: unknown) => err instanceof AppError && err.code === 'unavailable');
+    } finally {
+      once.dispose();
+      cdn.failAfterBytes = undefined;
+    }
+    const kept = (await fs.stat(partial)).size;
+    assert.ok(kept > 0 && kept <= 300_000, `kept ${kept} bytes`);
+
+    cdn.resetStats();
+    const progress: number[] = [];
+    const client = new RegistryClient({ retries: 0 });
+    try {
+      await client.downloadBlob(ref, small.descriptor, partial, { onProgress: (n) => progress.push(n) });
+    } finally {
+      client.dispose();
+    }
+    assert.deepEqual(await fs.readFile(partial), small.data);
+    const stats = cdn.stats();
+    assert.equal(stats.ranges, 1);
+    assert.equal(stats.bytes, small.data.length - kept);
+    assert.equal(stats.rejectedAuth, 0);
+    assert.equal(progress[0], kept);
+    assert.equal(progress.at(-1), small.data.length);
+  });
+
+  test('with retries enabled a connection cut every 200 kB still completes by resuming each time', async () => {
+    const partial = path.join(dir, 'retried.partial');
+    const cdn = registry.cdn!;
+    cdn.resetStats();
+    cdn.failAfterBytes = 200_000;
+    const client = new RegistryClient({ retries: 8, retryDelayMs: 5, concurrency: 1 });
+    try {
+      await client.downloadBlob(ref, small.descriptor, partial);
+    } finally {
+      client.dispose();
+      cdn.failAfterBytes = undefined;
+    }
+    assert.deepEqual(await fs.readFile(partial), small.data);
+    assert.equal(cdn.stats().ranges, Math.ceil(small.data.length / 200_000) - 1);
+  });
+
+  test('a blob larger than the chunk size downloads as parallel ranged chunks and verifies', async () => {
+    const partial = path.join(dir, 'chunked.partial');
+    const cdn = registry.cdn!;
+    cdn.resetStats();
+    const progress: number[] = [];
+    const client = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
+    try {
+      await client.downloadBlob(ref, large.descriptor, partial, { onProgress: (n) => progress.push(n) });
+    } finally {
+      client.dispose();
+    }
+    assert.deepEqual(await fs.readFile(partial), large.data);
+    await assert.rejects(fs.stat(partial + CHUNKS_SUFFIX), { code: 'ENOENT' });
+    const stats = cdn.stats();
+    assert.equal(stats.ranges, Math.ceil(large.data.length / CHUNK));
+    assert.equal(stats.bytes, large.data.length);
+    assert.equal(stats.rejectedAuth, 0);
+    assert.equal(progress.at(-1), large.data.length);
+  });
+
+  test('a cancelled chunked download resumes only the chunks its sidecar does not list', async () => {
+    const partial = path.join(dir, 'chunked-resume.partial');
+    const cdn = registry.cdn!;
+    const chunkCount = Math.ceil(large.data.length / CHUNK);
+    // Slow connections make the cancellation land while chunks are still missing.
+    cdn.throttleBytesPerSecond = 2 * 1024 * 1024;
+    const controller = new AbortController();
+    const first = new RegistryClient({ chunkBytes: CHUNK, concurrency: 2 });
+    try {
+      await assert.rejects(
+        first.downloadBlob(ref, large.descriptor, partial, { signal: controller.signal, onProgress: (n) => n >= 4 * CHUNK && controller.abort() }),
+        (err: unknown) => err instanceof AppError && err.code === 'aborted',
+      );
+    } finally {
+      first.dispose();
+      cdn.throttleBytesPerSecond = undefined;
+    }
+    const sidecar = JSON.parse(await fs.readFile(partial + CHUNKS_SUFFIX, 'utf8')) as { done: number[] };
+    assert.ok(sidecar.done.length >= 1 && sidecar.done.length < chunkCount, `done: ${sidecar.done.join(',')}`);
+
+    cdn.resetStats();
+    const second = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
+    try {
+      await second.downloadBlob(ref, large.descriptor, partial);
+    } finally {
+      second.dispose();
+    }
+    assert.deepEqual(await fs.readFile(partial), large.data);
+    assert.equal(cdn.stats().ranges, chunkCount - sidecar.done.length);
+    await assert.rejects(fs.stat(partial + CHUNKS_SUFFIX), { code: 'ENOENT' });
+  });
+
+  test('a chunked download cut mid-chunk fails without retries and the next attempt completes it', async () => {
+    const partial = path.join(dir, 'chunked-cut.partial');
+    const cdn = registry.cdn!;
+    cdn.failAfterBytes = 100_000;
+    const once = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4, retries: 0 });
+    try {
+      await assert.rejects(once.downloadBlob(ref, large.descriptor, partial), (err: unknown) => err instanceof AppError && err.code === 'unavailable');
+    } finally {
+      once.dispose();
+      cdn.failAfterBytes = undefined;
+    }
+    assert.equal((await fs.stat(partial)).size, large.data.length);
+    const client = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4, retries: 0 });
+    try {
+      await client.downloadBlob(ref, large.descriptor, partial);
+    } finally {
+      client.dispose();
+    }
+    assert.deepEqual(await fs.readFile(partial), large.data);
+  });
+
+  test('a sequential partial is reused by a chunked download for the whole chunks it holds', async () => {
+    const partial = path.join(dir, 'prefix.partial');
+    await fs.writeFile(partial, large.data.subarray(0, 2 * CHUNK + 1000));
+    const cdn = registry.cdn!;
+    cdn.resetStats();
+    const client = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
+    try {
+      await client.downloadBlob(ref, large.descriptor, partial);
+    } finally {
+      client.dispose();
+    }
+    assert.deepEqual(await fs.readFile(partial), large.data);
+    assert.equal(cdn.stats().ranges, Math.ceil(large.data.length / CHUNK) - 2);
+  });
+});
