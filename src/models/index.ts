@@ -1,0 +1,12 @@
+/**
+ * Public entry of the models layer: the catalog and the value types its callers see.
+ */
+export { Catalog, DEFAULT_MAX_CONCURRENT_PULLS, type CatalogOptions, type ImportOptions, type TransferOptions } from './catalog.js';
+export type { DeleteAction, DeleteOptions } from './delete.js';
+export type { DockerModelConfig } from './model-config.js';
+export type { Model } from './model-view.js';
+export type { LayerProgress, ProgressEvent, ProgressListener, TransferMode } from './progress.js';
+export type { PullResult } from './pull.js';
+export type { BlobUploadOptions, CatalogRegistry } from './registry-port.js';
+export type { ResolvedModel } from './resolve.js';
+export { SettingsService, type SettingsPatch } from './settings.js';

@@ -1,0 +1,152 @@
+/**
+ * Pulls one model from a registry into the store: manifest, config check, every layer in parallel
+ * (resuming partial files), then config, manifest and tag in one store write. Nothing becomes
+ * visible as a model until every blob is present and verified.
+ */
+import { promises as fs } from 'node:fs';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Descriptor, Reference, ResolvedManifest } from '../registry/types.js';
+import type { ModelStore } from '../store/types.js';
+import { assertSha256Digest } from '../util/digest.js';
+import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
+import { detailsFrom, type ModelDetails } from './model-view.js';
+import { type ProgressListener, successEvent, TransferProgress } from './progress.js';
+import type { CatalogRegistry } from './registry-port.js';
+
+export interface PullDeps {
+  store: ModelStore;
+  registry: CatalogRegistry;
+  logger: Logger;
+  /** Told how many new bytes arrived, for metrics. Defaults to none. */
+  onPullBytes?: (bytes: number) => void;
+}
+
+export interface PullJob {
+  ref: Reference;
+  /** Token sent instead of stored credentials. Defaults to none. */
+  bearerToken?: string;
+  emit: ProgressListener;
+  signal: AbortSignal;
+}
+
+export interface PullResult {
+  id: string;
+  /** True when the manifest was already stored and only the tag was added. */
+  cached: boolean;
+}
+
+export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResult> {
+  const { store, registry, logger } = deps;
+  const { ref, signal } = job;
+  const auth = job.bearerToken ? { bearerToken: job.bearerToken } : undefined;
+  const resolved = await registry.resolveManifest(ref, auth, signal);
+  const { manifest } = resolved;
+  validateDescriptors(resolved);
+
+  const existing = await store.getModel(resolved.digest);
+  if (existing) {
+    await store.addTag(resolved.digest, ref.canonical);
+    const size = await cachedSize(store, resolved);
+    job.emit(successEvent(`Using cached model: ${size}`, 'pull'));
+    return { id: resolved.digest, cached: true };
+  }
+
+  // Refused before a single layer byte moves: a newer artifact type we cannot run is a 422.
+  if (!SUPPORTED_CONFIG_TYPES.includes(manifest.config.mediaType)) {
+    throw new AppError('unsupported', `config type "${manifest.config.mediaType}" is not supported by this version of model-runner; try upgrading`);
+  }
+  const configBytes = await fetchConfig(deps, job, manifest.config);
+  detailsFrom(manifest, configBytes, 'upstream');
+
+  const layers = uniqueLayers(manifest.layers);
+  const progress = new TransferProgress({ mode: 'pull', total: layers.reduce((sum, l) => sum + l.size, 0), emit: job.emit });
+  for (const layer of layers) progress.addLayer(layer.digest, layer.size);
+  logger.info('pulling model', { reference: ref.canonical, id: resolved.digest, layers: layers.length });
+
+  // Every layer runs to its own end even when a sibling fails, so that no download is still
+  // writing its partial file when the error reaches the caller.
+  const outcomes = await Promise.allSettled(layers.map((layer) => pullLayer(deps, job, layer, progress)));
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
+
+  await store.writeBlob(configBytes, manifest.config.digest);
+  const id = await store.writeModel(resolved.bytes, [ref.canonical]);
+  logger.info('pulled model', { reference: ref.canonical, id });
+  job.emit(successEvent('Model pulled successfully', 'pull'));
+  return { id, cached: false };
+}
+
+async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progress: TransferProgress): Promise<void> {
+  const { store, registry } = deps;
+  if (await store.hasBlob(layer.digest)) {
+    progress.complete(layer.digest);
+    return;
+  }
+  const partial = store.partialPath(layer.digest);
+  let counted = await fileSize(partial);
+  await registry.downloadBlob(job.ref, layer, partial, {
+    bearerToken: job.bearerToken,
+    signal: job.signal,
+    onProgress: (bytesDone) => {
+      if (bytesDone > counted) {
+        deps.onPullBytes?.(bytesDone - counted);
+        counted = bytesDone;
+      }
+      progress.update(layer.digest, bytesDone);
+    },
+  });
+  if (layer.size > counted) deps.onPullBytes?.(layer.size - counted);
+  await store.commitPartial(layer.digest, { verified: true, size: layer.size });
+  progress.complete(layer.digest);
+}
+
+/** The config blob is small: it is downloaded, parsed and only then stored, with the model. */
+async function fetchConfig(deps: PullDeps, job: PullJob, descriptor: Descriptor): Promise<Buffer> {
+  const { store, registry } = deps;
+  if (await store.hasBlob(descriptor.digest)) return store.readBlob(descriptor.digest);
+  const partial = store.partialPath(descriptor.digest);
+  try {
+    await registry.downloadBlob(job.ref, descriptor, partial, { bearerToken: job.bearerToken, signal: job.signal });
+    return await fs.readFile(partial);
+  } finally {
+    await fs.rm(partial, { force: true });
+  }
+}
+
+function validateDescriptors(resolved: ResolvedManifest): void {
+  const { manifest } = resolved;
+  if (!manifest.config || !Array.isArray(manifest.layers)) {
+    throw new AppError('upstream', `manifest ${resolved.digest} has no config or layers`);
+  }
+  // Digests name files in the store: a hostile manifest must not walk out of it.
+  for (const d of [manifest.config, ...manifest.layers]) {
+    assertSha256Digest(d.digest, 'digest in manifest');
+    if (!Number.isSafeInteger(d.size) || d.size < 0) throw new AppError('upstream', `manifest ${resolved.digest} has a bad size for ${d.digest}`);
+  }
+  if (manifest.layers.length === 0) throw new AppError('upstream', `manifest ${resolved.digest} has no layers`);
+}
+
+function uniqueLayers(layers: Descriptor[]): Descriptor[] {
+  const seen = new Map<string, Descriptor>();
+  for (const layer of layers) if (!seen.has(layer.digest)) seen.set(layer.digest, layer);
+  return [...seen.values()];
+}
+
+/** "Using cached model: <config size>", the size text as the stored config spells it. */
+async function cachedSize(store: ModelStore, resolved: ResolvedManifest): Promise<string> {
+  try {
+    const details: ModelDetails = detailsFrom(resolved.manifest, await store.readBlob(resolved.manifest.config.digest), 'internal');
+    return details.config.size;
+  } catch {
+    return '';
+  }
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fs.stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
