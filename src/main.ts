@@ -3,10 +3,22 @@
  * The only module that wires services together; everything else receives what it needs.
  */
 import http from 'node:http';
-import type { Config } from './config.js';
+import os from 'node:os';
+import path from 'node:path';
+import { registryCredentialsFromEnv, type Config } from './config.js';
+import { bundledEngineInfo, createWorkerHandleFactory, Scheduler } from './engine/index.js';
 import { createApp } from './http/app.js';
+import { corsMiddleware } from './http/cors.js';
+import { createEnginesRouter } from './http/engines-router.js';
+import type { InferenceDeps } from './http/inference-deps.js';
+import { createInferenceRouter } from './http/inference-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
+import { createMetrics, createMetricsRouter } from './http/metrics.js';
+import { createModelsRouter } from './http/models-router.js';
 import { createLogger, type Logger } from './log.js';
+import { Catalog } from './models/index.js';
+import { RegistryClient } from './registry/index.js';
+import { openStore } from './store/index.js';
 
 export interface RunningServer {
   logger: Logger;
@@ -17,35 +29,105 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+/** Uploads are staged inside the store directory so that packaging them is a same-filesystem copy. */
+const UPLOAD_DIR_NAME = 'uploads.tmp';
+
+export async function startServer(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   const disposers: Array<() => Promise<void>> = [];
+  try {
+    const store = await openStore(config.modelsPath, { logger });
+    disposers.push(() => store.close());
 
-  const app = createApp({ logger, routers: [] });
+    const registry = new RegistryClient({
+      logger,
+      insecureRegistries: config.insecureRegistries,
+      ...registryCredentialsFromEnv(env),
+      dockerConfigPath: path.join(os.homedir(), '.docker', 'config.json'),
+      concurrency: config.pullConcurrency,
+      chunkBytes: config.pullChunkBytes,
+    });
+    disposers.push(async () => registry.dispose());
 
-  const servers: http.Server[] = [];
-  const socketServer = http.createServer(app);
-  servers.push(socketServer);
-  await listenOnSocket(socketServer, config.socketPath);
-  let port: number | undefined;
-  if (config.port !== undefined) {
-    const tcpServer = http.createServer(app);
-    servers.push(tcpServer);
-    port = await listenOnPort(tcpServer, config.port, config.host);
+    const metrics = createMetrics();
+    const catalog = new Catalog({
+      store,
+      registry,
+      logger,
+      defaultRegistry: config.defaultRegistry,
+      onPullBytes: (bytes) => metrics.pullBytes.inc(bytes),
+    });
+
+    const scheduler = new Scheduler({
+      createHandle: createWorkerHandleFactory({ gpu: config.gpu, logger }),
+      maxLoadedModels: config.maxLoadedModels,
+      memoryBudgetBytes: config.memoryBudgetBytes,
+      defaultKeepAlive: config.keepAlive,
+      defaultParallel: config.parallel,
+      defaultContextSize: config.contextSize,
+      maxQueue: config.maxQueue,
+      threadBudget: config.threads,
+      logger,
+      engineInfo: bundledEngineInfo(),
+    });
+    disposers.push(() => scheduler.close());
+    metrics.setCollectors({ loadedModels: () => scheduler.ps().length, queueDepth: () => scheduler.queueDepth() });
+
+    const inference: InferenceDeps = {
+      resolveModel: (name, mode) => catalog.resolveForInference(name, mode),
+      scheduler,
+      listModels: () => catalog.list(),
+      settings: catalog.settings,
+      metrics,
+      logger,
+    };
+
+    const app = createApp({
+      logger,
+      before: [corsMiddleware(config.origins)],
+      routers: [
+        createModelsRouter({ catalog, logger, maxUploadBytes: config.maxUploadBytes, uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME) }),
+        createEnginesRouter(inference),
+        createInferenceRouter(inference),
+        createMetricsRouter(metrics),
+      ],
+    });
+
+    const servers: http.Server[] = [http.createServer(app)];
+    await listenOnSocket(servers[0]!, config.socketPath);
+    disposers.push(() => closeServer(servers[0]!));
+    let port: number | undefined;
+    if (config.port !== undefined) {
+      const tcpServer = http.createServer(app);
+      port = await listenOnPort(tcpServer, config.port, config.host);
+      servers.push(tcpServer);
+      disposers.push(() => closeServer(tcpServer));
+    }
+    logger.info('listening', { socket: config.socketPath, port, host: port === undefined ? undefined : config.host, models: config.modelsPath });
+
+    let closing: Promise<void> | undefined;
+    return {
+      logger,
+      socketPath: config.socketPath,
+      port,
+      close() {
+        closing ??= disposeAll(disposers, logger);
+        return closing;
+      },
+    };
+  } catch (err) {
+    await disposeAll(disposers, logger);
+    throw err;
   }
-  logger.info('listening', { socket: config.socketPath, port, models: config.modelsPath });
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    logger,
-    socketPath: config.socketPath,
-    port,
-    close() {
-      closing ??= (async () => {
-        await Promise.all(servers.map(closeServer));
-        for (const dispose of disposers.reverse()) await dispose();
-      })();
-      return closing;
-    },
-  };
+/** Runs disposers last-first (listeners, then the scheduler's Workers, then the store lock), logging failures. */
+async function disposeAll(disposers: Array<() => Promise<void>>, logger: Logger): Promise<void> {
+  for (const dispose of disposers.reverse()) {
+    try {
+      await dispose();
+    } catch (err) {
+      logger.error('shutdown step failed', { error: String(err) });
+    }
+  }
 }

@@ -1,0 +1,35 @@
+/**
+ * The factory the server gives the scheduler: each call creates a Worker-backed handle.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import type { HandleFactory } from './handle-types.js';
+import { WorkerModelHandle } from './model-handle.js';
+import type { GpuSetting } from './protocol.js';
+
+export interface WorkerHandleFactoryOptions {
+  /** The configured backend; 'cpu' means no GPU. Defaults to 'auto'. */
+  gpu?: 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
+  logger: Logger;
+  /** Longest wait for a Worker to stop cooperatively. Defaults to the handle's DEFAULT_STOP_TIMEOUT_MS. */
+  stopTimeoutMs?: number;
+}
+
+export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): HandleFactory {
+  const gpu: GpuSetting = options.gpu === 'cpu' ? false : (options.gpu ?? 'auto');
+  return (spec, settings) => new WorkerModelHandle({ spec, settings, gpu, logger: options.logger.child({ model: spec.name }), stopTimeoutMs: options.stopTimeoutMs });
+}
+
+/**
+ * The bundled llama.cpp release, read from node-llama-cpp's package files without loading it
+ * (the main thread never loads the native engine). For status() before any model has loaded.
+ */
+export function bundledEngineInfo(): { backend: string; version: string } {
+  try {
+    const url = new URL('../llama/binariesGithubRelease.json', import.meta.resolve('node-llama-cpp'));
+    const release = (JSON.parse(readFileSync(url, 'utf8')) as { release?: string }).release;
+    return { backend: 'llama.cpp', version: release ?? 'unknown' };
+  } catch {
+    return { backend: 'llama.cpp', version: 'unknown' };
+  }
+}

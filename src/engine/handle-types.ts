@@ -1,0 +1,34 @@
+/**
+ * What the scheduler needs from a loaded model, real (a Worker) or fake (unit tests).
+ */
+import type { AppError } from '../errors.js';
+import type { LoadSpec, ModelSession } from './types.js';
+
+/** Settings the scheduler resolved for one load. */
+export interface ResolvedSettings {
+  /** Context size per sequence, in tokens. */
+  contextSize: number;
+  parallel: number;
+  threads: number;
+}
+
+export interface HandleInfo extends ResolvedSettings {
+  /** Memory the loaded model uses (model plus context), in bytes. */
+  memoryBytes: number;
+  backend: string;
+  version: string;
+}
+
+export interface ModelHandle extends ModelSession {
+  /** Loads the model; rejects with an AppError when it cannot. */
+  load(signal?: AbortSignal): Promise<HandleInfo>;
+  /** Stops cooperatively: in-flight work is aborted, then native resources are released. */
+  dispose(): Promise<void>;
+  /** Set once load() resolved. */
+  readonly info: HandleInfo | undefined;
+  /** Registers a callback for a failure after load (the Worker died); in-flight requests already failed. */
+  onFailure(listener: (error: AppError) => void): void;
+}
+
+/** Creates a handle that has not started loading yet. */
+export type HandleFactory = (spec: LoadSpec, settings: ResolvedSettings) => ModelHandle;

@@ -1,0 +1,10 @@
+/** Public entry of the inference engine. */
+export { Scheduler } from './scheduler.js';
+export type { AcquireOptions, Lease, RunnerStatus, SchedulerOptions } from './scheduler-types.js';
+export { createWorkerHandleFactory, bundledEngineInfo, type WorkerHandleFactoryOptions } from './handle-factory.js';
+export { WorkerModelHandle, type WorkerModelHandleOptions } from './model-handle.js';
+export type { HandleFactory, HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
+export { systemClock, type Clock } from './clock.js';
+export { estimateModelBytes } from './memory-estimate.js';
+export { FAULT_MARKER, TEST_FAULTS_ENV } from './worker/test-faults.js';
+export * from './types.js';

@@ -1,0 +1,31 @@
+/**
+ * The default memory estimate of a model before it is loaded: the file (weights are mapped
+ * or copied whole), the KV cache from the GGUF hyper-parameters, and a fixed overhead for
+ * compute buffers. Measured on CPU: a 144 MB q8_0 file took +171 MB at load and a 2048-token
+ * context +42 MB (KV 47 MB), so this errs slightly high, which is the safe side.
+ */
+import { stat } from 'node:fs/promises';
+import { describeModel } from '../gguf/model-info.js';
+import { readGgufFile } from '../gguf/reader.js';
+import type { LoadSpec } from './types.js';
+
+/** Compute buffers and allocator slack. */
+export const LOAD_OVERHEAD_BYTES = 32 * 2 ** 20;
+/** K and V entries are f16 by default. */
+const KV_BYTES_PER_VALUE = 2;
+
+export async function estimateModelBytes(spec: LoadSpec, contextSize: number, parallel: number): Promise<number> {
+  const fileSize = (await stat(spec.modelPath)).size;
+  let kvBytes = 0;
+  try {
+    const info = describeModel(await readGgufFile(spec.modelPath));
+    const { embeddingLength, blockCount, headCount, headCountKv } = info;
+    if (embeddingLength && blockCount && headCount) {
+      const headDim = embeddingLength / headCount;
+      kvBytes = blockCount * (headCountKv ?? headCount) * headDim * 2 * KV_BYTES_PER_VALUE * contextSize * parallel;
+    }
+  } catch {
+    // An unreadable header fails at load with a precise error; estimate from the file alone here.
+  }
+  return fileSize + kvBytes + LOAD_OVERHEAD_BYTES;
+}

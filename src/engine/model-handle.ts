@@ -1,0 +1,251 @@
+/**
+ * The main-thread proxy of one model Worker. It implements ModelSession by posting requests
+ * with ids and routing the Worker's replies back; an AbortSignal posts a cancel. When the
+ * Worker fails or exits unexpectedly, only its in-flight requests fail and the handle reports
+ * the failure so the scheduler drops it. The Worker is never terminated (see worker/main.ts).
+ */
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { EventQueue } from './event-queue.js';
+import type { HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
+import type { GpuSetting, LoadedInfo, MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec } from './types.js';
+import { resolveWorkerScript } from './worker-script.js';
+
+/** How long dispose() waits for the Worker to end by itself before giving up on it (it is never killed). */
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+export interface WorkerModelHandleOptions {
+  spec: LoadSpec;
+  settings: ResolvedSettings;
+  /** Backend for node-llama-cpp; false is CPU only. Defaults to 'auto'. */
+  gpu?: GpuSetting;
+  /** Receives the Worker's log lines and lifecycle events. */
+  logger: Logger;
+  /** Longest wait for a cooperative stop. Defaults to DEFAULT_STOP_TIMEOUT_MS. */
+  stopTimeoutMs?: number;
+}
+
+type Pending =
+  | { kind: 'stream'; queue: EventQueue<GenerateEvent> }
+  | { kind: 'call'; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+
+export class WorkerModelHandle implements ModelHandle {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private readonly failureListeners: Array<(error: AppError) => void> = [];
+  private nextId = 1;
+  private loadedInfo: LoadedInfo | undefined;
+  private state: 'new' | 'loading' | 'ready' | 'failed' | 'stopping' | 'stopped' = 'new';
+  private exited: Promise<void> = Promise.resolve();
+  private loadWaiter: { resolve: (info: LoadedInfo) => void; reject: (e: unknown) => void } | undefined;
+
+  constructor(private readonly options: WorkerModelHandleOptions) {}
+
+  get info(): (HandleInfo & LoadedInfo) | undefined {
+    return this.loadedInfo;
+  }
+
+  onFailure(listener: (error: AppError) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  async load(signal?: AbortSignal): Promise<HandleInfo & LoadedInfo> {
+    if (this.state !== 'new') throw new AppError('internal', 'a model handle loads only once');
+    this.state = 'loading';
+    const { spec, settings } = this.options;
+    const init: WorkerInit = {
+      modelPath: spec.modelPath,
+      mode: spec.mode,
+      contextSize: settings.contextSize,
+      parallel: settings.parallel,
+      threads: settings.threads,
+      batchSize: spec.settings.batchSize,
+      flashAttention: spec.settings.flashAttention,
+      gpu: this.options.gpu ?? 'auto',
+    };
+    const script = resolveWorkerScript();
+    const worker = new Worker(script.entry, { eval: script.eval, workerData: init, name: `model ${spec.name}` });
+    this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (m: WorkerToMain) => this.onMessage(m));
+    worker.on('error', (err) => this.fail(new AppError('internal', `the worker of model ${spec.name} failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => this.onExit(code));
+    const onAbort = () => void this.dispose();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const info = await new Promise<LoadedInfo>((resolve, reject) => (this.loadWaiter = { resolve, reject }));
+      this.loadedInfo = info;
+      this.state = 'ready';
+      this.options.logger.info('model loaded', { model: spec.name, mode: spec.mode, ...info });
+      return info;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async *generate(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateEvent> {
+    const queue = new EventQueue<GenerateEvent>();
+    const id = this.send({ type: 'generate', id: 0, request }, { kind: 'stream', queue });
+    const cancel = () => this.post({ type: 'cancel', id });
+    if (signal?.aborted) cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    let finished = false;
+    try {
+      for await (const event of queue) {
+        yield event;
+        if (event.type === 'done') {
+          finished = true;
+          return;
+        }
+      }
+      finished = true;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      // The consumer stopped early: stop the Worker's loop too.
+      if (!finished) cancel();
+      this.pending.delete(id);
+    }
+  }
+
+  embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult> {
+    return this.call<EmbedResult>({ type: 'embed', id: 0, request }, signal);
+  }
+
+  tokenize(text: string, signal?: AbortSignal): Promise<number[]> {
+    return this.call<number[]>({ type: 'tokenize', id: 0, text }, signal);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.state === 'stopped') return;
+    if (this.state !== 'stopping') {
+      if (this.state === 'new') {
+        this.state = 'stopped';
+        return;
+      }
+      this.state = 'stopping';
+      this.post({ type: 'shutdown' });
+    }
+    const timeoutMs = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
+    const ended = await Promise.race([this.exited.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (ended) {
+      // Terminating now could abort the process mid native call; leave the thread to finish.
+      this.options.logger.warn('model worker did not stop in time; leaving it to finish', { model: this.options.spec.name, timeoutMs });
+      this.worker?.unref();
+    }
+  }
+
+  private call<T>(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new AppError('aborted', 'the request was cancelled'));
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        this.post({ type: 'cancel', id });
+        this.pending.delete(id);
+        reject(new AppError('aborted', 'the request was cancelled'));
+      };
+      const id = this.send(message, {
+        kind: 'call',
+        resolve: (v) => (signal?.removeEventListener('abort', onAbort), resolve(v as T)),
+        reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Registers the request and posts it; a handle that cannot serve fails the request at once. */
+  private send(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, pending: Pending): number {
+    const id = this.nextId++;
+    if (this.state !== 'ready') {
+      const error = new AppError('unavailable', `model ${this.options.spec.name} is not loaded (${this.state})`);
+      if (pending.kind === 'stream') pending.queue.fail(error);
+      else pending.reject(error);
+      return id;
+    }
+    this.pending.set(id, pending);
+    this.post({ ...message, id });
+    return id;
+  }
+
+  private post(message: MainToWorker): void {
+    if (this.state === 'stopped' || this.state === 'failed' || !this.worker) return;
+    this.worker.postMessage(message);
+  }
+
+  private onMessage(message: WorkerToMain): void {
+    switch (message.type) {
+      case 'ready':
+        this.loadWaiter?.resolve(message.info);
+        this.loadWaiter = undefined;
+        return;
+      case 'load-error':
+        this.state = 'stopping';
+        this.loadWaiter?.reject(AppError.fromJSON(message.error));
+        this.loadWaiter = undefined;
+        return;
+      case 'event': {
+        const p = this.pending.get(message.id);
+        if (p?.kind !== 'stream') return;
+        p.queue.push(message.event);
+        if (message.event.type === 'done') {
+          p.queue.end();
+          this.pending.delete(message.id);
+        }
+        return;
+      }
+      case 'result':
+      case 'error': {
+        const p = this.pending.get(message.id);
+        if (!p) return;
+        this.pending.delete(message.id);
+        if (message.type === 'error') {
+          const error = AppError.fromJSON(message.error);
+          return p.kind === 'stream' ? p.queue.fail(error) : p.reject(error);
+        }
+        return p.kind === 'stream' ? p.queue.end() : p.resolve(message.value);
+      }
+      case 'fatal':
+        this.fail(new AppError('internal', `the worker of model ${this.options.spec.name} failed: ${message.error.message}`));
+        return;
+      case 'log':
+        this.options.logger.log(message.level, message.message, { model: this.options.spec.name, source: 'llama.cpp' });
+        return;
+    }
+  }
+
+  private onExit(code: number): void {
+    const expected = this.state === 'stopping' || this.state === 'failed';
+    if (!expected) this.fail(new AppError('internal', `the worker of model ${this.options.spec.name} exited unexpectedly (code ${code})`));
+    this.loadWaiter?.reject(new AppError('internal', `the worker of model ${this.options.spec.name} exited while loading (code ${code})`));
+    this.loadWaiter = undefined;
+    this.failPending(new AppError('internal', `the worker of model ${this.options.spec.name} stopped`));
+    this.state = 'stopped';
+  }
+
+  /** Fails in-flight requests, tells listeners, and asks the Worker to wind down on its own. */
+  private fail(error: AppError): void {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    const wasLoading = this.state === 'loading';
+    this.options.logger.error('model worker failed', { model: this.options.spec.name, error: error.message });
+    this.post({ type: 'shutdown' });
+    this.state = 'failed';
+    this.failPending(error);
+    if (wasLoading) {
+      this.loadWaiter?.reject(error);
+      this.loadWaiter = undefined;
+      return;
+    }
+    for (const listener of this.failureListeners) listener(error);
+  }
+
+  private failPending(error: AppError): void {
+    for (const p of this.pending.values()) {
+      if (p.kind === 'stream') p.queue.fail(error);
+      else p.reject(error);
+    }
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Messages between the main thread and a model Worker. Plain data only: Error classes do not
+ * survive postMessage, so failures cross as SerializedError ({code, message, data}) and become
+ * AppErrors again on the receiving side.
+ */
+import type { SerializedError } from '../errors.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, ModelMode } from './types.js';
+
+/** Backends a Worker may ask node-llama-cpp for; false means CPU only. */
+export type GpuSetting = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
+
+/** Passed as `workerData`: everything the Worker needs to load its model before any message. */
+export interface WorkerInit {
+  modelPath: string;
+  mode: ModelMode;
+  /** Context size per sequence, in tokens. */
+  contextSize: number;
+  /** Sequences in the context (requests served at once). */
+  parallel: number;
+  /** CPU threads this model may use; also the Worker's Llama.maxThreads. */
+  threads: number;
+  /** Tokens per decode batch. Defaults to node-llama-cpp's choice when unset. */
+  batchSize?: number;
+  /** Flash attention; unset lets node-llama-cpp decide. */
+  flashAttention?: boolean;
+  gpu: GpuSetting;
+}
+
+/** What a loaded Worker reports about itself. */
+export interface LoadedInfo {
+  contextSize: number;
+  parallel: number;
+  threads: number;
+  /** Model plus context memory as node-llama-cpp accounts it (RAM and VRAM together). */
+  memoryBytes: number;
+  backend: string;
+  version: string;
+  trainContextSize: number;
+  /** Width of the embedding vectors (the model's hidden size). */
+  embeddingSize: number;
+  vocabularySize: number;
+  chatWrapper: string;
+}
+
+export type MainToWorker =
+  | { type: 'generate'; id: number; request: GenerateRequest }
+  | { type: 'embed'; id: number; request: EmbedRequest }
+  | { type: 'tokenize'; id: number; text: string }
+  | { type: 'cancel'; id: number }
+  | { type: 'shutdown' };
+
+export type WorkerToMain =
+  | { type: 'ready'; info: LoadedInfo }
+  | { type: 'load-error'; error: SerializedError }
+  | { type: 'event'; id: number; event: GenerateEvent }
+  | { type: 'result'; id: number; value: EmbedResult | number[] }
+  | { type: 'error'; id: number; error: SerializedError }
+  /** The Worker hit an uncaught failure; it aborts its work and shuts itself down. */
+  | { type: 'fatal'; error: SerializedError }
+  | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; message: string };

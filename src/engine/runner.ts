@@ -1,0 +1,57 @@
+/**
+ * One model load as the scheduler tracks it, and the settings it was loaded with.
+ */
+import type { HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
+import type { LoadSpec } from './types.js';
+
+export interface Runner {
+  /** Model id and mode: the same model loads separately for completion and for embeddings. */
+  key: string;
+  spec: LoadSpec;
+  handle: ModelHandle;
+  settings: ResolvedSettings;
+  /** The estimate until loaded, then what the loaded model reports. */
+  memoryBytes: number;
+  state: 'loading' | 'ready';
+  /** Set when the handle failed or was unloaded: outstanding leases no longer count. */
+  gone: boolean;
+  refCount: number;
+  /** Milliseconds; 0 unloads when idle, negative never. Set by the latest request. */
+  keepAliveMs: number;
+  keepAliveText: string;
+  expiresAt: number | null;
+  lastUsed: number;
+  timer?: unknown;
+  info?: HandleInfo;
+}
+
+export function runnerKey(spec: LoadSpec): string {
+  return `${spec.id}|${spec.mode}`;
+}
+
+/** Default context size per sequence: the packaged or trained size, capped so a default load stays small. */
+export const DEFAULT_CONTEXT_CAP = 4096;
+
+export interface SettingsDefaults {
+  defaultContextSize?: number;
+  defaultParallel: number;
+  threadBudget: number;
+  maxLoadedModels: number;
+}
+
+/**
+ * Thread policy: a model gets settings.threads, else an equal share of the budget among the
+ * most models that may be loaded (floor(threadBudget / maxLoadedModels), at least 1), capped
+ * at the budget. So models loaded with default threads always fit together, and the
+ * placement check (sum of threads <= budget) only has to act on explicit settings.
+ */
+export function resolveSettings(spec: LoadSpec, defaults: SettingsDefaults): ResolvedSettings {
+  const contextSize =
+    spec.settings.contextSize ??
+    defaults.defaultContextSize ??
+    Math.min(spec.packagedContextSize ?? spec.trainContextSize ?? DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
+  const parallel = Math.max(1, spec.settings.parallel ?? defaults.defaultParallel);
+  const share = Math.max(1, Math.floor(defaults.threadBudget / defaults.maxLoadedModels));
+  const threads = Math.max(1, Math.min(defaults.threadBudget, spec.settings.threads ?? share));
+  return { contextSize, parallel, threads };
+}

@@ -1,0 +1,155 @@
+/**
+ * One generation request inside the Worker: render or tokenize the prompt, check it fits,
+ * reuse the cached prefix, then stream text token by token (stop strings, EOG, length,
+ * abort), or produce a tool call. Events go out through `emit` as soon as they exist.
+ */
+import { LlamaText, type Token } from 'node-llama-cpp';
+import { AppError } from '../../errors.js';
+import type { FinishReason, GenerateEvent, GenerateRequest, ToolCall } from '../types.js';
+import { functionsFor, renderChat } from './chat-prompt.js';
+import type { GrammarCache } from './grammar.js';
+import type { LoadedModel } from './load.js';
+import { reusePrefix } from './prompt-cache.js';
+import { evaluateOptionsFor } from './sampling.js';
+import type { SequencePool } from './sequence-pool.js';
+import { StopMatcher } from './stop-matcher.js';
+import { maybeInjectFault } from './test-faults.js';
+import { TokenTextDecoder } from './text-decoder.js';
+import { forcedCallText, generateCall, planTools, type ToolPlan } from './tool-calls.js';
+import { runTokenLoop, type LoopEnd } from './token-loop.js';
+
+export interface GenerationEnv {
+  loaded: LoadedModel;
+  grammars: GrammarCache;
+  pool: SequencePool;
+}
+
+interface Prompt {
+  tokens: Token[];
+  textStops: string[];
+  tokenStops: Token[][];
+  plan: ToolPlan;
+}
+
+export async function generate(env: GenerationEnv, request: GenerateRequest, signal: AbortSignal, emit: (event: GenerateEvent) => void): Promise<void> {
+  const started = performance.now();
+  const { model } = env.loaded;
+  const prompt = buildPrompt(env, request);
+  const contextSize = env.loaded.info.contextSize;
+  if (prompt.tokens.length >= contextSize) {
+    const n = prompt.tokens.length;
+    throw new AppError('context_exceeded', `request (${n} tokens) exceeds the available context size (${contextSize} tokens), try increasing it`, {
+      data: { n_prompt_tokens: n, n_ctx: contextSize },
+    });
+  }
+  const sampling = request.sampling;
+  if (sampling.maxTokens !== undefined && (!Number.isInteger(sampling.maxTokens) || sampling.maxTokens < 0)) {
+    throw new AppError('bad_request', `max tokens must be a non-negative integer, got ${sampling.maxTokens}`);
+  }
+  // Default: whatever fits in the context after the prompt.
+  const maxTokens = Math.min(sampling.maxTokens ?? Infinity, contextSize - prompt.tokens.length);
+  const seq = await env.pool.acquire(prompt.tokens, signal);
+  try {
+    const { cachedTokens, rest } = await reusePrefix(seq, prompt.tokens);
+    const generated: Token[] = [];
+    const evaluate = evaluateOptionsFor(model, env.loaded.vocabularySize, sampling, () => [...prompt.tokens, ...generated]);
+    const grammarState = await env.grammars.stateFor(sampling);
+    if (grammarState) evaluate.grammarEvaluationState = grammarState;
+    const evalStarted = performance.now();
+    const finish = (reason: FinishReason, firstTokenAt: number | undefined, completionTokens: number) => {
+      const now = performance.now();
+      const first = firstTokenAt ?? now;
+      emit({
+        type: 'done',
+        finishReason: reason,
+        usage: { promptTokens: prompt.tokens.length, completionTokens, cachedTokens },
+        timings: { timeToFirstTokenMs: first - started, promptMs: first - evalStarted, generationMs: now - first },
+      });
+    };
+    if (maxTokens === 0) return finish('length', undefined, 0);
+
+    const callEnv = { model, wrapper: env.loaded.chatWrapper, grammars: env.grammars, seq, evaluate, signal, plan: prompt.plan };
+    if (prompt.plan.mode === 'forced') {
+      const result = await generateCall(callEnv, rest, maxTokens, prompt.plan.forcedName);
+      return finishCall(result.call, result.end, emit, (r) => finish(r, result.firstTokenAt, result.sampled));
+    }
+
+    const userStops = sampling.stop ?? [];
+    const stops = [...userStops, ...prompt.textStops];
+    const callPrefixAt = stops.length;
+    const matcher = new StopMatcher([...stops, ...prompt.plan.callPrefixes]);
+    const decoder = new TokenTextDecoder(model);
+    let stopped: { callPrefix: boolean; rest: string } | undefined;
+    const emitText = (text: string) => {
+      if (text.length > 0) emit({ type: 'text', text });
+    };
+    const loop = await runTokenLoop({
+      seq,
+      input: rest,
+      evaluate,
+      maxTokens,
+      signal,
+      onToken: (token) => {
+        generated.push(token);
+        maybeInjectFault(userStops, generated.length);
+        if (model.isEogToken(token)) return false; // only seen with ignoreEos: skip it, keep going
+        if (endsWithAny(generated, prompt.tokenStops)) {
+          stopped = { callPrefix: false, rest: '' };
+          return true;
+        }
+        const text = decoder.push(token);
+        if (text.length === 0) return false;
+        const result = matcher.push(text);
+        emitText(result.text);
+        if (result.match) stopped = { callPrefix: result.match.index >= callPrefixAt, rest: result.rest ?? '' };
+        return stopped !== undefined;
+      },
+    });
+    if (stopped?.callPrefix && loop.unevaluated !== undefined) {
+      const call = await generateCall(callEnv, [loop.unevaluated], maxTokens - loop.sampled, undefined, stopped.rest.trimStart());
+      return finishCall(call.call, call.end, emit, (r) => finish(r, loop.firstTokenAt, loop.sampled + call.sampled));
+    }
+    if (!stopped) {
+      const tail = matcher.push(decoder.flush());
+      emitText(tail.text);
+      if (!tail.match) emitText(matcher.flush());
+    }
+    finish(stopped ? 'stop' : reasonOf(loop.end), loop.firstTokenAt, loop.sampled);
+  } finally {
+    env.pool.release(seq);
+  }
+}
+
+function buildPrompt(env: GenerationEnv, request: GenerateRequest): Prompt {
+  const { model, chatWrapper } = env.loaded;
+  if (request.kind === 'completion') {
+    const tokens = model.tokenize(request.prompt, false);
+    const bos = model.tokens.bos;
+    if (model.tokens.shouldPrependBosToken && bos !== null && tokens[0] !== bos) tokens.unshift(bos);
+    if (tokens.length === 0) throw new AppError('bad_request', 'the prompt is empty');
+    return { tokens, textStops: [], tokenStops: [], plan: { mode: 'none', tools: [], callPrefixes: [] } };
+  }
+  const plan = planTools(chatWrapper, request.tools, request.toolChoice);
+  const functions = plan.mode === 'none' ? undefined : functionsFor(plan.tools);
+  const rendered = renderChat(model, chatWrapper, request.messages, functions);
+  const tokens = plan.mode === 'forced' ? LlamaText(forcedCallText(chatWrapper, rendered.text, plan)).tokenize(model.tokenizer) : rendered.tokens;
+  return { tokens, textStops: rendered.textStops, tokenStops: rendered.tokenStops, plan };
+}
+
+function finishCall(call: ToolCall | undefined, end: LoopEnd, emit: (e: GenerateEvent) => void, finish: (r: FinishReason) => void): void {
+  if (call) {
+    emit({ type: 'tool_calls', calls: [call] });
+    return finish('tool_calls');
+  }
+  finish(reasonOf(end));
+}
+
+function reasonOf(end: LoopEnd): FinishReason {
+  if (end === 'length') return 'length';
+  if (end === 'abort') return 'abort';
+  return 'stop';
+}
+
+function endsWithAny(tokens: readonly Token[], sequences: readonly Token[][]): boolean {
+  return sequences.some((s) => s.length <= tokens.length && s.every((t, i) => tokens[tokens.length - s.length + i] === t));
+}

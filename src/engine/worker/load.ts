@@ -1,0 +1,118 @@
+/**
+ * Loads one model inside a Worker: validate the GGUF in JS, getLlama with this model's thread
+ * share, loadModel, then either a completion context with a pool of sequences or an embedding
+ * context. Everything here runs once per Worker.
+ */
+import {
+  getLlama,
+  LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaEmbeddingContext,
+  type LlamaModel,
+} from 'node-llama-cpp';
+import { AppError } from '../../errors.js';
+import type { LoadedInfo, WorkerInit } from '../protocol.js';
+import { validateGguf } from './validate.js';
+
+/** A loaded model and what generation needs from it. */
+export interface LoadedModel {
+  llama: Llama;
+  model: LlamaModel;
+  init: WorkerInit;
+  /** Set in 'completion' mode. */
+  context?: LlamaContext;
+  sequences: LlamaContextSequence[];
+  /** Set in 'embedding' mode. */
+  embeddingContext?: LlamaEmbeddingContext;
+  /** Resolved once: resolving it per request blocks for ~200 ms (it inspects the Jinja template). */
+  chatWrapper: ChatWrapper;
+  vocabularySize: number;
+  info: LoadedInfo;
+}
+
+export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
+
+export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal): Promise<LoadedModel> {
+  await validateGguf(init.modelPath);
+  const llama = await getLlama({
+    gpu: init.gpu,
+    // Each Worker's Llama has its own thread splitter; the scheduler keeps the sum within the budget.
+    maxThreads: init.threads,
+    logLevel: LlamaLogLevel.warn,
+    logger: (level, message) => log(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'warn', message.trimEnd()),
+    // Never download or compile at run time: use the prebuilt or an existing local build.
+    build: 'never',
+  });
+  let model: LlamaModel | undefined;
+  try {
+    model = await llama.loadModel({ modelPath: init.modelPath, loadSignal: signal });
+    const vocabularySize = vocabularySizeOf(model);
+    let context: LlamaContext | undefined;
+    let embeddingContext: LlamaEmbeddingContext | undefined;
+    const sequences: LlamaContextSequence[] = [];
+    if (init.mode === 'embedding') {
+      embeddingContext = await model.createEmbeddingContext({
+        contextSize: init.contextSize,
+        threads: init.threads,
+        batchSize: init.batchSize ?? init.contextSize,
+      });
+    } else {
+      context = await model.createContext({
+        // Per sequence: node-llama-cpp allocates contextSize x sequences cells.
+        contextSize: init.contextSize,
+        sequences: init.parallel,
+        threads: init.threads,
+        batchSize: init.batchSize,
+        flashAttention: init.flashAttention,
+        createSignal: signal,
+      });
+      for (let i = 0; i < init.parallel; i++) sequences.push(context.getSequence());
+    }
+    const chatWrapper = resolveChatWrapper(model);
+    const contextMemory = context?.memoryUsage ?? { ram: 0, vram: 0 };
+    const info: LoadedInfo = {
+      contextSize: sequences[0]?.contextSize ?? init.contextSize,
+      parallel: init.parallel,
+      threads: init.threads,
+      memoryBytes: model.memoryUsage.ram + model.memoryUsage.vram + contextMemory.ram + contextMemory.vram,
+      backend: llama.gpu === false ? 'llama.cpp (cpu)' : `llama.cpp (${llama.gpu})`,
+      version: llama.llamaCppRelease.release,
+      trainContextSize: model.trainContextSize,
+      embeddingSize: model.embeddingVectorSize,
+      vocabularySize,
+      chatWrapper: chatWrapper.wrapperName,
+    };
+    return { llama, model, init, context, sequences, embeddingContext, chatWrapper, vocabularySize, info };
+  } catch (err) {
+    await model?.dispose().catch(() => undefined);
+    await llama.dispose().catch(() => undefined);
+    if (err instanceof AppError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new AppError('internal', `failed to load model ${init.modelPath}: ${message}`, { cause: err });
+  }
+}
+
+/** Disposes in dependency order; each step is attempted even when an earlier one fails. */
+export async function disposeModel(loaded: LoadedModel): Promise<void> {
+  for (const step of [
+    () => loaded.embeddingContext?.dispose(),
+    () => loaded.context?.dispose(),
+    () => loaded.model.dispose(),
+    () => loaded.llama.dispose(),
+  ]) {
+    await Promise.resolve()
+      .then(step)
+      .catch(() => undefined);
+  }
+}
+
+/** n_vocab as llama.cpp counts it (the token list), which bounds every id we may detokenize. */
+function vocabularySizeOf(model: LlamaModel): number {
+  const tokens = (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { tokens?: unknown[] } } }).tokenizer?.ggml?.tokens;
+  if (Array.isArray(tokens) && tokens.length > 0) return tokens.length;
+  throw new AppError('unsupported', `model ${model.filename ?? ''} has no tokenizer.ggml.tokens list`);
+}

@@ -1,0 +1,64 @@
+/**
+ * The innermost loop: evaluate input tokens, then sample one token at a time with
+ * seq.evaluate(), handing each to the caller as soon as it exists. It never lets the sequence
+ * run past its context (no context shift): it stops with 'length' instead.
+ */
+import type { LlamaContextSequence, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
+import { AppError } from '../../errors.js';
+
+export type LoopEnd = 'eog' | 'length' | 'abort' | 'stopped';
+
+export interface LoopOptions {
+  seq: LlamaContextSequence;
+  /** Tokens to evaluate before the first sample; at least one. */
+  input: Token[];
+  evaluate: SequenceEvaluateOptions;
+  /** Most tokens to sample in this loop. */
+  maxTokens: number;
+  signal: AbortSignal;
+  /** Called with every sampled token; return true to stop after it. */
+  onToken: (token: Token) => boolean;
+}
+
+export interface LoopResult {
+  end: LoopEnd;
+  sampled: number;
+  /** performance.now() when the first token was sampled. */
+  firstTokenAt?: number;
+  /**
+   * The last sampled token when the loop stopped right after it: it was handed out but not
+   * evaluated, so a follow-up loop must start with it.
+   */
+  unevaluated?: Token;
+}
+
+/** Thrown by the context-shift hook: the loop checks space itself, so a shift means a bug. */
+const noContextShift = {
+  strategy: () => {
+    throw new AppError('internal', 'the sequence ran out of context; generation never shifts the context');
+  },
+};
+
+export async function runTokenLoop(options: LoopOptions): Promise<LoopResult> {
+  const { seq, signal } = options;
+  if (signal.aborted) return { end: 'abort', sampled: 0 };
+  let sampled = 0;
+  let firstTokenAt: number | undefined;
+  const iterator = seq.evaluate(options.input, { ...options.evaluate, contextShift: noContextShift });
+  try {
+    for await (const token of iterator) {
+      sampled++;
+      firstTokenAt ??= performance.now();
+      const stop = options.onToken(token);
+      if (stop) return { end: 'stopped', sampled, firstTokenAt, unevaluated: token };
+      if (signal.aborted) return { end: 'abort', sampled, firstTokenAt, unevaluated: token };
+      // The next iteration evaluates this token into cell nextTokenIndex.
+      if (sampled >= options.maxTokens || seq.nextTokenIndex >= seq.contextSize) {
+        return { end: 'length', sampled, firstTokenAt, unevaluated: token };
+      }
+    }
+  } finally {
+    await iterator.return(undefined);
+  }
+  return { end: signal.aborted ? 'abort' : 'eog', sampled, firstTokenAt };
+}

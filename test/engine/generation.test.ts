@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
+import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
+
+describe('generation in a model Worker', () => {
+  let model: TinyModel;
+  let handle: WorkerModelHandle;
+  before(async () => {
+    model = await tinyModel();
+    handle = await loadHandle(model.path);
+  });
+  after(async () => {
+    await handle?.dispose();
+    await model?.cleanup();
+  });
+
+  test('the loaded handle reports its settings, memory and backend', () => {
+    const info = handle.info!;
+    assert.equal(info.contextSize, 2048);
+    assert.equal(info.parallel, 1);
+    assert.equal(info.threads, 1);
+    assert.ok(info.memoryBytes > 0);
+    assert.match(info.backend, /llama\.cpp/);
+    assert.match(info.version, /^v?\d+\.\d+/);
+    assert.equal(info.chatWrapper, 'ChatML');
+  });
+
+  test('a chat streams text events and ends with done and usage', async () => {
+    const events = await collect(handle, { kind: 'chat', messages: [{ role: 'user', content: 'Hello' }], sampling: { maxTokens: 12, temperature: 0, ignoreEos: true } });
+    assert.ok(events.length >= 2);
+    assert.ok(events.slice(0, -1).every((e) => e.type === 'text'));
+    assert.ok(textOf(events).length > 0);
+    const done = doneOf(events);
+    assert.equal(done.finishReason, 'length');
+    assert.equal(done.usage.completionTokens, 12);
+    assert.ok(done.usage.promptTokens > 5);
+    assert.ok(done.timings.timeToFirstTokenMs > 0);
+  });
+
+  test('a completion continues a raw prompt and stops at max tokens', async () => {
+    const events = await collect(handle, { kind: 'completion', prompt: 'Once upon a time', sampling: { maxTokens: 6, temperature: 0, ignoreEos: true } });
+    const done = doneOf(events);
+    assert.equal(done.finishReason, 'length');
+    assert.equal(done.usage.completionTokens, 6);
+    assert.ok(done.usage.promptTokens >= 'Once upon a time'.length / 2);
+  });
+
+  test('the same seed gives the same text and different seeds do not all agree', async () => {
+    const run = async (seed: number) =>
+      textOf(await collect(handle, { kind: 'chat', messages: [{ role: 'user', content: 'Tell me' }], sampling: { maxTokens: 24, temperature: 1.5, topK: 0, topP: 1, minP: 0, seed, ignoreEos: true } }));
+    const first = await run(42);
+    assert.equal(await run(42), first);
+    const others = [await run(1), await run(2), await run(3)];
+    assert.ok(others.some((t) => t !== first), 'seed must change the sampled text');
+  });
+
+  test('a stop string ends generation and is not part of the output', async () => {
+    const free = textOf(await collect(handle, { kind: 'completion', prompt: 'abc', sampling: { maxTokens: 20, temperature: 0, ignoreEos: true } }));
+    assert.ok(free.length >= 4);
+    const stop = free.slice(2, 4);
+    const events = await collect(handle, { kind: 'completion', prompt: 'abc', sampling: { maxTokens: 20, temperature: 0, ignoreEos: true, stop: [stop] } });
+    assert.equal(doneOf(events).finishReason, 'stop');
+    assert.equal(textOf(events), free.slice(0, free.indexOf(stop)));
+  });
+
+  test('a logit bias with a token outside the vocabulary is a bad request', async () => {
+    await assert.rejects(
+      collect(handle, { kind: 'completion', prompt: 'abc', sampling: { maxTokens: 2, logitBias: { 999999: 5 } } }),
+      (e: unknown) => e instanceof AppError && e.code === 'bad_request' && /not in the vocabulary/.test(e.message),
+    );
+  });
+
+  test('a logit bias of -100 bans the token the model would pick', async () => {
+    const first = textOf(await collect(handle, { kind: 'completion', prompt: 'abc', sampling: { maxTokens: 1, temperature: 0, ignoreEos: true } }));
+    const [banned] = await handle.tokenize(first);
+    assert.ok(banned !== undefined);
+    const next = textOf(await collect(handle, { kind: 'completion', prompt: 'abc', sampling: { maxTokens: 1, temperature: 0, ignoreEos: true, logitBias: { [banned]: -100 } } }));
+    assert.notEqual(next, first);
+  });
+
+  test('a prompt longer than the context fails with context_exceeded and the token counts', async () => {
+    const long = 'word '.repeat(1000);
+    await assert.rejects(collect(handle, { kind: 'completion', prompt: long, sampling: { maxTokens: 4 } }), (e: unknown) => {
+      assert.ok(e instanceof AppError);
+      assert.equal(e.code, 'context_exceeded');
+      assert.equal(e.data?.n_ctx, 2048);
+      assert.ok((e.data?.n_prompt_tokens as number) > 2048);
+      assert.match(e.message, /^request \(\d+ tokens\) exceeds the available context size \(2048 tokens\), try increasing it$/);
+      return true;
+    });
+  });
+
+  test('an abort stops generation promptly with finish reason abort', async () => {
+    const controller = new AbortController();
+    const events = [];
+    for await (const event of handle.generate({ kind: 'completion', prompt: 'abc', sampling: { temperature: 0, ignoreEos: true } }, controller.signal)) {
+      events.push(event);
+      if (events.length === 3) controller.abort();
+    }
+    const done = doneOf(events);
+    assert.equal(done.finishReason, 'abort');
+    assert.ok(done.usage.completionTokens < 50, `generated ${done.usage.completionTokens} tokens after the abort`);
+  });
+
+  test('a second turn that extends the first reuses the cached prompt', async () => {
+    const messages = [{ role: 'user' as const, content: 'What is the plan for today?' }];
+    const first = await collect(handle, { kind: 'chat', messages, sampling: { maxTokens: 8, temperature: 0, ignoreEos: true } });
+    const turn1 = doneOf(first);
+    const next = [...messages, { role: 'assistant' as const, content: textOf(first) }, { role: 'user' as const, content: 'And tomorrow?' }];
+    const turn2 = doneOf(await collect(handle, { kind: 'chat', messages: next, sampling: { maxTokens: 4, temperature: 0 } }));
+    assert.ok(turn2.usage.promptTokens > turn1.usage.promptTokens);
+    assert.ok((turn2.usage.cachedTokens ?? 0) >= turn1.usage.promptTokens, `cached ${turn2.usage.cachedTokens} of ${turn2.usage.promptTokens}`);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Real Workers on a generated tiny model. Threads are always 1: the default thread count
+ * oversubscribes small machines and makes decoding far slower.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { WorkerModelHandle } from '../../src/engine/model-handle.js';
+import type { GenerateEvent, GenerateRequest, ModelMode } from '../../src/engine/types.js';
+import { generateModel } from '../../src/gguf/generate.js';
+import { createSilentLogger } from '../../src/log.js';
+
+export interface TinyModel {
+  path: string;
+  cleanup(): Promise<void>;
+}
+
+export async function tinyModel(): Promise<TinyModel> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'engine-test-'));
+  const file = path.join(dir, 'tiny.gguf');
+  await generateModel({ path: file, preset: 'tiny', type: 'q8_0', seed: 1 });
+  return { path: file, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The tiny vocabulary is nearly one token per character, so tool prompts need a larger context than it was "trained" for. */
+export const TEST_CONTEXT = 2048;
+
+export async function loadHandle(modelPath: string, options: { mode?: ModelMode; contextSize?: number; parallel?: number } = {}): Promise<WorkerModelHandle> {
+  const handle = new WorkerModelHandle({
+    spec: { id: 'sha256:tiny', name: 'tiny', modelPath, mode: options.mode ?? 'completion', settings: {} },
+    settings: { contextSize: options.contextSize ?? TEST_CONTEXT, parallel: options.parallel ?? 1, threads: 1 },
+    gpu: false,
+    logger: createSilentLogger(),
+  });
+  await handle.load();
+  return handle;
+}
+
+export async function collect(handle: WorkerModelHandle, request: GenerateRequest, signal?: AbortSignal): Promise<GenerateEvent[]> {
+  const events: GenerateEvent[] = [];
+  for await (const event of handle.generate(request, signal)) events.push(event);
+  return events;
+}
+
+export function textOf(events: readonly GenerateEvent[]): string {
+  return events.map((e) => (e.type === 'text' ? e.text : '')).join('');
+}
+
+export function doneOf(events: readonly GenerateEvent[]): Extract<GenerateEvent, { type: 'done' }> {
+  const last = events[events.length - 1];
+  if (last?.type !== 'done') throw new Error(`the stream did not end with done: ${JSON.stringify(last)}`);
+  return last;
+}
