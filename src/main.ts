@@ -15,8 +15,10 @@ import { createInferenceRouter } from './http/inference-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
 import { createMetrics, createMetricsRouter } from './http/metrics.js';
 import { createModelsRouter } from './http/models-router.js';
+import { createOllamaRouter } from './http/ollama-router.js';
 import { createLogger, type Logger } from './log.js';
 import { Catalog } from './models/index.js';
+import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
 import { RegistryClient } from './registry/index.js';
 import { openStore } from './store/index.js';
 
@@ -89,6 +91,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
         createModelsRouter({ catalog, logger, maxUploadBytes: config.maxUploadBytes, uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME) }),
         createEnginesRouter(inference),
         createInferenceRouter(inference),
+        createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
         createMetricsRouter(metrics),
       ],
     });

@@ -1,0 +1,55 @@
+/**
+ * POST /api/generate body -> an engine request. A normal prompt goes through the model's chat
+ * template as one user turn (with `system` before it), which is what Ollama's default template
+ * does; `raw` sends the prompt to the model as plain text.
+ */
+import type { ChatMessage, GenerateRequest } from '../engine/types.js';
+import { optionalBoolean, optionalString } from '../openai/validate.js';
+import { actionFor, type ParsedOllamaCommon, presentFields } from './chat-request.js';
+import { parseModelName, parseOllamaKeepAlive, parseStream, rejectImages, requireObjectBody } from './common.js';
+import { parseOptions } from './options.js';
+
+export interface ParsedOllamaGenerate extends ParsedOllamaCommon {
+  request: GenerateRequest;
+}
+
+/**
+ * `suffix` (fill-in-the-middle) needs the model's FIM tokens, `template` a template engine and
+ * `context` the token state of an earlier answer; none exists here, so they are accepted and ignored.
+ */
+const IGNORED_GENERATE_FIELDS = ['suffix', 'template', 'context', 'think', 'truncate', 'shift', 'logprobs', 'top_logprobs'] as const;
+
+export function parseOllamaGenerate(body: unknown): ParsedOllamaGenerate {
+  const object = requireObjectBody(body);
+  const model = parseModelName(object);
+  const prompt = optionalString(object, 'prompt') ?? '';
+  const system = optionalString(object, 'system');
+  optionalString(object, 'suffix');
+  const raw = optionalBoolean(object, 'raw') ?? false;
+  rejectImages(object.images, 'images');
+  const { sampling, numCtx } = parseOptions(object);
+  const keepAlive = parseOllamaKeepAlive(object);
+
+  let request: GenerateRequest;
+  if (raw) {
+    request = { kind: 'completion', prompt, sampling };
+  } else {
+    const messages: ChatMessage[] = [];
+    if (system) messages.push({ role: 'system', content: system });
+    messages.push({ role: 'user', content: prompt });
+    request = { kind: 'chat', messages, sampling };
+  }
+  const ignored = presentFields(object, IGNORED_GENERATE_FIELDS);
+  // A raw prompt bypasses every template, system prompt included.
+  if (raw && system) ignored.push('system');
+  const parsed: ParsedOllamaGenerate = {
+    model,
+    stream: parseStream(object),
+    action: actionFor(prompt === '', keepAlive),
+    ignored,
+    request,
+  };
+  if (keepAlive !== undefined) parsed.keepAlive = keepAlive;
+  if (numCtx !== undefined) parsed.numCtx = numCtx;
+  return parsed;
+}

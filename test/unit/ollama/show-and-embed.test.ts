@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { normalize, parseOllamaEmbed, parseOllamaLegacyEmbedding, toOllamaEmbedResponse, toOllamaLegacyEmbedding } from '../../../src/ollama/embed.js';
+import { capabilities, modelInfo, toOllamaShow } from '../../../src/ollama/show.js';
+import { assertBadParam } from '../openai/assert-bad-param.js';
+
+const gguf = {
+  'general.architecture': 'llama',
+  'general.name': '1.0',
+  'general.parameter_count': '361821120',
+  'llama.context_length': '8192',
+  'llama.rope.freq_base': '100000.000000',
+  'tokenizer.ggml.add_bos_token': 'false',
+  'tokenizer.chat_template': '{% if tools %}{{ tools }}{% endif %}{{ messages }}',
+  'general.license': 'apache-2.0',
+};
+const model = {
+  id: `sha256:${'a'.repeat(64)}`,
+  tags: ['docker.io/ai/smollm2:latest'],
+  created: 1745900000,
+  config: { format: 'gguf', quantization: 'Q4_K_M', parameters: '361.82M', architecture: 'llama', size: '256.35MiB', gguf, context_size: 8192 },
+};
+
+describe('/api/show', () => {
+  test('model_info holds typed GGUF values, keeps general.* text as text, and leaves out the template', () => {
+    const info = modelInfo(gguf);
+    assert.equal(info['general.name'], '1.0');
+    assert.equal(info['general.parameter_count'], 361821120);
+    assert.equal(info['llama.context_length'], 8192);
+    assert.equal(info['llama.rope.freq_base'], 100000);
+    assert.equal(info['tokenizer.ggml.add_bos_token'], false);
+    assert.equal('tokenizer.chat_template' in info, false);
+  });
+
+  test('the answer carries license, template, parameters, modelfile, details and capabilities', () => {
+    const show = toOllamaShow('smollm2', model);
+    assert.equal(show.license, 'apache-2.0');
+    assert.equal(show.template, gguf['tokenizer.chat_template']);
+    assert.match(show.parameters, /^num_ctx\s+8192$/);
+    assert.match(show.modelfile, /^FROM smollm2$/m);
+    assert.match(show.modelfile, /^PARAMETER num_ctx 8192$/m);
+    assert.equal(show.details.family, 'llama');
+    assert.deepEqual(show.capabilities, ['completion', 'tools']);
+  });
+
+  test('capabilities: completion alone without tools in the template, embedding for encoders and pooling models', () => {
+    assert.deepEqual(capabilities('llama', { 'tokenizer.chat_template': '{{ messages }}' }), ['completion']);
+    assert.deepEqual(capabilities('bert', {}), ['embedding']);
+    assert.deepEqual(capabilities('qwen3', { 'qwen3.pooling_type': '3' }), ['embedding']);
+  });
+
+  test('a model without template or license omits both fields', () => {
+    const show = toOllamaShow('m', { ...model, config: { ...model.config, gguf: {} } });
+    assert.equal('template' in show, false);
+    assert.equal('license' in show, false);
+  });
+});
+
+describe('/api/embed and /api/embeddings', () => {
+  test('input may be a string or an array of strings', () => {
+    assert.deepEqual(parseOllamaEmbed({ model: 'm', input: 'a' }).request, { inputs: ['a'] });
+    assert.deepEqual(parseOllamaEmbed({ model: 'm', input: ['a', 'b'], keep_alive: '1m' }), {
+      model: 'm',
+      request: { inputs: ['a', 'b'] },
+      keepAlive: '1m',
+    });
+  });
+
+  test('a missing or malformed input and a dimensions request are refused', () => {
+    assertBadParam(() => parseOllamaEmbed({ model: 'm' }), 'input');
+    assertBadParam(() => parseOllamaEmbed({ model: 'm', input: [1, 2] }), 'input');
+    assertBadParam(() => parseOllamaEmbed({ model: 'm', input: 'a', dimensions: 64 }), 'dimensions');
+  });
+
+  test('the embed answer normalises vectors and reports durations in nanoseconds', () => {
+    const body = toOllamaEmbedResponse('m', { vectors: [[3, 4], [0, 0]], promptTokens: 7 }, { totalMs: 5, loadMs: 1 });
+    assert.deepEqual(body, { model: 'm', embeddings: [[0.6, 0.8], [0, 0]], total_duration: 5_000_000, load_duration: 1_000_000, prompt_eval_count: 7 });
+    assert.deepEqual(normalize([0, 2]), [0, 1]);
+  });
+
+  test('the legacy route takes a prompt and returns the raw vector as `embedding`', () => {
+    assert.deepEqual(parseOllamaLegacyEmbedding({ model: 'm', prompt: 'hi' }).request, { inputs: ['hi'] });
+    assert.deepEqual(parseOllamaLegacyEmbedding({ model: 'm' }).request, { inputs: [] });
+    assert.deepEqual(toOllamaLegacyEmbedding({ vectors: [[3, 4]], promptTokens: 1 }), { embedding: [3, 4] });
+    assert.deepEqual(toOllamaLegacyEmbedding({ vectors: [], promptTokens: 0 }), { embedding: [] });
+  });
+});
