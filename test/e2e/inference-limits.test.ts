@@ -1,0 +1,120 @@
+/**
+ * What the compiled server does at its limits: a full queue, a Worker that throws mid-request,
+ * a prompt larger than the context, and per-model settings that must survive a restart. One
+ * server with one slot and no queue, and the test fault switch on.
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeTempDir, parseSse, type Reply, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+
+const DEMO = 'ai/demo';
+const HELLO = [{ role: 'user', content: 'Hello, how are you?' }];
+/** A stop string that makes the Worker throw after two tokens when MODEL_RUNNER_TEST_FAULTS=1. */
+const FAULT = '__fault_throw__';
+/** Long generations keep the single slot busy while more requests arrive. */
+const LONG = { max_tokens: 400, ignore_eos: true };
+
+function assertOpenAIError(reply: Reply, status: number): { message: string; type: string; code: unknown } {
+  assert.equal(reply.status, status, reply.text);
+  assert.match(String(reply.headers['content-type']), /application\/json/);
+  const { error } = reply.json() as { error: { message: string; type: string; code: unknown } };
+  assert.equal(typeof error.message, 'string');
+  assert.ok(error.message.length > 0);
+  assert.equal(typeof error.type, 'string');
+  return error;
+}
+
+describe('the compiled server at its limits', () => {
+  let server: ServerProcess;
+  let scratch: string;
+
+  const chat = (body: Record<string, unknown>) => server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, ...body } });
+  const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number }>;
+
+  before(async () => {
+    scratch = await makeTempDir('mr-e2e-limits-');
+    const modelsPath = path.join(scratch, 'models');
+    await storeWithDemo(modelsPath);
+    server = await startServer({
+      modelsPath,
+      args: ['--threads', '1', '--parallel', '1', '--max-queue', '0', '--log-level', 'warn'],
+      env: { MODEL_RUNNER_TEST_FAULTS: '1' },
+    });
+  });
+
+  after(async () => {
+    const code = await server?.stop();
+    await server?.dispose();
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
+  });
+
+  test('with one slot and no queue, extra concurrent requests get 503 with Retry-After and an OpenAI error body', async () => {
+    assert.equal((await server.request('/engines/v1/chat/completions', { headers: { 'X-Preload-Only': 'true' }, body: { model: DEMO } })).status, 200);
+    const replies = await Promise.all([1, 2, 3].map(() => chat(LONG)));
+    const served = replies.filter((r) => r.status === 200);
+    const refused = replies.filter((r) => r.status === 503);
+    assert.ok(served.length >= 1, replies.map((r) => r.status).join(','));
+    assert.ok(refused.length >= 1, replies.map((r) => r.status).join(','));
+    assert.equal(served.length + refused.length, replies.length);
+    for (const reply of refused) {
+      assert.ok(Number(reply.headers['retry-after']) >= 1, `Retry-After: ${reply.headers['retry-after']}`);
+      const error = assertOpenAIError(reply, 503);
+      assert.equal(error.code, 'busy');
+    }
+  });
+
+  test('a Worker that throws mid-request fails that request with a JSON 500, and the next request loads the model again', async () => {
+    const failed = await chat({ ...LONG, stop: [FAULT] });
+    assertOpenAIError(failed, 500);
+    assert.equal((await server.request('/')).status, 200, 'the server is still up');
+    const next = await chat({ max_tokens: 3 });
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.json().usage.completion_tokens, 3);
+    assert.ok((await ps()).some((p) => p.model_name === DEMO));
+  });
+
+  test('a Worker that throws mid-stream ends the stream with an error event, and the server keeps serving', async () => {
+    const failed = await chat({ ...LONG, stop: [FAULT], stream: true });
+    assert.equal(failed.status, 200, 'the stream had started before the fault');
+    const frames = await parseSse(failed.text);
+    const last = JSON.parse(frames.at(-1)!) as { error?: { message: string } };
+    assert.ok(last.error && last.error.message.length > 0, `the stream ends with an error event: ${failed.text.slice(-400)}`);
+    assert.equal(frames.includes('[DONE]'), false);
+    const next = await chat({ max_tokens: 3, stream: true });
+    assert.equal(next.status, 200, next.text);
+    assert.equal((await parseSse(next.text)).at(-1), '[DONE]');
+  });
+
+  test('a context size set with _configure survives a restart and is used by the next load', async () => {
+    const configured = await server.request('/engines/_configure', { body: { model: DEMO, 'context-size': 256 } });
+    assert.equal(configured.status, 202, configured.text);
+
+    await server.restart();
+    const listed = await server.request('/engines/_configure');
+    assert.equal(listed.status, 200, listed.text);
+    const entry = (listed.json() as Array<{ Model: string; Config: Record<string, unknown> }>).find((e) => e.Model.includes(DEMO));
+    assert.equal(entry?.Config['context-size'], 256, listed.text);
+    assert.deepEqual(await ps(), [], 'nothing is loaded after the restart');
+
+    const reply = await chat({ max_tokens: 3 });
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual((await ps()).map((p) => [p.model_name, p.context_size]), [[DEMO, 256]]);
+  });
+
+  test("a prompt longer than the context gets a 400 in llama-server's exceed_context_size_error shape", async () => {
+    // The tiny vocabulary is close to one token per character: this is well over 256 tokens.
+    const reply = await chat({ messages: [{ role: 'user', content: 'hello world '.repeat(100) }], max_tokens: 3 });
+    assert.equal(reply.status, 400, reply.text);
+    const { error } = reply.json() as { error: { code: number; type: string; message: string; n_prompt_tokens: number; n_ctx: number } };
+    assert.equal(error.type, 'exceed_context_size_error');
+    assert.equal(error.code, 400);
+    assert.equal(error.n_ctx, 256);
+    assert.ok(error.n_prompt_tokens > 256, String(error.n_prompt_tokens));
+    assert.match(error.message, /exceeds the available context size/);
+    const next = await chat({ max_tokens: 2 });
+    assert.equal(next.status, 200, 'a request that fits is still served');
+  });
+});

@@ -1,0 +1,290 @@
+/**
+ * The compiled server (dist/cli.js serve) as a real child process on a real Unix socket, for the
+ * end-to-end tests. Build first (`npx tsc -p .`): the tests drive what ships, not the sources.
+ *
+ *   const server = await startServer({ args: ['--threads', '1'] });
+ *   const reply = await server.request('/models');
+ *   await server.restart();          // same store, same socket
+ *   assert.equal(await server.stop(), 0);
+ *
+ * Every server gets its own temp directory holding the socket and, unless one is given, the store.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+/** Output lines kept per server: enough to explain a failure, bounded for long runs. */
+const MAX_OUTPUT_CHUNKS = 400;
+/** How long a server may take to answer GET / after spawning. */
+const READY_TIMEOUT_MS = 30_000;
+/** How long stop() waits after SIGTERM before giving up with SIGKILL. */
+const STOP_TIMEOUT_MS = 30_000;
+
+export interface ServerOptions {
+  /** Store directory. Defaults to `models/` inside the server's temp directory. */
+  modelsPath?: string;
+  /** Extra `serve` flags, such as ['--keep-alive', '1s']. */
+  args?: string[];
+  /** Extra environment variables for the server process. */
+  env?: Record<string, string>;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export async function makeTempDir(prefix: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** Runs `node dist/cli.js ARGS` to completion (demo, generate-model, package, a second serve...). */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Like runCli, but a non-zero exit is an error carrying the output. */
+export async function runCliOk(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const result = await runCli(args, env);
+  if (result.code !== 0) throw new Error(`model-runner ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result;
+}
+
+export class ServerProcess {
+  readonly dir: string;
+  readonly socketPath: string;
+  readonly modelsPath: string;
+  private options: ServerOptions;
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private chunks: string[] = [];
+
+  constructor(dir: string, options: ServerOptions) {
+    this.dir = dir;
+    this.socketPath = path.join(dir, 'mr.sock');
+    this.modelsPath = options.modelsPath ?? path.join(dir, 'models');
+    this.options = options;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** What the server printed so far (stdout and stderr interleaved), for failure messages. */
+  output(): string {
+    return this.chunks.join('');
+  }
+
+  request(urlPath: string, options: RequestOptions = {}): Promise<Reply> {
+    return request(this.socketPath, urlPath, options);
+  }
+
+  /** Spawns the server and resolves once GET / answers; rejects with its output if it exits first. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error('the server is already running');
+    this.chunks = [];
+    const args = [CLI_PATH, 'serve', '--socket', this.socketPath, '--models-path', this.modelsPath, ...(this.options.args ?? [])];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...this.options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const keep = (d: Buffer) => {
+      this.chunks.push(d.toString('utf8'));
+      if (this.chunks.length > MAX_OUTPUT_CHUNKS) this.chunks.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    await this.waitReady();
+  }
+
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if (!this.running) {
+        await this.exited;
+        throw new Error(`the server exited with ${this.child?.exitCode} before answering:\n${this.output()}`);
+      }
+      const reply = await this.request('/').catch(() => undefined);
+      if (reply?.status === 200) return;
+      if (Date.now() > deadline) throw new Error(`the server did not answer GET / in time:\n${this.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** SIGTERM, then the exit code once the process is gone (null if it had to be killed). */
+  async stop(): Promise<number | null> {
+    if (!this.running) return this.exited;
+    const child = this.child!;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** SIGKILL: no drain, no lock release, partial files left as they are. */
+  async kill9(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Stops the server if it runs, then starts it again on the same store and socket, with the given options merged in. */
+  async restart(options: Omit<ServerOptions, 'modelsPath'> = {}): Promise<void> {
+    await this.stop();
+    this.options = { ...this.options, ...options };
+    await this.start();
+  }
+
+  /** Stops the server (SIGKILL if it is still running after SIGTERM's grace) and removes its temp directory. */
+  async dispose(): Promise<void> {
+    await this.stop().catch(() => undefined);
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts a server in a fresh temp directory. */
+export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
+  await fs.access(CLI_PATH).catch(() => {
+    throw new Error(`${CLI_PATH} is missing: build the server first (npx tsc -p .)`);
+  });
+  const server = new ServerProcess(await makeTempDir('mr-e2e-'), options);
+  try {
+    await server.start();
+  } catch (err) {
+    await server.dispose();
+    throw err;
+  }
+  return server;
+}
+
+/** A store directory that already holds ai/demo (the `demo` command refuses a store a server holds). */
+export async function storeWithDemo(modelsPath: string): Promise<string> {
+  const { stdout } = await runCliOk(['demo', '--models-path', modelsPath]);
+  return stdout.trim();
+}
+
+// ---- HTTP over the socket --------------------------------------------------------------------
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+  json<T = any>(): T;
+}
+
+export interface RequestOptions {
+  /** Defaults to GET, or POST when there is a body. */
+  method?: string;
+  headers?: http.OutgoingHttpHeaders;
+  /** A Buffer or string is sent as is; anything else as JSON (with a JSON content type). */
+  body?: unknown;
+}
+
+function encodeBody(options: RequestOptions): { payload: Buffer | string | undefined; headers: http.OutgoingHttpHeaders } {
+  const { body } = options;
+  if (body === undefined) return { payload: undefined, headers: { ...options.headers } };
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return { payload: body, headers: { ...options.headers } };
+  return { payload: JSON.stringify(body), headers: { 'content-type': 'application/json', ...options.headers } };
+}
+
+/**
+ * Starts a request and resolves with the response head, leaving the body to the caller (SSE and
+ * NDJSON readers, or a test that cuts the connection). No agent: each request has its own socket.
+ */
+export function openRequest(socketPath: string, urlPath: string, options: RequestOptions = {}): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
+  const { payload, headers } = encodeBody(options);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path: urlPath, method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false },
+      (res) => resolve({ req, res }),
+    );
+    req.once('error', reject);
+    req.end(payload);
+  });
+}
+
+/** One complete request: status, headers and the whole body. */
+export async function request(socketPath: string, urlPath: string, options: RequestOptions = {}): Promise<Reply> {
+  const { res } = await openRequest(socketPath, urlPath, options);
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  const text = body.toString('utf8');
+  return {
+    status: res.statusCode ?? 0,
+    headers: res.headers,
+    body,
+    text,
+    json: () => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new Error(`expected JSON, got ${res.statusCode}: ${text.slice(0, 500)}`);
+      }
+    },
+  };
+}
+
+/** The `data:` payloads of a server-sent-events stream, yielded as they arrive. */
+export async function* sseData(stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<string> {
+  let buffer = '';
+  for await (const chunk of stream) {
+    buffer += chunk.toString();
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = frame
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice('data:'.length).replace(/^ /, ''));
+      if (data.length > 0) yield data.join('\n');
+    }
+  }
+}
+
+/** All `data:` payloads of a complete SSE body. */
+export async function parseSse(text: string): Promise<string[]> {
+  const frames: string[] = [];
+  for await (const data of sseData([text])) frames.push(data);
+  return frames;
+}
+
+/** Go's html.EscapeString, undone: Docker escapes progress lines unless the client asked for exactly application/json. */
+function unescapeGoHtml(text: string): string {
+  return text.replace(/&#34;|&#39;|&lt;|&gt;|&amp;/g, (entity) => ({ '&#34;': '"', '&#39;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' })[entity]!);
+}
+
+/**
+ * The objects of a complete NDJSON body, one per non-empty line. A text/plain reply (what curl
+ * gets, having sent no Accept header) carries HTML-escaped lines, as Docker's does.
+ */
+export function parseNdjson<T = any>(reply: Pick<Reply, 'text' | 'headers'>): T[] {
+  const escaped = String(reply.headers['content-type'] ?? '').startsWith('text/plain');
+  return reply.text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(escaped ? unescapeGoHtml(line) : line) as T);
+}
