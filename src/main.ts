@@ -72,7 +72,6 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       logger,
       engineInfo: bundledEngineInfo(),
     });
-    disposers.push(() => scheduler.close());
     metrics.setCollectors({ loadedModels: () => scheduler.ps().length, queueDepth: () => scheduler.queueDepth() });
 
     const inference: InferenceDeps = {
@@ -88,7 +87,21 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       logger,
       before: [corsMiddleware(config.origins)],
       routers: [
-        createModelsRouter({ catalog, logger, maxUploadBytes: config.maxUploadBytes, uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME) }),
+        createModelsRouter({
+          catalog,
+          logger,
+          maxUploadBytes: config.maxUploadBytes,
+          uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME),
+          // A deleted model must not stay resident; the scheduler unloads only idle runners.
+          unloadModel: async (id) => {
+            await scheduler.unload({ models: [id] });
+          },
+          unloadAll: async () => {
+            await scheduler.unload({ all: true });
+          },
+          // A runner still loading counts as in use: requests are waiting for it.
+          isModelInUse: (id) => scheduler.ps().some((r) => r.id === id && (r.inUse > 0 || r.loading)),
+        }),
         createEnginesRouter(inference),
         createInferenceRouter(inference),
         createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
@@ -98,14 +111,19 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
 
     const servers: http.Server[] = [http.createServer(app)];
     await listenOnSocket(servers[0]!, config.socketPath);
-    disposers.push(() => closeServer(servers[0]!));
     let port: number | undefined;
     if (config.port !== undefined) {
       const tcpServer = http.createServer(app);
-      port = await listenOnPort(tcpServer, config.port, config.host);
       servers.push(tcpServer);
-      disposers.push(() => closeServer(tcpServer));
+      port = await listenOnPort(tcpServer, config.port, config.host);
     }
+    // Shutdown order matters: stop accepting, then stop the Workers (which aborts generations in
+    // flight, so streaming responses end), then wait for the connections to finish.
+    disposers.push(async () => {
+      const closed = servers.map(closeServer);
+      await scheduler.close();
+      await Promise.all(closed);
+    });
     logger.info('listening', { socket: config.socketPath, port, host: port === undefined ? undefined : config.host, models: config.modelsPath });
 
     let closing: Promise<void> | undefined;
