@@ -40,6 +40,12 @@ interface Setting<K extends keyof Config = keyof Config> {
   /** Shown in --help and the README; says what the default means when it is computed. */
   description: string;
   parse: Parser<Config[K]>;
+  /**
+   * The default as the README shows it (Markdown), when the value would mislead there: computed
+   * from the machine that runs (the README must read the same on every machine), or a byte count
+   * that reads better with its unit. Defaults to the value itself, as code.
+   */
+  defaultText?: string;
 }
 
 const asString: Parser<string> = (raw) => raw;
@@ -81,6 +87,11 @@ const asBytes: Parser<number> = (raw, name) => {
 
 const CORES = Math.max(1, os.availableParallelism());
 
+/** A byte-size default written once, as text: the value is parsed from it, so the two cannot drift. */
+function bytesDefault(text: string): { default: number; defaultText: string } {
+  return { default: asBytes(text, 'a byte-size default'), defaultText: `\`${text}\`` };
+}
+
 export const DEFAULT_SOCKET = 'model-runner.sock';
 export const DEFAULT_MODELS_PATH = 'models';
 
@@ -97,17 +108,17 @@ export const SETTINGS: Setting[] = [
   row({ key: 'defaultRegistry', flag: '--default-registry', env: 'DEFAULT_REGISTRY', default: 'docker.io', description: 'Registry for references that name none.', parse: asString }),
   row({ key: 'insecureRegistries', flag: '--insecure-registries', env: 'MODEL_RUNNER_INSECURE_REGISTRIES', default: [], description: 'Comma list of registries reached over plain HTTP (loopback always is).', parse: asList }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
-  row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(1, 1024) }),
+  row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(1, 1024) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),
-  row({ key: 'maxLoadedModels', flag: '--max-loaded-models', env: 'MODEL_RUNNER_MAX_LOADED_MODELS', default: Math.min(CORES, 8), description: 'Most models loaded at once (defaults to min(cores, 8)).', parse: asInt(1, 64) }),
+  row({ key: 'maxLoadedModels', flag: '--max-loaded-models', env: 'MODEL_RUNNER_MAX_LOADED_MODELS', default: Math.min(CORES, 8), defaultText: 'min(cores, 8)', description: 'Most models loaded at once (defaults to min(cores, 8)).', parse: asInt(1, 64) }),
   row({ key: 'memoryBudgetBytes', flag: '--memory-budget', env: 'MODEL_RUNNER_MEMORY_BUDGET', default: undefined, description: 'Memory loaded models may use (defaults to free RAM/VRAM at load time).', parse: asOptional(asBytes) }),
   row({ key: 'parallel', flag: '--parallel', env: 'MODEL_RUNNER_PARALLEL', default: 1, description: 'Parallel sequences per model (requests served at once).', parse: asInt(1, 64) }),
   row({ key: 'maxQueue', flag: '--max-queue', env: 'MODEL_RUNNER_MAX_QUEUE', default: 64, description: 'Requests that may wait per model before 503.', parse: asInt(0, 100000) }),
   row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(64, 1 << 22)) }),
   row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
-  row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', default: 64 * 2 ** 20, description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),
-  row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', default: 64 * 2 ** 30, description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
+  row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', ...bytesDefault('64MiB'), description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),
+  row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', ...bytesDefault('64GiB'), description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
 ];
 
 /**
@@ -144,6 +155,26 @@ export function formatSettingsHelp(): string {
     return `  ${s.flag.padEnd(24)} ${s.env.padEnd(34)} ${s.description} Default: ${def}`;
   });
   return lines.join('\n');
+}
+
+/** A table cell: the pipes and line breaks that would end the cell or the row are escaped. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function markdownDefault(s: Setting): string {
+  if (s.defaultText !== undefined) return s.defaultText;
+  if (Array.isArray(s.default)) return s.default.length === 0 ? '(none)' : `\`${s.default.join(',')}\``;
+  return s.default === undefined ? '(unset)' : `\`${String(s.default)}\``;
+}
+
+/**
+ * The settings table as Markdown (Flag | Environment | Default | Description), for the README.
+ * Depends on nothing but SETTINGS, so it reads the same on every machine.
+ */
+export function formatSettingsMarkdown(): string {
+  const rows = SETTINGS.map((s) => `| \`${s.flag}\` | \`${s.env}\` | ${cell(markdownDefault(s))} | ${cell(s.description)} |`);
+  return ['| Flag | Environment | Default | Description |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 export interface RegistryCredentials {

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { AppError, isAbortError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Catalog, ProgressEvent } from '../models/index.js';
+import type { Catalog, ProgressEvent, ResolvedModel } from '../models/index.js';
 import { nodeLlamaCppDiskUsage } from './backend-disk-usage.js';
 import { sendTextError } from './error-status.js';
 import { ByteLimit, receiveGgufUpload } from './model-upload.js';
@@ -22,6 +22,18 @@ export interface ModelsRouterDeps {
   uploadDir: string;
   /** Bytes used by the inference backend, for /engines/df. Defaults to the size of node-llama-cpp's binary package. */
   backendDiskUsage?: () => Promise<number>;
+  /**
+   * Unloads a model (by ID) that is about to be deleted, as Docker Model Runner does before it
+   * removes files a runner has open. Defaults to none: nothing is loaded, so nothing is unloaded.
+   */
+  unloadModel?: (id: string) => Promise<void>;
+  /** Unloads every idle model before DELETE /models/purge wipes the store. Defaults to none. */
+  unloadAll?: () => Promise<void>;
+  /**
+   * Whether the model (by ID) is serving or waiting to serve requests; deleting such a model is
+   * a 409 unless forced. Defaults to never in use.
+   */
+  isModelInUse?: (id: string) => boolean;
 }
 
 /** Docker caps these JSON bodies; a model reference and a token fit many times over. */
@@ -120,6 +132,16 @@ async function streamTransfer(
   }
 }
 
+/**
+ * Whether a delete of `resolved` removes the model rather than only untagging it, mirroring
+ * models/delete.ts: by tag it removes the model only when that tag is its last; by ID, when the
+ * model has at most one tag or the delete is forced (otherwise the catalog refuses with 409).
+ */
+export function deleteRemovesModel(resolved: ResolvedModel, force: boolean): boolean {
+  const tagCount = resolved.entry.tags.length;
+  return resolved.tag !== undefined ? tagCount <= 1 : tagCount <= 1 || force;
+}
+
 export function createModelsRouter(deps: ModelsRouterDeps): Router {
   const { catalog, logger } = deps;
   const backendDiskUsage = deps.backendDiskUsage ?? nodeLlamaCppDiskUsage;
@@ -177,6 +199,7 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
   }
 
   router.delete('/models/purge', route(async (_req, res) => {
+    await deps.unloadAll?.();
     await catalog.purge();
     res.status(200).end();
   }));
@@ -207,8 +230,23 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
   router.delete('/models/*name', route(async (req, res) => {
     const name = modelNameFrom(req.params.name);
     const force = parseBoolQuery(req.query.force, 'force');
+    if (deps.unloadModel !== undefined || deps.isModelInUse !== undefined) await unloadBeforeDelete(name, force);
     res.json(await catalog.delete(name, { force }));
   }));
+
+  /**
+   * Frees a model that the delete is about to remove: a busy one is refused unless forced, an idle
+   * one is unloaded. An untag leaves the model (and any runner of it) alone. With `force`, runners
+   * still serving requests finish them (their files stay readable once open) and go at keep-alive.
+   */
+  async function unloadBeforeDelete(name: string, force: boolean): Promise<void> {
+    const resolved = await catalog.resolve(name);
+    if (!deleteRemovesModel(resolved, force)) return;
+    if (!force && deps.isModelInUse?.(resolved.id) === true) {
+      throw new AppError('conflict', `model ${JSON.stringify(name)} is in use; try again when its requests finish`);
+    }
+    await deps.unloadModel?.(resolved.id);
+  }
 
   router.post('/models/*name', parseJson, route(async (req, res) => {
     const segments = req.params.name as unknown as string[];

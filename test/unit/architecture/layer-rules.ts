@@ -1,0 +1,132 @@
+/**
+ * The one-way import rule of the architecture, as data: each rule names the imports it forbids
+ * and says why in words a failing test can print. Imports flow from the entry points (main, cli)
+ * through http and the translators to the services, and from the services down to the leaves;
+ * never back up.
+ */
+import type { ImportRecord } from './source-imports.js';
+
+/**
+ * The layer a file under src belongs to: its top-level directory, or the name of a top-level
+ * file. engine/worker is its own layer, since it is the only code that runs inside a Worker.
+ */
+export function layerOf(file: string): string {
+  if (file.startsWith('engine/worker/')) return 'engine/worker';
+  const slash = file.indexOf('/');
+  return slash < 0 ? file.replace(/\.ts$/, '') : file.slice(0, slash);
+}
+
+/** Modules with no dependencies inside src but each other: anything may import them. */
+export const LEAVES = new Set(['util', 'errors', 'log', 'config', 'version']);
+
+/** The one models file registry may read: media-type constants both sides must agree on. */
+export const REGISTRY_MAY_IMPORT = 'models/media-types.ts';
+
+const ENGINE = new Set(['engine', 'engine/worker']);
+const ENTRY_POINTS = new Set(['main', 'cli']);
+
+export interface Rule {
+  /** What the rule says, printed with every import that breaks it. */
+  description: string;
+  /** True when `record` breaks the rule. */
+  breaks(record: ImportRecord): boolean;
+}
+
+/** The src layer an import leads to, or undefined for builtins, packages and unresolved paths. */
+function targetLayer(record: ImportRecord): string | undefined {
+  return record.target.kind === 'src' ? layerOf(record.target.path) : undefined;
+}
+
+function targetPackage(record: ImportRecord): string | undefined {
+  return record.target.kind === 'package' ? record.target.name : undefined;
+}
+
+/** A rule about what one layer may import from other src layers (its own files always). */
+function srcRule(from: (layer: string) => boolean, forbids: (target: string, record: ImportRecord) => boolean, description: string): Rule {
+  return {
+    description,
+    breaks(record) {
+      const source = layerOf(record.file);
+      const target = targetLayer(record);
+      return from(source) && target !== undefined && target !== source && forbids(target, record);
+    },
+  };
+}
+
+/** Translators may read engine and models only for their types: values would couple them to services. */
+function translatorRule(layer: 'openai' | 'ollama', valueLayers: string[]): Rule {
+  const values = new Set(valueLayers);
+  const types = new Set([...valueLayers, 'engine', 'models']);
+  return srcRule(
+    (l) => l === layer,
+    (target, r) => !(r.kind === 'type' ? types : values).has(target),
+    `${layer} imports only types from engine and models, and values only from ${valueLayers.join(', ')}`,
+  );
+}
+
+export const RULES: Rule[] = [
+  {
+    description: 'a relative import must name a file under src',
+    breaks: (r) => r.target.kind === 'unresolved',
+  },
+  srcRule((l) => LEAVES.has(l), (t) => !LEAVES.has(t), 'util, errors, log, config and version are leaves: they import only each other'),
+  srcRule((l) => l === 'gguf', (t) => t !== 'util' && t !== 'errors', 'gguf is a leaf module: it imports only util and errors'),
+  srcRule(
+    (l) => l === 'store',
+    (t) => ['registry', 'models', 'engine', 'engine/worker', 'openai', 'ollama', 'http'].includes(t),
+    'store (disk only) never imports registry, models, engine, openai, ollama or http',
+  ),
+  srcRule(
+    (l) => l === 'registry',
+    (t, r) =>
+      ['store', 'models', 'engine', 'engine/worker', 'openai', 'ollama', 'http'].includes(t) &&
+      !(r.target.kind === 'src' && r.target.path === REGISTRY_MAY_IMPORT),
+    `registry (network only) never imports store, models (but ${REGISTRY_MAY_IMPORT}), engine, openai, ollama or http`,
+  ),
+  srcRule(
+    (l) => l === 'models',
+    (t, r) => ['openai', 'ollama', 'http'].includes(t) || (ENGINE.has(t) && r.kind === 'value'),
+    'models never imports openai, ollama or http, and only types from engine',
+  ),
+  srcRule(
+    (l) => ENGINE.has(l),
+    (t) => ['store', 'registry', 'models', 'openai', 'ollama', 'http'].includes(t),
+    'engine receives resolved values: it never imports store, registry, models, openai, ollama or http, not even types',
+  ),
+  translatorRule('openai', ['util', 'errors']),
+  translatorRule('ollama', ['openai', 'util', 'errors']),
+  {
+    description: 'openai and ollama are pure translation: they never import express',
+    breaks: (r) => (layerOf(r.file) === 'openai' || layerOf(r.file) === 'ollama') && targetPackage(r) === 'express',
+  },
+  srcRule((l) => l === 'http', (t) => t === 'engine/worker', 'http never imports engine/worker: Worker code runs only inside a Worker'),
+  srcRule((l) => !ENTRY_POINTS.has(l), (t) => ENTRY_POINTS.has(t), 'only the entry points (main.ts, cli.ts, cli/) import main.ts, cli.ts or cli/'),
+  {
+    // The addon keeps process-global state; loading it on the main thread would share that state
+    // with every Worker and let a native abort take the API down. Even the CLI goes through the engine.
+    description: 'only engine/worker imports node-llama-cpp at run time; the rest of engine may import its types, nothing else may import it',
+    breaks(r) {
+      if (targetPackage(r) !== 'node-llama-cpp') return false;
+      const source = layerOf(r.file);
+      if (source === 'engine/worker') return false;
+      return !(source === 'engine' && r.kind === 'type');
+    },
+  },
+];
+
+export interface Violation {
+  /** `file:line`, the file relative to src. */
+  at: string;
+  specifier: string;
+  rule: string;
+}
+
+export function findViolations(records: ImportRecord[], rules: Rule[] = RULES): Violation[] {
+  const found: Violation[] = [];
+  for (const record of records) {
+    for (const rule of rules) {
+      if (rule.breaks(record)) found.push({ at: `src/${record.file}:${record.line}`, specifier: record.specifier, rule: rule.description });
+    }
+  }
+  return found;
+}
