@@ -1,5 +1,6 @@
+import { formatDecimalSize } from '../util/units.js';
 import { connect, parseCommandArgs } from './client/args.js';
-import { formatDecimalSize, formatTable } from './client/display.js';
+import { formatTable } from './client/display.js';
 
 const USAGE = `Usage: model-runner df [--json]
 

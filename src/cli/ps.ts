@@ -1,5 +1,6 @@
+import { formatDecimalSize } from '../util/units.js';
 import { connect, parseCommandArgs } from './client/args.js';
-import { displayModelName, formatDecimalSize, formatTable, humanDuration } from './client/display.js';
+import { displayModelName, formatTable, humanDuration } from './client/display.js';
 
 const USAGE = `Usage: model-runner ps [--json]
 

@@ -1,5 +1,5 @@
-import { connect, parseCommandArgs, usageError } from './client/args.js';
 import { pullModel } from './client/transfer.js';
+import { runTransferCommand } from './client/transfer-command.js';
 
 const USAGE = `Usage: model-runner pull MODEL
 
@@ -9,10 +9,6 @@ references (hf.co/...) use HF_TOKEN when it is set.
 `;
 
 /** `pull MODEL`: POST /models/create and follow its progress stream. */
-export async function pullCommand(argv: string[]): Promise<void> {
-  const args = parseCommandArgs(argv, {}, USAGE);
-  if (!args) return;
-  if (args.positionals.length !== 1) throw usageError('pull needs exactly one MODEL', USAGE);
-  const success = await pullModel(connect(args.values), args.positionals[0]!);
-  process.stdout.write(`${success.message}\n`);
+export function pullCommand(argv: string[]): Promise<void> {
+  return runTransferCommand(argv, { name: 'pull', usage: USAGE, run: pullModel });
 }

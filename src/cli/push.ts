@@ -1,5 +1,5 @@
-import { connect, parseCommandArgs, usageError } from './client/args.js';
 import { pushModel } from './client/transfer.js';
+import { runTransferCommand } from './client/transfer-command.js';
 
 const USAGE = `Usage: model-runner push MODEL
 
@@ -8,10 +8,6 @@ server's (DOCKER_USERNAME/DOCKER_PASSWORD or a docker config.json).
 `;
 
 /** `push MODEL`: POST /models/{model}/push and follow its progress stream. */
-export async function pushCommand(argv: string[]): Promise<void> {
-  const args = parseCommandArgs(argv, {}, USAGE);
-  if (!args) return;
-  if (args.positionals.length !== 1) throw usageError('push needs exactly one MODEL', USAGE);
-  const success = await pushModel(connect(args.values), args.positionals[0]!);
-  process.stdout.write(`${success.message}\n`);
+export function pushCommand(argv: string[]): Promise<void> {
+  return runTransferCommand(argv, { name: 'push', usage: USAGE, run: pushModel });
 }

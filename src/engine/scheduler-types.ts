@@ -36,21 +36,25 @@ export interface SchedulerOptions {
 }
 
 export interface AcquireOptions {
-  /** Ends the wait for a slot or a load. */
+  /** Ends the wait for a slot or a load. Defaults to none. */
   signal?: AbortSignal;
-  /** Keep-alive for this request (Go duration or seconds; 0 unloads after it, negative never). */
+  /** Keep-alive for this request (Go duration or seconds; 0 unloads after it, negative never). Defaults to the model's setting, then defaultKeepAlive. */
   keepAlive?: string | number;
 }
 
-/** A slot on a loaded model; call release() exactly once when the request ends. */
+/** A slot on a loaded model; call release() exactly once when the request ends, whatever happens. */
 export interface Lease {
   session: ModelSession;
   release(): void;
+  /** The settings the model was actually loaded with. */
   settings: { contextSize: number; parallel: number };
 }
 
+/** One loaded (or loading) model, as ps() reports it. */
 export interface RunnerStatus {
+  /** Model ID (sha256:...). */
   id: string;
+  /** The reference it was loaded by. */
   name: string;
   mode: ModelMode;
   contextSize: number;

@@ -2,46 +2,24 @@
  * What the inference and engines routers need from the rest of the server. The composition
  * root builds one from the catalog and the scheduler; tests build one from stand-ins.
  */
-import type { LoadSpec, ModelMode, ModelSession, RuntimeSettings } from '../engine/types.js';
+import type { AcquireOptions as EngineAcquireOptions, Lease as EngineLease, LoadSpec, ModelMode, RunnerStatus, RuntimeSettings } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import type { DockerModel } from '../openai/models.js';
 import type { Metrics } from './metrics.js';
 
-/** A loaded model held for one request; release it exactly once, whatever happens. */
-export interface Lease {
-  session: ModelSession;
-  release(): void;
-  /** The settings the model was actually loaded with. */
-  settings: { contextSize: number; parallel: number };
-}
+/** A loaded model held for one request: the engine's own lease, released exactly once. */
+export type Lease = EngineLease;
 
-/** One loaded (or loading) model as /engines/ps shows it. */
-export interface PsEntry {
-  /** Model ID (sha256:...). */
-  id: string;
-  /** The reference it was loaded by. */
-  name: string;
-  mode: ModelMode;
-  contextSize: number;
-  parallel: number;
-  threads: number;
-  memoryBytes: number;
-  /** Requests holding a lease right now. */
-  inUse: number;
-  loading: boolean;
-  /** The keep-alive in force, as a duration string. */
-  keepAlive: string;
-  /** ISO time it will be unloaded when idle; null while in use or when kept forever. */
-  expiresAt: string | null;
+/** The request's abort signal and keep_alive, as the engine takes them. */
+export type AcquireOptions = EngineAcquireOptions;
+
+/**
+ * One loaded (or loading) model as /engines/ps shows it: the engine's status, except that this
+ * contract lets a scheduler report lastUsed as null (the engine always sets it).
+ */
+export interface PsEntry extends Omit<RunnerStatus, 'lastUsed'> {
   /** ISO time of the last release; null while never released. */
   lastUsed: string | null;
-}
-
-export interface AcquireOptions {
-  /** Aborts waiting for a slot or a load. Defaults to none. */
-  signal?: AbortSignal;
-  /** The request's keep_alive (duration string or seconds). Defaults to the model's setting. */
-  keepAlive?: string | number;
 }
 
 export interface InferenceScheduler {

@@ -5,8 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
-import type { FinishReason, GenerateEvent, Timings, ToolCall, Usage } from '../engine/types.js';
-import { AppError } from '../errors.js';
+import type { GenerateEvent, ToolCall } from '../engine/types.js';
 import { type ParsedOllamaChat, parseOllamaChat } from '../ollama/chat-request.js';
 import { type ParsedOllamaGenerate, parseOllamaGenerate } from '../ollama/generate-request.js';
 import {
@@ -20,6 +19,7 @@ import {
   lifecycleReply,
   toOllamaToolCalls,
 } from '../ollama/responses.js';
+import { collectGeneration, type Finished, streamGeneration } from './generation-events.js';
 import { createNdjsonWriter } from './ndjson.js';
 import { applyContextSize } from './ollama-context.js';
 import type { OllamaDeps } from './ollama-deps.js';
@@ -29,12 +29,6 @@ import { withLease } from './lease-scope.js';
 type Kind = 'chat' | 'generate';
 type Parsed = ParsedOllamaChat | ParsedOllamaGenerate;
 
-interface Finished {
-  finishReason: FinishReason;
-  usage: Usage;
-  timings: Timings;
-}
-
 /** Times of one request, in performance.now() milliseconds. */
 interface Clock {
   startedAt: number;
@@ -43,10 +37,6 @@ interface Clock {
 
 function now(): string {
   return new Date().toISOString();
-}
-
-function missingDone(): AppError {
-  return new AppError('internal', 'the model stopped without reporting the end of the generation');
 }
 
 function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, text = '', calls: ToolCall[] = []) {
@@ -62,18 +52,10 @@ function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, te
 }
 
 async function replyJson(res: Response, kind: Kind, model: string, events: AsyncIterable<GenerateEvent>, clock: Clock, signal: AbortSignal) {
-  let text = '';
-  const calls: ToolCall[] = [];
-  let finished: Finished | undefined;
-  for await (const event of events) {
-    if (event.type === 'text') text += event.text;
-    else if (event.type === 'tool_calls') calls.push(...event.calls);
-    else finished = event;
-  }
-  if (signal.aborted) return undefined;
-  if (!finished) throw missingDone();
-  res.json(finalOf(kind, model, finished, clock, text, calls));
-  return finished;
+  const collected = await collectGeneration(events, signal);
+  if (!collected) return undefined;
+  res.json(finalOf(kind, model, collected.finished, clock, collected.text, collected.toolCalls));
+  return collected.finished;
 }
 
 async function replyStream(
@@ -85,37 +67,25 @@ async function replyStream(
   clock: Clock,
   signal: AbortSignal,
 ): Promise<Finished | undefined> {
-  const iterator = events[Symbol.asyncIterator]();
-  // The first event decides the status: a prompt that does not fit fails here with its own code.
-  let next = await iterator.next();
-  const writer = createNdjsonWriter(res);
-  let finished: Finished | undefined;
-  let callIndex = 0;
-  try {
-    while (!next.done && !signal.aborted) {
-      const event = next.value;
-      if (event.type === 'text') {
-        await writer.write(kind === 'chat' ? chatChunk(model, now(), event.text) : generateChunk(model, now(), event.text));
-      } else if (event.type === 'tool_calls' && kind === 'chat') {
-        await writer.write(chatChunk(model, now(), '', toOllamaToolCalls(event.calls, callIndex)));
-        callIndex += event.calls.length;
-      } else if (event.type === 'done') {
-        finished = event;
-      }
-      next = await iterator.next();
-    }
-    if (signal.aborted) return undefined;
-    if (!finished) throw missingDone();
-    await writer.write(finalOf(kind, model, finished, clock));
-    writer.end();
-    return finished;
-  } catch (err) {
-    if (!signal.aborted) await sendOllamaStreamError(writer, err, deps.logger);
-    return undefined;
-  } finally {
-    // Stops the engine's generator when we leave early (client gone or an error).
-    if (!next.done) await iterator.return?.().catch(() => undefined);
-  }
+  return streamGeneration(events, signal, () => {
+    const writer = createNdjsonWriter(res);
+    let callIndex = 0;
+    return {
+      event: async (event) => {
+        if (event.type === 'text') {
+          await writer.write(kind === 'chat' ? chatChunk(model, now(), event.text) : generateChunk(model, now(), event.text));
+        } else if (event.type === 'tool_calls' && kind === 'chat') {
+          await writer.write(chatChunk(model, now(), '', toOllamaToolCalls(event.calls, callIndex)));
+          callIndex += event.calls.length;
+        }
+      },
+      end: async (finished) => {
+        await writer.write(finalOf(kind, model, finished, clock));
+        writer.end();
+      },
+      fail: (err) => sendOllamaStreamError(writer, err, deps.logger),
+    };
+  });
 }
 
 function parse(kind: Kind, body: unknown): Parsed {

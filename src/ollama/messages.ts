@@ -4,27 +4,11 @@
  * the function (`tool_name`) rather than the call, so results are paired with calls here.
  */
 import type { ChatMessage, Role, ToolCall, ToolDefinition } from '../engine/types.js';
-import { badParam, isJsonObject, type JsonObject, optionalObject, optionalString } from '../openai/validate.js';
+import { parseToolCalls, parseToolFunction } from '../openai/tool-fields.js';
+import { badParam, isJsonObject, type JsonObject, optionalString } from '../openai/validate.js';
 import { rejectImages } from './common.js';
 
 const ROLES: ReadonlySet<string> = new Set<Role>(['system', 'user', 'assistant', 'tool']);
-
-function parseToolCalls(value: unknown, param: string, messageIndex: number): ToolCall[] {
-  if (!Array.isArray(value)) throw badParam(param, `${param} must be an array`);
-  return value.map((call, i) => {
-    const callParam = `${param}[${i}]`;
-    if (!isJsonObject(call)) throw badParam(callParam, `${callParam} must be an object`);
-    const fn = optionalObject(call, 'function', `${callParam}.function`);
-    const name = fn ? optionalString(fn, 'name', `${callParam}.function.name`) : undefined;
-    if (!fn || !name) throw badParam(`${callParam}.function.name`, `${callParam}.function.name is required`);
-    const args = fn.arguments;
-    // Ollama sends an object; a client that copied OpenAI's JSON text is accepted too.
-    const argumentsText = typeof args === 'string' ? args : args === undefined || args === null ? '{}' : JSON.stringify(args);
-    // Ollama's clients rarely send call IDs; a stable made-up one lets results find their call.
-    const id = optionalString(call, 'id', `${callParam}.id`) ?? `call_${messageIndex}_${i}`;
-    return { id, name, arguments: argumentsText };
-  });
-}
 
 /**
  * Calls still waiting for a result, in order. A tool message without `tool_call_id` answers the
@@ -62,7 +46,8 @@ function parseMessage(value: unknown, index: number, pending: PendingCalls): Cha
   rejectImages(value.images, `${param}.images`);
   const message: ChatMessage = { role, content };
   if (role === 'assistant' && value.tool_calls !== undefined && value.tool_calls !== null) {
-    const calls = parseToolCalls(value.tool_calls, `${param}.tool_calls`, index);
+    // Ollama's clients rarely send call IDs; a stable made-up one lets results find their call.
+    const calls = parseToolCalls(value.tool_calls, `${param}.tool_calls`, (i) => `call_${index}_${i}`);
     if (calls.length > 0) message.toolCalls = calls;
     pending.reset(calls);
   }
@@ -93,15 +78,7 @@ export function parseTools(body: JsonObject): ToolDefinition[] | undefined {
     if (!isJsonObject(tool) || (tool.type !== undefined && tool.type !== 'function')) {
       throw badParam(`${param}.type`, `${param}.type must be "function"`);
     }
-    const fn = optionalObject(tool, 'function', `${param}.function`);
-    const name = fn ? optionalString(fn, 'name', `${param}.function.name`) : undefined;
-    if (!fn || !name) throw badParam(`${param}.function.name`, `${param}.function.name is required`);
-    const definition: ToolDefinition = { name };
-    const description = optionalString(fn, 'description', `${param}.function.description`);
-    if (description !== undefined) definition.description = description;
-    const parameters = optionalObject(fn, 'parameters', `${param}.function.parameters`);
-    if (parameters !== undefined) definition.parameters = parameters;
-    return definition;
+    return parseToolFunction(tool, param);
   });
   return definitions.length > 0 ? definitions : undefined;
 }

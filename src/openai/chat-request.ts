@@ -1,8 +1,9 @@
 /** POST /v1/chat/completions body -> ChatRequest. */
-import type { ChatMessage, ChatRequest, Role, ToolCall, ToolChoice, ToolDefinition } from '../engine/types.js';
+import type { ChatMessage, ChatRequest, Role, ToolChoice, ToolDefinition } from '../engine/types.js';
 import { type CommonFields, parseCommonFields } from './request-common.js';
 import { parseSampling } from './sampling.js';
-import { badParam, isJsonObject, type JsonObject, optionalObject, optionalString, requireObjectBody } from './validate.js';
+import { parseToolCalls, parseToolFunction } from './tool-fields.js';
+import { badParam, isJsonObject, type JsonObject, optionalString, requireObjectBody } from './validate.js';
 
 export interface ParsedChatRequest extends CommonFields {
   request: ChatRequest;
@@ -34,23 +35,6 @@ function parseContent(value: unknown, param: string): string {
   return texts.join('\n');
 }
 
-/** Tool calls the assistant made earlier in the conversation, sent back as history. */
-function parseToolCalls(value: unknown, param: string): ToolCall[] {
-  if (!Array.isArray(value)) throw badParam(param, `${param} must be an array`);
-  return value.map((call, i) => {
-    const callParam = `${param}[${i}]`;
-    if (!isJsonObject(call)) throw badParam(callParam, `${callParam} must be an object`);
-    const fn = optionalObject(call, 'function', `${callParam}.function`);
-    const name = fn ? optionalString(fn, 'name', `${callParam}.function.name`) : undefined;
-    if (!fn || !name) throw badParam(`${callParam}.function.name`, `${callParam}.function.name is required`);
-    const args = fn.arguments;
-    // Some clients send parsed arguments; the engine wants JSON text either way.
-    const argumentsText = typeof args === 'string' ? args : args === undefined || args === null ? '{}' : JSON.stringify(args);
-    const id = optionalString(call, 'id', `${callParam}.id`) ?? `call_${i}`;
-    return { id, name, arguments: argumentsText };
-  });
-}
-
 function parseMessage(value: unknown, index: number): ChatMessage {
   const param = `messages[${index}]`;
   if (!isJsonObject(value)) throw badParam(param, `${param} must be an object with "role" and "content"`);
@@ -62,7 +46,7 @@ function parseMessage(value: unknown, index: number): ChatMessage {
   const name = optionalString(value, 'name', `${param}.name`);
   if (name !== undefined) message.name = name;
   if (role === 'assistant' && value.tool_calls !== undefined && value.tool_calls !== null) {
-    const calls = parseToolCalls(value.tool_calls, `${param}.tool_calls`);
+    const calls = parseToolCalls(value.tool_calls, `${param}.tool_calls`, (i) => `call_${i}`);
     if (calls.length > 0) message.toolCalls = calls;
   }
   if (role === 'tool') {
@@ -89,15 +73,7 @@ function parseTools(body: JsonObject): ToolDefinition[] | undefined {
     if (!isJsonObject(tool) || tool.type !== 'function') {
       throw badParam(`${param}.type`, `${param}.type must be "function"`);
     }
-    const fn = optionalObject(tool, 'function', `${param}.function`);
-    const name = fn ? optionalString(fn, 'name', `${param}.function.name`) : undefined;
-    if (!fn || !name) throw badParam(`${param}.function.name`, `${param}.function.name is required`);
-    const definition: ToolDefinition = { name };
-    const description = optionalString(fn, 'description', `${param}.function.description`);
-    if (description !== undefined) definition.description = description;
-    const parameters = optionalObject(fn, 'parameters', `${param}.function.parameters`);
-    if (parameters !== undefined) definition.parameters = parameters;
-    return definition;
+    return parseToolFunction(tool, param);
   });
 }
 

@@ -1,5 +1,15 @@
 /** Docker `Model` objects (GET /models) -> OpenAI model objects (GET /v1/models). */
 
+/** The fields of Docker's model `config` that the views of a model (here and the CLI's `ls`) read. */
+export interface DockerModelConfigFields {
+  format?: string;
+  quantization?: string;
+  parameters?: string;
+  architecture?: string;
+  size?: string;
+  context_size?: number;
+}
+
 /** The subset of Docker's `Model` shape this translation reads. */
 export interface DockerModel {
   /** sha256:<manifest digest> */
@@ -7,14 +17,7 @@ export interface DockerModel {
   tags: string[];
   /** Unix seconds. */
   created: number;
-  config: {
-    format?: string;
-    quantization?: string;
-    parameters?: string;
-    architecture?: string;
-    size?: string;
-    context_size?: number;
-  };
+  config: DockerModelConfigFields;
 }
 
 export interface OpenAIModel {

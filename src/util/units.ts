@@ -5,16 +5,31 @@ export function formatMegabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(2)} MB`;
 }
 
-/** Binary units with two decimals and no space, as Docker's config `size` field ("256.35MiB"). */
-export function formatBinarySize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+/**
+ * `bytes` in the largest unit it reaches, with two decimals and no space; below one `base` it
+ * stays a whole number of bytes. Docker prints both its decimal and its binary sizes this way.
+ */
+function formatScaledSize(bytes: number, base: number, units: readonly string[]): string {
   let value = bytes;
   let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
+  while (value >= base && i < units.length - 1) {
+    value /= base;
     i++;
   }
   return i === 0 ? `${bytes}B` : `${value.toFixed(2)}${units[i]}`;
+}
+
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+
+/** Binary units, as Docker's config `size` field: "256.35MiB". */
+export function formatBinarySize(bytes: number): string {
+  return formatScaledSize(bytes, 1024, BINARY_UNITS);
+}
+
+/** Decimal units, as Docker's CLI prints disk usage and transfer progress: "256.35MB". */
+export function formatDecimalSize(bytes: number): string {
+  return formatScaledSize(bytes, 1000, DECIMAL_UNITS);
 }
 
 /** Parameter counts as Docker writes them: "361.82M", "1.24B", "135.00K". */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { createEnginesRouter } from '../../src/http/engines-router.js';
 import { createInferenceRouter } from '../../src/http/inference-router.js';
 import { createMetricsRouter } from '../../src/http/metrics.js';
+import { hangUpDuringGeneration } from './hang-up.js';
 import { CHAT_ID, DONE, type ScriptedDepsOptions, scriptedDeps } from './scripted-deps.js';
 import { request, sseData, startTestServer } from './socket-client.js';
 
@@ -163,23 +163,8 @@ describe('chat completions', () => {
 
   test('a client that disconnects mid-stream aborts the generation signal and the lease is released', { timeout: 20_000 }, async () => {
     const t = await setup({ script: { events: [{ type: 'text', text: 'tok' }], hang: true } });
-    const released = t.nextRelease();
-    const req = http.request({
-      socketPath: t.socketPath,
-      path: '/v1/chat/completions',
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-    });
-    req.on('error', () => undefined);
-    req.on('response', (res) => {
-      res.on('error', () => undefined);
-      res.once('data', () => undefined);
-    });
-    req.end(JSON.stringify({ ...chatBody, stream: true }));
-    const signal = await t.session.hanging;
-    assert.equal(signal.aborted, false);
-    req.destroy();
-    await released;
+    const { abortedBeforeHangUp, signal } = await hangUpDuringGeneration(t, '/v1/chat/completions', { ...chatBody, stream: true });
+    assert.equal(abortedBeforeHangUp, false);
     assert.equal(signal.aborted, true);
     assert.equal(t.released(), 1);
   });

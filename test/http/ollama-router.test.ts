@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import type { OllamaCatalogPort, OllamaPullOptions } from '../../src/http/ollama-deps.js';
 import { createOllamaRouter } from '../../src/http/ollama-router.js';
 import type { ProgressEvent } from '../../src/models/index.js';
 import { VERSION } from '../../src/version.js';
+import { hangUpDuringGeneration, postToAbandon } from './hang-up.js';
 import { CHAT_ID, DONE, EMBED_ID, MODELS, type ScriptedDepsOptions, scriptedDeps } from './scripted-deps.js';
 import { request, startTestServer } from './socket-client.js';
 
@@ -241,10 +241,7 @@ describe('Ollama pull', () => {
 
   test('a client that disconnects during a pull aborts the pull signal', { timeout: 20_000 }, async () => {
     const t = await setup({}, { pullEvents: events.slice(0, 1), pullHangs: true });
-    const req = http.request({ socketPath: t.socketPath, path: '/api/pull', method: 'POST', headers: { 'Content-Type': 'application/json' } });
-    req.on('error', () => undefined);
-    req.on('response', (res) => res.on('error', () => undefined).resume());
-    req.end(JSON.stringify({ model: 'smollm2' }));
+    const req = postToAbandon(t.socketPath, '/api/pull', { model: 'smollm2' });
     const signal = await t.catalog.pullWaiting;
     assert.equal(signal.aborted, false);
     req.destroy();
@@ -428,15 +425,8 @@ describe('Ollama chat and generate', () => {
 
   test('a client that disconnects mid-stream aborts the generation signal and the lease is released', { timeout: 20_000 }, async () => {
     const t = await setup({ script: { events: [{ type: 'text', text: 'tok' }], hang: true } });
-    const released = t.nextRelease();
-    const req = http.request({ socketPath: t.socketPath, path: '/api/chat', method: 'POST', headers: { 'Content-Type': 'application/json' } });
-    req.on('error', () => undefined);
-    req.on('response', (res) => res.on('error', () => undefined).resume());
-    req.end(JSON.stringify(chatBody));
-    const signal = await t.session.hanging;
-    assert.equal(signal.aborted, false);
-    req.destroy();
-    await released;
+    const { abortedBeforeHangUp, signal } = await hangUpDuringGeneration(t, '/api/chat', chatBody);
+    assert.equal(abortedBeforeHangUp, false);
     assert.equal(signal.aborted, true);
     assert.equal(t.released(), 1);
   });

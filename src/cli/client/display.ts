@@ -1,4 +1,4 @@
-/** Text helpers for command output: model names, IDs, tables, sizes and relative times. */
+/** Text helpers for command output: model names, IDs, tables and relative times (sizes live in util/units.ts). */
 
 /**
  * The name as Docker's CLI shows it: the default registry, the `ai/` namespace and the
@@ -59,16 +59,4 @@ export function humanDuration(ms: number): string {
 export function formatRelativeTime(whenMs: number, nowMs: number = Date.now()): string {
   const delta = nowMs - whenMs;
   return delta >= 0 ? `${humanDuration(delta)} ago` : `${humanDuration(-delta)} from now`;
-}
-
-/** Decimal sizes with two decimals, as Docker prints disk usage: "256.35MB". */
-export function formatDecimalSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000;
-    i++;
-  }
-  return i === 0 ? `${bytes}B` : `${value.toFixed(2)}${units[i]}`;
 }

@@ -1,20 +1,14 @@
 /** The `ls` table: one row per tag (untagged models get "<none>"), as Docker's CLI prints it. */
+import type { DockerModel } from '../../openai/models.js';
 import { displayModelName, formatRelativeTime, formatTable, shortId } from './display.js';
 
-/** A model as GET /models and GET /models/{name} return it (Docker's shape). */
-export interface ModelJson {
-  id: string;
+/**
+ * A model as GET /models and GET /models/{name} return it (Docker's shape), read defensively:
+ * Docker's Go server sends null for a model without tags, and the config may be missing.
+ */
+export interface ModelJson extends Omit<DockerModel, 'tags' | 'config'> {
   tags: string[] | null;
-  /** Unix seconds. */
-  created: number;
-  config?: {
-    format?: string;
-    quantization?: string;
-    parameters?: string;
-    architecture?: string;
-    size?: string;
-    context_size?: number;
-  };
+  config?: DockerModel['config'];
 }
 
 export const MODEL_TABLE_HEADERS = ['ID', 'MODEL', 'PARAMETERS', 'QUANTIZATION', 'ARCHITECTURE', 'CREATED', 'SIZE'];

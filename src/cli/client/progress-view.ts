@@ -4,7 +4,8 @@
  * lines, one when a layer starts, at each further 10% and when it completes, so a log stays short.
  */
 import type { Writable } from 'node:stream';
-import { formatDecimalSize, shortId } from './display.js';
+import { formatDecimalSize } from '../../util/units.js';
+import { shortId } from './display.js';
 import type { ProgressMessage } from './progress-lines.js';
 
 export interface ProgressViewOptions {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { displayModelName, formatDecimalSize, formatRelativeTime, formatTable, humanDuration, shortId } from '../../../src/cli/client/display.js';
+import { displayModelName, formatRelativeTime, formatTable, humanDuration, shortId } from '../../../src/cli/client/display.js';
 
 describe('model names for display', () => {
   test('the default registry, the ai/ namespace and the latest tag are stripped', () => {
@@ -62,13 +62,5 @@ describe('relative times', () => {
     const now = Date.UTC(2025, 5, 1);
     assert.equal(formatRelativeTime(now - 3 * day, now), '3 days ago');
     assert.equal(formatRelativeTime(now + 4 * minute, now), '4 minutes from now');
-  });
-});
-
-describe('sizes', () => {
-  test('decimal units with two decimals, bytes as they are', () => {
-    assert.equal(formatDecimalSize(512), '512B');
-    assert.equal(formatDecimalSize(256_350_000), '256.35MB');
-    assert.equal(formatDecimalSize(4_920_000_000), '4.92GB');
   });
 });
