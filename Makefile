@@ -42,8 +42,21 @@ lint: install ## Type-check without emitting
 clean: ## Remove build output
 	rm -rf dist .cache
 
+.PHONY: native llama-server
+
+native: install ## Compile node-llama-cpp for this CPU from its bundled source (offline; falls back to the prebuilt binaries)
+	scripts/build-native-engine.sh
+
 llama-server: ## Build llama-server, llama-bench and llama-batched-bench from the bundled llama.cpp into .cache/
 	scripts/build-llama-server.sh >/dev/null
 
 bench: build ## Benchmark our server against llama-server (Q8_0 and F16); JSON in .cache/bench/latest.json
 	scripts/bench.sh
+
+bench-pull: install test-deps ## Pull a 500 MB artifact with our puller and with skopeo, side by side; JSON in .cache/bench/pull-latest.json
+	$(NODE) --import tsx scripts/bench-pull/main.ts
+
+.PHONY: readme-settings
+
+readme-settings: install ## Regenerate README.md's configuration table from the settings in src/config.ts
+	$(NODE) --import tsx scripts/readme-settings.ts

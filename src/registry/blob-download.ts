@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { hashFileRange, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { networkError, retryable } from './http.js';
-import { allocateBlocks, PositionalWriter } from './positional-writer.js';
+import { PositionalWriter } from './positional-writer.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
 import { RegistrySession } from './registry-session.js';
@@ -95,7 +95,6 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
     if (present > size) await restart();
     else if (present > 0) await hashFileRange(handle, 0, present, hash);
     progress.report(present);
-    const blocks = allocateBlocks();
 
     await withRetries(
       ctx.retry,
@@ -121,7 +120,7 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
         } else {
           throw await errorForResponse(response, `blob ${descriptor.digest} on ${where}`);
         }
-        const writer = new PositionalWriter(handle, present, blocks, partialPath);
+        const writer = new PositionalWriter(handle, present, partialPath);
         try {
           await streamInto(response, writer, size, hash, (p) => progress.report(p), where, options.signal);
         } finally {

@@ -2,39 +2,32 @@
  * Parallel ranged download of one large blob: the file is sized up front, `concurrency`
  * connections each fetch whole chunks with `Range: bytes=a-b` and write them in place, and a
  * sidecar `<partial>.chunks` lists the finished chunks so that a killed pull fetches only
- * the rest. A CDN that caps each connection then does not cap the pull. The digest is
- * checked over the whole file once it is assembled.
+ * the rest. A CDN that caps each connection then does not cap the pull. One connection
+ * starts; the others join only when it proves slow (ConnectionRamp), since on a fast link
+ * they only add CPU work. The digest is computed in a worker thread as the written prefix
+ * grows (PrefixHasher), so it is ready moments after the last write lands.
  */
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
 import { blobWhere, contentRangeStart, type DownloadContext, downloadSequential, requestBlob, streamInto } from './blob-download.js';
+import { type ChunkSidecar, readSidecar, writeSidecar } from './chunk-sidecar.js';
 import { CHUNKS_SUFFIX, hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { retryable } from './http.js';
-import { allocateBlocks, PositionalWriter } from './positional-writer.js';
+import { ConnectionRamp, DEFAULT_PROBE_BYTES } from './connection-ramp.js';
+import { DEFAULT_WRITE_BATCH_BYTES, PositionalWriter } from './positional-writer.js';
 import { PrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
 import { withRetries } from './retry.js';
 import type { BlobDownloadOptions, Descriptor, Reference } from './types.js';
 
-/** Write blocks per connection are smaller than for one stream: there are `concurrency` of them. */
-const CHUNK_WRITE_BLOCK_BYTES = 1024 * 1024;
 
 export interface ChunkPlan {
   /** Bytes per chunk (the last one may be shorter). */
   chunkBytes: number;
   /** Connections at once. */
   concurrency: number;
-}
-
-/** What the sidecar records; a sidecar for another blob or chunk size is ignored. */
-interface ChunkSidecar {
-  digest: string;
-  size: number;
-  chunkBytes: number;
-  done: number[];
 }
 
 /** Thrown inside when a server ignores Range; the caller falls back to one stream. */
@@ -49,7 +42,7 @@ function chunkBounds(index: number, plan: ChunkPlan, size: number): { start: num
 async function prepare(handle: FileHandle, partialPath: string, descriptor: Descriptor, plan: ChunkPlan, chunkCount: number): Promise<Set<number>> {
   const size = descriptor.size;
   const present = (await handle.stat()).size;
-  const sidecar = await readJsonFile<ChunkSidecar>(partialPath + CHUNKS_SUFFIX).catch(() => undefined);
+  const sidecar = await readSidecar(partialPath + CHUNKS_SUFFIX);
   const done = new Set<number>();
   if (sidecar && sidecar.digest === descriptor.digest && sidecar.size === size && sidecar.chunkBytes === plan.chunkBytes && present === size && Array.isArray(sidecar.done)) {
     for (const i of sidecar.done) if (Number.isInteger(i) && i >= 0 && i < chunkCount) done.add(i);
@@ -78,6 +71,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = stop.signal;
   let fallback = false;
+  let hasher: PrefixHasher | undefined;
   try {
     const done = await prepare(handle, partialPath, descriptor, plan, chunkCount);
     const inFlight = new Map<number, number>();
@@ -85,24 +79,48 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     const report = (): void => progress.report(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0));
     report();
 
-    // Sidecar writes are chained so that a later list never lands before an earlier one.
+    // Sidecar writes are chained so that a later list never lands before an earlier one. A
+    // finished chunk does not wait for its entry: the next chunk starts at once, and the list
+    // is only resume information (a failed write costs a re-download, never a wrong blob).
     let saving: Promise<void> = Promise.resolve();
     const save = (): Promise<void> => {
       const record: ChunkSidecar = { digest: descriptor.digest, size, chunkBytes: plan.chunkBytes, done: [...done].sort((a, b) => a - b) };
-      saving = saving.then(() => writeFileAtomic(sidecarPath, JSON.stringify(record)));
+      saving = saving.then(() => writeSidecar(sidecarPath, record)).catch((err: unknown) => {
+        ctx.logger?.warn('cannot record finished chunks; a resumed pull may fetch them again', { path: sidecarPath, error: (err as Error).message });
+      });
       return saving;
     };
     await save();
 
     const queue = [...Array(chunkCount).keys()].filter((i) => !done.has(i));
     let frontier = 0;
-    const hasher = new PrefixHasher(handle, () => {
+    /** Where the writes of each unfinished chunk have reached (the front one feeds the hasher). */
+    const written = new Map<number, number>();
+    const prefix = new PrefixHasher(partialPath, () => {
       while (done.has(frontier)) frontier++;
-      return Math.min(size, frontier * plan.chunkBytes);
+      const base = Math.min(size, frontier * plan.chunkBytes);
+      return Math.max(base, written.get(frontier) ?? base);
     });
-    hasher.poke();
-    const fetchChunk = async (index: number, blocks: [Buffer, Buffer]): Promise<void> => {
+    hasher = prefix;
+    prefix.poke();
+    /** Bytes received by this call (not resumed ones): what the ramp judges the first connection by. */
+    let received = 0;
+    let ramp: ConnectionRamp | undefined;
+    const fetchChunk = async (index: number): Promise<void> => {
       const { start, end } = chunkBounds(index, plan, size);
+      let position = start;
+      await fetchRange(index, start, end, (p) => {
+        received += p - position;
+        position = p;
+      });
+      inFlight.delete(index);
+      written.delete(index);
+      done.add(index);
+      doneBytes += end - start;
+      prefix.poke();
+      void save();
+    };
+    const fetchRange = async (index: number, start: number, end: number, onPosition: (p: number) => void): Promise<void> => {
       let position = start;
       await withRetries(
         ctx.retry,
@@ -117,51 +135,58 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
             response.destroy();
             throw retryable(new AppError('upstream', `${where} answered chunk ${index} of blob ${descriptor.digest} with the wrong range`));
           }
-          const writer = new PositionalWriter(handle, position, blocks, partialPath);
+          const writer = new PositionalWriter(handle, position, partialPath, Math.min(DEFAULT_WRITE_BATCH_BYTES, plan.chunkBytes), (p) => {
+            written.set(index, p);
+            prefix.poke();
+          });
           try {
             await streamInto(response, writer, end, undefined, (p) => {
+              onPosition(p);
               inFlight.set(index, p - start);
+              ramp?.observe(received);
               report();
             }, where, signal);
           } finally {
             position = writer.position;
+            onPosition(position);
           }
           if (position < end) throw retryable(new AppError('unavailable', `${where} ended chunk ${index} of blob ${descriptor.digest} early`));
         },
         signal,
         (error, n, delayMs) => ctx.logger?.warn('chunk download interrupted; resuming', { digest: descriptor.digest, chunk: index, attempt: n, delayMs, error: error.message }),
       );
-      inFlight.delete(index);
-      done.add(index);
-      doneBytes += end - start;
-      hasher.poke();
-      await save();
     };
 
     let firstError: unknown;
     const worker = async (): Promise<void> => {
-      const blocks = allocateBlocks(Math.min(CHUNK_WRITE_BLOCK_BYTES, plan.chunkBytes));
       while (queue.length > 0 && firstError === undefined) {
         const index = queue.shift()!;
         try {
-          await fetchChunk(index, blocks);
+          await fetchChunk(index);
         } catch (err) {
           firstError ??= err;
           stop.abort();
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(plan.concurrency, queue.length) }, worker));
+    // Workers never reject (they record firstError), and the ramp may add some while we wait.
+    const workers: Promise<void>[] = [worker()];
+    const widen = (): void => {
+      for (let i = 1; i < plan.concurrency && queue.length > 0; i++) workers.push(worker());
+    };
+    // A probe needs a chunk it can measure; small chunks (a tuned client, tests) get every connection at once.
+    if (plan.chunkBytes < DEFAULT_PROBE_BYTES) widen();
+    else if (plan.concurrency > 1 && queue.length > 0) ramp = new ConnectionRamp(widen);
+    for (let i = 0; i < workers.length; i++) await workers[i];
+    ramp?.dispose();
     await saving.catch(() => undefined);
-    // The background hasher must be idle before the handle closes, whatever happened.
-    await hasher.settle();
     if (firstError instanceof RangesUnsupported) fallback = true;
     else if (firstError !== undefined) {
       if (options.signal?.aborted) throw new AppError('aborted', `download of blob ${descriptor.digest} was cancelled`, { cause: firstError });
       throw firstError;
     }
     if (!fallback) {
-      const digest = await hasher.finish(size);
+      const digest = await prefix.finish(size);
       await verifyOrRemove(partialPath, descriptor, size, digest, where);
       await fs.rm(sidecarPath, { force: true });
       progress.final(size);
@@ -171,6 +196,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    await hasher?.dispose();
     await handle.close();
   }
   if (fallback) {

@@ -29,7 +29,10 @@ export interface RegistryClientOptions {
   password?: string;
   /** docker config.json read for `auths` entries when no username is given. Defaults to none. */
   dockerConfigPath?: string;
-  /** Parallel connections for one blob larger than `chunkBytes`; 1 disables chunking. Defaults to DEFAULT_CONCURRENCY (8). */
+  /**
+   * Most connections for one blob larger than `chunkBytes`; 1 disables chunking. A download starts with one and
+   * opens the rest only if it moves less than ~100 MB/s (see connection-ramp.ts). Defaults to DEFAULT_CONCURRENCY (8).
+   */
   concurrency?: number;
   /** Size of each ranged chunk of a parallel download. Defaults to DEFAULT_CHUNK_BYTES (64 MiB). */
   chunkBytes?: number;

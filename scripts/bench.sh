@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make bench`: our server against llama-server on random-weight models with SmolLM2-135M's exact
+# shapes, in Q8_0 and F16. Builds llama-server from node-llama-cpp's bundled llama.cpp source when
+# needed, generates the models once into .cache/bench-models, then runs src/bench/compare/main.ts
+# (expects `make build` to have produced dist/).
+#
+# Environment (all optional):
+#   BENCH_TYPES          weight types to compare. Defaults to "q8_0 f16".
+#   BENCH_THREADS        threads of both servers. Defaults to our server's default (the core count).
+#   BENCH_PARALLEL       parallel sequences of both servers and the high concurrency level. Defaults to 4.
+#   BENCH_CONTEXT        context tokens per sequence. Defaults to 2048.
+#   BENCH_PROMPT_TOKENS  prompt length in tokens, unique per request. Defaults to 128.
+#   BENCH_MAX_TOKENS     tokens generated per request (EOS ignored). Defaults to 128.
+#   BENCH_REQUESTS       requests per concurrency level. Defaults to 8.
+#   BENCH_SELF_CHECK=1   run llama-server in both columns, to see the harness's own noise.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if [ ! -f dist/cli.js ]; then
+  echo "bench: dist/cli.js is missing; run 'make build' first" >&2
+  exit 1
+fi
+
+llama_server="$(scripts/build-llama-server.sh)"
+
+models_dir=.cache/bench-models
+mkdir -p "$models_dir"
+model_args=()
+for type in ${BENCH_TYPES:-q8_0 f16}; do
+  file="$models_dir/smollm2-135m-$type.gguf"
+  if [ ! -s "$file" ]; then
+    echo "bench: generating $file" >&2
+    # Write to a temporary name so an interrupted run never leaves a truncated model behind.
+    node dist/cli.js generate-model --preset smollm2-135m --type "$type" --seed 1 --out "$file.tmp" >&2
+    mv "$file.tmp" "$file"
+  fi
+  model_args+=(--model "$type=$file")
+done
+
+args=(--llama-server "$llama_server" "${model_args[@]}")
+[ -n "${BENCH_THREADS:-}" ] && args+=(--threads "$BENCH_THREADS")
+[ -n "${BENCH_PARALLEL:-}" ] && args+=(--parallel "$BENCH_PARALLEL")
+[ -n "${BENCH_CONTEXT:-}" ] && args+=(--context "$BENCH_CONTEXT")
+[ -n "${BENCH_PROMPT_TOKENS:-}" ] && args+=(--prompt-tokens "$BENCH_PROMPT_TOKENS")
+[ -n "${BENCH_MAX_TOKENS:-}" ] && args+=(--max-tokens "$BENCH_MAX_TOKENS")
+[ -n "${BENCH_REQUESTS:-}" ] && args+=(--requests "$BENCH_REQUESTS")
+[ "${BENCH_SELF_CHECK:-0}" = "1" ] && args+=(--self-check)
+
+exec node dist/bench/compare/main.js "${args[@]}"

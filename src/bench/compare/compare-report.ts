@@ -1,0 +1,87 @@
+/**
+ * The side-by-side table of a comparison: for each model, the headline numbers of our server
+ * and of llama-server and their ratio (ours / llama-server).
+ */
+import type { LevelResult } from '../metrics.js';
+import { fmt, formatTable } from '../report.js';
+import type { BenchReport } from '../run.js';
+import { ratio } from '../stats.js';
+
+/** One side's outcome: a report, or why there is none. */
+export type SideResult = { report: BenchReport; command: string } | { error: string };
+
+export interface ModelComparison {
+  /** e.g. "smollm2-135m q8_0". */
+  label: string;
+  gguf: string;
+  peer: SideResult;
+  ours: SideResult;
+  /** What the "ours" column ran: our server, or llama-server again to check the harness. */
+  oursKind: 'model-runner' | 'llama-server (self-check)';
+}
+
+export interface ComparisonRow {
+  metric: string;
+  unit: string;
+  ours?: number;
+  peer?: number;
+  /** ours / peer; for TTFT, above 1 means slower. */
+  ratio?: number;
+  /** ours − peer, for the TTFT overhead row. */
+  difference?: number;
+}
+
+function level(side: SideResult, concurrency: number): LevelResult | undefined {
+  return 'report' in side ? side.report.levels.find((l) => l.concurrency === concurrency) : undefined;
+}
+
+/**
+ * The headline rows. Prompt speed is prompt tokens / TTFT measured by the client on both sides,
+ * because only llama-server reports its own timings and the two must be measured alike.
+ */
+export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[] {
+  const pick = (concurrency: number, get: (l: LevelResult) => number | undefined) => ({
+    ours: (() => { const l = level(c.ours, concurrency); return l && get(l); })(),
+    peer: (() => { const l = level(c.peer, concurrency); return l && get(l); })(),
+  });
+  const row = (metric: string, unit: string, values: { ours?: number; peer?: number }): ComparisonRow => ({
+    metric, unit, ...values, ratio: ratio(values.ours, values.peer),
+  });
+  const ttft = pick(1, (l) => l.ttftMs.p50);
+  return [
+    row('decode, 1 stream (p50)', 'tok/s', pick(1, (l) => l.decodeTps.p50)),
+    row('prompt, 1 stream (p50)', 'tok/s', pick(1, (l) => l.promptTps.p50)),
+    row(`aggregate, ${many} streams`, 'tok/s', pick(many, (l) => l.aggregateTps)),
+    row(`decode per stream, ${many} streams`, 'tok/s', pick(many, (l) => l.decodeTps.p50)),
+    row('TTFT p50, 1 stream', 'ms', ttft),
+    row(`TTFT p50, ${many} streams`, 'ms', pick(many, (l) => l.ttftMs.p50)),
+    {
+      metric: 'TTFT overhead (ours - peer)', unit: 'ms',
+      difference: ttft.ours !== undefined && ttft.peer !== undefined ? ttft.ours - ttft.peer : undefined,
+    },
+  ];
+}
+
+export function formatComparison(comparisons: ModelComparison[], many: number): string {
+  const out: string[] = [];
+  for (const c of comparisons) {
+    out.push(`== ${c.label}  (${c.gguf})`);
+    const rows = comparisonRows(c, many).map((r) => [
+      r.metric, r.unit,
+      r.difference !== undefined ? '' : fmt(r.ours), r.difference !== undefined ? '' : fmt(r.peer),
+      r.difference !== undefined ? `${r.difference >= 0 ? '+' : ''}${fmt(r.difference)} ms` : r.ratio === undefined ? '-' : `${fmt(r.ratio, 2)}x`,
+    ]);
+    out.push(formatTable(['metric', 'unit', c.oursKind === 'model-runner' ? 'ours' : 'self-check', 'llama-server', 'ours/peer'], rows));
+    for (const [name, side] of [['ours', c.ours], ['llama-server', c.peer]] as const) {
+      if ('error' in side) out.push(`${name}: not measured: ${side.error}`);
+      else {
+        const errors = side.report.levels.reduce((a, l) => a + l.errors, 0);
+        const retries = side.report.levels.reduce((a, l) => a + l.retries, 0);
+        if (retries > 0) out.push(`${name}: ${retries} requests sent again after an unanswered dropped connection`);
+        if (errors > 0) out.push(`${name}: ${errors} failed requests: ${side.report.levels.flatMap((l) => l.errorSamples).join('; ')}`);
+      }
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

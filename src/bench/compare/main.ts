@@ -1,0 +1,128 @@
+/**
+ * `make bench`: runs the same benchmark against llama-server and against our server, one
+ * server at a time (the machine's cores are shared), on each model given, and prints the
+ * ratios ours / llama-server. Writes the full JSON to --out.
+ *
+ * Usage: node dist/bench/compare/main.js --llama-server BIN --model LABEL=FILE [--model ...] [options]
+ *   --llama-server BIN     llama-server binary (scripts/build-llama-server.sh prints its path).
+ *   --model LABEL=FILE     a GGUF to benchmark, e.g. q8_0=.cache/bench-models/smollm2-135m-q8_0.gguf.
+ *   --threads N            threads of both servers (default: our server's default, the core count).
+ *   --parallel N           parallel sequences of both servers, and the high concurrency level (default 4).
+ *   --context N            context tokens per sequence (default 2048).
+ *   --prompt-tokens N      unique prompt of about N tokens per request (default 128).
+ *   --max-tokens N         tokens generated per request, EOS ignored (default 128).
+ *   --requests N           requests per concurrency level (default 8).
+ *   --self-check           run llama-server in the "ours" column too: the ratios then show the harness's noise.
+ *   --out FILE             JSON output (default .cache/bench/latest.json).
+ *   --work-dir DIR         logs and sockets (default .cache/bench).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runBench, type BenchOptions } from '../run.js';
+import { comparisonRows, formatComparison, type ModelComparison, type SideResult } from './compare-report.js';
+import { startLlamaServer, startModelRunner, type RunningServer, type ServerSettings } from './servers.js';
+
+const { values } = parseArgs({
+  options: {
+    'llama-server': { type: 'string' },
+    model: { type: 'string', multiple: true, default: [] },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    parallel: { type: 'string', default: '4' },
+    context: { type: 'string', default: '2048' },
+    'prompt-tokens': { type: 'string', default: '128' },
+    'max-tokens': { type: 'string', default: '128' },
+    requests: { type: 'string', default: '8' },
+    'self-check': { type: 'boolean', default: false },
+    out: { type: 'string', default: '.cache/bench/latest.json' },
+    'work-dir': { type: 'string', default: '.cache/bench' },
+  },
+});
+
+function int(name: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+const binary = values['llama-server'];
+if (!binary || values.model!.length === 0) {
+  process.stderr.write('usage: main.js --llama-server BIN --model LABEL=FILE [--model ...] (see the header of src/bench/compare/main.ts)\n');
+  process.exit(2);
+}
+const threads = int('threads', values.threads);
+const parallel = int('parallel', values.parallel);
+const workDir = path.resolve(values['work-dir']!);
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli.js');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function measure(start: () => Promise<RunningServer>, name: string, seed: number): Promise<SideResult> {
+  let server: RunningServer;
+  try {
+    server = await start();
+  } catch (err) {
+    log(`${name}: could not start: ${(err as Error).message}`);
+    return { error: (err as Error).message };
+  }
+  try {
+    log(`${name}: ${server.command}`);
+    const options: BenchOptions = {
+      endpoint: server.endpoint,
+      model: server.model,
+      concurrency: [1, parallel],
+      requests: int('requests', values.requests),
+      maxTokens: int('max-tokens', values['max-tokens']),
+      prompt: { tokens: int('prompt-tokens', values['prompt-tokens']) },
+      ignoreEos: true,
+      warmup: 2,
+      timeoutMs: 300_000,
+      // The same seed on both sides: both servers see the same prompts in the same order.
+      seed,
+      onProgress: (line) => log(`${name}: ${line}`),
+    };
+    return { report: await runBench(options), command: server.command };
+  } catch (err) {
+    return { error: (err as Error).message };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  await mkdir(workDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const loadBefore = os.loadavg();
+  const comparisons: ModelComparison[] = [];
+  for (const spec of values.model!) {
+    const eq = spec.indexOf('=');
+    const [label, gguf] = eq > 0 ? [spec.slice(0, eq), path.resolve(spec.slice(eq + 1))] : [path.basename(spec), path.resolve(spec)];
+    const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label };
+    const seed = Math.floor(Math.random() * 2 ** 31);
+    const peer = await measure(() => startLlamaServer(binary!, settings), `llama-server ${label}`, seed);
+    const ours = values['self-check']
+      ? await measure(() => startLlamaServer(binary!, settings, 'llama-server-again'), `self-check ${label}`, seed)
+      : await measure(() => startModelRunner({ cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` }, settings), `model-runner ${label}`, seed);
+    comparisons.push({ label, gguf, peer, ours, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+  }
+  const header = `threads=${threads} parallel=${parallel} context/seq=${values.context} prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +
+    `requests/level=${values.requests}; cpus=${os.availableParallelism()} load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`;
+  process.stdout.write(`\n${header}\n\n${formatComparison(comparisons, parallel)}`);
+  const out = path.resolve(values.out!);
+  await mkdir(path.dirname(out), { recursive: true });
+  const json = {
+    startedAt,
+    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg() },
+    settings: { threads, parallel, contextPerSequence: Number(values.context), promptTokens: Number(values['prompt-tokens']), maxTokens: Number(values['max-tokens']), requests: Number(values.requests) },
+    comparisons: comparisons.map((c) => ({ ...c, rows: comparisonRows(c, parallel) })),
+  };
+  await writeFile(out, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`JSON: ${path.relative(process.cwd(), out)}\n`);
+  if (comparisons.some((c) => 'error' in c.peer)) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,105 @@
+/**
+ * The two servers a comparison runs, each started on one GGUF file with the same threads,
+ * parallel sequences and per-sequence context: llama-server (the peer, built from the llama.cpp
+ * source our binding runs) and our own server.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parseEndpoint, type Endpoint } from '../endpoint.js';
+import { httpGet, startProcess, stopProcess, waitUntilReady } from './process.js';
+
+/** Settings shared by both servers so that they run the same work. */
+export interface ServerSettings {
+  gguf: string;
+  /** CPU threads for generation and prompt processing. */
+  threads: number;
+  /** Sequences served at once. */
+  parallel: number;
+  /** Context tokens per sequence. */
+  contextPerSequence: number;
+  /** Directory for logs and sockets. */
+  workDir: string;
+  /** A name for log files, e.g. "q8_0". */
+  label: string;
+}
+
+/** A started server: where to send requests, the model name to use, and how to stop it. */
+export interface RunningServer {
+  endpoint: Endpoint;
+  model: string;
+  /** The command line, for the report. */
+  command: string;
+  stop(): Promise<void>;
+}
+
+/** A free loopback TCP port, found by binding port 0. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * llama-server with -np parallel slots. Its -c is the total context, split evenly across the
+ * slots, hence contextPerSequence × parallel.
+ */
+export async function startLlamaServer(binary: string, s: ServerSettings, name = 'llama-server'): Promise<RunningServer> {
+  const port = await freePort();
+  const args = ['-m', s.gguf, '-t', String(s.threads), '-tb', String(s.threads), '-np', String(s.parallel),
+    '-c', String(s.contextPerSequence * s.parallel), '--host', '127.0.0.1', '--port', String(port), '--no-webui'];
+  const proc = startProcess(binary, args, path.join(s.workDir, `${name}-${s.label}.log`));
+  const stop = () => stopProcess(proc);
+  try {
+    // /health answers 503 while the model loads and 200 once it can serve.
+    await waitUntilReady(proc, name, async () => (await httpGet({ host: '127.0.0.1', port }, '/health'))?.status === 200, 120_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoint: parseEndpoint(`http://127.0.0.1:${port}/v1`), model: path.basename(s.gguf), command: `${binary} ${args.join(' ')}`, stop };
+}
+
+/** Options of our server's side. */
+export interface ModelRunnerOptions {
+  /** The built CLI entry (dist/cli.js). */
+  cli: string;
+  /** The reference the model is packaged under. */
+  reference: string;
+}
+
+/**
+ * Our server on a Unix socket with a fresh store: the GGUF is packaged into the store with the
+ * `package` command first, then `serve` starts with the same threads, parallel and context as
+ * the peer. The model loads on the first request, which the benchmark's warm-up absorbs.
+ */
+export async function startModelRunner(options: ModelRunnerOptions, s: ServerSettings): Promise<RunningServer> {
+  const store = await mkdtemp(path.join(os.tmpdir(), 'bench-store-'));
+  const socketPath = path.join(s.workDir, `model-runner-${s.label}.sock`);
+  const common = ['--models-path', store];
+  try {
+    await promisify(execFile)(process.execPath, [options.cli, 'package', '--gguf', s.gguf, ...common, options.reference], { maxBuffer: 16 << 20 });
+  } catch (err) {
+    await rm(store, { recursive: true, force: true });
+    throw new Error(`packaging ${s.gguf} failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+  }
+  const args = [options.cli, 'serve', '--socket', socketPath, ...common, '--threads', String(s.threads),
+    '--parallel', String(s.parallel), '--context-size', String(s.contextPerSequence), '--log-level', 'warn'];
+  const proc = startProcess(process.execPath, args, path.join(s.workDir, `model-runner-${s.label}.log`));
+  const stop = async () => {
+    await stopProcess(proc);
+    await rm(store, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilReady(proc, 'model-runner', async () => (await httpGet({ socketPath }, '/models'))?.status === 200, 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoint: parseEndpoint(`unix:${socketPath}:/engines/llama.cpp/v1`), model: options.reference, command: `node ${args.join(' ')}`, stop };
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { comparisonRows, formatComparison, type ModelComparison } from '../../../src/bench/compare/compare-report.js';
+import type { LevelResult } from '../../../src/bench/metrics.js';
+import type { BenchReport } from '../../../src/bench/run.js';
+
+function level(concurrency: number, ttft: number, decode: number, prompt: number, aggregate: number): LevelResult {
+  const one = (v: number) => ({ count: 1, mean: v, min: v, max: v, p50: v, p90: v, p99: v });
+  return {
+    concurrency, requests: 4, errors: 0, retries: 0, errorSamples: [], wallMs: 1000, promptTokens: 400, cachedPromptTokens: 0,
+    completionTokens: 512, tokenSource: 'usage', ttftMs: one(ttft), decodeTps: one(decode), promptTps: one(prompt),
+    serverPromptTps: { count: 0 }, aggregateTps: aggregate,
+  };
+}
+
+function report(levels: LevelResult[]): BenchReport {
+  return { tool: 'model-runner bench', version: '0', startedAt: '', endpoint: 'x', model: 'm', maxTokens: 128, ignoreEos: true, prompt: { fixed: false }, levels };
+}
+
+describe('comparison report', () => {
+  const comparison: ModelComparison = {
+    label: 'q8_0', gguf: 'm.gguf', oursKind: 'model-runner',
+    ours: { report: report([level(1, 120, 150, 900, 140), level(4, 300, 30, 400, 100)]), command: 'ours' },
+    peer: { report: report([level(1, 100, 200, 1000, 190), level(4, 250, 40, 500, 110)]), command: 'peer' },
+  };
+
+  it('divides our numbers by the peer numbers for each headline metric', () => {
+    const rows = comparisonRows(comparison, 4);
+    const byMetric = Object.fromEntries(rows.map((r) => [r.metric, r]));
+    assert.equal(byMetric['decode, 1 stream (p50)']!.ratio, 0.75);
+    assert.equal(byMetric['prompt, 1 stream (p50)']!.ratio, 0.9);
+    assert.ok(Math.abs(byMetric['aggregate, 4 streams']!.ratio! - 100 / 110) < 1e-12);
+    assert.equal(byMetric['TTFT p50, 1 stream']!.ratio, 1.2);
+  });
+
+  it('reports the TTFT overhead as our TTFT minus the peer TTFT in milliseconds', () => {
+    const overhead = comparisonRows(comparison, 4).find((r) => r.metric.startsWith('TTFT overhead'))!;
+    assert.equal(overhead.difference, 20);
+    assert.match(formatComparison([comparison], 4), /\+20\.0 ms/);
+  });
+
+  it('leaves ratios empty and says why when one side could not be measured', () => {
+    const missing: ModelComparison = { ...comparison, ours: { error: 'the route answered 404' } };
+    assert.ok(comparisonRows(missing, 4).every((r) => r.ratio === undefined && r.difference === undefined));
+    assert.match(formatComparison([missing], 4), /ours: not measured: the route answered 404/);
+  });
+});
