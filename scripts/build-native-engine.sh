@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compiles node-llama-cpp's native addon on this machine from the llama.cpp source it ships as a
-# git bundle (no network: "Cloning (local bundle)"), with -march=native and OpenMP. Against the
-# prebuilt binaries this about doubles F16 prompt speed and removes the ~300 ms binary-test fork
-# that every getLlama() call (one per model Worker) pays.
+# git bundle (no network: "Cloning (local bundle)"), with -march=native and OpenMP. It removes the
+# ~300 ms binary-test fork that every getLlama() call (one per model Worker) pays. Whether it is
+# faster depends on the CPU: on an AMD Zen 4 VM it doubled F16 prompt speed; on an Intel VM with
+# AMX it was about 2x slower than the prebuilt CPU variant. Hence an opt-in target (`make native`).
 #
 # Usage: scripts/build-native-engine.sh
 # Environment:

@@ -93,9 +93,9 @@ class Requester {
 }
 
 /**
- * A connection pool for `sockets` parallel requests, without keep-alive: reusing a connection
- * that the server is closing at that moment fails with "socket hang up" (llama-server's HTTP
- * library closes idle ones), and a fresh loopback or Unix connection costs well under 1 ms.
+ * A connection pool for `sockets` parallel requests, without keep-alive: reusing kept-alive
+ * connections to llama-server failed now and then with "socket hang up", and a fresh loopback
+ * or Unix connection costs well under a millisecond.
  */
 function newAgent(sockets: number): http.Agent {
   return new http.Agent({ keepAlive: false, maxSockets: sockets });
