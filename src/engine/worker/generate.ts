@@ -6,6 +6,7 @@
 import { LlamaText, type Token } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { FinishReason, GenerateEvent, GenerateRequest, ToolCall } from '../types.js';
+import type { BatchBarrier } from './batch-barrier.js';
 import { functionsFor, renderChat } from './chat-prompt.js';
 import type { GrammarCache } from './grammar.js';
 import type { LoadedModel } from './load.js';
@@ -22,6 +23,7 @@ export interface GenerationEnv {
   loaded: LoadedModel;
   grammars: GrammarCache;
   pool: SequencePool;
+  barrier: BatchBarrier;
 }
 
 interface Prompt {
@@ -68,7 +70,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     };
     if (maxTokens === 0) return finish('length', undefined, 0);
 
-    const callEnv = { model, wrapper: env.loaded.chatWrapper, grammars: env.grammars, seq, evaluate, signal, plan: prompt.plan };
+    const callEnv = { model, wrapper: env.loaded.chatWrapper, grammars: env.grammars, seq, barrier: env.barrier, evaluate, signal, plan: prompt.plan };
     if (prompt.plan.mode === 'forced') {
       const result = await generateCall(callEnv, rest, maxTokens, prompt.plan.forcedName);
       return finishCall(result.call, result.end, emit, (r) => finish(r, result.firstTokenAt, result.sampled));
@@ -85,6 +87,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     };
     const loop = await runTokenLoop({
       seq,
+      barrier: env.barrier,
       input: rest,
       evaluate,
       maxTokens,

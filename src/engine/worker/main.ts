@@ -7,8 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toAppError } from '../../errors.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
+import { BatchBarrier } from './batch-barrier.js';
 import { embed } from './embeddings.js';
-import { generate } from './generate.js';
+import { generate, type GenerationEnv } from './generate.js';
 import { GrammarCache } from './grammar.js';
 import { disposeModel, loadModel, type LoadedModel } from './load.js';
 import { SequencePool } from './sequence-pool.js';
@@ -21,7 +22,7 @@ const post = (message: WorkerToMain) => port.postMessage(message);
 const active = new Map<number, { controller: AbortController; done: Promise<unknown> }>();
 const loadController = new AbortController();
 let loaded: LoadedModel | undefined;
-let env: { loaded: LoadedModel; grammars: GrammarCache; pool: SequencePool } | undefined;
+let env: GenerationEnv | undefined;
 let stopping: Promise<void> | undefined;
 
 // Uncaught errors must not end the thread while a native call is in flight (that aborts the
@@ -58,7 +59,13 @@ port.on('message', (message: MainToWorker) => {
 async function start(): Promise<void> {
   try {
     loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal);
-    env = { loaded, grammars: new GrammarCache(loaded.llama, loaded.model), pool: new SequencePool(loaded.sequences) };
+    env = {
+      loaded,
+      grammars: new GrammarCache(loaded.llama, loaded.model),
+      pool: new SequencePool(loaded.sequences),
+      // One per context: it lines up that context's sequences into shared batches.
+      barrier: new BatchBarrier(),
+    };
     if (stopping) return;
     post({ type: 'ready', info: loaded.info });
   } catch (err) {

@@ -1,15 +1,20 @@
 /**
  * The innermost loop: evaluate input tokens, then sample one token at a time with
  * seq.evaluate(), handing each to the caller as soon as it exists. It never lets the sequence
- * run past its context (no context shift): it stops with 'length' instead.
+ * run past its context (no context shift): it stops with 'length' instead. Every loop on a
+ * context passes through that context's BatchBarrier between tokens, so that the loops share
+ * decode batches and leave room between batches for other requests.
  */
 import type { LlamaContextSequence, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
+import type { BatchBarrier } from './batch-barrier.js';
 
 export type LoopEnd = 'eog' | 'length' | 'abort' | 'stopped';
 
 export interface LoopOptions {
   seq: LlamaContextSequence;
+  /** Shared by every loop on the sequence's context, so that their tokens are decoded in one batch. */
+  barrier: BatchBarrier;
   /** Tokens to evaluate before the first sample; at least one. */
   input: Token[];
   evaluate: SequenceEvaluateOptions;
@@ -40,7 +45,18 @@ const noContextShift = {
 };
 
 export async function runTokenLoop(options: LoopOptions): Promise<LoopResult> {
-  const { seq, signal } = options;
+  const { barrier, signal } = options;
+  if (signal.aborted) return { end: 'abort', sampled: 0 };
+  await barrier.join();
+  try {
+    return await loop(options);
+  } finally {
+    barrier.leave();
+  }
+}
+
+async function loop(options: LoopOptions): Promise<LoopResult> {
+  const { seq, signal, barrier } = options;
   if (signal.aborted) return { end: 'abort', sampled: 0 };
   let sampled = 0;
   let firstTokenAt: number | undefined;
@@ -56,6 +72,10 @@ export async function runTokenLoop(options: LoopOptions): Promise<LoopResult> {
       if (sampled >= options.maxTokens || seq.nextTokenIndex >= seq.contextSize) {
         return { end: 'length', sampled, firstTokenAt, unevaluated: token };
       }
+      // Queue the next decode together with the other sequences' (see batch-barrier.ts).
+      await barrier.arrive();
+      // A cancel may have come while waiting: don't spend a decode on it.
+      if (signal.aborted) return { end: 'abort', sampled, firstTokenAt, unevaluated: token };
     }
   } finally {
     await iterator.return(undefined);

@@ -59,6 +59,7 @@ export interface CallGeneration {
   wrapper: ChatWrapper;
   grammars: GrammarCache;
   seq: Parameters<typeof runTokenLoop>[0]['seq'];
+  barrier: Parameters<typeof runTokenLoop>[0]['barrier'];
   evaluate: SequenceEvaluateOptions;
   signal: AbortSignal;
   plan: ToolPlan;
@@ -89,7 +90,7 @@ export async function generateCall(g: CallGeneration, input: Token[], maxTokens:
     const decoder = new TokenTextDecoder(g.model);
     let text = '';
     const loop = await runTokenLoop({
-      seq: g.seq, input: next, maxTokens, signal: g.signal,
+      seq: g.seq, barrier: g.barrier, input: next, maxTokens, signal: g.signal,
       evaluate: { ...evaluate, grammarEvaluationState: g.grammars.newState(grammar) },
       onToken: (t) => ((text += decoder.push(t)), false),
     });
@@ -108,7 +109,7 @@ export async function generateCall(g: CallGeneration, input: Token[], maxTokens:
   const decoder = new TokenTextDecoder(g.model);
   let args = '';
   const loop = await runTokenLoop({
-    seq: g.seq, input: next, maxTokens: maxTokens - sampled, signal: g.signal,
+    seq: g.seq, barrier: g.barrier, input: next, maxTokens: maxTokens - sampled, signal: g.signal,
     evaluate: { ...evaluate, grammarEvaluationState: g.grammars.newState(grammar) },
     onToken: (t) => ((args += decoder.push(t)), false),
   });

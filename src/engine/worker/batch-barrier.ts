@@ -1,0 +1,77 @@
+/**
+ * Lines up the token loops that share one LlamaContext so that continuous batching works.
+ *
+ * node-llama-cpp decodes in a loop that holds the context lock while its queue is non-empty: after
+ * each batch it hands the sampled tokens out and, a few microtasks later, looks at the queue again.
+ * Left alone, a sequence whose sample finished early queues its next token before that check and
+ * one whose sample finished late misses it, so 4 streams decode in batches of 3 plus stragglers,
+ * and the queue is never empty, so the lock is never released: a new request that must erase
+ * stale KV cells (eraseContextTokenRanges takes that lock) waits until every stream has ended.
+ *
+ * The barrier holds each generating sequence after its token until every participant has one,
+ * then releases them all in one later macrotask. By then the decode loop has found its queue empty
+ * and released the lock (so erasures and new prompts get in between batches), and all
+ * participants queue together, so the next batch holds one token from each of them.
+ */
+
+/** How long arrived sequences wait for one that has not arrived: a slow one must not stall the rest. */
+export const STRAGGLER_TIMEOUT_MS = 20;
+
+export class BatchBarrier {
+  /** Sequences inside a token loop on this context. */
+  private participants = 0;
+  private waiting: Array<() => void> = [];
+  private straggler: NodeJS.Timeout | undefined;
+
+  constructor(private readonly stragglerTimeoutMs = STRAGGLER_TIMEOUT_MS) {}
+
+  /**
+   * Enters a new participant. It resolves with the next release, so the new prompt is queued
+   * together with the next tokens of those already generating and shares their batch.
+   */
+  join(): Promise<void> {
+    this.participants++;
+    return this.wait(false);
+  }
+
+  /** After a token: resolves once every participant has arrived, or after the straggler timeout. */
+  arrive(): Promise<void> {
+    return this.wait(true);
+  }
+
+  /** Leaves for good (the loop ended); those waiting for it no longer do. */
+  leave(): void {
+    this.participants--;
+    this.releaseIfComplete();
+  }
+
+  /** Participants now inside a token loop (for tests and diagnostics). */
+  get size(): number {
+    return this.participants;
+  }
+
+  private wait(afterToken: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      // Only a token starts the clock: a joiner waits for a batch in flight, which is not a stall.
+      if (afterToken && this.straggler === undefined) this.straggler = setTimeout(() => this.release(), this.stragglerTimeoutMs);
+      this.releaseIfComplete();
+    });
+  }
+
+  private releaseIfComplete(): void {
+    if (this.waiting.length > 0 && this.waiting.length >= this.participants) this.release();
+  }
+
+  private release(): void {
+    clearTimeout(this.straggler);
+    this.straggler = undefined;
+    const released = this.waiting;
+    this.waiting = [];
+    // A macrotask, not a microtask: the decode loop's queue check runs in the microtasks after the
+    // last sample, and must find the queue empty so that it ends and releases the context lock.
+    setImmediate(() => {
+      for (const resolve of released) resolve();
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BatchBarrier } from '../../../src/engine/worker/batch-barrier.js';
+
+/** Never fires within a test: these tests are about who waits for whom, not about the clock. */
+const NO_TIMEOUT = 60_000;
+
+/** Lets pending timers' neighbours run: a few turns of the event loop. */
+async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function tracked(promise: Promise<void>): { done: boolean } {
+  const state = { done: false };
+  void promise.then(() => (state.done = true));
+  return state;
+}
+
+/** Two participants that are both generating: the second joined with the first one's first token. */
+async function twoRunning(timeoutMs = NO_TIMEOUT): Promise<BatchBarrier> {
+  const barrier = new BatchBarrier(timeoutMs);
+  await barrier.join();
+  await Promise.all([barrier.join(), barrier.arrive()]);
+  return barrier;
+}
+
+describe('BatchBarrier', () => {
+  test('a participant that arrives waits until every other participant has arrived', async () => {
+    const barrier = await twoRunning();
+    const first = tracked(barrier.arrive());
+    await turns();
+    assert.equal(first.done, false);
+    const second = tracked(barrier.arrive());
+    await turns();
+    assert.deepEqual([first.done, second.done], [true, true]);
+  });
+
+  test('the release comes after the microtasks queued when the last participant arrived', async () => {
+    const barrier = await twoRunning();
+    const first = barrier.arrive();
+    const last = barrier.arrive();
+    let chainFinished = false;
+    let chain = Promise.resolve();
+    for (let i = 0; i < 100; i++) chain = chain.then(() => undefined);
+    void chain.then(() => (chainFinished = true));
+    await first;
+    assert.equal(chainFinished, true, 'node-llama-cpp checks its queue in such a chain; it must see it empty');
+    await last;
+  });
+
+  test('a participant that leaves releases those waiting for it', async () => {
+    const barrier = await twoRunning();
+    const waiting = tracked(barrier.arrive());
+    await turns();
+    assert.equal(waiting.done, false);
+    barrier.leave();
+    await turns();
+    assert.equal(waiting.done, true);
+    assert.equal(barrier.size, 1);
+  });
+
+  test('a joiner is released together with the next arrivals of those already generating', async () => {
+    const barrier = await twoRunning();
+    const order: string[] = [];
+    const joiner = barrier.join().then(() => order.push('joiner'));
+    await turns();
+    assert.deepEqual(order, []);
+    const a = barrier.arrive().then(() => order.push('a'));
+    const b = barrier.arrive().then(() => order.push('b'));
+    await Promise.all([joiner, a, b]);
+    assert.deepEqual(order.sort(), ['a', 'b', 'joiner']);
+    assert.equal(barrier.size, 3);
+  });
+
+  test('a first joiner with nobody else generating is released at once', async () => {
+    const barrier = new BatchBarrier(NO_TIMEOUT);
+    await barrier.join();
+    assert.equal(barrier.size, 1);
+  });
+
+  test('arrived participants stop waiting for a straggler once the timeout passes', { timeout: 10_000 }, async () => {
+    const barrier = await twoRunning(1);
+    await barrier.arrive(); // the other participant never arrives
+    assert.equal(barrier.size, 2);
+  });
+
+  test('a joiner alone does not start the straggler clock, because a batch in flight is no stall', async () => {
+    const barrier = new BatchBarrier(1);
+    await barrier.join(); // now generating, its batch in flight
+    const joiner = tracked(barrier.join());
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(joiner.done, false);
+    barrier.leave();
+    await turns();
+    assert.equal(joiner.done, true);
+  });
+});
