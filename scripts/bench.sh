@@ -6,7 +6,9 @@
 #
 # Environment (all optional):
 #   BENCH_TYPES          weight types to compare. Defaults to "q8_0 f16".
-#   BENCH_THREADS        threads of both servers. Defaults to our server's default (the core count).
+#   BENCH_THREADS        threads of both servers. Defaults to 1: on the 2-vCPU machines measured here one
+#                        engine thread leaves a core to the HTTP layers and the load generator, and in
+#                        Node two engine threads on 2 vCPUs decoded slower than one.
 #   BENCH_PARALLEL       parallel sequences of both servers and the high concurrency level. Defaults to 4.
 #   BENCH_CONTEXT        context tokens per sequence. Defaults to 2048.
 #   BENCH_PROMPT_TOKENS  prompt length in tokens, unique per request. Defaults to 128.
@@ -40,7 +42,7 @@ for type in ${BENCH_TYPES:-q8_0 f16}; do
 done
 
 args=(--llama-server "$llama_server" "${model_args[@]}")
-[ -n "${BENCH_THREADS:-}" ] && args+=(--threads "$BENCH_THREADS")
+args+=(--threads "${BENCH_THREADS:-1}")
 [ -n "${BENCH_PARALLEL:-}" ] && args+=(--parallel "$BENCH_PARALLEL")
 [ -n "${BENCH_CONTEXT:-}" ] && args+=(--context "$BENCH_CONTEXT")
 [ -n "${BENCH_PROMPT_TOKENS:-}" ] && args+=(--prompt-tokens "$BENCH_PROMPT_TOKENS")

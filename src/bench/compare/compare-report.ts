@@ -8,7 +8,7 @@ import type { BenchReport } from '../run.js';
 import { ratio } from '../stats.js';
 
 /** One side's outcome: a report, or why there is none. */
-export type SideResult = { report: BenchReport; command: string } | { error: string };
+export type SideResult = { report: BenchReport; command: string; cpuBackends?: string[] } | { error: string };
 
 export interface ModelComparison {
   /** e.g. "smollm2-135m q8_0". */
@@ -72,6 +72,13 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
       r.difference !== undefined ? `${r.difference >= 0 ? '+' : ''}${fmt(r.difference)} ms` : r.ratio === undefined ? '-' : `${fmt(r.ratio, 2)}x`,
     ]);
     out.push(formatTable(['metric', 'unit', c.oursKind === 'model-runner' ? 'ours' : 'self-check', 'llama-server', 'ours/peer'], rows));
+    const backends = (side: SideResult) => ('report' in side ? side.cpuBackends?.join(', ') || 'unknown' : undefined);
+    const [oursBackend, peerBackend] = [backends(c.ours), backends(c.peer)];
+    if (oursBackend !== undefined && peerBackend !== undefined) {
+      out.push(oursBackend === peerBackend
+        ? `CPU backend (both): ${oursBackend}`
+        : `WARNING: different CPU backends, ours ${oursBackend} vs llama-server ${peerBackend}: the comparison is not like for like`);
+    }
     for (const [name, side] of [['ours', c.ours], ['llama-server', c.peer]] as const) {
       if ('error' in side) out.push(`${name}: not measured: ${side.error}`);
       else {

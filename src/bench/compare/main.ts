@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBench, type BenchOptions } from '../run.js';
 import { comparisonRows, formatComparison, type ModelComparison, type SideResult } from './compare-report.js';
+import { loadedCpuBackends } from './process.js';
 import { startLlamaServer, startModelRunner, type RunningServer, type ServerSettings } from './servers.js';
 
 const { values } = parseArgs({
@@ -82,7 +83,11 @@ async function measure(start: () => Promise<RunningServer>, name: string, seed: 
       seed,
       onProgress: (line) => log(`${name}: ${line}`),
     };
-    return { report: await runBench(options), command: server.command };
+    const report = await runBench(options);
+    // Read while the model is still loaded: which ggml CPU variant did this server pick?
+    const cpuBackends = await loadedCpuBackends(server.pid);
+    log(`${name}: CPU backend ${cpuBackends.join(', ') || 'unknown'}`);
+    return { report, command: server.command, cpuBackends };
   } catch (err) {
     return { error: (err as Error).message };
   } finally {

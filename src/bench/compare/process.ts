@@ -1,6 +1,8 @@
 /** Starting, probing and stopping the server processes a comparison benchmark runs. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -71,4 +73,35 @@ export async function waitUntilReady(proc: ServerProcess, what: string, ready: (
     await sleep(200);
   }
   throw new Error(`${what} was not ready after ${timeoutMs} ms; see ${proc.logPath}`);
+}
+
+/** The pid and all its descendants (children of any of their threads), from /proc; just the pid elsewhere. */
+async function processTree(pid: number): Promise<number[]> {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    const tasks = await readdir(`/proc/${all[i]}/task`).catch(() => [] as string[]);
+    for (const task of tasks) {
+      const children = await readFile(`/proc/${all[i]}/task/${task}/children`, 'utf8').catch(() => '');
+      all.push(...children.split(/\s+/).filter(Boolean).map(Number));
+    }
+  }
+  return all;
+}
+
+/**
+ * File names of the ggml CPU backends (libggml-cpu*.so) mapped into a process or its descendants,
+ * from /proc/<pid>/maps: with GGML_BACKEND_DL, ggml loads one variant per CPU (e.g.
+ * libggml-cpu-sapphirerapids.so), and both servers must run the same one for a fair comparison.
+ * Empty when nothing matched or /proc cannot be read.
+ */
+export async function loadedCpuBackends(pid: number): Promise<string[]> {
+  const found = new Set<string>();
+  for (const p of await processTree(pid)) {
+    const maps = await readFile(`/proc/${p}/maps`, 'utf8').catch(() => '');
+    for (const line of maps.split('\n')) {
+      const file = line.trim().split(/\s+/).slice(5).join(' ');
+      if (/\/libggml-cpu[^/]*\.so[^/]*$/.test(file)) found.add(path.basename(file));
+    }
+  }
+  return [...found].sort();
 }

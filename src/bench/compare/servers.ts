@@ -33,6 +33,8 @@ export interface RunningServer {
   model: string;
   /** The command line, for the report. */
   command: string;
+  /** The server's process id. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export async function startLlamaServer(binary: string, s: ServerSettings, name =
     await stop();
     throw err;
   }
-  return { endpoint: parseEndpoint(`http://127.0.0.1:${port}/v1`), model: path.basename(s.gguf), command: `${binary} ${args.join(' ')}`, stop };
+  return { endpoint: parseEndpoint(`http://127.0.0.1:${port}/v1`), model: path.basename(s.gguf), command: `${binary} ${args.join(' ')}`, pid: proc.child.pid!, stop };
 }
 
 /** Options of our server's side. */
@@ -101,5 +103,5 @@ export async function startModelRunner(options: ModelRunnerOptions, s: ServerSet
     await stop();
     throw err;
   }
-  return { endpoint: parseEndpoint(`unix:${socketPath}:/engines/llama.cpp/v1`), model: options.reference, command: `node ${args.join(' ')}`, stop };
+  return { endpoint: parseEndpoint(`unix:${socketPath}:/engines/llama.cpp/v1`), model: options.reference, command: `node ${args.join(' ')}`, pid: proc.child.pid!, stop };
 }

@@ -44,4 +44,17 @@ describe('comparison report', () => {
     assert.ok(comparisonRows(missing, 4).every((r) => r.ratio === undefined && r.difference === undefined));
     assert.match(formatComparison([missing], 4), /ours: not measured: the route answered 404/);
   });
+
+  it('names the ggml CPU backend both servers loaded, and warns when they differ', () => {
+    const side = (c: ModelComparison['ours'], cpuBackends: string[]) => ({ ...c, cpuBackends }) as ModelComparison['ours'];
+    const same: ModelComparison = {
+      ...comparison,
+      ours: side(comparison.ours, ['libggml-cpu-sapphirerapids.so']),
+      peer: side(comparison.peer, ['libggml-cpu-sapphirerapids.so']),
+    };
+    assert.match(formatComparison([same], 4), /CPU backend \(both\): libggml-cpu-sapphirerapids\.so/);
+    const different: ModelComparison = { ...same, peer: side(comparison.peer, ['libggml-cpu.so.0.23.0']) };
+    assert.match(formatComparison([different], 4),
+      /WARNING: different CPU backends, ours libggml-cpu-sapphirerapids\.so vs llama-server libggml-cpu\.so\.0\.23\.0/);
+  });
 });
