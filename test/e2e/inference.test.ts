@@ -25,7 +25,7 @@ const HELLO = [{ role: 'user', content: 'Hello, how are you?' }];
  * ai/demo for chat, ai/demo for embeddings and ai/second stay loaded side by side: the thread
  * budget is shared, and a model that does not fit in it evicts or waits for another.
  */
-const SERVER_ARGS = ['--threads', '3', '--max-loaded-models', '3', '--context-size', String(CONTEXT_SIZE), '--log-level', 'warn'];
+const SERVER_ARGS = ['--threads', '3', '--max-loaded-models', '3', '--parallel', '1', '--context-size', String(CONTEXT_SIZE), '--log-level', 'warn'];
 
 interface ChatCompletion {
   id: string;
