@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { describeModel } from '../gguf/model-info.js';
 import { readGgufFile } from '../gguf/reader.js';
-import type { LoadSpec } from './types.js';
+import type { LoadSpec, ModelGeometry } from './types.js';
 
 /** Compute buffers and allocator slack. */
 export const LOAD_OVERHEAD_BYTES = 32 * 2 ** 20;
@@ -16,16 +16,23 @@ const KV_BYTES_PER_VALUE = 2;
 
 export async function estimateModelBytes(spec: LoadSpec, contextSize: number, parallel: number): Promise<number> {
   const fileSize = (await stat(spec.modelPath)).size;
+  const geometry = spec.geometry ?? (await readGeometry(spec.modelPath));
   let kvBytes = 0;
-  try {
-    const info = describeModel(await readGgufFile(spec.modelPath));
-    const { embeddingLength, blockCount, headCount, headCountKv } = info;
-    if (embeddingLength && blockCount && headCount) {
-      const headDim = embeddingLength / headCount;
-      kvBytes = blockCount * (headCountKv ?? headCount) * headDim * 2 * KV_BYTES_PER_VALUE * contextSize * parallel;
-    }
-  } catch {
-    // An unreadable header fails at load with a precise error; estimate from the file alone here.
+  if (geometry) {
+    const headDim = geometry.embeddingLength / geometry.headCount;
+    kvBytes = geometry.blockCount * (geometry.headCountKv ?? geometry.headCount) * headDim * 2 * KV_BYTES_PER_VALUE * contextSize * parallel;
   }
   return fileSize + kvBytes + LOAD_OVERHEAD_BYTES;
+}
+
+/** For callers that did not read the header themselves. */
+async function readGeometry(modelPath: string): Promise<ModelGeometry | undefined> {
+  try {
+    const { embeddingLength, blockCount, headCount, headCountKv } = describeModel(await readGgufFile(modelPath));
+    if (!embeddingLength || !blockCount || !headCount) return undefined;
+    return { embeddingLength, blockCount, headCount, headCountKv };
+  } catch {
+    // An unreadable header fails at load with a precise error; estimate from the file alone here.
+    return undefined;
+  }
 }

@@ -136,4 +136,18 @@ export interface LoadSpec {
   packagedContextSize?: number;
   /** Context the model was trained for (GGUF context_length); the upper bound of a sane default. */
   trainContextSize?: number;
+  /**
+   * The model's attention geometry, when the caller already read the GGUF header; the memory
+   * estimate uses it instead of parsing the header again on every cold load.
+   */
+  geometry?: ModelGeometry;
+}
+
+/** Hyper-parameters that size the KV cache. */
+export interface ModelGeometry {
+  blockCount: number;
+  embeddingLength: number;
+  headCount: number;
+  /** Defaults to headCount (no grouped-query attention). */
+  headCountKv?: number;
 }

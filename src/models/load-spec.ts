@@ -5,7 +5,7 @@
  */
 import { AppError, isAppError } from '../errors.js';
 import { describeModel, validateModelFile } from '../gguf/index.js';
-import type { LoadSpec, ModelMode, RuntimeSettings } from '../engine/types.js';
+import type { LoadSpec, ModelGeometry, ModelMode, RuntimeSettings } from '../engine/types.js';
 import type { ModelStore } from '../store/types.js';
 import { materializeBundle } from './bundle.js';
 import type { ModelDetails } from './model-view.js';
@@ -23,6 +23,8 @@ export interface LoadSpecInput {
 export interface ValidatedGguf {
   /** `<arch>.context_length` of the first shard. */
   contextLength?: number;
+  /** What sizes the KV cache, from the first shard; passed on so the scheduler need not read the header again. */
+  geometry?: ModelGeometry;
 }
 
 /**
@@ -56,7 +58,10 @@ async function validateShards(id: string, shardPaths: string[]): Promise<Validat
     try {
       const file = await validateModelFile(shard);
       // Only the first shard carries the hyper-parameters; the metadata is not kept (tokenizer arrays are large).
-      if (i === 0) result = { contextLength: positiveInt(describeModel(file).contextLength) };
+      if (i === 0) {
+        const info = describeModel(file);
+        result = { contextLength: positiveInt(info.contextLength), geometry: geometryOf(info) };
+      }
     } catch (err) {
       const problem = isAppError(err) || err instanceof Error ? err.message : String(err);
       throw new AppError('unsupported', `model ${id} cannot be loaded: ${problem}`, { cause: err });
@@ -85,7 +90,14 @@ export async function buildLoadSpec(store: ModelStore, validator: GgufValidator,
     settings: input.settings,
     ...(packaged === undefined ? {} : { packagedContextSize: packaged }),
     ...(trainContextSize === undefined ? {} : { trainContextSize }),
+    ...(validated.geometry === undefined ? {} : { geometry: validated.geometry }),
   };
+}
+
+function geometryOf(info: ReturnType<typeof describeModel>): ModelGeometry | undefined {
+  const { blockCount, embeddingLength, headCount, headCountKv } = info;
+  if (!blockCount || !embeddingLength || !headCount) return undefined;
+  return { blockCount, embeddingLength, headCount, ...(headCountKv ? { headCountKv } : {}) };
 }
 
 function positiveInt(value: unknown): number | undefined {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { estimateModelBytes } from '../../../src/engine/index.js';
 import { AppError } from '../../../src/errors.js';
 import { generateModel } from '../../../src/gguf/index.js';
 import { createSilentLogger } from '../../../src/log.js';
@@ -45,6 +46,20 @@ describe('the catalog over a real store', () => {
     assert.deepEqual(spec.settings, { contextSize: 128, keepAlive: '1m' });
     assert.ok(spec.modelPath.startsWith(temp.store.root));
     assert.deepEqual(await fs.readFile(spec.modelPath), await fs.readFile(gguf.path));
+    // The tiny preset: 2 layers, width 64, 4 heads, 2 KV heads.
+    assert.deepEqual(spec.geometry, { blockCount: 2, embeddingLength: 64, headCount: 4, headCountKv: 2 });
+  });
+
+  test('the memory estimate from the geometry resolveForInference carries equals the one read from the file', async () => {
+    const gguf = await generateModel({ path: path.join(temp.dir, 'tiny.gguf'), preset: 'tiny', type: 'q8_0', seed: 1 });
+    await catalog.importGguf(gguf.path, { tag: 'local/tiny' });
+    const spec = await catalog.resolveForInference('tiny', 'completion');
+    assert.ok(spec.geometry);
+    const { geometry, ...withoutGeometry } = spec;
+    const fromSpec = await estimateModelBytes(spec, 512, 4);
+    assert.equal(fromSpec, await estimateModelBytes(withoutGeometry, 512, 4));
+    // 2 layers x 2 KV heads x 16 dims x (K and V) x 2 bytes x 512 cells x 4 sequences, on top of the file.
+    assert.ok(fromSpec > (await fs.stat(spec.modelPath)).size + 2 * 2 * 16 * 2 * 2 * 512 * 4);
   });
 
   test('tag needs both repo and tag and returns the canonical target', async () => {
