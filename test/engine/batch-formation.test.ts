@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { getLlama, LlamaLogLevel, type BatchItem, type Llama, type LlamaContext, type LlamaModel, type PrioritizedBatchItem } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, type BatchItem, type EvaluationPriority, type Llama, type LlamaContext, type LlamaModel, type PrioritizedBatchItem } from 'node-llama-cpp';
 import { BatchBarrier } from '../../src/engine/worker/batch-barrier.js';
+import { recordSequenceOrder } from '../../src/engine/worker/sequence-order.js';
 import { runTokenLoop } from '../../src/engine/worker/token-loop.js';
 import { tinyModel, type TinyModel } from './support.js';
 
@@ -21,6 +22,8 @@ describe('batch formation on one context', () => {
   let context: LlamaContext;
   /** Number of items in each batch, in order. */
   const batches: number[] = [];
+  /** The evaluation priority of each item of each batch: the tests give sequence id + 1. */
+  const batchOrders: number[][] = [];
 
   /** Takes every queued token, as long as the batch has room; records how many items it holds. */
   const recordAll = ({ items, size }: { items: readonly BatchItem[]; size: number }): PrioritizedBatchItem[] => {
@@ -30,7 +33,9 @@ describe('batch formation on one context', () => {
       left -= processAmount;
       return { item, processAmount };
     });
-    batches.push(chosen.filter((c) => c.processAmount > 0).length);
+    const taken = chosen.filter((c) => c.processAmount > 0);
+    batches.push(taken.length);
+    batchOrders.push(taken.map((c) => c.item.evaluationPriority));
     return chosen;
   };
 
@@ -47,28 +52,36 @@ describe('batch formation on one context', () => {
     await tiny?.cleanup();
   });
 
-  test('concurrent streams with a shared barrier decode one token of every stream per batch', async () => {
+  test('concurrent streams with a shared barrier decode one token of every stream per batch, in sequence id order', async () => {
     const barrier = new BatchBarrier();
     const signal = new AbortController().signal;
     const sequences = Array.from({ length: STREAMS }, () => context.getSequence());
+    recordSequenceOrder(sequences);
+    // Started out of id order, so that only the barrier's ordering puts the batches in id order.
+    const startOrder = [2, 0, 3, 1];
     const results = await Promise.all(
-      sequences.map((seq, i) =>
+      startOrder.map((id) =>
         runTokenLoop({
-          seq,
+          seq: sequences[id]!,
           barrier,
-          input: model.tokenize(`stream ${i} says`),
-          evaluate: { temperature: 0, yieldEogToken: true }, // EOG must not end a stream early
+          input: model.tokenize(`stream ${id} says`),
+          // EOG must not end a stream early; the priority only labels the batch items with the id.
+          evaluate: { temperature: 0, yieldEogToken: true, evaluationPriority: (id + 1) as EvaluationPriority },
           maxTokens: TOKENS,
           signal,
           onToken: () => false,
         }),
       ),
     );
-    assert.deepEqual(results.map((r) => [r.end, r.sampled]), sequences.map(() => ['length', TOKENS]));
+    assert.deepEqual(results.map((r) => [r.end, r.sampled]), startOrder.map(() => ['length', TOKENS]));
     // Streams start one batch apart at most (a joiner waits for the next tokens of the running
     // ones), so all but the first few batches must hold every stream.
     const full = batches.filter((n) => n === STREAMS).length;
     assert.ok(full >= TOKENS - 3, `batch sizes: ${batches.join(',')}`);
+    // llama.cpp decodes a batch in one pass only when its sequence ids ascend one by one. The
+    // first full batch holds the joiners' prompts, which reach the queue by a longer path.
+    const fullOrders = batchOrders.filter((o) => o.length === STREAMS).slice(1).map((o) => o.join(','));
+    assert.deepEqual([...new Set(fullOrders)], ['1,2,3,4']);
     assert.equal(barrier.size, 0);
   });
 });

@@ -12,6 +12,13 @@
  * then releases them all in one later macrotask. By then the decode loop has found its queue empty
  * and released the lock (so erasures and new prompts get in between batches), and all
  * participants queue together, so the next batch holds one token from each of them.
+ *
+ * The release also puts them in order. llama.cpp keeps a separate KV cache per sequence (no
+ * unified cache), and then splits a batch into one forward pass per run of consecutive, ascending
+ * sequence ids in batch order: tokens of sequences 1, 0, 3, 2 cost three passes over the weights
+ * where 0, 1, 2, 3 cost one. node-llama-cpp adds tokens to the batch in the order they were
+ * queued, and the loops queue in the order they are resumed, so participants are resumed by
+ * ascending sequence id.
  */
 
 /** How long arrived sequences wait for one that has not arrived: a slow one must not stall the rest. */
@@ -20,7 +27,7 @@ export const STRAGGLER_TIMEOUT_MS = 20;
 export class BatchBarrier {
   /** Sequences inside a token loop on this context. */
   private participants = 0;
-  private waiting: Array<() => void> = [];
+  private waiting: Array<{ order: number; resume: () => void }> = [];
   private straggler: NodeJS.Timeout | undefined;
 
   constructor(private readonly stragglerTimeoutMs = STRAGGLER_TIMEOUT_MS) {}
@@ -28,15 +35,16 @@ export class BatchBarrier {
   /**
    * Enters a new participant. It resolves with the next release, so the new prompt is queued
    * together with the next tokens of those already generating and shares their batch.
+   * `order` is the participant's sequence id: a release resumes participants by ascending order.
    */
-  join(): Promise<void> {
+  join(order: number): Promise<void> {
     this.participants++;
-    return this.wait(false);
+    return this.wait(order, false);
   }
 
   /** After a token: resolves once every participant has arrived, or after the straggler timeout. */
-  arrive(): Promise<void> {
-    return this.wait(true);
+  arrive(order: number): Promise<void> {
+    return this.wait(order, true);
   }
 
   /** Leaves for good (the loop ended); those waiting for it no longer do. */
@@ -50,9 +58,9 @@ export class BatchBarrier {
     return this.participants;
   }
 
-  private wait(afterToken: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
+  private wait(order: number, afterToken: boolean): Promise<void> {
+    return new Promise((resume) => {
+      this.waiting.push({ order, resume });
       // Only a token starts the clock: a joiner waits for a batch in flight, which is not a stall.
       if (afterToken && this.straggler === undefined) this.straggler = setTimeout(() => this.release(), this.stragglerTimeoutMs);
       this.releaseIfComplete();
@@ -66,12 +74,12 @@ export class BatchBarrier {
   private release(): void {
     clearTimeout(this.straggler);
     this.straggler = undefined;
-    const released = this.waiting;
+    const released = this.waiting.sort((a, b) => a.order - b.order);
     this.waiting = [];
     // A macrotask, not a microtask: the decode loop's queue check runs in the microtasks after the
     // last sample, and must find the queue empty so that it ends and releases the context lock.
     setImmediate(() => {
-      for (const resolve of released) resolve();
+      for (const { resume } of released) resume();
     });
   }
 }

@@ -17,6 +17,7 @@ import {
 import { AppError } from '../../errors.js';
 import type { LoadedInfo, WorkerInit } from '../protocol.js';
 import { validateGguf } from './validate.js';
+import { recordSequenceOrder } from './sequence-order.js';
 
 /** A loaded model and what generation needs from it. */
 export interface LoadedModel {
@@ -71,6 +72,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
         createSignal: signal,
       });
       for (let i = 0; i < init.parallel; i++) sequences.push(context.getSequence());
+      recordSequenceOrder(sequences);
     }
     const chatWrapper = resolveChatWrapper(model);
     const contextMemory = context?.memoryUsage ?? { ram: 0, vram: 0 };

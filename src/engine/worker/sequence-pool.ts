@@ -1,17 +1,23 @@
 /**
  * The context's sequences, lent one per request. A request gets the free sequence whose KV
  * cache shares the longest prefix with its prompt, so a conversation keeps landing on the
- * sequence that already holds its history.
+ * sequence that already holds its history. Ties go to the lowest sequence id: llama.cpp decodes
+ * the sequences of a batch in one pass only when their ids are consecutive (see batch-barrier.ts),
+ * so requests are kept packed at the low ids.
  */
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
 
 export class SequencePool {
+  /** Free sequences, by ascending id. */
   private readonly free: LlamaContextSequence[];
+  private readonly order: Map<LlamaContextSequence, number>;
   private readonly waiters: Array<(seq: LlamaContextSequence) => void> = [];
 
+  /** `sequences` in id order, as the context created them. */
   constructor(sequences: readonly LlamaContextSequence[]) {
     this.free = [...sequences];
+    this.order = new Map(sequences.map((seq, i) => [seq, i]));
   }
 
   /** Waits when all are lent (the scheduler normally prevents this); the signal ends the wait. */
@@ -34,8 +40,10 @@ export class SequencePool {
 
   release(seq: LlamaContextSequence): void {
     const next = this.waiters.shift();
-    if (next) next(seq);
-    else this.free.push(seq);
+    if (next) return next(seq);
+    const id = this.order.get(seq)!;
+    const at = this.free.findIndex((other) => this.order.get(other)! > id);
+    this.free.splice(at < 0 ? this.free.length : at, 0, seq);
   }
 
   private takeBest(tokens: readonly Token[]): LlamaContextSequence {

@@ -8,6 +8,7 @@
 import type { LlamaContextSequence, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { BatchBarrier } from './batch-barrier.js';
+import { sequenceOrder } from './sequence-order.js';
 
 export type LoopEnd = 'eog' | 'length' | 'abort' | 'stopped';
 
@@ -47,7 +48,7 @@ const noContextShift = {
 export async function runTokenLoop(options: LoopOptions): Promise<LoopResult> {
   const { barrier, signal } = options;
   if (signal.aborted) return { end: 'abort', sampled: 0 };
-  await barrier.join();
+  await barrier.join(sequenceOrder(options.seq));
   try {
     return await loop(options);
   } finally {
@@ -58,6 +59,7 @@ export async function runTokenLoop(options: LoopOptions): Promise<LoopResult> {
 async function loop(options: LoopOptions): Promise<LoopResult> {
   const { seq, signal, barrier } = options;
   if (signal.aborted) return { end: 'abort', sampled: 0 };
+  const order = sequenceOrder(seq);
   let sampled = 0;
   let firstTokenAt: number | undefined;
   const iterator = seq.evaluate(options.input, { ...options.evaluate, contextShift: noContextShift });
@@ -73,7 +75,7 @@ async function loop(options: LoopOptions): Promise<LoopResult> {
         return { end: 'length', sampled, firstTokenAt, unevaluated: token };
       }
       // Queue the next decode together with the other sequences' (see batch-barrier.ts).
-      await barrier.arrive();
+      await barrier.arrive(order);
       // A cancel may have come while waiting: don't spend a decode on it.
       if (signal.aborted) return { end: 'abort', sampled, firstTokenAt, unevaluated: token };
     }

@@ -19,26 +19,26 @@ function tracked(promise: Promise<void>): { done: boolean } {
 /** Two participants that are both generating: the second joined with the first one's first token. */
 async function twoRunning(timeoutMs = NO_TIMEOUT): Promise<BatchBarrier> {
   const barrier = new BatchBarrier(timeoutMs);
-  await barrier.join();
-  await Promise.all([barrier.join(), barrier.arrive()]);
+  await barrier.join(0);
+  await Promise.all([barrier.join(1), barrier.arrive(0)]);
   return barrier;
 }
 
 describe('BatchBarrier', () => {
   test('a participant that arrives waits until every other participant has arrived', async () => {
     const barrier = await twoRunning();
-    const first = tracked(barrier.arrive());
+    const first = tracked(barrier.arrive(0));
     await turns();
     assert.equal(first.done, false);
-    const second = tracked(barrier.arrive());
+    const second = tracked(barrier.arrive(1));
     await turns();
     assert.deepEqual([first.done, second.done], [true, true]);
   });
 
   test('the release comes after the microtasks queued when the last participant arrived', async () => {
     const barrier = await twoRunning();
-    const first = barrier.arrive();
-    const last = barrier.arrive();
+    const first = barrier.arrive(0);
+    const last = barrier.arrive(1);
     let chainFinished = false;
     let chain = Promise.resolve();
     for (let i = 0; i < 100; i++) chain = chain.then(() => undefined);
@@ -50,7 +50,7 @@ describe('BatchBarrier', () => {
 
   test('a participant that leaves releases those waiting for it', async () => {
     const barrier = await twoRunning();
-    const waiting = tracked(barrier.arrive());
+    const waiting = tracked(barrier.arrive(0));
     await turns();
     assert.equal(waiting.done, false);
     barrier.leave();
@@ -62,11 +62,11 @@ describe('BatchBarrier', () => {
   test('a joiner is released together with the next arrivals of those already generating', async () => {
     const barrier = await twoRunning();
     const order: string[] = [];
-    const joiner = barrier.join().then(() => order.push('joiner'));
+    const joiner = barrier.join(2).then(() => order.push('joiner'));
     await turns();
     assert.deepEqual(order, []);
-    const a = barrier.arrive().then(() => order.push('a'));
-    const b = barrier.arrive().then(() => order.push('b'));
+    const a = barrier.arrive(0).then(() => order.push('a'));
+    const b = barrier.arrive(1).then(() => order.push('b'));
     await Promise.all([joiner, a, b]);
     assert.deepEqual(order.sort(), ['a', 'b', 'joiner']);
     assert.equal(barrier.size, 3);
@@ -74,24 +74,33 @@ describe('BatchBarrier', () => {
 
   test('a first joiner with nobody else generating is released at once', async () => {
     const barrier = new BatchBarrier(NO_TIMEOUT);
-    await barrier.join();
+    await barrier.join(0);
     assert.equal(barrier.size, 1);
   });
 
   test('arrived participants stop waiting for a straggler once the timeout passes', { timeout: 10_000 }, async () => {
     const barrier = await twoRunning(1);
-    await barrier.arrive(); // the other participant never arrives
+    await barrier.arrive(0); // the other participant never arrives
     assert.equal(barrier.size, 2);
   });
 
   test('a joiner alone does not start the straggler clock, because a batch in flight is no stall', async () => {
     const barrier = new BatchBarrier(1);
-    await barrier.join(); // now generating, its batch in flight
-    const joiner = tracked(barrier.join());
+    await barrier.join(0); // now generating, its batch in flight
+    const joiner = tracked(barrier.join(1));
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(joiner.done, false);
     barrier.leave();
     await turns();
     assert.equal(joiner.done, true);
+  });
+
+  test('a release resumes participants by ascending sequence id, whatever order they arrived in', async () => {
+    const barrier = new BatchBarrier(NO_TIMEOUT);
+    await barrier.join(2);
+    await Promise.all([barrier.join(0), barrier.join(3), barrier.join(1), barrier.arrive(2)]);
+    const resumed: number[] = [];
+    await Promise.all([3, 1, 2, 0].map((id) => barrier.arrive(id).then(() => resumed.push(id))));
+    assert.deepEqual(resumed, [0, 1, 2, 3]);
   });
 });
