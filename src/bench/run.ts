@@ -23,6 +23,12 @@ export interface BenchOptions {
   maxTokens: number;
   /** A fixed prompt sent with every request (a prompt cache may then hide prefill), or a token target for generated unique prompts. */
   prompt: { text: string } | { tokens: number };
+  /**
+   * With a token target: use this many words instead of the calibrated count. The calibration
+   * probes are still sent, so a run with the same seed sends exactly the same prompts; a
+   * side-by-side comparison calibrates on one server and passes its count to the other.
+   */
+  promptWords?: number;
   /** Sends llama-server's `ignore_eos: true` so that models generate the full max_tokens. */
   ignoreEos: boolean;
   /** Sampling temperature; the server's default when unset. */
@@ -158,9 +164,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
     if ('tokens' in options.prompt) {
       const calibration = await calibrate(requester, warmAgent);
-      requester.words = wordsForTokens(options.prompt.tokens, calibration);
+      requester.words = options.promptWords ?? wordsForTokens(options.prompt.tokens, calibration);
       report.prompt = { fixed: false, targetTokens: options.prompt.tokens, words: requester.words, calibration };
-      progress(`prompt: ${requester.words} words for ~${options.prompt.tokens} tokens (${calibration.measured ? 'measured' : 'guessed'})`);
+      const how = options.promptWords !== undefined ? 'given' : calibration.measured ? 'measured' : 'guessed';
+      progress(`prompt: ${requester.words} words for ~${options.prompt.tokens} tokens (${how})`);
     }
   } finally {
     warmAgent.destroy();

@@ -153,6 +153,26 @@ describe('bench client against a scripted SSE server on a Unix socket', () => {
     }
   });
 
+  it("sends exactly the prompts of another run with the same seed when given that run's word count", async () => {
+    const calibrated = await startFixture(dir, 'calibrated.sock');
+    const given = await startFixture(dir, 'given.sock');
+    fixtures.push(calibrated, given);
+    const first = await runBench(options(calibrated.socketPath, { concurrency: [1], requests: 3 }));
+    const second = await runBench(options(given.socketPath, { concurrency: [1], requests: 3, promptWords: first.prompt.words! }));
+    const contents = (f: Fixture) => f.received.map((b) => (b.messages as Array<{ content: string }>)[0]!.content);
+    assert.equal(second.prompt.words, first.prompt.words);
+    assert.deepEqual(contents(given), contents(calibrated));
+  });
+
+  it('uses the given word count rather than its own calibration', async () => {
+    const fixture = await startFixture(dir, 'given-words.sock');
+    fixtures.push(fixture);
+    const report = await runBench(options(fixture.socketPath, { concurrency: [1], requests: 2, promptWords: 7 }));
+    assert.equal(report.prompt.words, 7);
+    const timed = fixture.received.slice(3).map((b) => (b.messages as Array<{ content: string }>)[0]!.content);
+    assert.deepEqual(timed.map((t) => t.split(' ').length), [7, 7]);
+  });
+
   it('counts failed requests as errors and keeps their message', async () => {
     const fixture = await startFixture(dir, 'failing.sock', { failEvery: 4 });
     fixtures.push(fixture);

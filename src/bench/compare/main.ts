@@ -59,7 +59,8 @@ const workDir = path.resolve(values['work-dir']!);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli.js');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function measure(start: () => Promise<RunningServer>, name: string, seed: number): Promise<SideResult> {
+/** `promptWords`: the peer's calibrated prompt length, so that both sides get the very same prompts. */
+async function measure(start: () => Promise<RunningServer>, name: string, seed: number, promptWords?: number): Promise<SideResult> {
   let server: RunningServer;
   try {
     server = await start();
@@ -76,6 +77,7 @@ async function measure(start: () => Promise<RunningServer>, name: string, seed: 
       requests: int('requests', values.requests),
       maxTokens: int('max-tokens', values['max-tokens']),
       prompt: { tokens: int('prompt-tokens', values['prompt-tokens']) },
+      promptWords,
       ignoreEos: true,
       warmup: 2,
       timeoutMs: 300_000,
@@ -106,9 +108,10 @@ async function main(): Promise<void> {
     const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label };
     const seed = Math.floor(Math.random() * 2 ** 31);
     const peer = await measure(() => startLlamaServer(binary!, settings), `llama-server ${label}`, seed);
+    const words = 'report' in peer ? peer.report.prompt.words : undefined;
     const ours = values['self-check']
-      ? await measure(() => startLlamaServer(binary!, settings, 'llama-server-again'), `self-check ${label}`, seed)
-      : await measure(() => startModelRunner({ cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` }, settings), `model-runner ${label}`, seed);
+      ? await measure(() => startLlamaServer(binary!, settings, 'llama-server-again'), `self-check ${label}`, seed, words)
+      : await measure(() => startModelRunner({ cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` }, settings), `model-runner ${label}`, seed, words);
     comparisons.push({ label, gguf, peer, ours, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
   }
   const header = `threads=${threads} parallel=${parallel} context/seq=${values.context} prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +
