@@ -1,12 +1,16 @@
-import { promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { generateModel } from '../gguf/index.js';
 import { packageModel } from '../models/package.js';
 import { parseReference } from '../registry/index.js';
-import { openStoreForCommand } from './open-store.js';
+import { isAppError } from '../errors.js';
+import { exportModelTar } from '../models/tarball.js';
+import { openStore } from '../store/index.js';
+import { loadCommand } from './load.js';
 
 /** The demo model's name; stored as docker.io/ai/demo:latest. */
 export const DEMO_REFERENCE = 'ai/demo';
@@ -14,10 +18,11 @@ export const DEMO_REFERENCE = 'ai/demo';
 export const DEMO_SEED = 42;
 export const DEMO_CREATED = new Date('2025-01-01T00:00:00Z');
 
-const USAGE = `Usage: model-runner demo [--models-path DIR]
+const USAGE = `Usage: model-runner demo [--models-path DIR] [--socket PATH]
 
 Generates a tiny random-weight model and stores it as ${DEMO_REFERENCE}, so that the API can be tried
-without a download. Running it again gives the same model ID.
+without a download. Running it again gives the same model ID. When a server holds the store, the
+model is sent to that server (on --socket, MODEL_RUNNER_SOCK or ./model-runner.sock) instead.
 `;
 
 /** `demo`: puts a tiny generated model into the store and prints its ID. */
@@ -25,7 +30,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { 'models-path': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { 'models-path': { type: 'string' }, socket: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -39,7 +44,11 @@ export async function demoCommand(argv: string[]): Promise<void> {
     await generateModel({ path: ggufPath, preset: 'tiny', type: 'q8_0', seed: DEMO_SEED });
     // Reading the file's mode into the layer metadata must not vary with the umask of whoever runs this.
     await fs.chmod(ggufPath, 0o644);
-    const store = await openStoreForCommand(config.modelsPath, 'stop the server, run demo, then start it again');
+    const store = await openStore(config.modelsPath).catch((err: unknown) => {
+      if (isAppError(err) && err.code === 'store_locked') return undefined;
+      throw err;
+    });
+    if (!store) return await sendThroughServer(ggufPath, scratch, values.socket);
     try {
       const packaged = await packageModel(store, { ggufPath, created: DEMO_CREATED });
       const id = await store.writeModel(packaged.manifestBytes, [tag]);
@@ -51,4 +60,23 @@ export async function demoCommand(argv: string[]): Promise<void> {
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * A running server holds the store: package the model in a scratch store with the same fixed
+ * inputs (so the ID is the one a direct run gives), export it as a tar and load that through the
+ * server, as `load FILE --tag ai/demo` would.
+ */
+async function sendThroughServer(ggufPath: string, scratch: string, socket: string | undefined): Promise<void> {
+  const tarPath = path.join(scratch, 'demo.tar');
+  const store = await openStore(path.join(scratch, 'store'));
+  try {
+    const packaged = await packageModel(store, { ggufPath, created: DEMO_CREATED });
+    const id = await store.writeModel(packaged.manifestBytes, []);
+    await pipeline(exportModelTar(store, id), createWriteStream(tarPath));
+  } finally {
+    await store.close();
+  }
+  process.stderr.write(`A server holds the store; sending the model to it as ${DEMO_REFERENCE}\n`);
+  await loadCommand([tarPath, '--tag', DEMO_REFERENCE, ...(socket === undefined ? [] : ['--socket', socket])]);
 }

@@ -178,7 +178,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
   return server;
 }
 
-/** A store directory that already holds ai/demo (the `demo` command refuses a store a server holds). */
+/** A store directory that already holds ai/demo, written before any server opens it. */
 export async function storeWithDemo(modelsPath: string): Promise<string> {
   const { stdout } = await runCliOk(['demo', '--models-path', modelsPath]);
   return stdout.trim();
