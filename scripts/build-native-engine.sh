@@ -71,12 +71,15 @@ else
   say "compiling node-llama-cpp's bundled llama.cpp for this CPU (a few minutes; log: $log)"
   : >"$log"
   rm -f "$stamp"
-  for option in "${cmake_options[@]}"; do export "NODE_LLAMA_CPP_CMAKE_OPTION_$option"; done
-  cli=(node "$nlc/dist/cli/cli.js")
+  # node-llama-cpp reads custom cmake options from these variables. Only the build commands get them:
+  # inherited by the evaluation, they would make "prebuilt" runs load the local build.
+  cmake_env=(NODE_LLAMA_CPP_SKIP_DOWNLOAD=true)
+  for option in "${cmake_options[@]}"; do cmake_env+=("NODE_LLAMA_CPP_CMAKE_OPTION_$option"); done
+  cli=(env "${cmake_env[@]}" node "$nlc/dist/cli/cli.js")
   failed=""
   # `source download` clones the bundle ("Cloning (local bundle)") and applies node-llama-cpp's own
   # patches; NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps every fallback path off the network.
-  if ! NODE_LLAMA_CPP_SKIP_DOWNLOAD=true "${cli[@]}" source download --gpu false --skipBuild --noUsageExample >>"$log" 2>&1; then
+  if ! "${cli[@]}" source download --gpu false --skipBuild --noUsageExample >>"$log" 2>&1; then
     failed="cloning the bundled source failed"
   elif git -C "$nlc/llama/llama.cpp" apply --check "$root/$patch_file" >>"$log" 2>&1; then
     git -C "$nlc/llama/llama.cpp" apply "$root/$patch_file" >>"$log" 2>&1 || failed="applying $patch_file failed"
@@ -85,7 +88,7 @@ else
     say "$patch_file does not apply to this source; building without it"
   fi
   if [ -z "$failed" ]; then
-    if ! NODE_LLAMA_CPP_SKIP_DOWNLOAD=true nice -n "$niceness" "${cli[@]}" source build --gpu false --noUsageExample >>"$log" 2>&1; then
+    if ! nice -n "$niceness" "${cli[@]}" source build --gpu false --noUsageExample >>"$log" 2>&1; then
       failed="the compile failed (last lines of $log: $(tail -n 3 "$log" | tr '\n' ' ' | cut -c1-200))"
     fi
   fi

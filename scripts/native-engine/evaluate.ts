@@ -60,11 +60,17 @@ function ensureModel(file: string, preset: string, type: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** node-llama-cpp adds NODE_LLAMA_CPP_CMAKE_OPTION_* variables to every getLlama(): a stray one would turn a "prebuilt" run into the local build. */
+function childEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('NODE_LLAMA_CPP_CMAKE_OPTION_')));
+}
+
 /** One measure.ts run; its stderr goes to ours (the build log). */
 function runChild(mode: 'probe' | 'bench', binaries: Binaries, model: string, cmakeOptions: Record<string, string>): Promise<ChildResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MEASURE, mode, binaries, model, JSON.stringify(cmakeOptions)], {
       cwd: ROOT,
+      env: childEnv(),
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout: CHILD_TIMEOUT_MS,
     });
@@ -133,7 +139,8 @@ async function evaluate(key: string, cmakeOptions: Record<string, string>): Prom
   try {
     measurements = await benchmark(cmakeOptions);
   } catch (err) {
-    return { ...base, decision: 'prebuilt', reason: `the benchmark failed: ${(err as Error).message}` };
+    // No key: a benchmark that failed (a busy machine, a timeout) is retried by the next make build.
+    return { ...base, key: undefined, decision: 'prebuilt', reason: `the benchmark failed: ${(err as Error).message}` };
   }
   return { ...base, ...decide(measurements), measurements };
 }
