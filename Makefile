@@ -16,8 +16,9 @@ node_modules/.install-stamp: package.json package-lock.json
 
 install: node_modules/.install-stamp ## Install npm dependencies
 
-build: install ## Compile TypeScript to dist/
+build: install ## Compile TypeScript to dist/, then llama.cpp for this CPU when that measures faster (NATIVE_ENGINE=off skips it)
 	npx tsc -p tsconfig.json
+	@scripts/build-native-engine.sh || echo "native-engine: the native step failed; the prebuilt binaries run" >&2
 
 run: build ## Install, build and start the server on ./model-runner.sock
 	$(NODE) dist/cli.js serve --socket $(SOCKET)
@@ -40,11 +41,11 @@ lint: install ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
 clean: ## Remove build output
-	rm -rf dist .cache
+	rm -rf dist .cache build/native-engine.json
 
 .PHONY: native llama-server
 
-native: install ## Compile node-llama-cpp for this CPU from its bundled source (offline; falls back to the prebuilt binaries)
+native: install ## Only the native step of build: compile, test and benchmark llama.cpp for this CPU (cached)
 	scripts/build-native-engine.sh
 
 llama-server: ## Build llama-server, llama-bench and llama-batched-bench from the bundled llama.cpp into .cache/

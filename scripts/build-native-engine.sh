@@ -1,108 +1,111 @@
 #!/usr/bin/env bash
-# Compiles node-llama-cpp's native addon on this machine from the llama.cpp source it ships as a
-# git bundle (no network: "Cloning (local bundle)"), with -march=native and OpenMP. It removes the
-# ~300 ms binary-test fork that every getLlama() call (one per model Worker) pays. Whether it is
-# faster depends on the CPU: on an AMD Zen 4 VM it doubled F16 prompt speed; on an Intel VM with
-# AMX it was about 2x slower than the prebuilt CPU variant. Hence an opt-in target (`make native`).
+# The native step of `make build`: compiles node-llama-cpp's bundled llama.cpp for this CPU
+# (offline, from the git bundle node-llama-cpp ships), test-runs it, benchmarks it against the
+# prebuilt binaries and records in build/native-engine.json which one the engine loads
+# (scripts/native-engine/evaluate.ts decides). A local build removes the ~300 ms binary-test fork
+# of every getLlama() and, on some CPUs, runs F16 prompts ~1.85x faster; on others the prebuilt
+# per-CPU variants win, which is why the choice is measured, not assumed.
 #
 # Usage: scripts/build-native-engine.sh
 # Environment:
-#   NATIVE_ENGINE=off   skip the build and keep the prebuilt binaries.
-# Always exits 0: when a tool is missing or the build fails it says why and the prebuilt
-# binaries stay in use. Skips the build when node-llama-cpp already loads a local build.
+#   NATIVE_ENGINE=off  skip all of it; the prebuilt binaries run.
+#   BUILD_NICE         niceness of the compiler. Defaults to 19, so a build never slows down measurements beside it.
+# Parallel jobs are node-llama-cpp's choice: all cores up to 4, cores - 2 above.
+# Never fails: any problem ends with the prebuilt binaries in use and a one-line reason on stderr.
+# Everything the tools print goes to .cache/native-engine/build.log.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-say() { echo "build-native-engine: $*" >&2; }
+nlc=node_modules/node-llama-cpp
+bundle="$nlc/llama/gitRelease.bundle"
+patch_file=scripts/llama-server-patches/amx-ldtilecfg-barrier.diff
+log_dir=.cache/native-engine
+log="$log_dir/build.log"
+# Lives inside node_modules on purpose: a fresh `npm ci` deletes the build and this stamp together.
+stamp="$nlc/llama/localBuilds/model-runner.stamp"
+niceness="${BUILD_NICE:-19}"
 
-if [ "${NATIVE_ENGINE:-on}" = "off" ]; then
-  say "NATIVE_ENGINE=off; using the prebuilt binaries"
+# The options the build uses; getLlama() finds the build only when given exactly these (they name
+# its folder), so evaluate.ts records them for the engine. GGML_NATIVE=ON compiles for this CPU
+# (-march=native, AMX included, hence the patch). GGML_OPENMP=OFF keeps ggml's own thread pool, the
+# threading the prebuilt binaries and the engine's thread budget were measured with. Naming options
+# also keeps a plain `getLlama()` (no options) on the prebuilt binaries.
+cmake_options=(GGML_NATIVE=ON GGML_OPENMP=OFF)
+
+say() { echo "native-engine: $*" >&2; }
+mkdir -p "$log_dir"
+
+# Writes the decision file: evaluate.ts measures when a build is ready, or records why not.
+evaluate() { node --import tsx scripts/native-engine/evaluate.ts "$@" 2>>"$log"; }
+keep_prebuilt() {
+  say "$1; using the prebuilt binaries"
+  # Without a decision file the engine runs the prebuilt binaries too: never leave a stale "local" behind.
+  evaluate --prebuilt "$1" >/dev/null || { rm -f build/native-engine.json; say "could not write build/native-engine.json (see $log)"; }
   exit 0
-fi
-for tool in cmake g++ git; do
-  if ! command -v "$tool" >/dev/null; then
-    say "'$tool' not found; using the prebuilt binaries"
-    exit 0
-  fi
-done
-if [ ! -f node_modules/node-llama-cpp/llama/gitRelease.bundle ]; then
-  say "node-llama-cpp's source bundle is missing (run 'make install'); using the prebuilt binaries"
-  exit 0
-fi
-
-# ggml's AMX kernels (enabled by -march=native on CPUs that report AMX) died with SIGILL on the
-# first Q8_0 matmul on the VMs measured here, so they are compiled out. node-llama-cpp names the
-# build folder after these options: getLlama() finds this build only when given the same
-# `cmakeOptions` (the engine must pass exactly the ones in probe() below).
-# The *_RELEASE variables carry them because cmake-js overwrites CMAKE_CXX_FLAGS with its own.
-release_flags="-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
-export NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_C_FLAGS_RELEASE="$release_flags"
-export NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_CXX_FLAGS_RELEASE="$release_flags"
-
-# Which binary node-llama-cpp picks with the options the engine uses (build 'never': load only,
-# never compile or download). Prints "localBuild" or "prebuilt". With a GGUF path it also runs a
-# short Q8_0 prompt and decode, which is where a miscompiled kernel would crash.
-probe() {
-  env -u NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_C_FLAGS_RELEASE -u NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_CXX_FLAGS_RELEASE \
-  node --input-type=module -e '
-    import { getLlama, LlamaLogLevel } from "node-llama-cpp";
-    const flags = "-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16";
-    const llama = await getLlama({ gpu: false, build: "never", maxThreads: 1, logLevel: LlamaLogLevel.error, progressLogs: false,
-      cmakeOptions: { CMAKE_C_FLAGS_RELEASE: flags, CMAKE_CXX_FLAGS_RELEASE: flags } });
-    const file = process.argv[1];
-    if (file) {
-      const model = await llama.loadModel({ modelPath: file });
-      const context = await model.createContext({ contextSize: 256, threads: 1 });
-      const sequence = context.getSequence();
-      let n = 0;
-      for await (const token of sequence.evaluate(model.tokenize("probe the kernels ".repeat(8)))) if (++n >= 4) break;
-      await context.dispose();
-      await model.dispose();
-    }
-    console.log(llama.buildType);
-    await llama.dispose();
-  ' "$@" 2>/dev/null
 }
 
-if [ "$(probe)" = "localBuild" ]; then
-  say "a local build is already in use"
-  exit 0
-fi
+[ "${NATIVE_ENGINE:-on}" = "off" ] && keep_prebuilt "NATIVE_ENGINE=off"
+for tool in cmake g++ git; do
+  command -v "$tool" >/dev/null || keep_prebuilt "'$tool' not found"
+done
+[ -f "$bundle" ] || keep_prebuilt "node-llama-cpp's source bundle is missing (run 'make install')"
 
-mkdir -p .cache
-log=.cache/build-native-engine.log
-start=$(date +%s)
-say "compiling node-llama-cpp from its bundled llama.cpp source (a few minutes; log: $log)"
-# NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps any fallback path from fetching sources; the bundle is used.
-if ! NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npx --no node-llama-cpp source download --gpu false --noUsageExample >"$log" 2>&1; then
-  say "the build failed (last lines of $log below); using the prebuilt binaries"
-  tail -n 15 "$log" >&2
-  exit 0
-fi
+# The cache key: the source, our patch, the options and the compiler. Any change recompiles.
+key="$( { sha256sum "$bundle" "$patch_file" | cut -d' ' -f1; echo "${cmake_options[*]}"; g++ -dumpfullversion; } | sha256sum | cut -c1-16)"
+option_args=()
+for option in "${cmake_options[@]}"; do option_args+=(--cmake-option "$option"); done
 
-kind="$(probe)"
-say "built in $(( $(date +%s) - start )) s; getLlama() now loads: ${kind:-nothing}"
-if [ "$kind" != "localBuild" ]; then
-  say "the local build is not picked up; the prebuilt binaries stay in use"
-  exit 0
-fi
-
-# Run real kernels once: a build that crashes at the first matmul must not replace the prebuilt
-# binaries. The model is a generated Q8_0 file with SmolLM2-135M's shapes.
-probe_model=.cache/native-probe-q8_0.gguf
-if [ ! -s "$probe_model" ]; then
-  node --import tsx src/cli.ts generate-model --preset smollm2-135m --type q8_0 --seed 1 --out "$probe_model" >/dev/null 2>&1 || rm -f "$probe_model"
-fi
-if [ -s "$probe_model" ]; then
-  if [ "$(probe "$probe_model")" != "localBuild" ]; then
-    say "the local build failed a Q8_0 test run; removing it, the prebuilt binaries stay in use"
-    rm -rf node_modules/node-llama-cpp/llama/localBuilds node_modules/node-llama-cpp/llama/lastBuild.json
+if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$key" ]; then
+  if [ "$(sed -n 2p "$stamp")" = "failed" ]; then
+    keep_prebuilt "the local build failed earlier with the same source and options (log: $log; delete $stamp to retry)"
+  fi
+  # Built already: measure again only when the decision is missing or was made for another build.
+  if evaluate --check "$key" >/dev/null; then
+    say "up to date ($(evaluate --summary))"
     exit 0
   fi
-  say "the local build passed a Q8_0 test run"
 else
-  say "could not generate a test model; the local build was not test-run"
+  start=$(date +%s)
+  say "compiling node-llama-cpp's bundled llama.cpp for this CPU (a few minutes; log: $log)"
+  : >"$log"
+  rm -f "$stamp"
+  # node-llama-cpp reads custom cmake options from these variables. Only the build commands get them:
+  # inherited by the evaluation, they would make "prebuilt" runs load the local build.
+  cmake_env=(NODE_LLAMA_CPP_SKIP_DOWNLOAD=true)
+  for option in "${cmake_options[@]}"; do cmake_env+=("NODE_LLAMA_CPP_CMAKE_OPTION_$option"); done
+  cli=(env "${cmake_env[@]}" node "$nlc/dist/cli/cli.js")
+  failed=""
+  # `source download` clones the bundle ("Cloning (local bundle)") and applies node-llama-cpp's own
+  # patches; NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps every fallback path off the network.
+  if ! "${cli[@]}" source download --gpu false --skipBuild --noUsageExample >>"$log" 2>&1; then
+    failed="cloning the bundled source failed"
+  elif git -C "$nlc/llama/llama.cpp" apply --check "$root/$patch_file" >>"$log" 2>&1; then
+    git -C "$nlc/llama/llama.cpp" apply "$root/$patch_file" >>"$log" 2>&1 || failed="applying $patch_file failed"
+  else
+    # The source may carry the fix already, or have moved on; either way the test runs below decide.
+    say "$patch_file does not apply to this source; building without it"
+  fi
+  if [ -z "$failed" ]; then
+    if ! nice -n "$niceness" "${cli[@]}" source build --gpu false --noUsageExample >>"$log" 2>&1; then
+      failed="the compile failed (last lines of $log: $(tail -n 3 "$log" | tr '\n' ' ' | cut -c1-200))"
+    fi
+  fi
+  mkdir -p "$(dirname "$stamp")"
+  if [ -n "$failed" ]; then
+    printf '%s\nfailed\n' "$key" >"$stamp"
+    keep_prebuilt "$failed"
+  fi
+  printf '%s\n' "$key" >"$stamp"
+  say "compiled in $(( $(date +%s) - start )) s"
+fi
+
+# Test-run and benchmark the build in child processes (a crash there cannot take anything down);
+# evaluate.ts writes the decision and prints one line about it.
+if line="$(evaluate --key "$key" "${option_args[@]}")"; then
+  say "$line"
+else
+  keep_prebuilt "the evaluation failed (log: $log)"
 fi
 exit 0

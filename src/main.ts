@@ -6,7 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { registryCredentialsFromEnv, type Config } from './config.js';
-import { bundledEngineInfo, createWorkerHandleFactory, Scheduler } from './engine/index.js';
+import { bundledEngineInfo, createWorkerHandleFactory, readNativeBuildChoice, Scheduler } from './engine/index.js';
 import { createApp } from './http/app.js';
 import { corsMiddleware } from './http/cors.js';
 import { createEnginesRouter } from './http/engines-router.js';
@@ -125,6 +125,9 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       await Promise.all(closed);
     });
     logger.info('listening', { socket: config.socketPath, port, host: port === undefined ? undefined : config.host, models: config.modelsPath });
+    // Once per server, so that the Workers need not repeat it; each model's 'model loaded' line says what actually loaded.
+    const binaries = readNativeBuildChoice();
+    logger.info('llama.cpp binaries', binaries.use === 'local' ? { use: 'local build', cmakeOptions: binaries.cmakeOptions } : { use: 'prebuilt', reason: binaries.reason });
 
     let closing: Promise<void> | undefined;
     return {

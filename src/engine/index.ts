@@ -6,5 +6,6 @@ export { WorkerModelHandle, type WorkerModelHandleOptions } from './model-handle
 export type { HandleFactory, HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
 export { systemClock, type Clock } from './clock.js';
 export { estimateModelBytes } from './memory-estimate.js';
+export { readNativeBuildChoice, NATIVE_BUILD_FILE, type NativeBuildChoice } from './worker/native-build.js';
 export { FAULT_MARKER, TEST_FAULTS_ENV } from './worker/test-faults.js';
 export * from './types.js';

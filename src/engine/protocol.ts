@@ -34,6 +34,10 @@ export interface LoadedInfo {
   /** Model plus context memory as node-llama-cpp accounts it (RAM and VRAM together). */
   memoryBytes: number;
   backend: string;
+  /** Which llama.cpp binaries loaded: compiled here by make build, or node-llama-cpp's prebuilt ones. */
+  build?: 'localBuild' | 'prebuilt';
+  /** The ggml CPU variant in use ('sapphirerapids', 'native', ...), when the platform tells. */
+  cpuVariant?: string;
   version: string;
   trainContextSize: number;
   /** Width of the embedding vectors (the model's hidden size). */

@@ -18,6 +18,8 @@ import { AppError } from '../../errors.js';
 import type { LoadedInfo, WorkerInit } from '../protocol.js';
 import { validateGguf } from './validate.js';
 import { recordSequenceOrder } from './sequence-order.js';
+import { readNativeBuildChoice } from './native-build.js';
+import { describeBinary, loadedCpuVariant } from './binary-info.js';
 
 /** A loaded model and what generation needs from it. */
 export interface LoadedModel {
@@ -39,6 +41,8 @@ export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: stri
 
 export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal): Promise<LoadedModel> {
   await validateGguf(init.modelPath);
+  // make build's measured choice; a local build is found only under the cmake options it was built with.
+  const nativeBuild = readNativeBuildChoice();
   const llama = await getLlama({
     gpu: init.gpu,
     // Each Worker's Llama has its own thread splitter; the scheduler keeps the sum within the budget.
@@ -47,6 +51,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     logger: (level, message) => log(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'warn', message.trimEnd()),
     // Never download or compile at run time: use the prebuilt or an existing local build.
     build: 'never',
+    ...(nativeBuild.use === 'local' ? { cmakeOptions: nativeBuild.cmakeOptions } : {}),
   });
   let model: LlamaModel | undefined;
   try {
@@ -75,13 +80,18 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       recordSequenceOrder(sequences);
     }
     const chatWrapper = resolveChatWrapper(model);
+    // After loadModel, so that ggml has mapped its CPU backend library.
+    const binary = describeBinary(nativeBuild, llama.buildType, loadedCpuVariant(llama.buildType));
+    if (binary.fallbackReason) log('warn', binary.fallbackReason);
     const contextMemory = context?.memoryUsage ?? { ram: 0, vram: 0 };
     const info: LoadedInfo = {
       contextSize: sequences[0]?.contextSize ?? init.contextSize,
       parallel: init.parallel,
       threads: init.threads,
       memoryBytes: model.memoryUsage.ram + model.memoryUsage.vram + contextMemory.ram + contextMemory.vram,
-      backend: llama.gpu === false ? 'llama.cpp (cpu)' : `llama.cpp (${llama.gpu})`,
+      backend: `llama.cpp (${llama.gpu === false ? 'cpu' : llama.gpu}, ${binary.build}${binary.cpuVariant ? ` ${binary.cpuVariant}` : ''})`,
+      build: binary.build,
+      ...(binary.cpuVariant ? { cpuVariant: binary.cpuVariant } : {}),
       version: llama.llamaCppRelease.release,
       trainContextSize: model.trainContextSize,
       embeddingSize: model.embeddingVectorSize,
