@@ -14,6 +14,7 @@
 #   BENCH_PROMPT_TOKENS  prompt length in tokens, unique per request. Defaults to 128.
 #   BENCH_MAX_TOKENS     tokens generated per request (EOS ignored). Defaults to 128.
 #   BENCH_REQUESTS       requests per concurrency level. Defaults to 8.
+#   BENCH_ROUNDS         rounds per model, the two servers measured alternately. Defaults to 3.
 #   BENCH_SELF_CHECK=1   run llama-server in both columns, to see the harness's own noise.
 set -euo pipefail
 
@@ -48,6 +49,7 @@ args+=(--threads "${BENCH_THREADS:-1}")
 [ -n "${BENCH_PROMPT_TOKENS:-}" ] && args+=(--prompt-tokens "$BENCH_PROMPT_TOKENS")
 [ -n "${BENCH_MAX_TOKENS:-}" ] && args+=(--max-tokens "$BENCH_MAX_TOKENS")
 [ -n "${BENCH_REQUESTS:-}" ] && args+=(--requests "$BENCH_REQUESTS")
+[ -n "${BENCH_ROUNDS:-}" ] && args+=(--rounds "$BENCH_ROUNDS")
 [ "${BENCH_SELF_CHECK:-0}" = "1" ] && args+=(--self-check)
 
 exec node dist/bench/compare/main.js "${args[@]}"

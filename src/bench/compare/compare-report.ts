@@ -6,6 +6,7 @@ import type { LevelResult } from '../metrics.js';
 import { fmt, formatTable } from '../report.js';
 import type { BenchReport } from '../run.js';
 import { ratio } from '../stats.js';
+import { combineRounds } from './rounds.js';
 
 /** One side's outcome: a report, or why there is none. */
 export type SideResult = { report: BenchReport; command: string; cpuBackends?: string[] } | { error: string };
@@ -14,8 +15,11 @@ export interface ModelComparison {
   /** e.g. "smollm2-135m q8_0". */
   label: string;
   gguf: string;
+  /** The first round's results (commands, CPU backends, errors). */
   peer: SideResult;
   ours: SideResult;
+  /** Every round, in order, the first included; the table shows their medians (see rounds.ts). */
+  rounds?: Array<{ peer: SideResult; ours: SideResult }>;
   /** What the "ours" column ran: our server, or llama-server again to check the harness. */
   oursKind: 'model-runner' | 'llama-server (self-check)';
 }
@@ -40,6 +44,14 @@ function level(side: SideResult, concurrency: number): LevelResult | undefined {
  * because only llama-server reports its own timings and the two must be measured alike.
  */
 export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[] {
+  if (c.rounds && c.rounds.length > 1) {
+    return combineRounds(c.rounds.map((round) => roundRows({ ...c, ...round }, many)));
+  }
+  return roundRows(c, many);
+}
+
+/** The rows of one round. */
+function roundRows(c: Pick<ModelComparison, 'peer' | 'ours'>, many: number): ComparisonRow[] {
   const pick = (concurrency: number, get: (l: LevelResult) => number | undefined) => ({
     ours: (() => { const l = level(c.ours, concurrency); return l && get(l); })(),
     peer: (() => { const l = level(c.peer, concurrency); return l && get(l); })(),
@@ -79,14 +91,17 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
         ? `CPU backend (both): ${oursBackend}`
         : `WARNING: different CPU backends, ours ${oursBackend} vs llama-server ${peerBackend}: the comparison is not like for like`);
     }
-    for (const [name, side] of [['ours', c.ours], ['llama-server', c.peer]] as const) {
-      if ('error' in side) out.push(`${name}: not measured: ${side.error}`);
-      else {
-        const errors = side.report.levels.reduce((a, l) => a + l.errors, 0);
-        const retries = side.report.levels.reduce((a, l) => a + l.retries, 0);
-        if (retries > 0) out.push(`${name}: ${retries} requests sent again after an unanswered dropped connection`);
-        if (errors > 0) out.push(`${name}: ${errors} failed requests: ${side.report.levels.flatMap((l) => l.errorSamples).join('; ')}`);
-      }
+    const rounds = c.rounds ?? [{ peer: c.peer, ours: c.ours }];
+    if (rounds.length > 1) out.push(`${rounds.length} rounds, sides alternating; medians of each side and of the per-round ratios`);
+    for (const name of ['ours', 'llama-server'] as const) {
+      const sides = rounds.map((r) => (name === 'ours' ? r.ours : r.peer));
+      const failed = sides.find((side): side is { error: string } => 'error' in side);
+      if (failed) out.push(`${name}: not measured${rounds.length > 1 ? ' in every round' : ''}: ${failed.error}`);
+      const levels = sides.flatMap((side) => ('report' in side ? side.report.levels : []));
+      const errors = levels.reduce((a, l) => a + l.errors, 0);
+      const retries = levels.reduce((a, l) => a + l.retries, 0);
+      if (retries > 0) out.push(`${name}: ${retries} requests sent again after an unanswered dropped connection`);
+      if (errors > 0) out.push(`${name}: ${errors} failed requests: ${levels.flatMap((l) => l.errorSamples).join('; ')}`);
     }
     out.push('');
   }

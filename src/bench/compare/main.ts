@@ -1,7 +1,8 @@
 /**
  * `make bench`: runs the same benchmark against llama-server and against our server, one
- * server at a time (the machine's cores are shared), on each model given, and prints the
- * ratios ours / llama-server. Writes the full JSON to --out.
+ * server at a time (the machine's cores are shared), alternating between them for several
+ * rounds, on each model given, and prints the median ratios ours / llama-server. Writes the full
+ * JSON to --out.
  *
  * Usage: node dist/bench/compare/main.js --llama-server BIN --model LABEL=FILE [--model ...] [options]
  *   --llama-server BIN     llama-server binary (scripts/build-llama-server.sh prints its path).
@@ -12,6 +13,7 @@
  *   --prompt-tokens N      unique prompt of about N tokens per request (default 128).
  *   --max-tokens N         tokens generated per request, EOS ignored (default 128).
  *   --requests N           requests per concurrency level (default 8).
+ *   --rounds N             rounds per model, the two servers measured alternately in each (default 3).
  *   --self-check           run llama-server in the "ours" column too: the ratios then show the harness's noise.
  *   --out FILE             JSON output (default .cache/bench/latest.json).
  *   --work-dir DIR         logs and sockets (default .cache/bench).
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { runBench, type BenchOptions } from '../run.js';
 import { comparisonRows, formatComparison, type ModelComparison, type SideResult } from './compare-report.js';
 import { loadedCpuBackends } from './process.js';
+import { roundOrder } from './rounds.js';
 import { startLlamaServer, startModelRunner, type RunningServer, type ServerSettings } from './servers.js';
 
 const { values } = parseArgs({
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     'prompt-tokens': { type: 'string', default: '128' },
     'max-tokens': { type: 'string', default: '128' },
     requests: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
     'self-check': { type: 'boolean', default: false },
     out: { type: 'string', default: '.cache/bench/latest.json' },
     'work-dir': { type: 'string', default: '.cache/bench' },
@@ -59,17 +63,26 @@ const workDir = path.resolve(values['work-dir']!);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli.js');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** `promptWords`: the peer's calibrated prompt length, so that both sides get the very same prompts. */
-async function measure(start: () => Promise<RunningServer>, name: string, seed: number, promptWords?: number): Promise<SideResult> {
-  let server: RunningServer;
+type Side = 'peer' | 'ours';
+
+/** Starts a server; a failure is logged and returned as the side's result. */
+async function startSide(start: () => Promise<RunningServer>, name: string): Promise<RunningServer | { error: string }> {
   try {
-    server = await start();
+    const server = await start();
+    log(`${name}: ${server.command}`);
+    return server;
   } catch (err) {
     log(`${name}: could not start: ${(err as Error).message}`);
     return { error: (err as Error).message };
   }
+}
+
+/**
+ * One benchmark run against a running server. `promptWords`: the peer's calibrated prompt
+ * length, so that both sides get the very same prompts.
+ */
+async function measure(server: RunningServer, name: string, seed: number, promptWords?: number): Promise<SideResult> {
   try {
-    log(`${name}: ${server.command}`);
     const options: BenchOptions = {
       endpoint: server.endpoint,
       model: server.model,
@@ -92,9 +105,48 @@ async function measure(start: () => Promise<RunningServer>, name: string, seed: 
     return { report, command: server.command, cpuBackends };
   } catch (err) {
     return { error: (err as Error).message };
-  } finally {
-    await server.stop();
   }
+}
+
+/**
+ * Both servers run side by side (an idle one costs no CPU) and are measured alternately, round
+ * after round; every round has its own prompts, so no prompt cache carries over between rounds.
+ */
+async function compareModel(label: string, settings: ServerSettings): Promise<Array<{ peer: SideResult; ours: SideResult }>> {
+  const selfCheck = values['self-check']!;
+  const oursName = `${selfCheck ? 'self-check' : 'model-runner'} ${label}`;
+  const names: Record<Side, string> = { peer: `llama-server ${label}`, ours: oursName };
+  const servers: Record<Side, RunningServer | { error: string }> = {
+    peer: await startSide(() => startLlamaServer(binary!, settings), names.peer),
+    ours: await startSide(
+      () => (selfCheck
+        ? startLlamaServer(binary!, settings, 'llama-server-again')
+        : startModelRunner({ cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` }, settings)),
+      oursName,
+    ),
+  };
+  const rounds: Array<{ peer: SideResult; ours: SideResult }> = [];
+  let words: number | undefined;
+  try {
+    for (let r = 0; r < int('rounds', values.rounds); r++) {
+      const seed = Math.floor(Math.random() * 2 ** 31);
+      const round: Partial<Record<Side, SideResult>> = {};
+      // The peer calibrates the prompt length once; every later run reuses its word count.
+      if (words === undefined && roundOrder(r)[0] === 'peer') {
+        round.peer = await runSide(servers.peer, `${names.peer} round ${r + 1}`, seed, undefined);
+        words = 'report' in round.peer ? round.peer.report.prompt.words : undefined;
+      }
+      for (const side of roundOrder(r)) round[side] ??= await runSide(servers[side], `${names[side]} round ${r + 1}`, seed, words);
+      rounds.push({ peer: round.peer!, ours: round.ours! });
+    }
+  } finally {
+    for (const server of Object.values(servers)) if ('stop' in server) await server.stop();
+  }
+  return rounds;
+}
+
+function runSide(server: RunningServer | { error: string }, name: string, seed: number, words: number | undefined): Promise<SideResult> {
+  return 'error' in server ? Promise.resolve(server) : measure(server, name, seed, words);
 }
 
 async function main(): Promise<void> {
@@ -106,23 +158,18 @@ async function main(): Promise<void> {
     const eq = spec.indexOf('=');
     const [label, gguf] = eq > 0 ? [spec.slice(0, eq), path.resolve(spec.slice(eq + 1))] : [path.basename(spec), path.resolve(spec)];
     const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label };
-    const seed = Math.floor(Math.random() * 2 ** 31);
-    const peer = await measure(() => startLlamaServer(binary!, settings), `llama-server ${label}`, seed);
-    const words = 'report' in peer ? peer.report.prompt.words : undefined;
-    const ours = values['self-check']
-      ? await measure(() => startLlamaServer(binary!, settings, 'llama-server-again'), `self-check ${label}`, seed, words)
-      : await measure(() => startModelRunner({ cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` }, settings), `model-runner ${label}`, seed, words);
-    comparisons.push({ label, gguf, peer, ours, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+    const rounds = await compareModel(label, settings);
+    comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
   }
   const header = `threads=${threads} parallel=${parallel} context/seq=${values.context} prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +
-    `requests/level=${values.requests}; cpus=${os.availableParallelism()} load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`;
+    `requests/level=${values.requests} rounds=${values.rounds}; cpus=${os.availableParallelism()} load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`;
   process.stdout.write(`\n${header}\n\n${formatComparison(comparisons, parallel)}`);
   const out = path.resolve(values.out!);
   await mkdir(path.dirname(out), { recursive: true });
   const json = {
     startedAt,
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg() },
-    settings: { threads, parallel, contextPerSequence: Number(values.context), promptTokens: Number(values['prompt-tokens']), maxTokens: Number(values['max-tokens']), requests: Number(values.requests) },
+    settings: { threads, parallel, contextPerSequence: Number(values.context), promptTokens: Number(values['prompt-tokens']), maxTokens: Number(values['max-tokens']), requests: Number(values.requests), rounds: Number(values.rounds) },
     comparisons: comparisons.map((c) => ({ ...c, rows: comparisonRows(c, parallel) })),
   };
   await writeFile(out, `${JSON.stringify(json, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { comparisonRows, formatComparison, type ModelComparison } from '../../../src/bench/compare/compare-report.js';
+import { roundOrder } from '../../../src/bench/compare/rounds.js';
 import type { LevelResult } from '../../../src/bench/metrics.js';
 import type { BenchReport } from '../../../src/bench/run.js';
 
@@ -56,5 +57,27 @@ describe('comparison report', () => {
     const different: ModelComparison = { ...same, peer: side(comparison.peer, ['libggml-cpu.so.0.23.0']) };
     assert.match(formatComparison([different], 4),
       /WARNING: different CPU backends, ours libggml-cpu-sapphirerapids\.so vs llama-server libggml-cpu\.so\.0\.23\.0/);
+  });
+
+  it('shows the median of each side and of the per-round ratios when there are several rounds', () => {
+    const round = (oursDecode: number, peerDecode: number, oursTtft: number, peerTtft: number) => ({
+      ours: { report: report([level(1, oursTtft, oursDecode, 900, 140), level(4, 300, 30, 400, 100)]), command: 'ours' },
+      peer: { report: report([level(1, peerTtft, peerDecode, 1000, 190), level(4, 250, 40, 500, 110)]), command: 'peer' },
+    });
+    // The machine slowed down in the second round: both sides alike, so the ratio barely moves.
+    const rounds = [round(90, 100, 110, 100), round(45, 50, 220, 200), round(100, 100, 100, 100)];
+    const rows = comparisonRows({ ...comparison, ...rounds[0]!, rounds }, 4);
+    const decode = rows.find((r) => r.metric === 'decode, 1 stream (p50)')!;
+    assert.equal(decode.ours, 90);
+    assert.equal(decode.peer, 100);
+    assert.equal(decode.ratio, 0.9);
+    const overhead = rows.find((r) => r.metric.startsWith('TTFT overhead'))!;
+    assert.equal(overhead.difference, 10);
+    assert.equal(overhead.ratio, undefined);
+    assert.match(formatComparison([{ ...comparison, ...rounds[0]!, rounds }], 4), /3 rounds, sides alternating/);
+  });
+
+  it('alternates which server goes first from one round to the next', () => {
+    assert.deepEqual([0, 1, 2, 3].map((i) => roundOrder(i).join(' then ')), ['peer then ours', 'ours then peer', 'peer then ours', 'ours then peer']);
   });
 });
