@@ -1,15 +1,16 @@
 /**
- * Sequential blob download: one connection, hashed while it streams, resumed with
+ * Sequential blob download: one connection, hashed in a worker thread as the bytes land
+ * (PrefixHasher; small blobs are hashed at the end instead), resumed with
  * `Range: bytes=N-` from whatever the partial file already holds. Each attempt starts again
  * at the registry URL, because the CDN URL it redirects to is signed and expires.
  */
-import { createHash, type Hash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { hashFileRange, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
-import { networkError, retryable } from './http.js';
-import { PositionalWriter } from './positional-writer.js';
+import { hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
+import { BlobWriter, WriteBehind } from './blob-writer.js';
+import { type BodyResponse, networkError, retryable } from './http.js';
+import { LeanResponse } from './lean-get.js';
+import { PrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
 import { RegistrySession } from './registry-session.js';
@@ -29,8 +30,8 @@ export function contentRangeStart(value: string | undefined): number | undefined
 }
 
 /** GETs the blob (optionally a range) from the registry, following its redirect to storage. */
-export async function requestBlob(ctx: DownloadContext, ref: Reference, descriptor: Descriptor, range: string | undefined, options: BlobDownloadOptions): Promise<IncomingMessage> {
-  const { response } = await ctx.session.request({
+export async function requestBlob(ctx: DownloadContext, ref: Reference, descriptor: Descriptor, range: string | undefined, options: BlobDownloadOptions): Promise<BodyResponse> {
+  const { response } = await ctx.session.requestBlobBody({
     ref,
     method: 'GET',
     path: `blobs/${descriptor.digest}`,
@@ -42,40 +43,33 @@ export async function requestBlob(ctx: DownloadContext, ref: Reference, descript
   return response;
 }
 
+/** Blobs up to this size are hashed on this thread after the download; a worker costs more to start. */
+export const INLINE_HASH_BYTES = 16 * 1024 * 1024;
+
 export function blobWhere(ref: Reference): string {
   return `registry ${ref.registry} (repository ${ref.repository})`;
 }
 
 /**
- * Streams `response` into the file from `writer`'s position, feeding `hash` (when given)
- * and stopping at `limit` bytes of file position. Returns normally when the body ends; on
- * a broken connection it flushes what arrived and throws a retryable error.
+ * Writes the body of `response` into the file from `writer`'s position, stopping at `limit`
+ * bytes of file position; `onBytes` hears the new position after every write (the bytes are
+ * in the file by then). Returns when the body ends; a broken connection throws a retryable error.
  */
-export async function streamInto(
-  response: IncomingMessage,
-  writer: PositionalWriter,
-  limit: number,
-  hash: Hash | undefined,
-  onBytes: (position: number) => void,
-  where: string,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number) => void, where: string, signal?: AbortSignal): Promise<void> {
+  const sink = (bytes: Buffer): Promise<void> | undefined => {
+    if (writer.position + bytes.length > limit) throw new AppError('digest_mismatch', `${where} sent more bytes than the ${limit} expected`);
+    const wait = writer.write(bytes);
+    onBytes(writer.position);
+    return wait;
+  };
   try {
-    for await (const chunk of response as AsyncIterable<Buffer>) {
-      if (writer.position + chunk.length > limit) {
-        response.destroy();
-        throw new AppError('digest_mismatch', `${where} sent more bytes than the ${limit} expected`);
-      }
-      hash?.update(chunk);
-      await writer.write(chunk);
-      onBytes(writer.position);
-    }
+    if (response instanceof LeanResponse) await response.pump(sink);
+    else for await (const chunk of response as AsyncIterable<Buffer>) await sink(chunk);
   } catch (err) {
-    await writer.flush();
+    response.destroy();
     if (err instanceof AppError) throw err;
     throw networkError(err, where, signal);
   }
-  await writer.flush();
 }
 
 /** Downloads a blob over one connection into `partialPath`, resuming what it holds. */
@@ -84,16 +78,23 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
   const size = descriptor.size;
   const progress = new ProgressThrottle(options.onProgress);
   const handle = await openPartial(partialPath);
+  let hasher: PrefixHasher | undefined;
   try {
     let present = (await handle.stat()).size;
-    let hash = createHash('sha256');
+    // Bytes [0, written) are in the file; the hash worker trails them.
+    let written = present;
+    const startHasher = (): void => {
+      if (size > INLINE_HASH_BYTES) (hasher = new PrefixHasher(partialPath, () => written)).poke();
+    };
     const restart = async (): Promise<void> => {
+      await hasher?.dispose();
       await handle.truncate(0);
-      hash = createHash('sha256');
-      present = 0;
+      present = written = 0;
+      startHasher();
     };
     if (present > size) await restart();
-    else if (present > 0) await hashFileRange(handle, 0, present, hash);
+    else startHasher();
+    const flusher = new WriteBehind(handle, partialPath);
     progress.report(present);
 
     await withRetries(
@@ -120,9 +121,13 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
         } else {
           throw await errorForResponse(response, `blob ${descriptor.digest} on ${where}`);
         }
-        const writer = new PositionalWriter(handle, present, partialPath);
+        const writer = new BlobWriter(handle, present, partialPath, flusher);
         try {
-          await streamInto(response, writer, size, hash, (p) => progress.report(p), where, options.signal);
+          await streamInto(response, writer, size, (p) => {
+            written = p;
+            hasher?.poke();
+            progress.report(p);
+          }, where, options.signal);
         } finally {
           present = writer.position;
         }
@@ -133,13 +138,16 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
       options.signal,
       (error, n, delayMs) => ctx.logger?.warn('blob download interrupted; resuming', { digest: descriptor.digest, registry: ref.registry, attempt: n, delayMs, present, error: error.message }),
     );
-    // No fsync here: the store syncs before it renames the blob into place, once.
-    await verifyOrRemove(partialPath, descriptor, present, `sha256:${hash.digest('hex')}`, where);
+    // The store fsyncs before it renames the blob into place; the flushing only makes that quick.
+    await flusher.settle();
+    const digest = hasher ? await hasher.finish(present) : await hashFile(handle, present);
+    await verifyOrRemove(partialPath, descriptor, present, digest, where);
     progress.final(present);
   } catch (err) {
     if (err instanceof AppError && err.code === 'digest_mismatch') await removePartial(partialPath);
     throw err;
   } finally {
+    await hasher?.dispose();
     await handle.close();
   }
 }

@@ -5,7 +5,8 @@
  * the rest. A CDN that caps each connection then does not cap the pull. One connection
  * starts; the others join only when it proves slow (ConnectionRamp), since on a fast link
  * they only add CPU work. The digest is computed in a worker thread as the written prefix
- * grows (PrefixHasher), so it is ready moments after the last write lands.
+ * grows (PrefixHasher), so it is ready moments after the last write lands. Each chunk request
+ * opens its own connection (lean-get.ts reads bodies into a reused buffer, one request each).
  */
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { type ChunkSidecar, readSidecar, writeSidecar } from './chunk-sidecar.js
 import { CHUNKS_SUFFIX, hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { retryable } from './http.js';
 import { ConnectionRamp, DEFAULT_PROBE_BYTES } from './connection-ramp.js';
-import { DEFAULT_WRITE_BATCH_BYTES, PositionalWriter } from './positional-writer.js';
+import { BlobWriter, WriteBehind } from './blob-writer.js';
 import { PrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
@@ -103,6 +104,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     });
     hasher = prefix;
     prefix.poke();
+    const flusher = new WriteBehind(handle, partialPath);
     /** Bytes received by this call (not resumed ones): what the ramp judges the first connection by. */
     let received = 0;
     let ramp: ConnectionRamp | undefined;
@@ -135,12 +137,11 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
             response.destroy();
             throw retryable(new AppError('upstream', `${where} answered chunk ${index} of blob ${descriptor.digest} with the wrong range`));
           }
-          const writer = new PositionalWriter(handle, position, partialPath, Math.min(DEFAULT_WRITE_BATCH_BYTES, plan.chunkBytes), (p) => {
-            written.set(index, p);
-            prefix.poke();
-          });
+          const writer = new BlobWriter(handle, position, partialPath, flusher);
           try {
-            await streamInto(response, writer, end, undefined, (p) => {
+            await streamInto(response, writer, end, (p) => {
+              written.set(index, p);
+              prefix.poke();
               onPosition(p);
               inFlight.set(index, p - start);
               ramp?.observe(received);
@@ -186,6 +187,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
       throw firstError;
     }
     if (!fallback) {
+      await flusher.settle();
       const digest = await prefix.finish(size);
       await verifyOrRemove(partialPath, descriptor, size, digest, where);
       await fs.rm(sidecarPath, { force: true });

@@ -8,6 +8,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttp
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
+import { leanGet, type LeanResponse } from './lean-get.js';
 
 /** Sockets per host: a chunked download opens `concurrency` at once, and several layers download together. */
 export const DEFAULT_MAX_SOCKETS = 64;
@@ -36,10 +37,20 @@ export interface RedirectOptions extends SendOptions {
   maxRedirects?: number;
 }
 
-export interface FollowedResponse {
-  response: IncomingMessage;
+export interface FollowedResponse<R = IncomingMessage> {
+  response: R;
   /** The URL that produced `response` (after redirects). */
   url: URL;
+}
+
+/** What callers of either transport read: node:http's IncomingMessage or a LeanResponse. */
+export type BodyResponse = IncomingMessage | LeanResponse;
+
+/** The part of a response that error handling and small-body reads need. */
+export interface ResponseLike extends AsyncIterable<unknown> {
+  statusCode?: number;
+  headers: IncomingHttpHeaders;
+  destroy(error?: Error): unknown;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -129,14 +140,37 @@ export class HttpTransport {
     });
   }
 
+  /**
+   * A GET whose body is read with LeanResponse (one reused read buffer; see lean-get.ts), for
+   * blob bodies. An answer framed in a way it does not read (chunked) is asked again of node:http.
+   */
+  async sendLean(options: SendOptions): Promise<BodyResponse> {
+    const { url, headers = {}, signal } = options;
+    if (options.method !== 'GET' || options.body !== undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) return this.send(options);
+    if (signal?.aborted) throw abortError(signal);
+    const response = await leanGet(url, { headers, signal, idleTimeoutMs: this.idleTimeoutMs });
+    if (response.framing !== 'unsupported') return response;
+    response.destroy();
+    return this.send(options);
+  }
+
   /** A request that follows redirects by hand (GET and HEAD only; bodies are never replayed). */
-  async sendFollowingRedirects(options: RedirectOptions): Promise<FollowedResponse> {
+  sendFollowingRedirects(options: RedirectOptions): Promise<FollowedResponse> {
+    return this.follow(options, (o) => this.send(o));
+  }
+
+  /** sendFollowingRedirects for blob GETs: every hop through sendLean. */
+  sendLeanFollowingRedirects(options: RedirectOptions): Promise<FollowedResponse<BodyResponse>> {
+    return this.follow(options, (o) => this.sendLean(o));
+  }
+
+  private async follow<R extends BodyResponse>(options: RedirectOptions, send: (options: SendOptions) => Promise<R>): Promise<FollowedResponse<R>> {
     const maxRedirects = options.maxRedirects ?? MAX_REDIRECTS;
     const origin = options.url.origin;
     let url = options.url;
     let headers = { ...options.headers };
     for (let hop = 0; ; hop++) {
-      const response = await this.send({ ...options, url, headers });
+      const response = await send({ ...options, url, headers });
       const location = response.headers.location;
       if (!REDIRECT_STATUSES.has(response.statusCode ?? 0) || !location || options.body !== undefined) {
         return { response, url };
@@ -172,7 +206,7 @@ function withoutAuthorization(headers: OutgoingHttpHeaders): OutgoingHttpHeaders
 }
 
 /** Reads a (small) response body, refusing more than `limit` bytes. */
-export async function readBody(response: IncomingMessage, limit: number, what: string): Promise<Buffer> {
+export async function readBody(response: ResponseLike, limit: number, what: string): Promise<Buffer> {
   const declared = Number(response.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     response.destroy();

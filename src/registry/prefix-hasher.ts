@@ -7,8 +7,12 @@
  */
 import { FileHashWorker } from './hash-worker.js';
 
+/** New final bytes that are worth a message to the worker; finish() hands over the rest. */
+const POKE_BYTES = 4 * 1024 * 1024;
+
 export class PrefixHasher {
   private readonly worker: FileHashWorker;
+  private handedOver = 0;
 
   /**
    * @param path the file being filled (it must exist)
@@ -23,7 +27,10 @@ export class PrefixHasher {
 
   /** Hands newly finished bytes to the worker; cheap, call it after every write. */
   poke(): void {
-    this.worker.advance(this.readyUpTo());
+    const ready = this.readyUpTo();
+    if (ready - this.handedOver < POKE_BYTES && this.handedOver > 0) return;
+    this.handedOver = ready;
+    this.worker.advance(ready);
   }
 
   /** Hashes whatever is left up to `size` and returns the digest; every write must have landed. */

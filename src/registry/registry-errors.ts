@@ -2,9 +2,8 @@
  * Turns a registry's error answer ({"errors":[{code,message}]} or a bare status) into an
  * AppError at the boundary that receives it, naming the registry and repository.
  */
-import type { IncomingMessage } from 'node:http';
 import { AppError, type ErrorCode } from '../errors.js';
-import { readBody, retryable, retryAfterMs } from './http.js';
+import { readBody, type ResponseLike, retryable, retryAfterMs } from './http.js';
 
 /** Error bodies are short; anything longer is cut rather than buffered. */
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -47,7 +46,7 @@ export function parseOciErrors(body: Buffer): OciError[] {
  * Builds the AppError for an unexpected status. `what` says what was asked, e.g.
  * `manifest ai/x:latest on registry 127.0.0.1:5000`. 5xx and 429 are marked retryable.
  */
-export async function errorForResponse(response: IncomingMessage, what: string): Promise<AppError> {
+export async function errorForResponse(response: ResponseLike, what: string): Promise<AppError> {
   const status = response.statusCode ?? 0;
   let body: Buffer = Buffer.alloc(0);
   try {

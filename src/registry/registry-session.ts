@@ -3,11 +3,11 @@
  * authenticator knows up front, answers one or two 401 challenges, and follows redirects by
  * hand. Callers get the final response whatever its status and decide what it means.
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from '../log.js';
 import { type AuthTarget, Authenticator } from './auth.js';
 import type { CredentialStore } from './credentials.js';
-import { type HttpTransport, networkError } from './http.js';
+import { type BodyResponse, type FollowedResponse, type HttpTransport, networkError, type RedirectOptions } from './http.js';
 import { usesPlainHttp } from './reference.js';
 import type { PullAuth, Reference } from './types.js';
 
@@ -68,7 +68,22 @@ export class RegistrySession {
     return `${what} on registry ${ref.registry} (repository ${ref.repository})`;
   }
 
-  async request(request: RegistryRequest): Promise<{ response: IncomingMessage; url: URL }> {
+  request(request: RegistryRequest): Promise<FollowedResponse> {
+    const transport = this.options.transport;
+    return this.exchange(request, (o) => transport.sendFollowingRedirects(o), async (o) => ({ response: await transport.send(o), url: o.url }));
+  }
+
+  /** A blob GET: as request(), but the body is read with the lean reader (see lean-get.ts). */
+  requestBlobBody(request: RegistryRequest): Promise<FollowedResponse<BodyResponse>> {
+    const transport = this.options.transport;
+    return this.exchange(request, (o) => transport.sendLeanFollowingRedirects(o), async (o) => ({ response: await transport.sendLean(o), url: o.url }));
+  }
+
+  private async exchange<R extends BodyResponse>(
+    request: RegistryRequest,
+    follow: (options: RedirectOptions) => Promise<FollowedResponse<R>>,
+    once: (options: RedirectOptions) => Promise<FollowedResponse<R>>,
+  ): Promise<FollowedResponse<R>> {
     const { ref, signal } = request;
     const target: AuthTarget = { registry: ref.registry, repository: ref.repository, actions: request.actions, bearerToken: request.auth?.bearerToken };
     const url = request.url ?? this.urlFor(ref, request.path ?? '');
@@ -81,10 +96,8 @@ export class RegistrySession {
         // Credentials go to the registry only, never to a foreign upload Location.
         if (authorization !== undefined && url.origin === registryOrigin) headers.authorization = authorization;
         const body = request.body?.();
-        const follow = request.followRedirects ?? body === undefined;
-        const result = follow
-          ? await this.options.transport.sendFollowingRedirects({ method: request.method, url, headers, body, signal })
-          : { response: await this.options.transport.send({ method: request.method, url, headers, body, signal }), url };
+        const options = { method: request.method, url, headers, body, signal };
+        const result = (request.followRedirects ?? body === undefined) ? await follow(options) : await once(options);
         if (result.response.statusCode !== 401 || challenge >= MAX_CHALLENGES || result.url.origin !== registryOrigin) return result;
         result.response.resume();
         authorization = await this.authenticator.answerChallenge(target, result.response.headers['www-authenticate'], authorization, signal);

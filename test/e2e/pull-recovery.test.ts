@@ -12,14 +12,16 @@ import { pushArtifact, startRegistry, type TestRegistry } from '../support/regis
 import { makeTempDir, openRequest, parseNdjson, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
 import { generateTinyGguf, packageAndPush, sha256OfFile } from './support/fixtures.js';
 
-/**
- * Several times the puller's write batch (4 MiB: network chunks reach the disk in batches), so
- * that part of the layer is on disk while the throttled CDN is still sending the rest.
- */
+/** Large enough that part of the layer is on disk while the throttled CDN is still sending the rest. */
 const LAYER_BYTES = 12 * 1024 * 1024;
 const THROTTLE_BYTES_PER_SECOND = 2 * 1024 * 1024;
-/** Kill as soon as anything of the layer is on disk: a real partial, far from complete. */
-const KILL_AFTER_BYTES = 1;
+/**
+ * Kill once a real partial is on disk, far from complete. Not at the first byte: the puller
+ * writes each read as it arrives, and the killed connection's last paced chunk (~100 kB) may
+ * still be counted by the CDN after the reset, which a tiny partial could not tell apart from
+ * a download that started over.
+ */
+const KILL_AFTER_BYTES = 1024 * 1024;
 
 async function sizeOf(file: string): Promise<number> {
   return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
