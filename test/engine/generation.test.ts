@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
+import { readNativeBuildChoice } from '../../src/engine/worker/native-build.js';
 import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
 
 describe('generation in a model Worker', () => {
@@ -25,6 +26,21 @@ describe('generation in a model Worker', () => {
     assert.match(info.backend, /llama\.cpp/);
     assert.match(info.version, /^v?\d+\.\d+/);
     assert.equal(info.chatWrapper, 'ChatML');
+  });
+
+  test('the Worker reports the build type that make build chose in build/native-engine.json', () => {
+    // make build only records "local" after that build loaded and ran in a child process.
+    const expected = readNativeBuildChoice().use === 'local' ? 'localBuild' : 'prebuilt';
+    assert.equal(handle.info!.build, expected);
+  });
+
+  test('the backend shown by /engines/status names the build type and, on Linux, the ggml CPU variant', () => {
+    const info = handle.info!;
+    assert.ok(info.backend.includes(info.build!), info.backend);
+    if (process.platform === 'linux') {
+      assert.match(info.cpuVariant ?? '', /^[\w.]+$/);
+      assert.ok(info.backend.includes(info.cpuVariant!), info.backend);
+    }
   });
 
   test('a chat streams text events and ends with done and usage', async () => {
