@@ -215,7 +215,14 @@ export function leanGet(url: URL, options: LeanGetOptions): Promise<LeanResponse
           if (head.length > MAX_HEAD_BYTES) socket.destroy(transportError(`response head from ${url.host} exceeds ${MAX_HEAD_BYTES} bytes`, 'HPE_HEADER_OVERFLOW'));
           return true;
         }
-        const parsed = parseHead(head.subarray(0, end).toString('latin1'));
+        let parsed: ReturnType<typeof parseHead>;
+        try {
+          parsed = parseHead(head.subarray(0, end).toString('latin1'));
+        } catch (err) {
+          // Thrown inside the socket's read callback it would be uncaught and end the process.
+          socket.destroy(err as Error);
+          return false;
+        }
         response = new LeanResponse(socket);
         response.begin(parsed.status, parsed.headers, head.subarray(end + 4));
         head = undefined;

@@ -121,6 +121,15 @@ describe('the lean GET used for blob bodies', () => {
     }
   });
 
+  test('an answer that is not HTTP fails the request with an error that says so, and the process lives on', async () => {
+    const other = await rawServer((_head, socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\nhello\r\n\r\nmore'));
+    try {
+      await assert.rejects(leanGet(new URL(`${other.url}/blob`), { idleTimeoutMs: 5000 }), /not an HTTP\/1\.1 response: "SSH-2\.0-OpenSSH_9\.2"/);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('a small body that came with the head is delivered even after the server closed', async () => {
     const small = await rawServer((_head, socket) => socket.end('HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\nContent-Range: bytes 10-14/15\r\n\r\nhello'));
     try {
