@@ -18,7 +18,7 @@ import { AppError } from '../../errors.js';
 import type { LoadedInfo, WorkerInit } from '../protocol.js';
 import { validateGguf } from './validate.js';
 import { recordSequenceOrder } from './sequence-order.js';
-import { readNativeBuildChoice } from './native-build.js';
+import { nativeBuildChoiceFor } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 
 /** A loaded model and what generation needs from it. */
@@ -42,7 +42,7 @@ export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: stri
 export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal): Promise<LoadedModel> {
   await validateGguf(init.modelPath);
   // make build's measured choice; a local build is found only under the cmake options it was built with.
-  const nativeBuild = readNativeBuildChoice();
+  const nativeBuild = await nativeBuildChoiceFor(init.gpu);
   const llama = await getLlama({
     gpu: init.gpu,
     // Each Worker's Llama has its own thread splitter; the scheduler keeps the sum within the budget.

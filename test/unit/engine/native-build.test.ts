@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cpuVariantFromMaps, describeBinary } from '../../../src/engine/worker/binary-info.js';
-import { readNativeBuildChoice } from '../../../src/engine/worker/native-build.js';
+import { nativeBuildChoiceFor, readNativeBuildChoice } from '../../../src/engine/worker/native-build.js';
 import { decide } from '../../../scripts/native-engine/decide.js';
 
 const OPTIONS = { GGML_NATIVE: 'ON', GGML_OPENMP: 'OFF' };
@@ -39,6 +39,14 @@ describe('the native build decision file', () => {
   test('a local decision passes on exactly the recorded cmake options', async () => {
     const record = { decision: 'local', reason: 'faster', cmakeOptions: OPTIONS, key: 'abc', measurements: [] };
     assert.deepEqual(readNativeBuildChoice(await write('local.json', JSON.stringify(record))), { use: 'local', cmakeOptions: OPTIONS });
+  });
+
+  test('a local decision stands for a CPU Worker and gives way to a GPU backend asked for by name', async () => {
+    const local = await write('local-gpu.json', JSON.stringify({ decision: 'local', reason: 'faster', cmakeOptions: OPTIONS }));
+    assert.deepEqual(await nativeBuildChoiceFor(false, local), { use: 'local', cmakeOptions: OPTIONS });
+    const cuda = await nativeBuildChoiceFor('cuda', local);
+    assert.equal(cuda.use, 'prebuilt');
+    assert.match(cuda.use === 'prebuilt' ? cuda.reason : '', /cuda backend was asked for and the local build is CPU-only/);
   });
 
   test('a prebuilt decision keeps its reason for the log', async () => {
