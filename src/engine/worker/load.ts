@@ -5,6 +5,7 @@
  */
 import {
   getLlama,
+  getLlamaGpuTypes,
   LlamaLogLevel,
   resolveChatWrapper,
   type ChatWrapper,
@@ -42,7 +43,7 @@ export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: stri
 export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal): Promise<LoadedModel> {
   await validateGguf(init.modelPath);
   // make build's measured choice; a local build is found only under the cmake options it was built with.
-  const nativeBuild = await nativeBuildChoiceFor(init.gpu);
+  const nativeBuild = await nativeBuildChoiceFor(init.gpu, () => getLlamaGpuTypes('supported'));
   const llama = await getLlama({
     gpu: init.gpu,
     // Each Worker's Llama has its own thread splitter; the scheduler keeps the sum within the budget.

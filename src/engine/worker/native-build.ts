@@ -6,7 +6,6 @@
  * means the prebuilt binaries, with the reason kept for one log line.
  */
 import { readFileSync } from 'node:fs';
-import { getLlamaGpuTypes } from 'node-llama-cpp';
 import { fileURLToPath } from 'node:url';
 
 /** build/native-engine.json at the project root: three levels up from src/engine/worker and dist/engine/worker alike. */
@@ -80,13 +79,19 @@ function isStringRecord(value: unknown): value is Record<string, string> {
 /**
  * The choice for a Worker with this GPU setting. The local build is CPU-only (make build measures
  * CPU speed only), so it never stands in for a GPU backend: a GPU asked for by name, or found by
- * 'auto', keeps the prebuilt binaries, which carry the GPU backends.
+ * 'auto', keeps the prebuilt binaries, which carry the GPU backends. `supportedGpus` is
+ * node-llama-cpp's getLlamaGpuTypes('supported'), passed in because the main thread reads this
+ * module too and must not load node-llama-cpp.
  */
-export async function nativeBuildChoiceFor(gpu: string | false, file: string = NATIVE_BUILD_FILE): Promise<NativeBuildChoice> {
+export async function nativeBuildChoiceFor(
+  gpu: string | false,
+  supportedGpus: () => Promise<ReadonlyArray<string | false>>,
+  file: string = NATIVE_BUILD_FILE,
+): Promise<NativeBuildChoice> {
   const choice = readNativeBuildChoice(file);
   if (choice.use !== 'local' || gpu === false) return choice;
   if (gpu !== 'auto') return { use: 'prebuilt', reason: `the ${gpu} backend was asked for and the local build is CPU-only` };
-  const gpus = (await getLlamaGpuTypes('supported')).filter((type) => type !== false);
+  const gpus = (await supportedGpus()).filter((type) => type !== false);
   if (gpus.length > 0) return { use: 'prebuilt', reason: `a GPU backend is available (${gpus.join(', ')}) and the local build is CPU-only` };
   return choice;
 }

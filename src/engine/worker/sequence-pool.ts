@@ -7,17 +7,16 @@
  */
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
+import { sequenceOrder } from './sequence-order.js';
 
 export class SequencePool {
   /** Free sequences, by ascending id. */
   private readonly free: LlamaContextSequence[];
-  private readonly order: Map<LlamaContextSequence, number>;
   private readonly waiters: Array<(seq: LlamaContextSequence) => void> = [];
 
-  /** `sequences` in id order, as the context created them. */
+  /** `sequences` as recorded by recordSequenceOrder (sequence-order.ts). */
   constructor(sequences: readonly LlamaContextSequence[]) {
-    this.free = [...sequences];
-    this.order = new Map(sequences.map((seq, i) => [seq, i]));
+    this.free = [...sequences].sort((a, b) => sequenceOrder(a) - sequenceOrder(b));
   }
 
   /** Waits when all are lent (the scheduler normally prevents this); the signal ends the wait. */
@@ -41,8 +40,8 @@ export class SequencePool {
   release(seq: LlamaContextSequence): void {
     const next = this.waiters.shift();
     if (next) return next(seq);
-    const id = this.order.get(seq)!;
-    const at = this.free.findIndex((other) => this.order.get(other)! > id);
+    const id = sequenceOrder(seq);
+    const at = this.free.findIndex((other) => sequenceOrder(other) > id);
     this.free.splice(at < 0 ? this.free.length : at, 0, seq);
   }
 

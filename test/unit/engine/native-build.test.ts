@@ -43,10 +43,15 @@ describe('the native build decision file', () => {
 
   test('a local decision stands for a CPU Worker and gives way to a GPU backend asked for by name', async () => {
     const local = await write('local-gpu.json', JSON.stringify({ decision: 'local', reason: 'faster', cmakeOptions: OPTIONS }));
-    assert.deepEqual(await nativeBuildChoiceFor(false, local), { use: 'local', cmakeOptions: OPTIONS });
-    const cuda = await nativeBuildChoiceFor('cuda', local);
+    const noGpu = async () => [false] as const;
+    assert.deepEqual(await nativeBuildChoiceFor(false, noGpu, local), { use: 'local', cmakeOptions: OPTIONS });
+    assert.deepEqual(await nativeBuildChoiceFor('auto', noGpu, local), { use: 'local', cmakeOptions: OPTIONS });
+    const cuda = await nativeBuildChoiceFor('cuda', noGpu, local);
     assert.equal(cuda.use, 'prebuilt');
     assert.match(cuda.use === 'prebuilt' ? cuda.reason : '', /cuda backend was asked for and the local build is CPU-only/);
+    const found = await nativeBuildChoiceFor('auto', async () => ['vulkan', false], local);
+    assert.equal(found.use, 'prebuilt');
+    assert.match(found.use === 'prebuilt' ? found.reason : '', /GPU backend is available \(vulkan\)/);
   });
 
   test('a prebuilt decision keeps its reason for the log', async () => {

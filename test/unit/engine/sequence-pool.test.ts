@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
 import { SequencePool } from '../../../src/engine/worker/sequence-pool.js';
+import { recordSequenceOrder } from '../../../src/engine/worker/sequence-order.js';
 
 /** A stand-in for a context sequence: the pool only asks how much of a prompt it already holds. */
 function fakeSequence(id: number, history: number[] = []): LlamaContextSequence & { id: number } {
@@ -27,6 +28,7 @@ describe('SequencePool', () => {
 
   test('among equally good sequences the lowest id wins, whatever order they were released in', async () => {
     const sequences = [0, 1, 2, 3].map((id) => fakeSequence(id));
+    recordSequenceOrder(sequences); // as load.ts does for a fresh context
     const pool = new SequencePool(sequences);
     const lent = await Promise.all(sequences.map(() => pool.acquire(prompt, signal)));
     for (const id of [3, 1, 2, 0]) pool.release(lent[id]!);
