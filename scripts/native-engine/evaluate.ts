@@ -10,9 +10,10 @@
  * loses the comparison instead of ending this script. Details of each step go to stderr.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../../src/util/atomic-file.js';
 import { NATIVE_BUILD_FILE, type NativeBuildMeasurement, type NativeBuildRecord } from '../../src/engine/worker/native-build.js';
 import { decide, ratios } from './decide.js';
 
@@ -30,11 +31,9 @@ const probeModel = (type: string) => path.join(ROOT, '.cache/native-engine', `ti
 type Binaries = 'local' | 'prebuilt';
 type ChildResult = { ok: true; value: Record<string, unknown> } | { ok: false; why: string };
 
-function writeRecord(record: NativeBuildRecord): void {
+async function writeRecord(record: NativeBuildRecord): Promise<void> {
   mkdirSync(path.dirname(NATIVE_BUILD_FILE), { recursive: true });
-  const temp = `${NATIVE_BUILD_FILE}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(temp, NATIVE_BUILD_FILE);
+  await writeFileAtomic(NATIVE_BUILD_FILE, `${JSON.stringify(record, null, 2)}\n`);
 }
 
 function readRecord(): NativeBuildRecord | undefined {
@@ -167,10 +166,10 @@ if (flags.has('--summary')) {
 } else if (flags.has('--check')) {
   process.exitCode = readRecord()?.key === flags.get('--check') ? 0 : 1;
 } else if (flags.has('--prebuilt')) {
-  writeRecord({ decision: 'prebuilt', reason: flags.get('--prebuilt') || 'make build kept the prebuilt binaries', decidedAt: new Date().toISOString() });
+  await writeRecord({ decision: 'prebuilt', reason: flags.get('--prebuilt') || 'make build kept the prebuilt binaries', decidedAt: new Date().toISOString() });
 } else if (flags.has('--key') && Object.keys(cmakeOptions).length > 0) {
   const record = await evaluate(flags.get('--key')!, cmakeOptions);
-  writeRecord(record);
+  await writeRecord(record);
   const pairs = record.measurements ? `; local vs prebuilt tok/s: ${record.measurements.map((m) => `${m.model} ${m.metric} ${m.local} vs ${m.prebuilt}`).join(', ')}` : '';
   console.log(`${summary(record)}${pairs}`);
 } else {
