@@ -28,6 +28,7 @@ export interface Config {
   pullConcurrency: number;
   pullChunkBytes: number;
   maxUploadBytes: number;
+  admissionTimeoutSeconds: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -121,6 +122,7 @@ export const SETTINGS: Setting[] = [
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
   row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', ...bytesDefault('64MiB'), description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),
   row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', ...bytesDefault('64GiB'), description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
+  row({ key: 'admissionTimeoutSeconds', flag: '--admission-timeout', env: 'MODEL_RUNNER_ADMISSION_TIMEOUT', default: 120, description: 'Seconds a new model file may take to load and decode two tokens in the admission check (a child process, before it first runs in-process); slower files are refused.', parse: asInt(1, 86400) }),
 ];
 
 /**

@@ -6,7 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { registryCredentialsFromEnv, type Config } from './config.js';
-import { bundledEngineInfo, createWorkerHandleFactory, readNativeBuildChoice, Scheduler } from './engine/index.js';
+import { bundledEngineInfo, createWorkerHandleFactory, engineFingerprint, readNativeBuildChoice, runAdmissionCheck, Scheduler } from './engine/index.js';
 import { createApp } from './http/app.js';
 import { corsMiddleware } from './http/cors.js';
 import { createEnginesRouter } from './http/engines-router.js';
@@ -17,7 +17,7 @@ import { createMetrics, createMetricsRouter } from './http/metrics.js';
 import { createModelsRouter } from './http/models-router.js';
 import { createOllamaRouter } from './http/ollama-router.js';
 import { createLogger, type Logger } from './log.js';
-import { Catalog } from './models/index.js';
+import { Catalog, ModelAdmission } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
 import { RegistryClient } from './registry/index.js';
 import { openStore } from './store/index.js';
@@ -52,7 +52,15 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     disposers.push(async () => registry.dispose());
 
     const metrics = createMetrics();
+    const gpu = config.gpu === 'cpu' ? false : config.gpu;
+    const admission = new ModelAdmission({
+      store,
+      engine: engineFingerprint(gpu),
+      logger,
+      run: ({ modelPath, mode, signal }) => runAdmissionCheck({ modelPath, mode, gpu, timeoutMs: config.admissionTimeoutSeconds * 1000, signal }),
+    });
     const catalog = new Catalog({
+      admission,
       store,
       registry,
       logger,

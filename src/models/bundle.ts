@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
+import { sha256Digest } from '../util/digest.js';
 import type { Descriptor } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { parseImageManifest } from './artifact-manifest.js';
@@ -18,6 +19,8 @@ export interface ModelBundle {
   modelPath: string;
   /** Every GGUF shard in order (one entry for an unsharded model). */
   shardPaths: string[];
+  /** Names the weights: the GGUF blob's digest, or for shards the digest of their digests in order. */
+  weightsDigest: string;
   mmprojPath?: string;
   chatTemplatePath?: string;
   /** The config's `format` ("gguf"), when the config could be read. */
@@ -82,7 +85,8 @@ export async function materializeBundle(store: ModelStore, id: string): Promise<
       : ggufs.map((_, i) => path.join(modelDir, shardFileName('model', i + 1, ggufs.length)));
   for (let i = 0; i < ggufs.length; i++) await ensureLink(store, ggufs[i]!, shardPaths[i]!);
 
-  const bundle: ModelBundle = { modelPath: shardPaths[0]!, shardPaths };
+  const weightsDigest = ggufs.length === 1 ? ggufs[0]!.digest : sha256Digest(ggufs.map((l) => l.digest).join('\n'));
+  const bundle: ModelBundle = { modelPath: shardPaths[0]!, shardPaths, weightsDigest };
   if (configFormat !== undefined) bundle.configFormat = configFormat;
   if (mmproj) {
     bundle.mmprojPath = path.join(modelDir, 'model.mmproj');

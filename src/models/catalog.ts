@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { Reference } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { Semaphore } from '../util/semaphore.js';
+import type { ModelAdmission } from './admission.js';
 import { type DeleteAction, deleteResolved, type DeleteOptions } from './delete.js';
 import { buildLoadSpec, GgufValidator } from './load-spec.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
@@ -39,6 +40,8 @@ export interface CatalogOptions {
   maxConcurrentPulls?: number;
   /** Told the number of new bytes each time a pull receives some, for metrics. Defaults to none. */
   onPullBytes?: (bytes: number) => void;
+  /** Checks model files before they first run in-process. Defaults to none (every file is trusted). */
+  admission?: ModelAdmission;
 }
 
 export interface TransferOptions {
@@ -62,6 +65,7 @@ export class Catalog {
   private readonly logger: Logger;
   private readonly defaultRegistry: string | undefined;
   private readonly onPullBytes: ((bytes: number) => void) | undefined;
+  private readonly admission: ModelAdmission | undefined;
   private readonly views: ModelViews;
   private readonly validator = new GgufValidator();
   private readonly pulls = new SharedOperations<string, PullResult, Parameters<ProgressListener>[0]>();
@@ -73,6 +77,7 @@ export class Catalog {
     this.logger = options.logger;
     this.defaultRegistry = options.defaultRegistry;
     this.onPullBytes = options.onPullBytes;
+    this.admission = options.admission;
     this.pullSlots = new Semaphore(options.maxConcurrentPulls ?? DEFAULT_MAX_CONCURRENT_PULLS);
     this.views = new ModelViews(this.store);
     this.settings = new SettingsService(this.store);
@@ -138,7 +143,7 @@ export class Catalog {
       try {
         return await pullModel(
           { store: this.store, registry: this.registry, logger: this.logger, onPullBytes: this.onPullBytes },
-          { ref, bearerToken: options.bearerToken, emit, signal },
+          { ref, bearerToken: options.bearerToken, emit, signal, beforeSuccess: (id) => this.admitStored(id, ref.canonical, emit) },
         );
       } finally {
         release();
@@ -205,6 +210,7 @@ export class Catalog {
   /** Stores the model in a tar archive; untagged, as Docker does. Returns its ID. */
   async loadTar(source: Readable): Promise<string> {
     const { id } = await loadModelTar(this.store, source);
+    await this.admitStored(id, id);
     return id;
   }
 
@@ -213,6 +219,7 @@ export class Catalog {
     const tags = options.tag ? [this.parseReference(options.tag).canonical] : [];
     const packaged = await packageModel(this.store, { ggufPath });
     const id = await this.store.writeModel(packaged.manifestBytes, tags);
+    await this.admitStored(id, tags[0] ?? id);
     return { id, tags };
   }
 
@@ -220,7 +227,23 @@ export class Catalog {
   async resolveForInference(name: string, mode: ModelMode): Promise<LoadSpec> {
     const { id } = await this.resolve(name);
     const [details, settings] = await Promise.all([this.views.details(id), this.settings.get(id)]);
-    return buildLoadSpec(this.store, this.validator, { id, name, mode, details, settings });
+    const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode, details, settings });
+    await this.admission?.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode });
+    return spec;
+  }
+
+  /**
+   * The admission check right after a model arrives (pull, load, upload), so that its first load
+   * pays nothing; a refusal fails the arrival with the cause, and the files stay for `rm`.
+   * Models that are not GGUF cannot run here and are not checked.
+   */
+  private async admitStored(id: string, name: string, emit?: ProgressListener): Promise<void> {
+    if (!this.admission) return;
+    const details = await this.views.details(id);
+    if (details.config.format !== '' && details.config.format !== 'gguf') return;
+    const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode: 'completion', details, settings: {} });
+    const onChecking = () => emit?.({ type: 'progress', message: 'Checking that the model loads and runs' });
+    await this.admission.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode: 'completion' }, onChecking);
   }
 }
 

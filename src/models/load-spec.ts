@@ -70,7 +70,13 @@ async function validateShards(id: string, shardPaths: string[]): Promise<Validat
   return result;
 }
 
-export async function buildLoadSpec(store: ModelStore, validator: GgufValidator, input: LoadSpecInput): Promise<LoadSpec> {
+/** A load spec and the digest that names its weights (the admission check's key). */
+export interface BuiltLoadSpec {
+  spec: LoadSpec;
+  weightsDigest: string;
+}
+
+export async function buildLoadSpec(store: ModelStore, validator: GgufValidator, input: LoadSpecInput): Promise<BuiltLoadSpec> {
   const { config } = input.details;
   if (config.format !== '' && config.format !== 'gguf') {
     throw new AppError('unsupported', `model ${input.name} is in ${config.format} format; only GGUF models can run here`);
@@ -82,7 +88,7 @@ export async function buildLoadSpec(store: ModelStore, validator: GgufValidator,
   const packaged = config.context_size !== undefined && config.context_size > 0 ? config.context_size : undefined;
   // The file is the authority; the config's copy of the key is the fallback for shards without it.
   const trainContextSize = validated.contextLength ?? positiveInt(config.gguf[`${config.architecture}.context_length`]);
-  return {
+  const spec: LoadSpec = {
     id: input.id,
     name: input.name,
     modelPath: bundle.modelPath,
@@ -92,6 +98,7 @@ export async function buildLoadSpec(store: ModelStore, validator: GgufValidator,
     ...(trainContextSize === undefined ? {} : { trainContextSize }),
     ...(validated.geometry === undefined ? {} : { geometry: validated.geometry }),
   };
+  return { spec, weightsDigest: bundle.weightsDigest };
 }
 
 function geometryOf(info: ReturnType<typeof describeModel>): ModelGeometry | undefined {

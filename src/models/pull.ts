@@ -28,6 +28,8 @@ export interface PullJob {
   bearerToken?: string;
   emit: ProgressListener;
   signal: AbortSignal;
+  /** Runs once the model is stored, before success is reported; its error fails the pull. Defaults to none. */
+  beforeSuccess?: (id: string) => Promise<void>;
 }
 
 export interface PullResult {
@@ -48,6 +50,7 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   if (existing) {
     await store.addTag(resolved.digest, ref.canonical);
     const size = await cachedSize(store, resolved);
+    await job.beforeSuccess?.(resolved.digest);
     job.emit(successEvent(`Using cached model: ${size}`, 'pull'));
     return { id: resolved.digest, cached: true };
   }
@@ -73,6 +76,7 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   await store.writeBlob(configBytes, manifest.config.digest);
   const id = await store.writeModel(resolved.bytes, [ref.canonical]);
   logger.info('pulled model', { reference: ref.canonical, id });
+  await job.beforeSuccess?.(id);
   job.emit(successEvent('Model pulled successfully', 'pull'));
   return { id, cached: false };
 }

@@ -17,6 +17,7 @@ import type { ModelStore, StoreOptions } from './types.js';
 export type { BlobInfo, IndexEntry, ModelStore, StoreOptions } from './types.js';
 export type { RuntimeSettings } from './settings-file.js';
 export { LOCK_FILE_NAME, SETTINGS_FILE_NAME } from './paths.js';
+export { AdmissionVerdictFiles, type StoredVerdict } from './admission-verdicts.js';
 
 /** Partial downloads untouched this long are removed at open. */
 export const DEFAULT_STALE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;

@@ -17,6 +17,7 @@ import {
 } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { ChatMessage, ToolDefinition } from '../types.js';
+import { renderWithBudget } from './chat-wrapper.js';
 
 export interface RenderedChat {
   /** The rendered conversation, ending where the assistant's reply starts. */
@@ -36,7 +37,9 @@ export function renderChat(
 ): RenderedChat {
   if (messages.length === 0) throw new AppError('bad_request', 'a chat request needs at least one message');
   const history = toChatHistory(messages);
-  const state = wrapper.generateContextState({ chatHistory: history, availableFunctions: functions, documentFunctionParams: true });
+  const state = renderWithBudget(wrapper, () =>
+    wrapper.generateContextState({ chatHistory: history, availableFunctions: functions, documentFunctionParams: true }),
+  );
   const textStops: string[] = [];
   const tokenStops: Token[][] = [];
   for (const trigger of state.stopGenerationTriggers) {

@@ -7,7 +7,6 @@ import {
   getLlama,
   getLlamaGpuTypes,
   LlamaLogLevel,
-  resolveChatWrapper,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
@@ -21,6 +20,7 @@ import { validateGguf } from './validate.js';
 import { recordSequenceOrder } from './sequence-order.js';
 import { nativeBuildChoiceFor } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
+import { resolveModelChatWrapper } from './chat-wrapper.js';
 
 /** A loaded model and what generation needs from it. */
 export interface LoadedModel {
@@ -80,7 +80,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       for (let i = 0; i < init.parallel; i++) sequences.push(context.getSequence());
       recordSequenceOrder(sequences);
     }
-    const chatWrapper = resolveChatWrapper(model);
+    const chatWrapper = resolveModelChatWrapper(model);
     // After loadModel, so that ggml has mapped its CPU backend library.
     const binary = describeBinary(nativeBuild, llama.buildType, loadedCpuVariant(llama.buildType));
     if (binary.fallbackReason) log('warn', binary.fallbackReason);

@@ -1,0 +1,91 @@
+/**
+ * The admission check's child process: everything a first in-process load would do to a model
+ * file, done here first, where an abort, a C++ exception, a V8 out-of-memory or a hang costs only
+ * this process. It loads the model with the engine's own load code (validation, getLlama,
+ * loadModel, a small context, the chat wrapper under its template budget), then runs the real
+ * generation path on short requests: a chat, a chat offering a tool, a raw completion, each
+ * decoding two tokens; or one embedding for an embedding model. The verdict goes to the parent
+ * over IPC; the parent reads a crash from the exit signal.
+ *
+ * Started only by engine/admission.ts, with the request as JSON in argv[2].
+ */
+import { toAppError } from '../../errors.js';
+import type { AdmissionChildRequest, AdmissionChildReply } from '../admission-protocol.js';
+import type { GenerateRequest } from '../types.js';
+import { BatchBarrier } from './batch-barrier.js';
+import { embed } from './embeddings.js';
+import { generate, type GenerationEnv } from './generate.js';
+import { GrammarCache } from './grammar.js';
+import { disposeModel, loadModel, type LoadedModel } from './load.js';
+import { SequencePool } from './sequence-pool.js';
+
+/** Enough for the probe requests on any model; small so the check allocates little. */
+const PROBE_CONTEXT_SIZE = 512;
+
+const probeSampling = { maxTokens: 2, temperature: 0, ignoreEos: true };
+const PROBES: GenerateRequest[] = [
+  {
+    kind: 'chat',
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Hello! Say one word.' },
+      { role: 'assistant', content: 'Hi.' },
+      { role: 'user', content: 'Again, in "quotes" & <tags>: ü, 日本, 🙂' },
+    ],
+    sampling: probeSampling,
+  },
+  {
+    kind: 'chat',
+    messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+    tools: [{ name: 'get_weather', description: 'Current weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }],
+    toolChoice: 'auto',
+    sampling: probeSampling,
+  },
+  { kind: 'completion', prompt: 'The quick brown fox', sampling: probeSampling },
+];
+
+async function probe(loaded: LoadedModel, signal: AbortSignal): Promise<void> {
+  if (loaded.init.mode === 'embedding') {
+    await embed(loaded, { inputs: ['The quick brown fox'] }, signal);
+    return;
+  }
+  const env: GenerationEnv = { loaded, grammars: new GrammarCache(loaded.llama, loaded.model), pool: new SequencePool(loaded.sequences), barrier: new BatchBarrier() };
+  for (const request of PROBES) {
+    try {
+      await generate(env, request, signal, () => {});
+    } catch (err) {
+      // The path ran up to tokenizing; a model with a tiny context or vocabulary may not fit the probe.
+      if (toAppError(err).code !== 'context_exceeded') throw err;
+    }
+  }
+}
+
+function reply(message: AdmissionChildReply): Promise<void> {
+  return new Promise((resolve) => process.send!(message, undefined, undefined, () => resolve()));
+}
+
+async function main(): Promise<void> {
+  const request = JSON.parse(process.argv[2] ?? '{}') as AdmissionChildRequest;
+  const signal = new AbortController().signal;
+  const started = performance.now();
+  let loaded: LoadedModel | undefined;
+  try {
+    loaded = await loadModel(
+      { modelPath: request.modelPath, mode: request.mode, contextSize: PROBE_CONTEXT_SIZE, parallel: 1, threads: request.threads, gpu: request.gpu },
+      (level, message) => {
+        if (level === 'error') process.stderr.write(`${message}\n`);
+      },
+      signal,
+    );
+    await probe(loaded, signal);
+    await reply({ ok: true, chatWrapper: loaded.info.chatWrapper, millis: Math.round(performance.now() - started) });
+  } catch (err) {
+    await reply({ ok: false, error: toAppError(err).toJSON() });
+  } finally {
+    if (loaded) await disposeModel(loaded);
+  }
+  process.disconnect();
+}
+
+if (!process.send) throw new Error('src/engine/worker/admission-child.ts runs only as a child process started with an IPC channel');
+void main();

@@ -1,0 +1,164 @@
+/**
+ * Bounds on chat-template rendering. A model's Jinja template is code from the model file: a loop
+ * of 10^9 steps, runaway recursion or a string that doubles each step would otherwise pin the
+ * Worker's thread for good or end the whole process with a V8 out-of-memory. node-llama-cpp
+ * renders templates with @huggingface/jinja, which has no budget of its own, so this module
+ * meters its interpreter: every evaluated node is a step, `range(n)` costs n steps and is refused
+ * past the step budget before it allocates, every string a node produces is measured, and the
+ * clock is read every few thousand steps. An operation that overruns throws
+ * TemplateBudgetExceeded, even when the code in between caught the first error and retried.
+ *
+ * Hand-written because no library offers a budgeted Jinja renderer; hooks are installed once per
+ * thread (each Worker and child process has its own copy of the interpreter).
+ */
+import { Interpreter, Template } from '@huggingface/jinja';
+
+export interface TemplateBudget {
+  /** Nodes the interpreter may evaluate in one operation (range(n) counts n). */
+  maxSteps: number;
+  /** Longest string any expression may produce, in UTF-16 code units. */
+  maxChars: number;
+  /** Longest list any expression may produce (a list that doubles each step would end the process with a V8 fatal error). */
+  maxItems: number;
+  /** Wall-clock time one operation may take, in milliseconds. */
+  maxMillis: number;
+}
+
+/**
+ * Generous for real templates (a 200-message conversation with tools renders in a few percent
+ * of these), small enough that an overrun costs about a second and tens of megabytes.
+ */
+export const DEFAULT_TEMPLATE_BUDGET: TemplateBudget = { maxSteps: 500_000, maxChars: 16 * 1024 * 1024, maxItems: 1_000_000, maxMillis: 2_000 };
+
+/** How often, in steps, the meter reads the clock. */
+const CLOCK_EVERY_STEPS = 4096;
+
+export type BudgetLimit = 'steps' | 'size' | 'time';
+
+export class TemplateBudgetExceeded extends Error {
+  constructor(
+    readonly limit: BudgetLimit,
+    readonly budget: TemplateBudget,
+  ) {
+    super(describeOverrun(limit, budget));
+    this.name = 'TemplateBudgetExceeded';
+  }
+}
+
+function describeOverrun(limit: BudgetLimit, budget: TemplateBudget): string {
+  if (limit === 'steps') return `the chat template ran more than ${budget.maxSteps} steps`;
+  if (limit === 'size') return `the chat template produced a string longer than ${budget.maxChars} characters or a list longer than ${budget.maxItems} items`;
+  return `the chat template ran longer than ${budget.maxMillis} ms`;
+}
+
+class Meter {
+  private steps = 0;
+  private readonly deadline: number;
+  tripped: TemplateBudgetExceeded | undefined;
+
+  constructor(readonly budget: TemplateBudget) {
+    this.deadline = performance.now() + budget.maxMillis;
+  }
+
+  charge(steps: number): void {
+    if (this.tripped) throw this.tripped;
+    const before = this.steps;
+    this.steps += steps;
+    if (this.steps > this.budget.maxSteps) this.trip('steps');
+    if (Math.floor(before / CLOCK_EVERY_STEPS) !== Math.floor(this.steps / CLOCK_EVERY_STEPS) && performance.now() > this.deadline) {
+      this.trip('time');
+    }
+  }
+
+  measure(value: unknown): void {
+    const inner = (value as { value?: unknown } | undefined)?.value;
+    if (typeof inner === 'string' && inner.length > this.budget.maxChars) this.trip('size');
+    if (Array.isArray(inner) && inner.length > this.budget.maxItems) this.trip('size');
+  }
+
+  private trip(limit: BudgetLimit): never {
+    this.tripped = new TemplateBudgetExceeded(limit, this.budget);
+    throw this.tripped;
+  }
+}
+
+let active: Meter | undefined;
+
+/**
+ * Runs `operation` (synchronous: rendering is) with one budget shared by every template render
+ * inside it. Throws TemplateBudgetExceeded when the budget ran out, whatever `operation` did
+ * with the error it saw (node-llama-cpp catches render errors and retries other formats).
+ */
+export function withTemplateBudget<T>(operation: () => T, budget: TemplateBudget = DEFAULT_TEMPLATE_BUDGET): T {
+  installBudgetHooks();
+  const outer = active;
+  const meter = new Meter(budget);
+  active = meter;
+  try {
+    const result = operation();
+    if (meter.tripped) throw meter.tripped;
+    return result;
+  } catch (err) {
+    throw meter.tripped ?? err;
+  } finally {
+    active = outer;
+  }
+}
+
+let installed = false;
+
+type Evaluate = (this: Interpreter, statement: unknown, environment: unknown) => unknown;
+type Run = (this: Interpreter, program: unknown) => unknown;
+type Render = (this: Template, items?: Record<string, unknown>) => string;
+interface FunctionValueLike {
+  value: (args: Array<{ value: unknown }>, scope: unknown) => unknown;
+}
+
+/** Patches the interpreter once: a render outside withTemplateBudget still gets its own budget. */
+export function installBudgetHooks(): void {
+  if (installed) return;
+  installed = true;
+  const proto = Interpreter.prototype as unknown as { evaluate: Evaluate; run: Run; global: { variables: Map<string, unknown> } };
+  const evaluate = proto.evaluate;
+  proto.evaluate = function (statement, environment) {
+    active?.charge(1);
+    const result = evaluate.call(this, statement, environment);
+    active?.measure(result);
+    return result;
+  };
+  const run = proto.run;
+  proto.run = function (program) {
+    boundRange((this as unknown as { global: { variables: Map<string, unknown> } }).global.variables.get('range'));
+    return run.call(this, program);
+  };
+  const templateProto = Template.prototype as unknown as { render: Render };
+  const render = templateProto.render;
+  templateProto.render = function (items) {
+    return active ? render.call(this, items) : withTemplateBudget(() => render.call(this, items));
+  };
+}
+
+/** range(n) builds its whole list in one step: charge its length first, so 10^9 is refused before it allocates. */
+function boundRange(range: unknown): void {
+  const fn = range as FunctionValueLike | undefined;
+  if (typeof fn?.value !== 'function') return;
+  const inner = fn.value;
+  fn.value = (args, scope) => {
+    active?.charge(rangeLength(args.map((a) => a.value)));
+    return inner(args, scope);
+  };
+}
+
+/**
+ * The number of items range(...) would produce, as Python counts them: 0 for arguments it
+ * rejects, Infinity for an endless one (range(1e309) would loop until memory runs out).
+ */
+export function rangeLength(args: readonly unknown[]): number {
+  const numbers = args.filter((a): a is number => typeof a === 'number');
+  if (numbers.length !== args.length || numbers.length === 0) return 0;
+  const [start, stop, step] = numbers.length === 1 ? [0, numbers[0]!, 1] : [numbers[0]!, numbers[1]!, numbers[2] ?? 1];
+  if (step === 0 || Number.isNaN(start) || Number.isNaN(stop) || Number.isNaN(step)) return 0;
+  const length = Math.ceil((stop - start) / step);
+  if (Number.isNaN(length)) return Number.POSITIVE_INFINITY;
+  return length > 0 ? length : 0;
+}
