@@ -10,6 +10,12 @@ export interface AdmissionChildRequest {
   gpu: GpuSetting;
 }
 
+/**
+ * 'engine-ready' comes first, once node-llama-cpp and its binaries are up: until then a failure
+ * is the engine's (the installation, the machine), not the model file's, and is never a verdict.
+ */
 export type AdmissionChildReply =
-  | { ok: true; chatWrapper: string; millis: number }
-  | { ok: false; error: SerializedError };
+  | { type: 'engine-ready' }
+  | { type: 'engine-failed'; error: SerializedError }
+  | { type: 'verdict'; ok: true; chatWrapper: string; millis: number }
+  | { type: 'verdict'; ok: false; error: SerializedError };

@@ -19,11 +19,14 @@ import { bundledEngineInfo } from './handle-factory.js';
 import type { GpuSetting } from './protocol.js';
 import type { ModelMode } from './types.js';
 import { readNativeBuildChoice } from './worker/native-build.js';
+import { TEMPLATE_OVERRUN } from './worker/template-overrun.js';
 
 /** Bump when the check itself changes, so that every cached verdict is made again. */
 export const ADMISSION_CHECK_VERSION = 1;
 /** Long enough to map a large model from a slow disk and decode two tokens on a slow CPU. */
 export const DEFAULT_ADMISSION_TIMEOUT_MS = 120_000;
+/** For the child to start node-llama-cpp, before the model's time starts; running out is the engine's failure. */
+const ENGINE_START_TIMEOUT_MS = 120_000;
 /** The child's V8 heap: model weights live outside it, so a template or tokenizer blow-up stops here. */
 const CHILD_HEAP_MB = 1024;
 /** stderr kept from the child for the refusal message. */
@@ -38,7 +41,7 @@ export interface AdmissionCheckOptions {
   gpu: GpuSetting;
   /** CPU threads for the check. Defaults to 1. */
   threads?: number;
-  /** Longest the check may take before the child is killed and the model refused. Defaults to DEFAULT_ADMISSION_TIMEOUT_MS. */
+  /** Longest the model's part of the check (from the engine being up) may take before the child is killed and the model refused. Defaults to DEFAULT_ADMISSION_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Cancels the check (the child is killed); the promise then rejects with 'aborted'. Defaults to none. */
   signal?: AbortSignal;
@@ -81,19 +84,25 @@ export function runAdmissionCheck(options: AdmissionCheckOptions): Promise<Admis
       serialization: 'json',
     });
     let stderr = '';
-    let reply: AdmissionChildReply | undefined;
+    let engineReady = false;
+    let reply: Extract<AdmissionChildReply, { type: 'verdict' | 'engine-failed' }> | undefined;
     let ended: 'timeout' | 'aborted' | undefined;
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
-    });
-    child.on('message', (message: AdmissionChildReply) => {
-      reply ??= message;
     });
     const kill = (why: 'timeout' | 'aborted') => {
       ended ??= why;
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(() => kill('timeout'), timeoutMs);
+    let timer = setTimeout(() => kill('timeout'), ENGINE_START_TIMEOUT_MS);
+    child.on('message', (message: AdmissionChildReply) => {
+      if (message.type !== 'engine-ready') reply ??= message;
+      else if (!engineReady) {
+        engineReady = true;
+        clearTimeout(timer);
+        timer = setTimeout(() => kill('timeout'), timeoutMs);
+      }
+    });
     const onAbort = () => kill('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (err) => {
@@ -105,9 +114,13 @@ export function runAdmissionCheck(options: AdmissionCheckOptions): Promise<Admis
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (ended === 'aborted') return reject(new AppError('aborted', 'the admission check was cancelled'));
+      if (!engineReady) {
+        const why = reply?.type === 'engine-failed' ? reply.error.message : ended === 'timeout' ? `not up within ${ENGINE_START_TIMEOUT_MS / 1000} s` : lastWords(stderr) || `exit code ${code ?? signal}`;
+        return reject(new AppError('internal', `the admission check could not start the engine: ${why}`));
+      }
       if (ended === 'timeout') return resolve({ admitted: false, millis: elapsed(), reason: `loading it and decoding two tokens did not finish within ${timeoutMs / 1000} s` });
-      if (reply?.ok) return resolve({ admitted: true, millis: elapsed(), chatWrapper: reply.chatWrapper });
-      if (reply && !reply.ok) return settleCleanFailure(reply.error, elapsed(), resolve, reject);
+      if (reply?.type === 'verdict' && reply.ok) return resolve({ admitted: true, millis: elapsed(), chatWrapper: reply.chatWrapper });
+      if (reply?.type === 'verdict') return settleCleanFailure(reply.error, elapsed(), resolve, reject);
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const detail = lastWords(stderr);
       resolve({ admitted: false, millis: elapsed(), reason: `the engine ${how} while loading it${detail ? `: ${detail}` : ''}` });
@@ -116,7 +129,9 @@ export function runAdmissionCheck(options: AdmissionCheckOptions): Promise<Admis
 }
 
 function settleCleanFailure(error: SerializedError, millis: number, resolve: (v: AdmissionVerdict) => void, reject: (e: unknown) => void): void {
-  if (TRANSIENT_CODES.has(error.code)) return reject(AppError.fromJSON(error));
+  // A template over its time limit may only have met a busy machine: refused now, checked again next time.
+  const overranTime = error.data?.[TEMPLATE_OVERRUN] === 'time';
+  if (TRANSIENT_CODES.has(error.code) || overranTime) return reject(AppError.fromJSON(error));
   resolve({ admitted: false, millis, reason: scrubPaths(error.message) });
 }
 
@@ -127,8 +142,8 @@ function settleCleanFailure(error: SerializedError, millis: number, resolve: (v:
 export function lastWords(stderr: string): string {
   const lines = stderr
     .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !/^(#|=+|-+|\d+: 0x)/.test(l));
+    .map((l) => l.replace(/^#+/, '').trim())
+    .filter((l) => l.length > 0 && !/^(=+|-+.*-+|\d+: 0x.*|FailureMessage Object.*)$/.test(l));
   const telling = lines.filter((l) => /GGML_ASSERT|terminate called|what\(\)|fatal|error|abort|out of memory|exception/i.test(l));
   const chosen = (telling.length > 0 ? telling : lines).slice(-3).join(' | ');
   const scrubbed = scrubPaths(chosen);

@@ -7,6 +7,6 @@ export type { HandleFactory, HandleInfo, ModelHandle, ResolvedSettings } from '.
 export { systemClock, type Clock } from './clock.js';
 export { estimateModelBytes } from './memory-estimate.js';
 export { readNativeBuildChoice, NATIVE_BUILD_FILE, type NativeBuildChoice } from './worker/native-build.js';
-export { FAULT_MARKER, TEST_FAULTS_ENV } from './worker/test-faults.js';
+export { FAULT_MARKER, HANG_MODEL_NAME, TEST_FAULTS_ENV } from './worker/test-faults.js';
 export { runAdmissionCheck, engineFingerprint, DEFAULT_ADMISSION_TIMEOUT_MS, type AdmissionCheckOptions, type AdmissionVerdict } from './admission.js';
 export * from './types.js';

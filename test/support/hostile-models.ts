@@ -177,3 +177,13 @@ export async function writeHostileModel(dir: string, index: number, seed = 7): P
   await writeGgufFile({ path: file, metadata: plan.metadata, tensors: plan.tensors });
   return { description: chosen.map((m) => m.name).join(' + '), path: file };
 }
+
+/** Writes the tiny model with `mutate` applied to its plan (metadata in file order, tensors). */
+export async function writeMutatedModel(file: string, mutate: (plan: Plan) => void, seed = 1): Promise<string> {
+  const plan: Plan = planModel({ preset: 'tiny', type: 'f32', seed });
+  mutate(plan);
+  await writeGgufFile({ path: file, metadata: plan.metadata, tensors: plan.tensors });
+  return file;
+}
+
+export { set as setMetadata };

@@ -16,8 +16,9 @@ import { BatchBarrier } from './batch-barrier.js';
 import { embed } from './embeddings.js';
 import { generate, type GenerationEnv } from './generate.js';
 import { GrammarCache } from './grammar.js';
-import { disposeModel, loadModel, type LoadedModel } from './load.js';
+import { disposeModel, loadModel, startEngine, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
 import { SequencePool } from './sequence-pool.js';
+import { maybeHangAdmission } from './test-faults.js';
 
 /** Enough for the probe requests on any model; small so the check allocates little. */
 const PROBE_CONTEXT_SIZE = 512;
@@ -67,20 +68,33 @@ function reply(message: AdmissionChildReply): Promise<void> {
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? '{}') as AdmissionChildRequest;
   const signal = new AbortController().signal;
+  let lastEngineError: string | undefined;
+  const log: LogSink = (level, message) => {
+    if (level !== 'error') return;
+    lastEngineError = message;
+    process.stderr.write(`${message}\n`);
+  };
+  let engine: StartedEngine;
+  try {
+    engine = await startEngine(request.gpu, request.threads, log);
+  } catch (err) {
+    await reply({ type: 'engine-failed', error: toAppError(err).toJSON() });
+    return process.disconnect();
+  }
+  await reply({ type: 'engine-ready' });
   const started = performance.now();
   let loaded: LoadedModel | undefined;
   try {
-    loaded = await loadModel(
-      { modelPath: request.modelPath, mode: request.mode, contextSize: PROBE_CONTEXT_SIZE, parallel: 1, threads: request.threads, gpu: request.gpu },
-      (level, message) => {
-        if (level === 'error') process.stderr.write(`${message}\n`);
-      },
-      signal,
-    );
+    const init = { modelPath: request.modelPath, mode: request.mode, contextSize: PROBE_CONTEXT_SIZE, parallel: 1, threads: request.threads, gpu: request.gpu };
+    loaded = await loadModel(init, log, signal, engine);
+    maybeHangAdmission(loaded.model.fileInfo.metadata?.general?.name);
     await probe(loaded, signal);
-    await reply({ ok: true, chatWrapper: loaded.info.chatWrapper, millis: Math.round(performance.now() - started) });
+    await reply({ type: 'verdict', ok: true, chatWrapper: loaded.info.chatWrapper, millis: Math.round(performance.now() - started) });
   } catch (err) {
-    await reply({ ok: false, error: toAppError(err).toJSON() });
+    const error = toAppError(err).toJSON();
+    // node-llama-cpp says only "Failed to load model"; llama.cpp logged why just before.
+    if (lastEngineError && /failed to load model$/i.test(error.message)) error.message += ` (${lastEngineError})`;
+    await reply({ type: 'verdict', ok: false, error });
   } finally {
     if (loaded) await disposeModel(loaded);
   }

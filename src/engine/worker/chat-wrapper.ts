@@ -8,9 +8,8 @@
 import { GeneralChatWrapper, JinjaTemplateChatWrapper, resolveChatWrapper, type ChatWrapper, type LlamaModel } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
 import { TemplateBudgetExceeded, withTemplateBudget } from './template-budget.js';
+import { TEMPLATE_OVERRUN } from './template-overrun.js';
 
-/** Set on the AppError of a template overrun: the Worker that saw it retires after answering. */
-export const TEMPLATE_OVERRUN = 'templateOverrun';
 
 export function resolveModelChatWrapper(model: LlamaModel): ChatWrapper {
   try {

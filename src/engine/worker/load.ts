@@ -18,7 +18,7 @@ import { AppError } from '../../errors.js';
 import type { LoadedInfo, WorkerInit } from '../protocol.js';
 import { validateGguf } from './validate.js';
 import { recordSequenceOrder } from './sequence-order.js';
-import { nativeBuildChoiceFor } from './native-build.js';
+import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
 
@@ -40,20 +40,35 @@ export interface LoadedModel {
 
 export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
 
-export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal): Promise<LoadedModel> {
-  await validateGguf(init.modelPath);
+/** node-llama-cpp's Llama with the binaries make build chose; what loadModel needs besides the file. */
+export interface StartedEngine {
+  llama: Llama;
+  nativeBuild: NativeBuildChoice;
+}
+
+export async function startEngine(gpu: WorkerInit['gpu'], threads: number, log: LogSink): Promise<StartedEngine> {
   // make build's measured choice; a local build is found only under the cmake options it was built with.
-  const nativeBuild = await nativeBuildChoiceFor(init.gpu, () => getLlamaGpuTypes('supported'));
+  const nativeBuild = await nativeBuildChoiceFor(gpu, () => getLlamaGpuTypes('supported'));
   const llama = await getLlama({
-    gpu: init.gpu,
+    gpu,
     // Each Worker's Llama has its own thread splitter; the scheduler keeps the sum within the budget.
-    maxThreads: init.threads,
+    maxThreads: threads,
     logLevel: LlamaLogLevel.warn,
     logger: (level, message) => log(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'warn', message.trimEnd()),
     // Never download or compile at run time: use the prebuilt or an existing local build.
     build: 'never',
     ...(nativeBuild.use === 'local' ? { cmakeOptions: nativeBuild.cmakeOptions } : {}),
   });
+  return { llama, nativeBuild };
+}
+
+/**
+ * Validates the file, then loads it with `engine` (started here when not given; either way the
+ * loaded model owns it and disposeModel releases it).
+ */
+export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal, engine?: StartedEngine): Promise<LoadedModel> {
+  await validateGguf(init.modelPath);
+  const { llama, nativeBuild } = engine ?? (await startEngine(init.gpu, init.threads, log));
   let model: LlamaModel | undefined;
   try {
     model = await llama.loadModel({ modelPath: init.modelPath, loadSignal: signal });

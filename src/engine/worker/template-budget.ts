@@ -5,8 +5,9 @@
  * renders templates with @huggingface/jinja, which has no budget of its own, so this module
  * meters its interpreter: every evaluated node is a step, `range(n)` costs n steps and is refused
  * past the step budget before it allocates, every string a node produces is measured, and the
- * clock is read every few thousand steps. An operation that overruns throws
- * TemplateBudgetExceeded, even when the code in between caught the first error and retried.
+ * clock is read every few thousand steps. An operation (resolving a wrapper, rendering one
+ * request, which may render many times) that overran throws TemplateBudgetExceeded, even when the
+ * code in between caught the first error and retried.
  *
  * Hand-written because no library offers a budgeted Jinja renderer; hooks are installed once per
  * thread (each Worker and child process has its own copy of the interpreter).
@@ -14,21 +15,23 @@
 import { Interpreter, Template } from '@huggingface/jinja';
 
 export interface TemplateBudget {
-  /** Nodes the interpreter may evaluate in one operation (range(n) counts n). */
+  /** Nodes the interpreter may evaluate in one render (range(n) counts n). */
   maxSteps: number;
   /** Longest string any expression may produce, in UTF-16 code units. */
   maxChars: number;
   /** Longest list any expression may produce (a list that doubles each step would end the process with a V8 fatal error). */
   maxItems: number;
-  /** Wall-clock time one operation may take, in milliseconds. */
+  /** Wall-clock time one render may take, in milliseconds. */
   maxMillis: number;
 }
 
 /**
- * Generous for real templates (a 200-message conversation with tools renders in a few percent
- * of these), small enough that an overrun costs about a second and tens of megabytes.
+ * Per render. Generous for real templates (a 200-message conversation with tools renders in a few
+ * percent of these), small enough that an overrun costs about a second and tens of megabytes. The
+ * time limit is a backstop for slow single steps and is wide, since a busy machine slows every
+ * render: steps and sizes are what bound a template, the same on every machine.
  */
-export const DEFAULT_TEMPLATE_BUDGET: TemplateBudget = { maxSteps: 500_000, maxChars: 16 * 1024 * 1024, maxItems: 1_000_000, maxMillis: 2_000 };
+export const DEFAULT_TEMPLATE_BUDGET: TemplateBudget = { maxSteps: 500_000, maxChars: 16 * 1024 * 1024, maxItems: 1_000_000, maxMillis: 10_000 };
 
 /** How often, in steps, the meter reads the clock. */
 const CLOCK_EVERY_STEPS = 4096;
@@ -51,20 +54,26 @@ function describeOverrun(limit: BudgetLimit, budget: TemplateBudget): string {
   return `the chat template ran longer than ${budget.maxMillis} ms`;
 }
 
+/** One budgeted operation (which may render many times); remembers an overrun its code swallowed. */
+interface Scope {
+  budget: TemplateBudget;
+  tripped: TemplateBudgetExceeded | undefined;
+}
+
+/** The budget of one render. */
 class Meter {
   private steps = 0;
   private readonly deadline: number;
-  tripped: TemplateBudgetExceeded | undefined;
 
-  constructor(readonly budget: TemplateBudget) {
-    this.deadline = performance.now() + budget.maxMillis;
+  constructor(private readonly scope: Scope) {
+    this.deadline = performance.now() + scope.budget.maxMillis;
   }
 
   charge(steps: number): void {
-    if (this.tripped) throw this.tripped;
+    if (this.scope.tripped) throw this.scope.tripped;
     const before = this.steps;
     this.steps += steps;
-    if (this.steps > this.budget.maxSteps) this.trip('steps');
+    if (this.steps > this.scope.budget.maxSteps) this.trip('steps');
     if (Math.floor(before / CLOCK_EVERY_STEPS) !== Math.floor(this.steps / CLOCK_EVERY_STEPS) && performance.now() > this.deadline) {
       this.trip('time');
     }
@@ -72,34 +81,49 @@ class Meter {
 
   measure(value: unknown): void {
     const inner = (value as { value?: unknown } | undefined)?.value;
-    if (typeof inner === 'string' && inner.length > this.budget.maxChars) this.trip('size');
-    if (Array.isArray(inner) && inner.length > this.budget.maxItems) this.trip('size');
+    if (typeof inner === 'string' && inner.length > this.scope.budget.maxChars) this.trip('size');
+    if (Array.isArray(inner) && inner.length > this.scope.budget.maxItems) this.trip('size');
   }
 
   private trip(limit: BudgetLimit): never {
-    this.tripped = new TemplateBudgetExceeded(limit, this.budget);
-    throw this.tripped;
+    this.scope.tripped = new TemplateBudgetExceeded(limit, this.scope.budget);
+    throw this.scope.tripped;
   }
 }
 
+let scope: Scope | undefined;
 let active: Meter | undefined;
 
 /**
- * Runs `operation` (synchronous: rendering is) with one budget shared by every template render
- * inside it. Throws TemplateBudgetExceeded when the budget ran out, whatever `operation` did
- * with the error it saw (node-llama-cpp catches render errors and retries other formats).
+ * Runs `operation` (synchronous: rendering is) so that every template render inside it gets
+ * `budget`. Throws TemplateBudgetExceeded when any render overran, whatever `operation` did with
+ * the error it saw (node-llama-cpp catches render errors and retries other formats); after an
+ * overrun, further renders in the operation fail at once.
  */
 export function withTemplateBudget<T>(operation: () => T, budget: TemplateBudget = DEFAULT_TEMPLATE_BUDGET): T {
   installBudgetHooks();
-  const outer = active;
-  const meter = new Meter(budget);
-  active = meter;
+  const outer = scope;
+  const current: Scope = { budget, tripped: undefined };
+  scope = current;
   try {
     const result = operation();
-    if (meter.tripped) throw meter.tripped;
+    if (current.tripped) throw current.tripped;
     return result;
   } catch (err) {
-    throw meter.tripped ?? err;
+    throw current.tripped ?? err;
+  } finally {
+    scope = outer;
+  }
+}
+
+/** Renders once under the current operation's budget, with a meter of its own. */
+function meteredRender<T>(render: () => T): T {
+  const current = scope!;
+  if (current.tripped) throw current.tripped;
+  const outer = active;
+  active = new Meter(current);
+  try {
+    return render();
   } finally {
     active = outer;
   }
@@ -134,7 +158,8 @@ export function installBudgetHooks(): void {
   const templateProto = Template.prototype as unknown as { render: Render };
   const render = templateProto.render;
   templateProto.render = function (items) {
-    return active ? render.call(this, items) : withTemplateBudget(() => render.call(this, items));
+    const once = () => meteredRender(() => render.call(this, items));
+    return scope ? once() : withTemplateBudget(once);
   };
 }
 

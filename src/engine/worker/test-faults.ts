@@ -16,3 +16,12 @@ export function maybeInjectFault(stops: readonly string[], generatedTokens: numb
     throw new Error('injected test fault (MODEL_RUNNER_TEST_FAULTS)');
   });
 }
+
+/** A model whose general.name is this hangs the admission check's child (tests of its timeout). */
+export const HANG_MODEL_NAME = '__fault_hang__';
+
+export function maybeHangAdmission(modelName: unknown): void {
+  if (!enabled || modelName !== HANG_MODEL_NAME) return;
+  // Blocks the event loop for good, as a template or native call that never returns would.
+  for (;;);
+}
