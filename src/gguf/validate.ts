@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import { checkHyperparameters } from './check-hyperparameters.js';
+import { checkSemantics } from './check-semantics.js';
 import { checkTensors } from './check-tensors.js';
 import { readGgufFile } from './reader.js';
 import type { GgufFile } from './types.js';
@@ -13,7 +14,7 @@ import type { GgufFile } from './types.js';
 export function validateGgufFile(file: GgufFile): GgufFile {
   const name = path.basename(file.path);
   const tensors = checkTensors(file);
-  const invalid = [...checkHyperparameters(file), ...tensors.invalid];
+  const invalid = [...checkHyperparameters(file), ...checkSemantics(file), ...tensors.invalid];
   if (invalid.length > 0) throw new AppError('bad_request', `invalid GGUF file ${name}: ${invalid.join('; ')}`);
   if (tensors.unsupported.length > 0) {
     throw new AppError('unsupported', `unsupported GGUF file ${name}: ${tensors.unsupported.join('; ')}`);

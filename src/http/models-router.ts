@@ -176,8 +176,9 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
     req.on('error', (err) => limited.destroy(err));
     req.pipe(limited);
     try {
-      const id = await catalog.loadTar(limited);
-      new ProgressStream(req, res).write({ type: 'success', message: 'Model loaded successfully', id });
+      const stream = new ProgressStream(req, res);
+      const id = await catalog.loadTar(limited, (event) => stream.write(event));
+      stream.write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } catch (err) {
       req.unpipe(limited);
@@ -190,8 +191,9 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
   async function loadUpload(req: Request, res: Response): Promise<void> {
     const upload = await receiveGgufUpload(req, res, { uploadDir: deps.uploadDir, maxBytes: deps.maxUploadBytes });
     try {
-      const { id } = await catalog.importGguf(upload.path, { tag: upload.tag });
-      new ProgressStream(req, res).write({ type: 'success', message: 'Model loaded successfully', id });
+      const stream = new ProgressStream(req, res);
+      const { id } = await catalog.importGguf(upload.path, { tag: upload.tag, onEvent: (event) => stream.write(event) });
+      stream.write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } finally {
       await upload.cleanup();

@@ -56,6 +56,8 @@ export interface TransferOptions {
 export interface ImportOptions {
   /** Tag given to the imported model. Defaults to none (the model is reachable by ID). */
   tag?: string;
+  /** Receives the admission check's progress and warnings. Defaults to none. */
+  onEvent?: ProgressListener;
 }
 
 export class Catalog {
@@ -208,9 +210,9 @@ export class Catalog {
   }
 
   /** Stores the model in a tar archive; untagged, as Docker does. Returns its ID. */
-  async loadTar(source: Readable): Promise<string> {
+  async loadTar(source: Readable, onEvent?: ProgressListener): Promise<string> {
     const { id } = await loadModelTar(this.store, source);
-    await this.admitStored(id, id);
+    await this.admitStored(id, id, onEvent);
     return id;
   }
 
@@ -219,7 +221,7 @@ export class Catalog {
     const tags = options.tag ? [this.parseReference(options.tag).canonical] : [];
     const packaged = await packageModel(this.store, { ggufPath });
     const id = await this.store.writeModel(packaged.manifestBytes, tags);
-    await this.admitStored(id, tags[0] ?? id);
+    await this.admitStored(id, tags[0] ?? id, options.onEvent);
     return { id, tags };
   }
 
@@ -234,16 +236,23 @@ export class Catalog {
 
   /**
    * The admission check right after a model arrives (pull, load, upload), so that its first load
-   * pays nothing; a refusal fails the arrival with the cause, and the files stay for `rm`.
-   * Models that are not GGUF cannot run here and are not checked.
+   * pays nothing. The arrival itself succeeds either way, as Docker's does: a refusal is a warning
+   * here and a 422 naming the cause when the model is asked to run. Models that are not GGUF
+   * cannot run here and are not checked.
    */
   private async admitStored(id: string, name: string, emit?: ProgressListener): Promise<void> {
     if (!this.admission) return;
-    const details = await this.views.details(id);
-    if (details.config.format !== '' && details.config.format !== 'gguf') return;
-    const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode: 'completion', details, settings: {} });
-    const onChecking = () => emit?.({ type: 'progress', message: 'Checking that the model loads and runs' });
-    await this.admission.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode: 'completion' }, onChecking);
+    try {
+      const details = await this.views.details(id);
+      if (details.config.format !== '' && details.config.format !== 'gguf') return;
+      const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode: 'completion', details, settings: {} });
+      const onChecking = () => emit?.({ type: 'progress', message: 'Checking that the model loads and runs' });
+      await this.admission.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode: 'completion' }, onChecking);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.warn('model stored but not runnable', { model: name, error: message });
+      emit?.({ type: 'warning', message });
+    }
   }
 }
 

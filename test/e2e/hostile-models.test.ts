@@ -3,17 +3,18 @@
  * metadata damage, broken token lists, damaged tensors, chat templates that loop, recurse, blow
  * up or raise) go through the real server: uploaded, then asked to chat. Every request must be
  * answered with a status and a readable error, the server must stay up throughout, and a healthy
- * model must keep answering beside them. FUZZ_MODELS sets how many (default 200).
+ * model must keep answering beside them. FUZZ_MODELS sets how many (default 150).
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type Reply, type ServerProcess } from '../support/server-harness.js';
-import { singleMutations, writeHostileModel } from '../support/hostile-models.js';
+import { gguf, GgufValueType } from '../../src/gguf/index.js';
+import { setMetadata, singleMutations, writeHostileModel, writeMutatedModel } from '../support/hostile-models.js';
 import { generateTinyGguf, multipartBody, sha256OfFile } from './support/fixtures.js';
 
-const COUNT = Number(process.env.FUZZ_MODELS ?? 200);
+const COUNT = Number(process.env.FUZZ_MODELS ?? 150);
 /** How often (in models) the healthy model is asked to chat between hostile ones. */
 const HEALTH_EVERY = 10;
 
@@ -37,7 +38,7 @@ describe('hostile model files against the running server', () => {
 
   test(`${COUNT} hostile models are each answered, and neither the server nor a healthy model goes down`, { timeout: 30 * 60_000 }, async () => {
     assert.ok(COUNT >= singleMutations().length, `the fuzz covers every single mutation (${singleMutations().length}) before combining them`);
-    const outcomes = { refusedAtUpload: 0, admitted: 0, chatted: 0, chatFailed: 0 };
+    const outcomes = { invalidAtUpload: 0, refusedByCheck: 0, admitted: 0, chatted: 0, chatFailed: 0 };
     for (let i = 0; i < COUNT; i++) {
       const model = await writeHostileModel(dir, i);
       const tag = `fuzz/hostile-${i}:latest`;
@@ -45,14 +46,22 @@ describe('hostile model files against the running server', () => {
       const upload = await uploadModel(server, tag, model.path);
       assert.ok([200, 400, 422].includes(upload.status), `${context}: upload answered ${upload.status}: ${upload.text}`);
       if (upload.status !== 200) {
+        // The JavaScript checks refused the file before it was stored.
         assert.ok(upload.text.trim().length > 0, `${context}: a refusal says why`);
-        outcomes.refusedAtUpload++;
+        outcomes.invalidAtUpload++;
       } else {
-        outcomes.admitted++;
+        const refusal = causeOf(warningOf(upload));
         const reply = await chat(tag);
         assertAnswered(reply, context);
-        if (reply.status === 200) outcomes.chatted++;
-        else outcomes.chatFailed++;
+        if (refusal) {
+          outcomes.refusedByCheck++;
+          assert.equal(reply.status, 422, `${context}: a model the check refused is not run`);
+          assert.equal(causeOf(errorMessage(reply)), refusal, `${context}: the chat names the cause the upload warned of`);
+        } else {
+          outcomes.admitted++;
+          if (reply.status === 200) outcomes.chatted++;
+          else outcomes.chatFailed++;
+        }
       }
       await fs.rm(model.path, { force: true });
       assert.ok(server.running, `the server died at ${context}:\n${server.output().slice(-4000)}`);
@@ -61,28 +70,52 @@ describe('hostile model files against the running server', () => {
     assert.equal((await chat('fuzz/healthy')).status, 200);
     assert.equal((await server.request('/models')).status, 200);
     // Both paths must have been exercised, or the fuzz proved less than it claims.
-    assert.ok(outcomes.refusedAtUpload > 0 && outcomes.admitted > 0, JSON.stringify(outcomes));
+    assert.ok(outcomes.invalidAtUpload > 0 && outcomes.refusedByCheck > 0 && outcomes.admitted > 0, JSON.stringify(outcomes));
     process.stdout.write(`# hostile models: ${JSON.stringify(outcomes)}\n`);
   });
 
   test('a refused model stays refused at chat time with the same cause, without a second check', async () => {
-    const model = await writeHostileModel(dir, 0);
+    // Duplicate tokens pass every JavaScript check and abort llama.cpp.
+    const file = path.join(dir, 'identical-tokens.gguf');
+    await writeMutatedModel(file, (p) => setMetadata(p, 'tokenizer.ggml.tokens', gguf.array(GgufValueType.STRING, new Array<string>(320).fill('a'))), 11);
+    const model = { path: file };
     const first = await uploadModel(server, 'fuzz/refused:latest', model.path);
-    assert.equal(first.status, 422);
-    assert.match(first.text, /cannot run here: the engine was killed by SIGABRT/);
+    assert.equal(first.status, 200, 'the model is stored');
+    assert.match(first.text, /"type":"progress","message":"Checking that the model loads and runs"/);
+    assert.match(warningOf(first) ?? '', /^model (docker\.io\/)?fuzz\/refused:latest cannot run here: the engine was killed by SIGABRT/);
     const verdictFile = path.join(server.modelsPath, 'admission', 'sha256', `${(await sha256OfFile(model.path)).slice('sha256:'.length)}.json`);
     const before = await fs.readFile(verdictFile, 'utf8');
     assert.match(before, /"admitted": false/);
     const reply = await chat('fuzz/refused');
     assert.equal(reply.status, 422);
-    assert.match((reply.json() as { error: { message: string } }).error.message, /cannot run here: the engine was killed by SIGABRT/);
+    assert.match(errorMessage(reply), /cannot run here: the engine was killed by SIGABRT/);
     assert.equal(await fs.readFile(verdictFile, 'utf8'), before, 'the verdict was not made again');
   });
 });
 
 async function uploadModel(server: ServerProcess, tag: string, file: string): Promise<Reply> {
   const upload = multipartBody({ tag }, { name: path.basename(file), bytes: await fs.readFile(file) });
-  return server.request('/models/load', { headers: { 'content-type': upload.contentType }, body: upload.body });
+  return server.request('/models/load', { headers: { 'content-type': upload.contentType, accept: 'application/json' }, body: upload.body });
+}
+
+/** The warning line of an upload's progress stream, if any. */
+function warningOf(reply: Reply): string | undefined {
+  for (const line of reply.text.split('\n')) {
+    if (!line.trim()) continue;
+    const event = JSON.parse(line) as { type: string; message: string };
+    if (event.type === 'warning') return event.message;
+  }
+  return undefined;
+}
+
+/** What follows "model X cannot run here: " (the name differs between upload and chat). */
+function causeOf(message: string | undefined): string | undefined {
+  const at = message?.indexOf('cannot run here: ') ?? -1;
+  return at < 0 ? undefined : message!.slice(at);
+}
+
+function errorMessage(reply: Reply): string {
+  return (reply.json() as { error: { message: string } }).error.message;
 }
 
 /** A status, and for an error an OpenAI-shaped body that names the problem. */

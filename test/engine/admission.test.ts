@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { HANG_MODEL_NAME, runAdmissionCheck, TEST_FAULTS_ENV } from '../../src/engine/index.js';
-import { gguf } from '../../src/gguf/index.js';
+import { gguf, GgufValueType } from '../../src/gguf/index.js';
 import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
 
 describe('the admission check', () => {
@@ -31,18 +31,19 @@ describe('the admission check', () => {
   });
 
   test('refuses a model that aborts llama.cpp, naming the failed assertion, and the caller lives on', async () => {
-    const file = await writeMutatedModel(path.join(dir, 'bogus-rope.gguf'), (p) => setMetadata(p, 'llama.rope.scaling.type', gguf.str('bogus')));
+    // Duplicate tokens pass every JavaScript check (they would mean reading the whole vocabulary).
+    const file = await writeMutatedModel(path.join(dir, 'identical-tokens.gguf'), (p) => setMetadata(p, 'tokenizer.ggml.tokens', gguf.array(GgufValueType.STRING, new Array<string>(320).fill('a'))));
     const verdict = await check(file);
     assert.equal(verdict.admitted, false);
-    assert.match(!verdict.admitted ? verdict.reason : '', /killed by SIGABRT.*GGML_ASSERT\(hparams\.rope_scaling_type_train/);
+    assert.match(!verdict.admitted ? verdict.reason : '', /killed by SIGABRT.*GGML_ASSERT\(id_to_token\.size\(\) == token_to_id\.size\(\)\)/);
     assert.doesNotMatch(!verdict.admitted ? verdict.reason : '', /\/[\w.-]+\//, 'no file-system paths in the reason');
   });
 
-  test('refuses a model whose tokenizer throws an uncaught C++ exception', async () => {
+  test('refuses a model the JavaScript checks reject before llama.cpp opens it', async () => {
     const file = await writeMutatedModel(path.join(dir, 'llama-tokenizer.gguf'), (p) => setMetadata(p, 'tokenizer.ggml.model', gguf.str('llama')));
     const verdict = await check(file);
     assert.equal(verdict.admitted, false);
-    assert.match(!verdict.admitted ? verdict.reason : '', /killed by SIGABRT.*std::out_of_range/);
+    assert.match(!verdict.admitted ? verdict.reason : '', /invalid GGUF file llama-tokenizer\.gguf: tokenizer\.ggml\.model is "llama" but tokenizer\.ggml\.scores is missing/);
   });
 
   test('refuses a model whose chat template loops, naming the budget it overran', async () => {
