@@ -65,13 +65,13 @@ export class AddressGuard {
     readonly allowInternal: boolean,
   ) {}
 
-  /** The error for `host` reaching `address` in `range`. */
-  refusal(host: string, address: string, range: InternalRange): AppError {
-    const resolved = host.replace(/^\[|\]$/g, '') === address ? '' : ` (it resolves to ${address})`;
+  /** The error for `shown` (a URL's host, with its port when known), whose `hostname` reaches `address` in `range`. */
+  refusal(shown: string, hostname: string, address: string, range: InternalRange): AppError {
+    const resolved = hostname.replace(/^\[|\]$/g, '') === address ? '' : ` resolves to ${address}, which`;
     return new AppError(
       'forbidden',
-      `refusing the ${this.purpose} to ${host} named by registry ${this.registry}: ${host}${resolved} is a ${range} address, and only a registry in such a range itself may send us there`,
-      { data: { host, address, range } },
+      `refusing the ${this.purpose} ${shown} named by registry ${this.registry}: ${hostname}${resolved} is a ${range} address, and only a registry that itself lives in such a range may send us there`,
+      { data: { host: hostname, address, range } },
     );
   }
 
@@ -81,7 +81,7 @@ export class AddressGuard {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (net.isIP(host) === 0) return;
     const range = internalRangeOf(host);
-    if (range) throw this.refusal(url.host, host, range);
+    if (range) throw this.refusal(url.host, host, host, range);
   }
 
   /** A DNS lookup for the connection that fails when the name resolves into an internal range. */
@@ -91,7 +91,7 @@ export class AddressGuard {
       const all = Array.isArray(address) ? address.map((a) => a.address) : [address];
       for (const a of all) {
         const range = internalRangeOf(a);
-        if (range) return callback(this.refusal(hostname, a, range) as unknown as NodeJS.ErrnoException, address, family);
+        if (range) return callback(this.refusal(hostname, hostname, a, range) as unknown as NodeJS.ErrnoException, address, family);
       }
       callback(null, address, family);
     }) as never);

@@ -104,7 +104,7 @@ export class RegistrySession {
     const where = `registry ${ref.registry} (repository ${ref.repository})`;
     try {
       // Redirects (a blob's CDN) and upload Locations are the registry's choice of URL.
-      const redirectGuard = await this.addressPolicy.guardFor(ref.registry, base.hostname, 'redirect');
+      const redirectGuard = await this.addressPolicy.guardFor(ref.registry, base.hostname, 'redirect to');
       const guard = url.origin === registryOrigin ? undefined : await this.addressPolicy.guardFor(ref.registry, base.hostname, 'upload location');
       let authorization = await this.authenticator.authorizationFor(target, signal);
       for (let challenge = 0; ; challenge++) {
