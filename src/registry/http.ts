@@ -131,7 +131,7 @@ export class HttpTransport {
       signal?.addEventListener('abort', onAbort, { once: true });
       request.once('close', () => signal?.removeEventListener('abort', onAbort));
       request.setTimeout(this.idleTimeoutMs, () => {
-        request.destroy(Object.assign(new Error(`no data from ${url.host} for ${this.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+        request.destroy(Object.assign(new Error(`${url.host} sent nothing for ${this.idleTimeoutMs} ms (registry stall timeout)`), { code: 'ETIMEDOUT' }));
       });
       // `on`, not `once`: an abort after the response arrived errors the request again.
       request.on('error', reject);
@@ -141,7 +141,7 @@ export class HttpTransport {
         // is only drained (a redirect, a challenge) must not turn an abort into a crash.
         res.on('error', () => undefined);
         res.setTimeout(this.idleTimeoutMs, () => {
-          res.destroy(Object.assign(new Error(`no data from ${url.host} for ${this.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+          res.destroy(Object.assign(new Error(`${url.host} sent nothing for ${this.idleTimeoutMs} ms (registry stall timeout)`), { code: 'ETIMEDOUT' }));
         });
         resolve(res);
       });

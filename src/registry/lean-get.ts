@@ -247,7 +247,7 @@ export function leanGet(url: URL, options: LeanGetOptions): Promise<LeanResponse
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.setTimeout(options.idleTimeoutMs, () => {
-      socket.destroy(transportError(`no data from ${url.host} for ${options.idleTimeoutMs} ms`, 'ETIMEDOUT'));
+      socket.destroy(transportError(`${url.host} sent nothing for ${options.idleTimeoutMs} ms (registry stall timeout)`, 'ETIMEDOUT'));
     });
     socket.on('error', (err) => (response ? response.end(err) : reject(err)));
     socket.once('close', () => {
