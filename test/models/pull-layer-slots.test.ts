@@ -1,16 +1,16 @@
 /**
  * A pull downloads its layers a few at a time, not all at once. The real client fetches the
  * manifest and config from a scripted registry; the layer downloads are held open until the pull
- * is cancelled, so the test counts how many the pull had started by then.
+ * is cancelled, and once the pull has settled the test counts how many it had started.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { createSilentLogger } from '../../src/log.js';
 import { DOCKER_CONFIG_V01, DOCKER_GGUF, OCI_MANIFEST } from '../../src/models/media-types.js';
-import { Catalog, type CatalogRegistry } from '../../src/models/index.js';
-import { DEFAULT_LAYER_CONCURRENCY } from '../../src/models/pull.js';
-import { RegistryClient } from '../../src/registry/index.js';
+import type { CatalogRegistry } from '../../src/models/index.js';
+import { DEFAULT_LAYER_CONCURRENCY, pullModel } from '../../src/models/pull.js';
+import { parseReference, RegistryClient } from '../../src/registry/index.js';
 import { sha256Digest } from '../../src/util/digest.js';
 import { openTempStore, type TempStore } from '../support/catalog-fixtures.js';
 import { startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
@@ -68,9 +68,13 @@ describe('layers of one pull download through a bounded number of slots', () => 
       pushBlob: () => Promise.reject(new Error('not used')),
       pushManifest: () => Promise.reject(new Error('not used')),
     };
-    const catalog = new Catalog({ store: temp.store, registry: holding, logger: createSilentLogger() });
     const controller = new AbortController();
-    const pull = catalog.pull(`${registry.url}/ai/many-layers:latest`, { signal: controller.signal });
+    // pullModel itself (not the catalog, whose callers may leave before the work ends): it settles
+    // only once every layer it started has ended.
+    const pull = pullModel(
+      { store: temp.store, registry: holding, logger: createSilentLogger() },
+      { ref: parseReference(`${registry.url}/ai/many-layers:latest`), emit: () => undefined, signal: controller.signal },
+    );
     await full;
     controller.abort();
     await assert.rejects(pull, (err: unknown) => err instanceof AppError && err.code === 'aborted');
