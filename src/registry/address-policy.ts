@@ -28,7 +28,8 @@ function ipv4Range(ip: string): InternalRange | undefined {
 
 /** The internal range `address` (an IPv4 or IPv6 literal, brackets allowed) is in, or undefined. */
 export function internalRangeOf(address: string): InternalRange | undefined {
-  const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
+  // A zone ("fe80::1%eth0", as getaddrinfo may answer) says which interface, not which range.
+  const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
   const family = net.isIP(ip);
   if (family === 4) return ipv4Range(ip);
   if (family !== 6) return undefined;

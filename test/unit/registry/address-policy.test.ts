@@ -18,6 +18,7 @@ describe('internal address ranges', () => {
       ['[::1]', 'loopback'],
       ['::', 'unspecified'],
       ['fe80::1', 'link-local'],
+      ['fe80::1%eth0', 'link-local'],
       ['fc00::1', 'unique-local'],
       ['fd12:3456::1', 'unique-local'],
       ['::ffff:127.0.0.1', 'loopback'],
