@@ -1,8 +1,9 @@
 /**
  * The HTTP layer under the registry client: node:http/node:https with keep-alive agents,
  * redirects followed by hand (Range kept, Authorization dropped once the origin changes, as
- * Docker Hub's CDN rejects a second credential next to its signed URL), and transport
- * failures turned into AppErrors that say whether a retry may help.
+ * Docker Hub's CDN rejects a second credential next to its signed URL; each hop a registry chose
+ * checked by an AddressGuard, see address-policy.ts), and transport failures turned into
+ * AppErrors that say whether a retry may help.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
