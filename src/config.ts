@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
+import { parseDurationMs } from './util/units.js';
 
 export interface Config {
   socketPath: string;
@@ -16,6 +17,8 @@ export interface Config {
   logLevel: LogLevel;
   defaultRegistry: string;
   insecureRegistries: string[];
+  credentialsRegistry: string;
+  registryStallTimeoutMs: number;
   gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
   threads: number;
   keepAlive: string;
@@ -86,6 +89,13 @@ const asBytes: Parser<number> = (raw, name) => {
   return Math.round(Number(m[1]) * units[(m[2] ?? '').toLowerCase()]!);
 };
 
+/** A positive duration ("30s", "500ms", a bare number of seconds), in milliseconds. */
+const asPositiveDurationMs: Parser<number> = (raw, name) => {
+  const ms = parseDurationMs(raw, name);
+  if (ms < 1) throw new AppError('bad_request', `${name} must be a positive duration such as 30s or 500ms, got "${raw}"`);
+  return ms;
+};
+
 const CORES = Math.max(1, os.availableParallelism());
 
 /** A byte-size default written once, as text: the value is parsed from it, so the two cannot drift. */
@@ -108,6 +118,8 @@ export const SETTINGS: Setting[] = [
   row({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.`, parse: asEnum(LOG_LEVELS) }),
   row({ key: 'defaultRegistry', flag: '--default-registry', env: 'DEFAULT_REGISTRY', default: 'docker.io', description: 'Registry for references that name none.', parse: asString }),
   row({ key: 'insecureRegistries', flag: '--insecure-registries', env: 'MODEL_RUNNER_INSECURE_REGISTRIES', default: [], description: 'Comma list of registries reached over plain HTTP (loopback always is).', parse: asList }),
+  row({ key: 'credentialsRegistry', flag: '--credentials-registry', env: 'MODEL_RUNNER_CREDENTIALS_REGISTRY', default: 'docker.io', description: 'The one registry DOCKER_USERNAME/DOCKER_PASSWORD are sent to; others get only their own docker config.json entry.', parse: asString }),
+  row({ key: 'registryStallTimeoutMs', flag: '--registry-stall-timeout', env: 'MODEL_RUNNER_REGISTRY_STALL_TIMEOUT', default: 30_000, defaultText: '`30s`', description: 'A registry response that sends nothing (or under 16 KiB) for this long is abandoned and retried.', parse: asPositiveDurationMs }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
   row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(1, 1024) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),
@@ -189,7 +201,8 @@ export interface RegistryCredentials {
 /**
  * Registry credentials from the environment, as Docker Model Runner reads them:
  * DOCKER_USERNAME/DOCKER_PASSWORD, else DOCKER_HUB_USER/DOCKER_HUB_PASSWORD. Kept out of SETTINGS
- * so that secrets are never flags (visible in `ps`) nor printed by --help.
+ * so that secrets are never flags (visible in `ps`) nor printed by --help. They are sent to the
+ * `credentialsRegistry` setting's registry only.
  */
 export function registryCredentialsFromEnv(env: NodeJS.ProcessEnv = process.env): RegistryCredentials {
   if (env.DOCKER_USERNAME) return { username: env.DOCKER_USERNAME, password: env.DOCKER_PASSWORD ?? '' };

@@ -45,6 +45,8 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       logger,
       insecureRegistries: config.insecureRegistries,
       ...registryCredentialsFromEnv(env),
+      credentialsRegistry: config.credentialsRegistry,
+      stallTimeoutMs: config.registryStallTimeoutMs,
       dockerConfigPath: path.join(os.homedir(), '.docker', 'config.json'),
       concurrency: config.pullConcurrency,
       chunkBytes: config.pullChunkBytes,

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, registryCredentialsFromEnv } from '../config.js';
+import { type Config, loadConfig, registryCredentialsFromEnv } from '../config.js';
 import { AppError } from '../errors.js';
 import { packageModel, pushPackagedModel, type PackageModelOptions } from '../models/package.js';
 import type { ProgressEvent } from '../models/progress.js';
@@ -17,7 +17,8 @@ const USAGE = `Usage: model-runner package --gguf FILE [--license FILE]... [--ch
 Packages a GGUF file (or the first shard of a split model) as a Docker model artifact.
 Without --push the model goes into the local store, tagged REF; the server must not be running
 on that store. With --push it goes to REF's registry (credentials from DOCKER_USERNAME and
-DOCKER_PASSWORD, or a docker config.json's auths).
+DOCKER_PASSWORD when MODEL_RUNNER_CREDENTIALS_REGISTRY names that registry, which defaults to
+docker.io; or a docker config.json's auths).
 `;
 
 function parseContextSize(raw: string | undefined): number | undefined {
@@ -34,11 +35,16 @@ function printProgress(event: ProgressEvent): void {
   }
 }
 
-async function packageAndPush(packageOptions: PackageModelOptions, reference: Reference, insecureRegistries: string[]): Promise<string> {
+async function packageAndPush(packageOptions: PackageModelOptions, reference: Reference, config: Config): Promise<string> {
   // A scratch store: pushing must not leave unreferenced blobs in (or need the lock of) the real one.
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'model-runner-package-'));
   const store = await openStore(scratch);
-  const registry = new RegistryClient({ insecureRegistries, ...registryCredentialsFromEnv() });
+  const registry = new RegistryClient({
+    insecureRegistries: config.insecureRegistries,
+    ...registryCredentialsFromEnv(),
+    credentialsRegistry: config.credentialsRegistry,
+    stallTimeoutMs: config.registryStallTimeoutMs,
+  });
   try {
     const packaged = await packageModel(store, packageOptions);
     process.stderr.write(`Pushing model to ${reference.canonical}...\n`);
@@ -93,7 +99,7 @@ export async function packageCommand(argv: string[]): Promise<void> {
   };
 
   if (values.push) {
-    const id = await packageAndPush(packageOptions, reference, config.insecureRegistries);
+    const id = await packageAndPush(packageOptions, reference, config);
     process.stdout.write(`${id}\n`);
     return;
   }

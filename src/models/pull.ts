@@ -1,6 +1,6 @@
 /**
- * Pulls one model from a registry into the store: manifest, config check, every layer in parallel
- * (resuming partial files), then config, manifest and tag in one store write. Nothing becomes
+ * Pulls one model from a registry into the store: manifest, config check, the layers a few at a
+ * time (resuming partial files), then config, manifest and tag in one store write. Nothing becomes
  * visible as a model until every blob is present and verified.
  */
 import { promises as fs } from 'node:fs';
@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { Descriptor, Reference, ResolvedManifest } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { assertSha256Digest } from '../util/digest.js';
+import { Semaphore } from '../util/semaphore.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
 import { detailsFrom, type ModelDetails } from './model-view.js';
 import { type ProgressListener, successEvent, TransferProgress } from './progress.js';
@@ -20,7 +21,16 @@ export interface PullDeps {
   logger: Logger;
   /** Told how many new bytes arrived, for metrics. Defaults to none. */
   onPullBytes?: (bytes: number) => void;
+  /** Layers downloading at once. Defaults to DEFAULT_LAYER_CONCURRENCY (4). */
+  layerConcurrency?: number;
 }
+
+/**
+ * Layers downloading at once in one pull. A large layer already opens several connections of its
+ * own (chunked download), so more layers at once add sockets and open files, not speed; and a
+ * manifest listing many layers must not open them all together.
+ */
+export const DEFAULT_LAYER_CONCURRENCY = 4;
 
 export interface PullJob {
   ref: Reference;
@@ -68,10 +78,24 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   logger.info('pulling model', { reference: ref.canonical, id: resolved.digest, layers: layers.length });
 
   // Every layer runs to its own end even when a sibling fails, so that no download is still
-  // writing its partial file when the error reaches the caller.
-  const outcomes = await Promise.allSettled(layers.map((layer) => pullLayer(deps, job, layer, progress)));
-  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failure) throw failure.reason;
+  // writing its partial file when the error reaches the caller; after a failure the layers still
+  // waiting for a slot do not start.
+  const slots = new Semaphore(Math.max(1, deps.layerConcurrency ?? DEFAULT_LAYER_CONCURRENCY));
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const outcomes = await Promise.allSettled(
+    layers.map((layer) =>
+      slots.use(() => pullLayer(deps, job, layer, progress).catch((err: unknown) => {
+        stop.abort();
+        throw err;
+      }), stop.signal),
+    ),
+  ).finally(() => signal.removeEventListener('abort', onAbort));
+  // The first real failure, not the 'aborted' of layers that never got a slot because of it.
+  const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as unknown);
+  const failure = failures.find((e) => !(e instanceof AppError && e.code === 'aborted' && !signal.aborted)) ?? failures[0];
+  if (failure !== undefined) throw failure;
 
   await store.writeBlob(configBytes, manifest.config.digest);
   const id = await store.writeModel(resolved.bytes, [ref.canonical]);

@@ -8,7 +8,8 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SingleFlight } from '../util/single-flight.js';
-import { basicAuthorization, type CredentialStore } from './credentials.js';
+import { RegistryAddressPolicy } from './address-policy.js';
+import { basicAuthorization, type CredentialStore, mayCarryCredentials, plainHttpRefusal } from './credentials.js';
 import { type HttpTransport, networkError, readBody } from './http.js';
 import { errorForResponse } from './registry-errors.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
@@ -21,6 +22,8 @@ const TOKEN_BODY_LIMIT = 1 << 20;
 export interface AuthTarget {
   /** Registry as in Reference.registry; keys the remembered scheme and the credentials. */
   registry: string;
+  /** Where the registry is reached ("https://registry-1.docker.io"): Basic credentials go there only if it is safe. */
+  url: URL;
   repository: string;
   /** "pull" to read, "pull,push" to write. */
   actions: 'pull' | 'pull,push';
@@ -38,6 +41,8 @@ interface CachedToken {
 export interface AuthenticatorOptions {
   credentials: CredentialStore;
   transport: HttpTransport;
+  /** Judges token realms by where they point. Defaults to a RegistryAddressPolicy on dns.lookup. */
+  addressPolicy?: RegistryAddressPolicy;
   logger?: Logger;
 }
 
@@ -49,8 +54,11 @@ export class Authenticator {
   private readonly schemes = new Map<string, Scheme>();
   private readonly tokens = new Map<string, CachedToken>();
   private readonly fetches = new SingleFlight<string, string>();
+  private readonly addressPolicy: RegistryAddressPolicy;
 
-  constructor(private readonly options: AuthenticatorOptions) {}
+  constructor(private readonly options: AuthenticatorOptions) {
+    this.addressPolicy = options.addressPolicy ?? new RegistryAddressPolicy();
+  }
 
   /** The Authorization header to send before any challenge, or undefined to go anonymous. */
   async authorizationFor(target: AuthTarget, signal?: AbortSignal): Promise<string | undefined> {
@@ -59,6 +67,7 @@ export class Authenticator {
     if (scheme === undefined) return undefined;
     if (scheme.kind === 'basic') {
       const credentials = await this.options.credentials.lookup(target.registry);
+      if (credentials && !mayCarryCredentials(target.url)) throw plainHttpRefusal(target.url, target.registry);
       return credentials ? basicAuthorization(credentials) : undefined;
     }
     return `Bearer ${await this.bearerToken(scheme, target, [], signal)}`;
@@ -88,6 +97,7 @@ export class Authenticator {
       this.schemes.set(target.registry, { kind: 'basic' });
       const credentials = await this.options.credentials.lookup(target.registry);
       if (!credentials) throw new AppError('unauthorized', `${where} requires authentication and no credentials are configured`);
+      if (!mayCarryCredentials(target.url)) throw plainHttpRefusal(target.url, target.registry);
       const header = basicAuthorization(credentials);
       if (sent === header) throw new AppError('unauthorized', `${where} refused the credentials of user "${credentials.username}"`);
       return header;
@@ -119,16 +129,19 @@ export class Authenticator {
     }
     if (scheme.service) url.searchParams.set('service', scheme.service);
     for (const scope of [scopeOf(target), ...extraScopes]) url.searchParams.append('scope', scope);
+    // The realm is the registry's choice: it must not point us at this machine's neighbours.
+    const guard = await this.addressPolicy.guardFor(target.registry, target.url.hostname, 'token realm');
     const credentials = await this.options.credentials.lookup(target.registry);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credentials) {
+      if (!mayCarryCredentials(url)) throw plainHttpRefusal(url, target.registry);
       url.searchParams.set('account', credentials.username);
       headers.authorization = basicAuthorization(credentials);
     }
     const what = `token server ${url.origin} (scope ${scopeOf(target)})`;
     let response;
     try {
-      ({ response } = await this.options.transport.sendFollowingRedirects({ method: 'GET', url, headers, signal }));
+      ({ response } = await this.options.transport.sendFollowingRedirects({ method: 'GET', url, headers, signal, guard }));
     } catch (err) {
       throw networkError(err, what, signal);
     }

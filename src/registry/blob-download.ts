@@ -8,13 +8,14 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { BlobWriter, WriteBehind } from './blob-writer.js';
-import { type BodyResponse, networkError, retryable } from './http.js';
+import { type BodyResponse, networkError, retryable, stallError } from './http.js';
 import { LeanResponse } from './lean-get.js';
 import { PrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
 import { RegistrySession } from './registry-session.js';
 import { type RetryPolicy, withRetries } from './retry.js';
+import { StallGuard, type StallPolicy } from './stall-guard.js';
 import type { BlobDownloadOptions, Descriptor, Reference } from './types.js';
 
 export interface DownloadContext {
@@ -53,14 +54,17 @@ export function blobWhere(ref: Reference): string {
 /**
  * Writes the body of `response` into the file from `writer`'s position, stopping at `limit`
  * bytes of file position; `onBytes` hears the new position after every write (the bytes are
- * in the file by then). Returns when the body ends; a broken connection throws a retryable error.
+ * in the file by then). Returns when the body ends; a broken connection, or one that stalls
+ * under `stall`, throws a retryable error.
  */
-export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number) => void, where: string, signal?: AbortSignal): Promise<void> {
+export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number) => void, where: string, stall: StallPolicy, signal?: AbortSignal): Promise<void> {
+  const guard = new StallGuard(stall, (received) => response.destroy(stallError(where, stall, received)));
   const sink = (bytes: Buffer): Promise<void> | undefined => {
     if (writer.position + bytes.length > limit) throw new AppError('digest_mismatch', `${where} sent more bytes than the ${limit} expected`);
+    guard.progress(bytes.length);
     const wait = writer.write(bytes);
     onBytes(writer.position);
-    return wait;
+    return wait && guard.hold(wait);
   };
   try {
     if (response instanceof LeanResponse) await response.pump(sink);
@@ -69,6 +73,8 @@ export async function streamInto(response: BodyResponse, writer: BlobWriter, lim
     response.destroy();
     if (err instanceof AppError) throw err;
     throw networkError(err, where, signal);
+  } finally {
+    guard.dispose();
   }
 }
 
@@ -127,7 +133,7 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
             written = p;
             hasher?.poke();
             progress.report(p);
-          }, where, options.signal);
+          }, where, ctx.session.stall, options.signal);
         } finally {
           present = writer.position;
         }

@@ -146,7 +146,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
               inFlight.set(index, p - start);
               ramp?.observe(received);
               report();
-            }, where, signal);
+            }, where, ctx.session.stall, signal);
           } finally {
             position = writer.position;
             onPosition(position);

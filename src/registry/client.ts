@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../log.js';
 import { assertSha256Digest } from '../util/digest.js';
+import { RegistryAddressPolicy } from './address-policy.js';
 import { type DownloadContext, downloadSequential } from './blob-download.js';
 import { downloadChunked } from './chunked-download.js';
 import { CredentialStore } from './credentials.js';
@@ -13,6 +14,7 @@ import { resolveManifest } from './manifest.js';
 import { blobExists, pushBlob, type PushBlobOptions, pushManifest } from './push.js';
 import { RegistrySession } from './registry-session.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_MS, type RetryPolicy, withRetries } from './retry.js';
+import { DEFAULT_STALL_TIMEOUT_MS, STALL_MIN_BYTES, type StallPolicy } from './stall-guard.js';
 import type { BlobDownloadOptions, Descriptor, PullAuth, Reference, ResolvedManifest } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -23,10 +25,12 @@ export interface RegistryClientOptions {
   logger?: Logger;
   /** Registries reached over plain HTTP besides loopback ones. Defaults to []. */
   insecureRegistries?: readonly string[];
-  /** Username for registries that ask for credentials (DOCKER_USERNAME). Defaults to none. */
+  /** Username for `credentialsRegistry` when it asks for credentials (DOCKER_USERNAME). Defaults to none. */
   username?: string;
   /** Password or access token paired with `username` (DOCKER_PASSWORD). Defaults to none. */
   password?: string;
+  /** The one registry `username` and `password` are sent to. Defaults to DOCKER_HUB ("docker.io"). */
+  credentialsRegistry?: string;
   /** docker config.json read for `auths` entries when no username is given. Defaults to none. */
   dockerConfigPath?: string;
   /**
@@ -40,6 +44,16 @@ export interface RegistryClientOptions {
   retries?: number;
   /** First backoff delay; each retry doubles it. Defaults to DEFAULT_RETRY_DELAY_MS (500 ms). */
   retryDelayMs?: number;
+  /**
+   * Milliseconds a registry may leave a response without a byte, or below STALL_MIN_BYTES per
+   * such window, before the attempt is abandoned and retried. Defaults to DEFAULT_STALL_TIMEOUT_MS (30 s).
+   */
+  stallTimeoutMs?: number;
+  /**
+   * Lists the addresses of a registry's host, to decide whether it lives in a loopback or private
+   * range and so may send us into one (redirects, token realms). Defaults to dns.lookup.
+   */
+  resolveRegistryHost?: (host: string) => Promise<string[]>;
 }
 
 export class RegistryClient {
@@ -50,9 +64,11 @@ export class RegistryClient {
   private readonly logger?: Logger;
 
   constructor(options: RegistryClientOptions = {}) {
-    const transport = new HttpTransport();
-    const credentials = new CredentialStore({ username: options.username, password: options.password, dockerConfigPath: options.dockerConfigPath });
-    this.session = new RegistrySession({ transport, credentials, insecureRegistries: options.insecureRegistries, logger: options.logger });
+    const stall: StallPolicy = { timeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, minBytes: STALL_MIN_BYTES };
+    const transport = new HttpTransport({ idleTimeoutMs: stall.timeoutMs });
+    const credentials = new CredentialStore({ username: options.username, password: options.password, registry: options.credentialsRegistry, dockerConfigPath: options.dockerConfigPath });
+    const addressPolicy = new RegistryAddressPolicy(options.resolveRegistryHost);
+    this.session = new RegistrySession({ transport, credentials, insecureRegistries: options.insecureRegistries, addressPolicy, stall, logger: options.logger });
     this.retry = { retries: options.retries ?? DEFAULT_RETRIES, baseDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS };
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);

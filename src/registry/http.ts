@@ -1,25 +1,28 @@
 /**
  * The HTTP layer under the registry client: node:http/node:https with keep-alive agents,
  * redirects followed by hand (Range kept, Authorization dropped once the origin changes, as
- * Docker Hub's CDN rejects a second credential next to its signed URL), and transport
- * failures turned into AppErrors that say whether a retry may help.
+ * Docker Hub's CDN rejects a second credential next to its signed URL; each hop a registry chose
+ * checked by an AddressGuard, see address-policy.ts), and transport failures turned into
+ * AppErrors that say whether a retry may help.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
+import type { AddressGuard } from './address-policy.js';
 import { leanGet, type LeanResponse } from './lean-get.js';
+import { DEFAULT_STALL_TIMEOUT_MS, StallGuard, stallMessage, type StallPolicy } from './stall-guard.js';
 
 /** Sockets per host: a chunked download opens `concurrency` at once, and several layers download together. */
 export const DEFAULT_MAX_SOCKETS = 64;
 /** A response silent for this long is treated as a dead connection (and retried). */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = DEFAULT_STALL_TIMEOUT_MS;
 export const MAX_REDIRECTS = 10;
 
 export interface HttpTransportOptions {
   /** Sockets per origin kept by each agent. Defaults to DEFAULT_MAX_SOCKETS (64). */
   maxSockets?: number;
-  /** Milliseconds a socket may stay silent during a request. Defaults to DEFAULT_IDLE_TIMEOUT_MS (60 s). */
+  /** Milliseconds a socket may stay silent during a request. Defaults to DEFAULT_IDLE_TIMEOUT_MS (30 s). */
   idleTimeoutMs?: number;
 }
 
@@ -30,11 +33,15 @@ export interface SendOptions {
   /** A buffer, or a stream piped as the body; a stream is never replayed on redirects. */
   body?: Buffer | NodeJS.ReadableStream;
   signal?: AbortSignal;
+  /** Refuses internal addresses for a URL a registry chose (a token realm). Defaults to none. */
+  guard?: AddressGuard;
 }
 
 export interface RedirectOptions extends SendOptions {
   /** Follow at most this many redirects. Defaults to MAX_REDIRECTS (10). */
   maxRedirects?: number;
+  /** Guards every hop after the first (the registry chose those URLs). Defaults to `guard`. */
+  redirectGuard?: AddressGuard;
 }
 
 export interface FollowedResponse<R = IncomingMessage> {
@@ -67,6 +74,11 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof AppError && error.data?.retryable === true;
 }
 
+/** The retryable error a stalled response is destroyed with (see stall-guard.ts). */
+export function stallError(where: string, policy: StallPolicy, received: number): AppError {
+  return retryable(new AppError('unavailable', stallMessage(where, policy, received), { data: { stalled: true } }));
+}
+
 /** Turns a socket-level failure into an AppError; `where` names the registry and repository. */
 export function networkError(err: unknown, where: string, signal?: AbortSignal): AppError {
   if (err instanceof AppError) return err;
@@ -93,17 +105,24 @@ export class HttpTransport {
 
   /** One request, no redirects. Resolves with the response whatever its status; rejects on transport failures. */
   send(options: SendOptions): Promise<IncomingMessage> {
-    const { method, url, headers = {}, body, signal } = options;
+    const { method, url, headers = {}, body, signal, guard } = options;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       return Promise.reject(new AppError('upstream', `refusing to fetch ${url.origin}: only http and https are supported`));
     }
+    try {
+      guard?.checkLiteral(url);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const lib = url.protocol === 'https:' ? https : http;
-    const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    // A guarded hop gets a fresh connection, so that its address is judged by the lookup below
+    // rather than borrowed from a pooled socket that an unguarded request opened.
+    const agent = guard && !guard.allowInternal ? false : url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     return new Promise<IncomingMessage>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       // Not http.request's `signal` option: its listener outlives the request, and a late abort
       // would then destroy the keep-alive socket another request is using by now.
-      const request = lib.request(url, { method, headers, agent });
+      const request = lib.request(url, { method, headers, agent, ...(guard ? { lookup: guard.lookup } : {}) });
       let response: IncomingMessage | undefined;
       const onAbort = (): void => {
         const error = abortError(signal!);
@@ -113,7 +132,7 @@ export class HttpTransport {
       signal?.addEventListener('abort', onAbort, { once: true });
       request.once('close', () => signal?.removeEventListener('abort', onAbort));
       request.setTimeout(this.idleTimeoutMs, () => {
-        request.destroy(Object.assign(new Error(`no data from ${url.host} for ${this.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+        request.destroy(Object.assign(new Error(`${url.host} sent nothing for ${this.idleTimeoutMs} ms (registry stall timeout)`), { code: 'ETIMEDOUT' }));
       });
       // `on`, not `once`: an abort after the response arrived errors the request again.
       request.on('error', reject);
@@ -123,7 +142,7 @@ export class HttpTransport {
         // is only drained (a redirect, a challenge) must not turn an abort into a crash.
         res.on('error', () => undefined);
         res.setTimeout(this.idleTimeoutMs, () => {
-          res.destroy(Object.assign(new Error(`no data from ${url.host} for ${this.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+          res.destroy(Object.assign(new Error(`${url.host} sent nothing for ${this.idleTimeoutMs} ms (registry stall timeout)`), { code: 'ETIMEDOUT' }));
         });
         resolve(res);
       });
@@ -148,7 +167,8 @@ export class HttpTransport {
     const { url, headers = {}, signal } = options;
     if (options.method !== 'GET' || options.body !== undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) return this.send(options);
     if (signal?.aborted) throw abortError(signal);
-    const response = await leanGet(url, { headers, signal, idleTimeoutMs: this.idleTimeoutMs });
+    options.guard?.checkLiteral(url);
+    const response = await leanGet(url, { headers, signal, idleTimeoutMs: this.idleTimeoutMs, lookup: options.guard?.lookup });
     if (response.framing !== 'unsupported') return response;
     response.destroy();
     return this.send(options);
@@ -169,8 +189,9 @@ export class HttpTransport {
     const origin = options.url.origin;
     let url = options.url;
     let headers = { ...options.headers };
+    const redirectGuard = options.redirectGuard ?? options.guard;
     for (let hop = 0; ; hop++) {
-      const response = await send({ ...options, url, headers });
+      const response = await send({ ...options, url, headers, guard: hop === 0 ? options.guard : redirectGuard });
       const location = response.headers.location;
       if (!REDIRECT_STATUSES.has(response.statusCode ?? 0) || !location || options.body !== undefined) {
         return { response, url };
@@ -205,8 +226,8 @@ function withoutAuthorization(headers: OutgoingHttpHeaders): OutgoingHttpHeaders
   return copy;
 }
 
-/** Reads a (small) response body, refusing more than `limit` bytes. */
-export async function readBody(response: ResponseLike, limit: number, what: string): Promise<Buffer> {
+/** Reads a (small) response body, refusing more than `limit` bytes, and one that stalls under `stall`. */
+export async function readBody(response: ResponseLike, limit: number, what: string, stall?: StallPolicy): Promise<Buffer> {
   const declared = Number(response.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     response.destroy();
@@ -214,8 +235,10 @@ export async function readBody(response: ResponseLike, limit: number, what: stri
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  const guard = stall && new StallGuard(stall, (received) => response.destroy(stallError(what, stall, received)));
   try {
     for await (const chunk of response) {
+      guard?.progress((chunk as Buffer).length);
       size += (chunk as Buffer).length;
       if (size > limit) {
         response.destroy();
@@ -225,6 +248,8 @@ export async function readBody(response: ResponseLike, limit: number, what: stri
     }
   } catch (err) {
     throw networkError(err, what);
+  } finally {
+    guard?.dispose();
   }
   return Buffer.concat(chunks, size);
 }

@@ -11,6 +11,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
+import type { LookupFunction } from './address-policy.js';
 
 /** Bytes read from the socket at a time, into one buffer reused for the whole body. */
 export const LEAN_READ_BYTES = 1024 * 1024;
@@ -25,6 +26,8 @@ export interface LeanGetOptions {
   signal?: AbortSignal;
   /** Milliseconds the socket may stay silent. */
   idleTimeoutMs: number;
+  /** Resolves the host (an address guard's lookup). Defaults to dns.lookup. */
+  lookup?: LookupFunction;
 }
 
 function transportError(message: string, code: string): Error {
@@ -232,18 +235,19 @@ export function leanGet(url: URL, options: LeanGetOptions): Promise<LeanResponse
     };
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     const host = url.hostname.replace(/^\[|\]$/g, '');
+    const lookup: { lookup?: net.LookupFunction } = options.lookup ? { lookup: options.lookup as net.LookupFunction } : {};
     const socket =
       url.protocol === 'https:'
         ? // tls.connect passes `onread` on to net.Socket (documented), though @types/node omits it.
-          tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], onread } as tls.ConnectionOptions)
-        : net.connect({ host, port, onread });
+          tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], onread, ...lookup } as tls.ConnectionOptions)
+        : net.connect({ host, port, onread, ...lookup });
     const onAbort = (): void => {
       socket.destroy(Object.assign(new Error('The operation was aborted', { cause: signal!.reason }), { name: 'AbortError', code: 'ABORT_ERR' }));
     };
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.setTimeout(options.idleTimeoutMs, () => {
-      socket.destroy(transportError(`no data from ${url.host} for ${options.idleTimeoutMs} ms`, 'ETIMEDOUT'));
+      socket.destroy(transportError(`${url.host} sent nothing for ${options.idleTimeoutMs} ms (registry stall timeout)`, 'ETIMEDOUT'));
     });
     socket.on('error', (err) => (response ? response.end(err) : reject(err)));
     socket.once('close', () => {

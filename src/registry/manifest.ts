@@ -20,6 +20,13 @@ import type { Descriptor, ImageManifest, PullAuth, Reference, ResolvedManifest }
 
 /** Manifests of models are a few KiB; an index of many platforms stays far below this. */
 export const MANIFEST_LIMIT = 4 * 1024 * 1024;
+/**
+ * Layers one manifest may list. A model has a handful (weights, shards, license, template); a
+ * hostile manifest of thousands would open as many downloads and partial files.
+ */
+export const MAX_LAYERS = 256;
+/** A model's config blob is JSON of a few KiB; it is held in memory, so its size is capped before it is fetched. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
 const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
 const MANIFEST_TYPES = new Set([OCI_MANIFEST, DOCKER_MANIFEST_V2]);
@@ -57,7 +64,7 @@ async function fetchManifest(session: RegistrySession, ref: Reference, reference
     signal,
   });
   if (response.statusCode !== 200) throw await errorForResponse(response, what);
-  const bytes = await readBody(response, MANIFEST_LIMIT, what);
+  const bytes = await readBody(response, MANIFEST_LIMIT, what, session.stall);
   const digest = sha256Digest(bytes);
   const expected = [reference.startsWith('sha256:') ? reference : undefined, response.headers['docker-content-digest']];
   for (const want of expected) {
@@ -96,7 +103,11 @@ function toImageManifest(m: FetchedManifest, ref: Reference, reference: string):
   if (!MANIFEST_TYPES.has(m.mediaType) && m.mediaType !== '') throw upstream(ref, reference, `unexpected media type ${m.mediaType}`);
   if (j.schemaVersion !== 2) throw upstream(ref, reference, `schemaVersion is ${JSON.stringify(j.schemaVersion)}, expected 2`);
   if (!Array.isArray(j.layers)) throw upstream(ref, reference, 'it has no layers array');
+  if (j.layers.length > MAX_LAYERS) throw upstream(ref, reference, `it lists ${j.layers.length} layers, more than the ${MAX_LAYERS} allowed`);
   const config = parseDescriptor(j.config, ref, reference, 'config');
+  if (config.size > MAX_CONFIG_BYTES) {
+    throw upstream(ref, reference, `its config blob is ${config.size} bytes, more than the ${MAX_CONFIG_BYTES} bytes (4 MiB) allowed`);
+  }
   const layers = j.layers.map((l, i) => parseDescriptor(l, ref, reference, `layer ${i}`));
   return { ...(j as unknown as ImageManifest), config, layers };
 }

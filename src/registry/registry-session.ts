@@ -5,10 +5,12 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from '../log.js';
+import { RegistryAddressPolicy } from './address-policy.js';
 import { type AuthTarget, Authenticator } from './auth.js';
 import type { CredentialStore } from './credentials.js';
 import { type BodyResponse, type FollowedResponse, type HttpTransport, networkError, type RedirectOptions } from './http.js';
 import { usesPlainHttp } from './reference.js';
+import { DEFAULT_STALL_POLICY, type StallPolicy } from './stall-guard.js';
 import type { PullAuth, Reference } from './types.js';
 
 export const USER_AGENT = 'model-runner';
@@ -35,6 +37,10 @@ export interface RegistrySessionOptions {
   credentials: CredentialStore;
   /** Registries reached over plain HTTP besides loopback. Defaults to none. */
   insecureRegistries?: readonly string[];
+  /** Judges redirects and token realms by where they point. Defaults to a RegistryAddressPolicy on dns.lookup. */
+  addressPolicy?: RegistryAddressPolicy;
+  /** How slow a response body may be before it is abandoned. Defaults to DEFAULT_STALL_POLICY (30 s). */
+  stall?: StallPolicy;
   logger?: Logger;
 }
 
@@ -43,13 +49,19 @@ const MAX_CHALLENGES = 2;
 
 export class RegistrySession {
   readonly authenticator: Authenticator;
+  private readonly addressPolicy: RegistryAddressPolicy;
 
   constructor(private readonly options: RegistrySessionOptions) {
-    this.authenticator = new Authenticator({ credentials: options.credentials, transport: options.transport, logger: options.logger });
+    this.addressPolicy = options.addressPolicy ?? new RegistryAddressPolicy();
+    this.authenticator = new Authenticator({ credentials: options.credentials, transport: options.transport, addressPolicy: this.addressPolicy, logger: options.logger });
   }
 
   get transport(): HttpTransport {
     return this.options.transport;
+  }
+
+  get stall(): StallPolicy {
+    return this.options.stall ?? DEFAULT_STALL_POLICY;
   }
 
   /** "http://127.0.0.1:5000" or "https://registry-1.docker.io". */
@@ -85,18 +97,22 @@ export class RegistrySession {
     once: (options: RedirectOptions) => Promise<FollowedResponse<R>>,
   ): Promise<FollowedResponse<R>> {
     const { ref, signal } = request;
-    const target: AuthTarget = { registry: ref.registry, repository: ref.repository, actions: request.actions, bearerToken: request.auth?.bearerToken };
+    const base = this.baseUrl(ref);
+    const target: AuthTarget = { registry: ref.registry, url: base, repository: ref.repository, actions: request.actions, bearerToken: request.auth?.bearerToken };
     const url = request.url ?? this.urlFor(ref, request.path ?? '');
-    const registryOrigin = this.baseUrl(ref).origin;
+    const registryOrigin = base.origin;
     const where = `registry ${ref.registry} (repository ${ref.repository})`;
     try {
+      // Redirects (a blob's CDN) and upload Locations are the registry's choice of URL.
+      const redirectGuard = await this.addressPolicy.guardFor(ref.registry, base.hostname, 'redirect to');
+      const guard = url.origin === registryOrigin ? undefined : await this.addressPolicy.guardFor(ref.registry, base.hostname, 'upload location');
       let authorization = await this.authenticator.authorizationFor(target, signal);
       for (let challenge = 0; ; challenge++) {
         const headers: OutgoingHttpHeaders = { 'user-agent': USER_AGENT, ...request.headers };
         // Credentials go to the registry only, never to a foreign upload Location.
         if (authorization !== undefined && url.origin === registryOrigin) headers.authorization = authorization;
         const body = request.body?.();
-        const options = { method: request.method, url, headers, body, signal };
+        const options = { method: request.method, url, headers, body, signal, guard, redirectGuard };
         const result = (request.followRedirects ?? body === undefined) ? await follow(options) : await once(options);
         if (result.response.statusCode !== 401 || challenge >= MAX_CHALLENGES || result.url.origin !== registryOrigin) return result;
         result.response.resume();

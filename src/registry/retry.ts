@@ -34,6 +34,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** The last error of a retried operation, saying that retrying did not help. */
+function gaveUp(error: AppError, retries: number): AppError {
+  const { retryable: _, retryAfterMs: __, ...data } = error.data ?? {};
+  return new AppError(error.code, `${error.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`, { cause: error, data });
+}
+
 /**
  * Runs `attempt(n)` until it succeeds, throws something not retryable, or the retries are
  * spent. `onRetry` hears each failure that will be retried (for a log line).
@@ -52,7 +58,8 @@ export async function withRetries<T>(
       return await attempt(n);
     } catch (err) {
       if (signal?.aborted) throw new AppError('aborted', 'cancelled', { cause: err });
-      if (n >= retries || !isRetryable(err)) throw err;
+      if (!isRetryable(err)) throw err;
+      if (n >= retries) throw n === 0 ? err : gaveUp(err as AppError, n);
       const error = err as AppError;
       const backoff = Math.min(max, base * 2 ** n) * (0.75 + Math.random() * 0.5);
       const after = typeof error.data?.retryAfterMs === 'number' ? error.data.retryAfterMs : 0;

@@ -56,8 +56,8 @@ describe('pulls through a token registry and a CDN, across a crash of the server
 
   test('a pull through the token registry follows the blob redirect to the CDN without sending it credentials', async () => {
     const reference = registry.reference('ai/tiny', 'latest');
-    const { username, password } = registry.credentials!;
-    await packageAndPush(await generateTinyGguf(scratch, 11), reference, { DOCKER_USERNAME: username, DOCKER_PASSWORD: password });
+    const { username, password, credentialsRegistry } = registry.credentials!;
+    await packageAndPush(await generateTinyGguf(scratch, 11), reference, { DOCKER_USERNAME: username, DOCKER_PASSWORD: password, MODEL_RUNNER_CREDENTIALS_REGISTRY: credentialsRegistry });
     registry.cdn!.resetStats();
 
     const reply = await create(reference);

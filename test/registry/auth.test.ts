@@ -35,8 +35,8 @@ describe('basic auth registry', () => {
     const pushed = await pushArtifact(registry, 'ai/private', 'v1', { layers: [layer] });
     const ref = parseReference(registry.reference('ai/private', 'v1'));
 
-    const good = new RegistryClient({ username: 'testuser', password: 'testpass' });
-    const wrong = new RegistryClient({ username: 'testuser', password: 'nope', retries: 0 });
+    const good = new RegistryClient({ username: 'testuser', password: 'testpass', credentialsRegistry: registry.url });
+    const wrong = new RegistryClient({ username: 'testuser', password: 'nope', credentialsRegistry: registry.url, retries: 0 });
     const none = new RegistryClient({ retries: 0 });
     try {
       const resolved = await good.resolveManifest(ref);
@@ -121,7 +121,7 @@ describe('token auth registry with blobs redirected to a CDN', () => {
     }
     assert.ok(registry.tokenServer!.stats().scopes.includes('repository:ai/pushed:pull,push'));
 
-    const user = new RegistryClient({ username: 'testuser', password: 'testpass' });
+    const user = new RegistryClient({ username: 'testuser', password: 'testpass', credentialsRegistry: registry.url });
     try {
       await user.pushBlob(ref, descriptor, () => Readable.from([data]));
       assert.equal(await user.blobExists(ref, descriptor.digest), true);

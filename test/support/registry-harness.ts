@@ -49,8 +49,8 @@ export interface TestRegistry {
   url: string;
   /** `${url}/${repo}:${tag}`; tag defaults to "latest". */
   reference(repo: string, tag?: string): string;
-  /** testuser/testpass for 'basic' and 'token' (push needs them on 'token'). */
-  credentials?: { username: string; password: string };
+  /** testuser/testpass for 'basic' and 'token' (push needs them on 'token'), for this registry (spread into RegistryClientOptions). */
+  credentials?: { username: string; password: string; credentialsRegistry: string };
   cdn?: FakeCdn;
   tokenServer?: Pick<TokenServer, 'stats' | 'resetStats' | 'realm'> & { expiresInSeconds: number };
   /** Temporary root; the registry stores its data under `${dataDir}/data`. */
@@ -171,7 +171,7 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
       kind,
       url: addr,
       reference: (repo, tag = 'latest') => `${addr}/${repo}:${tag}`,
-      credentials: kind === 'anonymous' ? undefined : { username: TEST_USERNAME, password: TEST_PASSWORD },
+      credentials: kind === 'anonymous' ? undefined : { username: TEST_USERNAME, password: TEST_PASSWORD, credentialsRegistry: addr },
       cdn,
       tokenServer: tokenServer && {
         stats: () => tokenServer!.stats(),

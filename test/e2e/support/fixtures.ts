@@ -11,7 +11,7 @@ export async function generateTinyGguf(dir: string, seed: number): Promise<strin
   return file;
 }
 
-/** Packages a GGUF and pushes it to `reference`'s registry; credentials come from `env` (DOCKER_USERNAME/DOCKER_PASSWORD). */
+/** Packages a GGUF and pushes it to `reference`'s registry; credentials come from `env` (DOCKER_USERNAME/DOCKER_PASSWORD, for MODEL_RUNNER_CREDENTIALS_REGISTRY). */
 export async function packageAndPush(ggufPath: string, reference: string, env: Record<string, string> = {}): Promise<void> {
   await runCliOk(['package', '--gguf', ggufPath, '--push', reference], env);
 }

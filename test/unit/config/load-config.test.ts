@@ -72,4 +72,18 @@ describe('loadConfig', () => {
     assert.equal(config.socketPath, path.resolve('x.sock'));
     assert.equal(config.modelsPath, path.resolve('store'));
   });
+
+  test('the registry stall timeout takes a duration, defaults to 30 s and must be positive', () => {
+    assert.equal(loadConfig([], {}).registryStallTimeoutMs, 30_000);
+    assert.equal(loadConfig(['--registry-stall-timeout', '200ms'], {}).registryStallTimeoutMs, 200);
+    assert.equal(loadConfig([], { MODEL_RUNNER_REGISTRY_STALL_TIMEOUT: '2m' }).registryStallTimeoutMs, 120_000);
+    assert.equal(loadConfig([], { MODEL_RUNNER_REGISTRY_STALL_TIMEOUT: '5' }).registryStallTimeoutMs, 5_000);
+    assert.throws(() => loadConfig(['--registry-stall-timeout', '0'], {}), appError('bad_request', /positive duration/));
+    assert.throws(() => loadConfig(['--registry-stall-timeout', '-1'], {}), appError('bad_request', /positive duration/));
+  });
+
+  test('environment credentials belong to Docker Hub unless another registry is named', () => {
+    assert.equal(loadConfig([], {}).credentialsRegistry, 'docker.io');
+    assert.equal(loadConfig([], { MODEL_RUNNER_CREDENTIALS_REGISTRY: 'registry.example:5000' }).credentialsRegistry, 'registry.example:5000');
+  });
 });

@@ -1,0 +1,89 @@
+/**
+ * A bare HTTP server standing in for a registry (or a token server, or a CDN) whose every answer
+ * the test writes: a hostile one that asks for credentials, names a token realm or redirects
+ * somewhere, lies about sizes, or stalls until the test lets it go. Every request is recorded
+ * (method, path, headers) and announced, so tests wait on requests rather than on time.
+ *
+ *   const evil = await startScriptedRegistry((req, res) => res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end());
+ *   after(() => evil.close());
+ *   ... evil.requests.map((r) => r.headers.authorization) ...
+ */
+import { EventEmitter, once } from 'node:events';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+export type ScriptedHandler = (req: IncomingMessage, res: ServerResponse, index: number) => void;
+
+export interface ScriptedRegistry {
+  /** "127.0.0.1:PORT" (host as it listens). */
+  url: string;
+  port: number;
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  /** Replaces the handler. */
+  handle(handler: ScriptedHandler): void;
+  /** Resolves with the first request (already received or not) that matches. */
+  waitForRequest(match: (r: RecordedRequest) => boolean): Promise<RecordedRequest>;
+  close(): Promise<void>;
+}
+
+export async function startScriptedRegistry(handler: ScriptedHandler, host = '127.0.0.1'): Promise<ScriptedRegistry> {
+  const requests: RecordedRequest[] = [];
+  const events = new EventEmitter();
+  let current = handler;
+  const server = http.createServer((req, res) => {
+    const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers };
+    requests.push(recorded);
+    events.emit('request', recorded);
+    try {
+      current(req, res, requests.length - 1);
+    } catch {
+      res.destroy();
+    }
+  });
+  server.listen(0, host);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    requests,
+    handle: (next) => {
+      current = next;
+    },
+    waitForRequest: (match) => {
+      const seen = requests.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => {
+        const listener = (r: RecordedRequest): void => {
+          if (!match(r)) return;
+          events.off('request', listener);
+          resolve(r);
+        };
+        events.on('request', listener);
+      });
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A 401 asking for Basic credentials, as distribution's htpasswd auth sends it. */
+export function basicChallenge(res: ServerResponse): void {
+  res.writeHead(401, { 'www-authenticate': 'Basic realm="registry"', 'content-type': 'application/json' });
+  res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+}
+
+/** A 401 naming a Bearer token realm. */
+export function bearerChallenge(res: ServerResponse, realm: string): void {
+  res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="scripted"`, 'content-type': 'application/json' });
+  res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+}
