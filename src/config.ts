@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
+import { RUNTIME_BOUNDS } from './util/runtime-bounds.js';
 
 export interface Config {
   socketPath: string;
@@ -108,15 +109,15 @@ export const SETTINGS: Setting[] = [
   row({ key: 'defaultRegistry', flag: '--default-registry', env: 'DEFAULT_REGISTRY', default: 'docker.io', description: 'Registry for references that name none.', parse: asString }),
   row({ key: 'insecureRegistries', flag: '--insecure-registries', env: 'MODEL_RUNNER_INSECURE_REGISTRIES', default: [], description: 'Comma list of registries reached over plain HTTP (loopback always is).', parse: asList }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
-  row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(1, 1024) }),
+  row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(RUNTIME_BOUNDS.threads.min, RUNTIME_BOUNDS.threads.max) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),
   row({ key: 'maxLoadedModels', flag: '--max-loaded-models', env: 'MODEL_RUNNER_MAX_LOADED_MODELS', default: Math.min(CORES, 8), defaultText: 'min(cores, 8)', description: 'Most models loaded at once (defaults to min(cores, 8)).', parse: asInt(1, 64) }),
   row({ key: 'memoryBudgetBytes', flag: '--memory-budget', env: 'MODEL_RUNNER_MEMORY_BUDGET', default: undefined, description: 'Memory loaded models may use (defaults to free RAM/VRAM at load time).', parse: asOptional(asBytes) }),
   // 4 sequences decode together in one batch: +20% (Q8_0) to +35% (F16) aggregate tokens/s over one
   // stream in `make bench`, with single-stream speed unchanged; the cost is 4x the KV cache.
-  row({ key: 'parallel', flag: '--parallel', env: 'MODEL_RUNNER_PARALLEL', default: 4, description: 'Parallel sequences per model (requests decoded together in one batch).', parse: asInt(1, 64) }),
+  row({ key: 'parallel', flag: '--parallel', env: 'MODEL_RUNNER_PARALLEL', default: 4, description: 'Parallel sequences per model (requests decoded together in one batch).', parse: asInt(RUNTIME_BOUNDS.parallel.min, RUNTIME_BOUNDS.parallel.max) }),
   row({ key: 'maxQueue', flag: '--max-queue', env: 'MODEL_RUNNER_MAX_QUEUE', default: 64, description: 'Requests that may wait per model before 503.', parse: asInt(0, 100000) }),
-  row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(64, 1 << 22)) }),
+  row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(RUNTIME_BOUNDS.contextSize.min, RUNTIME_BOUNDS.contextSize.max)) }),
   row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
   row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', ...bytesDefault('64MiB'), description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),

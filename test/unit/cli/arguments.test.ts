@@ -85,9 +85,10 @@ describe('configure arguments', () => {
     assert.equal(parsed?.values.socket, undefined);
   });
 
-  test('a context size that is not a positive integer is refused before anything is sent', () => {
-    assert.throws(() => parseConfigureArgs(['m', '--context-size', '0']), /--context-size must be a positive integer/);
-    assert.throws(() => parseConfigureArgs(['m', '--parallel', 'two']), /--parallel must be a positive integer/);
+  test('a context size or parallel outside the server\'s bounds is refused before anything is sent', () => {
+    assert.throws(() => parseConfigureArgs(['m', '--context-size', '0']), /--context-size must be an integer from 64 to 4194304/);
+    assert.throws(() => parseConfigureArgs(['m', '--context-size', '1000000000000']), /--context-size must be an integer from 64 to 4194304/);
+    assert.throws(() => parseConfigureArgs(['m', '--parallel', 'two']), /--parallel must be an integer from 1 to 64/);
   });
 
   test('configure without any setting is a usage error', () => {
