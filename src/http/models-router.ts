@@ -119,7 +119,7 @@ async function streamTransfer(
   const stream = new ProgressStream(req, res);
   const signal = disconnectSignal(res);
   try {
-    await run((event) => stream.write(event), signal);
+    await run((event) => void stream.write(event), signal);
     stream.end();
   } catch (err) {
     if (signal.aborted || isAbortError(err) || (err instanceof AppError && err.code === 'aborted')) {
@@ -177,7 +177,7 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
     req.pipe(limited);
     try {
       const id = await catalog.loadTar(limited);
-      new ProgressStream(req, res).write({ type: 'success', message: 'Model loaded successfully', id });
+      void new ProgressStream(req, res).write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } catch (err) {
       req.unpipe(limited);
@@ -191,7 +191,7 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
     const upload = await receiveGgufUpload(req, res, { uploadDir: deps.uploadDir, maxBytes: deps.maxUploadBytes });
     try {
       const { id } = await catalog.importGguf(upload.path, { tag: upload.tag });
-      new ProgressStream(req, res).write({ type: 'success', message: 'Model loaded successfully', id });
+      void new ProgressStream(req, res).write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } finally {
       await upload.cleanup();

@@ -26,6 +26,13 @@ describe('the server target', () => {
     assert.deepEqual(resolveTarget({}, { MODEL_RUNNER_SOCK: '/env.sock' }), { kind: 'socket', socketPath: path.resolve('/env.sock') });
   });
 
+  test('a URL target carries MODEL_RUNNER_API_KEY for the TCP listener; a socket target does not need it', () => {
+    const env = { MODEL_RUNNER_API_KEY: ' k3y ', MODEL_RUNNER_SOCK: '/env.sock' };
+    const target = resolveTarget({ url: 'http://127.0.0.1:12434' }, env);
+    assert.equal(target.kind === 'url' && target.apiKey, 'k3y');
+    assert.deepEqual(resolveTarget({}, env), { kind: 'socket', socketPath: path.resolve('/env.sock') });
+  });
+
   test('a malformed or non-http URL is a usage error that names where it came from', () => {
     assert.throws(() => resolveTarget({ url: 'not a url' }, {}), /--url must be a URL/);
     assert.throws(() => resolveTarget({}, { MODEL_RUNNER_HOST_URL: 'https://x:1' }), /MODEL_RUNNER_HOST_URL must use http/);
