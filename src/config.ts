@@ -3,10 +3,12 @@
  * SETTINGS: its flag, its environment variable, its default and a description; `--help`
  * prints the table and the README's configuration table is generated from the same rows.
  */
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
+import { RUNTIME_BOUNDS } from './util/runtime-bounds.js';
 import { parseDurationMs } from './util/units.js';
 
 export interface Config {
@@ -32,6 +34,10 @@ export interface Config {
   pullChunkBytes: number;
   maxUploadBytes: number;
   admissionTimeoutSeconds: number;
+  allowedHosts: string[];
+  apiKeyFile: string | undefined;
+  insecureBind: boolean;
+  writeStallTimeoutMs: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -50,6 +56,11 @@ interface Setting<K extends keyof Config = keyof Config> {
    * that reads better with its unit. Defaults to the value itself, as code.
    */
   defaultText?: string;
+  /**
+   * The value a flag given alone (no `=value`) stands for, for switches such as --insecure-bind.
+   * Defaults to none: the flag then takes the next argument as its value.
+   */
+  bareValue?: string;
 }
 
 const asString: Parser<string> = (raw) => raw;
@@ -68,6 +79,21 @@ function asInt(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
     return n;
   };
 }
+
+const BOOLEAN_TEXT: Record<string, boolean> = { true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false };
+
+const asBoolean: Parser<boolean> = (raw, name) => {
+  const value = BOOLEAN_TEXT[raw.trim().toLowerCase()];
+  if (value === undefined) throw new AppError('bad_request', `${name} must be true or false, got "${raw}"`);
+  return value;
+};
+
+/** A positive duration such as 60s, 5m or 1500ms (a bare number is seconds), in milliseconds. */
+const asPositiveDuration: Parser<number> = (raw, name) => {
+  const ms = parseDurationMs(raw, name);
+  if (!(ms > 0)) throw new AppError('bad_request', `${name} must be a positive duration such as 60s or 5m, got "${raw}"`);
+  return ms;
+};
 
 function asOptional<T>(inner: Parser<T>): Parser<T | undefined> {
   return (raw, name) => (raw === '' ? undefined : inner(raw, name));
@@ -104,6 +130,8 @@ function bytesDefault(text: string): { default: number; defaultText: string } {
 }
 
 export const DEFAULT_SOCKET = 'model-runner.sock';
+/** A client that has read nothing of a streamed response for this long is cut off (see http/drain.ts). */
+export const DEFAULT_WRITE_STALL_TIMEOUT_MS = 60_000;
 export const DEFAULT_MODELS_PATH = 'models';
 
 function row<K extends keyof Config>(s: Setting<K>): Setting {
@@ -114,6 +142,9 @@ export const SETTINGS: Setting[] = [
   row({ key: 'socketPath', flag: '--socket', env: 'MODEL_RUNNER_SOCK', default: DEFAULT_SOCKET, description: 'Unix socket the API listens on.', parse: asString }),
   row({ key: 'port', flag: '--port', env: 'MODEL_RUNNER_PORT', default: undefined, description: 'Also listen on this TCP port (off when unset).', parse: asOptional(asInt(0, 65535)) }),
   row({ key: 'host', flag: '--host', env: 'MODEL_RUNNER_HOST', default: '127.0.0.1', description: 'Address the TCP listener binds.', parse: asString }),
+  row({ key: 'allowedHosts', flag: '--allowed-hosts', env: 'MODEL_RUNNER_ALLOWED_HOSTS', default: [], description: 'Extra Host header names the TCP listener answers, against DNS rebinding (comma list; *.example.com matches subdomains, * allows any). Loopback names and the address a client connected to are always allowed.', parse: asList }),
+  row({ key: 'apiKeyFile', flag: '--api-key-file', env: 'MODEL_RUNNER_API_KEY_FILE', default: undefined, description: 'File holding the API key TCP clients must send (Authorization: Bearer or x-api-key); MODEL_RUNNER_API_KEY gives the key itself. The Unix socket needs no key.', parse: asOptional(asString) }),
+  row({ key: 'insecureBind', flag: '--insecure-bind', env: 'MODEL_RUNNER_INSECURE_BIND', default: false, bareValue: 'true', description: 'Allow listening on a non-loopback --host without an API key.', parse: asBoolean }),
   row({ key: 'modelsPath', flag: '--models-path', env: 'MODELS_PATH', default: DEFAULT_MODELS_PATH, description: 'Model store directory (Docker Model Runner layout).', parse: asString }),
   row({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.`, parse: asEnum(LOG_LEVELS) }),
   row({ key: 'defaultRegistry', flag: '--default-registry', env: 'DEFAULT_REGISTRY', default: 'docker.io', description: 'Registry for references that name none.', parse: asString }),
@@ -121,20 +152,21 @@ export const SETTINGS: Setting[] = [
   row({ key: 'credentialsRegistry', flag: '--credentials-registry', env: 'MODEL_RUNNER_CREDENTIALS_REGISTRY', default: 'docker.io', description: 'The one registry DOCKER_USERNAME/DOCKER_PASSWORD are sent to; others get only their own docker config.json entry.', parse: asString }),
   row({ key: 'registryStallTimeoutMs', flag: '--registry-stall-timeout', env: 'MODEL_RUNNER_REGISTRY_STALL_TIMEOUT', default: 30_000, defaultText: '`30s`', description: 'A registry response that sends nothing (or under 16 KiB) for this long is abandoned and retried.', parse: asPositiveDurationMs }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
-  row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(1, 1024) }),
+  row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(RUNTIME_BOUNDS.threads.min, RUNTIME_BOUNDS.threads.max) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),
   row({ key: 'maxLoadedModels', flag: '--max-loaded-models', env: 'MODEL_RUNNER_MAX_LOADED_MODELS', default: Math.min(CORES, 8), defaultText: 'min(cores, 8)', description: 'Most models loaded at once (defaults to min(cores, 8)).', parse: asInt(1, 64) }),
   row({ key: 'memoryBudgetBytes', flag: '--memory-budget', env: 'MODEL_RUNNER_MEMORY_BUDGET', default: undefined, description: 'Memory loaded models may use (defaults to free RAM/VRAM at load time).', parse: asOptional(asBytes) }),
   // 4 sequences decode together in one batch: +20% (Q8_0) to +35% (F16) aggregate tokens/s over one
   // stream in `make bench`, with single-stream speed unchanged; the cost is 4x the KV cache.
-  row({ key: 'parallel', flag: '--parallel', env: 'MODEL_RUNNER_PARALLEL', default: 4, description: 'Parallel sequences per model (requests decoded together in one batch).', parse: asInt(1, 64) }),
+  row({ key: 'parallel', flag: '--parallel', env: 'MODEL_RUNNER_PARALLEL', default: 4, description: 'Parallel sequences per model (requests decoded together in one batch).', parse: asInt(RUNTIME_BOUNDS.parallel.min, RUNTIME_BOUNDS.parallel.max) }),
   row({ key: 'maxQueue', flag: '--max-queue', env: 'MODEL_RUNNER_MAX_QUEUE', default: 64, description: 'Requests that may wait per model before 503.', parse: asInt(0, 100000) }),
-  row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(64, 1 << 22)) }),
+  row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(RUNTIME_BOUNDS.contextSize.min, RUNTIME_BOUNDS.contextSize.max)) }),
   row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
   row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', ...bytesDefault('64MiB'), description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),
   row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', ...bytesDefault('64GiB'), description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
   row({ key: 'admissionTimeoutSeconds', flag: '--admission-timeout', env: 'MODEL_RUNNER_ADMISSION_TIMEOUT', default: 120, description: 'Seconds a new model file may take to load and decode two tokens in the admission check (a child process, before it first runs in-process); slower files are refused.', parse: asInt(1, 86400) }),
+  row({ key: 'writeStallTimeoutMs', flag: '--write-stall-timeout', env: 'MODEL_RUNNER_WRITE_STALL_TIMEOUT', default: DEFAULT_WRITE_STALL_TIMEOUT_MS, defaultText: '`60s`', description: 'How long a streamed response may wait for a client that stopped reading before it is cut and its generation cancelled.', parse: asPositiveDuration }),
 ];
 
 /**
@@ -155,7 +187,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const s = SETTINGS.find((x) => x.flag === flag);
     if (!s) throw new AppError('bad_request', `unknown option ${flag}`);
-    const raw = inline ?? argv[++i];
+    const raw = inline ?? s.bareValue ?? argv[++i];
     if (raw === undefined) throw new AppError('bad_request', `option ${flag} needs a value`);
     assign(s, raw, flag);
   }
@@ -167,7 +199,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** The settings table as aligned text, for --help. */
 export function formatSettingsHelp(): string {
   const lines = SETTINGS.map((s) => {
-    const def = Array.isArray(s.default) ? s.default.join(',') || '(none)' : s.default === undefined ? '(unset)' : String(s.default);
+    const def = s.defaultText !== undefined ? s.defaultText.replace(/`/g, '') : Array.isArray(s.default) ? s.default.join(',') || '(none)' : s.default === undefined ? '(unset)' : String(s.default);
     return `  ${s.flag.padEnd(24)} ${s.env.padEnd(34)} ${s.description} Default: ${def}`;
   });
   return lines.join('\n');
@@ -208,4 +240,23 @@ export function registryCredentialsFromEnv(env: NodeJS.ProcessEnv = process.env)
   if (env.DOCKER_USERNAME) return { username: env.DOCKER_USERNAME, password: env.DOCKER_PASSWORD ?? '' };
   if (env.DOCKER_HUB_USER) return { username: env.DOCKER_HUB_USER, password: env.DOCKER_HUB_PASSWORD ?? '' };
   return {};
+}
+
+/**
+ * The API key TCP clients must present: the contents of --api-key-file (trailing whitespace
+ * trimmed), else MODEL_RUNNER_API_KEY. The key itself is kept out of SETTINGS, like registry
+ * credentials, so that it is never a flag (visible in `ps`) nor printed by --help. Undefined when
+ * neither is set; an empty key is an error rather than "no key".
+ */
+export async function readApiKey(config: Pick<Config, 'apiKeyFile'>, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (config.apiKeyFile !== undefined) {
+    const text = await fs.readFile(config.apiKeyFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new AppError('bad_request', `cannot read the API key file ${config.apiKeyFile}: ${err.code ?? err.message}`, { cause: err });
+    });
+    const key = text.trim();
+    if (key === '') throw new AppError('bad_request', `the API key file ${config.apiKeyFile} is empty`);
+    return key;
+  }
+  const key = env.MODEL_RUNNER_API_KEY?.trim();
+  return key ? key : undefined;
 }

@@ -6,7 +6,7 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Keys whose values never reach a log line, wherever they appear in the metadata. */
-const SECRET_KEYS = /^(authorization|password|token|bearer-token|bearerToken|secret|access_token)$/i;
+const SECRET_KEYS = /^(authorization|password|token|bearer-token|bearerToken|secret|access_token|api_key|apiKey|x-api-key)$/i;
 
 const redactSecrets = winston.format((info) => {
   for (const key of Object.keys(info)) {

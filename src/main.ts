@@ -2,20 +2,23 @@
  * Composition root: config -> logger -> store, registry, catalog, scheduler -> app -> listen.
  * The only module that wires services together; everything else receives what it needs.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { registryCredentialsFromEnv, type Config } from './config.js';
+import { readApiKey, registryCredentialsFromEnv, type Config } from './config.js';
 import { bundledEngineInfo, createWorkerHandleFactory, engineFingerprint, readNativeBuildChoice, runAdmissionCheck, Scheduler } from './engine/index.js';
 import { createApp } from './http/app.js';
 import { corsMiddleware } from './http/cors.js';
 import { createEnginesRouter } from './http/engines-router.js';
+import { createHttpServer } from './http/http-server.js';
 import type { InferenceDeps } from './http/inference-deps.js';
 import { createInferenceRouter } from './http/inference-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
 import { createMetrics, createMetricsRouter } from './http/metrics.js';
 import { createModelsRouter } from './http/models-router.js';
 import { createOllamaRouter } from './http/ollama-router.js';
+import { isLoopbackHost } from './http/host-policy.js';
+import { apiKeyCheck, checkTcpBind, hostCheck } from './http/tcp-access.js';
 import { createLogger, type Logger } from './log.js';
 import { Catalog, ModelAdmission } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
@@ -36,6 +39,9 @@ const UPLOAD_DIR_NAME = 'uploads.tmp';
 
 export async function startServer(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  // Before anything opens: a TCP listener that would be open to the network without a key is refused outright.
+  const apiKey = config.port === undefined ? undefined : await readApiKey(config, env);
+  if (config.port !== undefined) checkTcpBind({ host: config.host, apiKey, insecureBind: config.insecureBind });
   const disposers: Array<() => Promise<void>> = [];
   try {
     const store = await openStore(config.modelsPath, { logger });
@@ -93,37 +99,41 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       logger,
     };
 
-    const app = createApp({
-      logger,
-      before: [corsMiddleware(config.origins)],
-      routers: [
-        createModelsRouter({
-          catalog,
-          logger,
-          maxUploadBytes: config.maxUploadBytes,
-          uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME),
-          // A deleted model must not stay resident; the scheduler unloads only idle runners.
-          unloadModel: async (id) => {
-            await scheduler.unload({ models: [id] });
-          },
-          unloadAll: async () => {
-            await scheduler.unload({ all: true });
-          },
-          // A runner still loading counts as in use: requests are waiting for it.
-          isModelInUse: (id) => scheduler.ps().some((r) => r.id === id && (r.inUse > 0 || r.loading)),
-        }),
-        createEnginesRouter(inference),
-        createInferenceRouter(inference),
-        createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
-        createMetricsRouter(metrics),
-      ],
-    });
+    const routers = [
+      createModelsRouter({
+        catalog,
+        logger,
+        maxUploadBytes: config.maxUploadBytes,
+        uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME),
+        // A deleted model must not stay resident; the scheduler unloads only idle runners.
+        unloadModel: async (id) => {
+          await scheduler.unload({ models: [id] });
+        },
+        unloadAll: async () => {
+          await scheduler.unload({ all: true });
+        },
+        // A runner still loading counts as in use: requests are waiting for it.
+        isModelInUse: (id) => scheduler.ps().some((r) => r.id === id && (r.inUse > 0 || r.loading)),
+      }),
+      createEnginesRouter(inference),
+      createInferenceRouter(inference),
+      createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
+      createMetricsRouter(metrics),
+    ];
+    const cors = corsMiddleware(config.origins);
+    const appOptions = { logger, routers, writeStallTimeoutMs: config.writeStallTimeoutMs };
 
-    const servers: http.Server[] = [http.createServer(app)];
+    // The socket is guarded by its file mode and its clients send any Host: no Host check, no key.
+    const servers: http.Server[] = [createHttpServer(createApp({ ...appOptions, before: [cors] }))];
     await listenOnSocket(servers[0]!, config.socketPath);
     let port: number | undefined;
     if (config.port !== undefined) {
-      const tcpServer = http.createServer(app);
+      // Host first (a rebinding page gets nothing, not even CORS headers), then CORS (a preflight
+      // carries no key), then the key, whose 401 then carries the CORS headers a page needs to read it.
+      const tcpBefore = [hostCheck({ boundHost: config.host, allowedHosts: config.allowedHosts }), cors];
+      if (apiKey !== undefined) tcpBefore.push(apiKeyCheck(apiKey));
+      else if (!isLoopbackHost(config.host)) logger.warn('listening on a non-loopback address without an API key (--insecure-bind)', { host: config.host });
+      const tcpServer = createHttpServer(createApp({ ...appOptions, before: tcpBefore }));
       servers.push(tcpServer);
       port = await listenOnPort(tcpServer, config.port, config.host);
     }
@@ -134,7 +144,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       await scheduler.close();
       await Promise.all(closed);
     });
-    logger.info('listening', { socket: config.socketPath, port, host: port === undefined ? undefined : config.host, models: config.modelsPath });
+    logger.info('listening', { socket: config.socketPath, port, host: port === undefined ? undefined : config.host, auth: port === undefined ? undefined : apiKey !== undefined ? 'api key' : 'none', models: config.modelsPath });
     // Once per server, so that the Workers need not repeat it; each model's 'model loaded' line says what actually loaded.
     const binaries = readNativeBuildChoice();
     logger.info('llama.cpp binaries', binaries.use === 'local' ? { use: 'local build', cmakeOptions: binaries.cmakeOptions } : { use: 'prebuilt', reason: binaries.reason });

@@ -1,3 +1,4 @@
+import { type BoundedSetting, describeBounds, parseRuntimeInteger } from '../util/runtime-bounds.js';
 import { connect, parseCommandArgs, usageError } from './client/args.js';
 
 const USAGE = `Usage: model-runner configure MODEL [--context-size N] [--keep-alive D] [--parallel N] [--mode M] [-- FLAGS...]
@@ -21,10 +22,12 @@ const CONFIGURE_OPTIONS = {
   mode: { type: 'string' },
 } as const;
 
-function positiveInteger(raw: string | undefined, flag: string): number | undefined {
+/** Held to the same bounds as the server's `_configure`, so the CLI refuses what the server would. */
+function boundedInteger(raw: string | undefined, flag: string, setting: BoundedSetting): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw usageError(`${flag} must be a positive integer, got ${JSON.stringify(raw)}`, USAGE);
-  return Number(raw);
+  const n = parseRuntimeInteger(setting, raw);
+  if (n === undefined) throw usageError(`${flag} must be ${describeBounds(setting)}, got ${JSON.stringify(raw)}`, USAGE);
+  return n;
 }
 
 /**
@@ -42,9 +45,9 @@ export function parseConfigureArgs(argv: string[]): { body: Record<string, unkno
   const mode = values.mode ?? 'completion';
   if (mode !== 'completion' && mode !== 'embedding') throw usageError(`--mode must be completion or embedding, got ${JSON.stringify(mode)}`, USAGE);
   const body: Record<string, unknown> = { model: args.positionals[0], mode };
-  const contextSize = positiveInteger(values['context-size'], '--context-size');
+  const contextSize = boundedInteger(values['context-size'], '--context-size', 'contextSize');
   if (contextSize !== undefined) body['context-size'] = contextSize;
-  const parallel = positiveInteger(values.parallel, '--parallel');
+  const parallel = boundedInteger(values.parallel, '--parallel', 'parallel');
   if (parallel !== undefined) body.parallel = parallel;
   if (values['keep-alive'] !== undefined) body.keep_alive = values['keep-alive'];
   if (runtimeFlags.length > 0) body['runtime-flags'] = runtimeFlags;

@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
+import { setWriteStallTimeout } from './drain.js';
 import { sendTextError } from './error-status.js';
 import { requestLog } from './request-log.js';
 
@@ -11,6 +12,11 @@ export interface AppOptions {
   routers: Router[];
   /** Middleware that runs before any router (CORS, auth). Defaults to none. */
   before?: express.RequestHandler[];
+  /**
+   * How long a streamed response may wait on a client that stopped reading before it is cut
+   * (see drain.ts). Defaults to DEFAULT_WRITE_STALL_TIMEOUT_MS.
+   */
+  writeStallTimeoutMs?: number;
 }
 
 /** Aliases Docker Model Runner serves: /v1/* is /engines/v1/*, /rerank and /score live under /engines. */
@@ -24,6 +30,7 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (options.writeStallTimeoutMs !== undefined) setWriteStallTimeout(app, options.writeStallTimeoutMs);
 
   // Collapse repeated slashes and apply aliases before routing, as Docker's NormalizedServeMux does.
   app.use((req, _res, next) => {

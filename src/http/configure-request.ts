@@ -1,6 +1,7 @@
 /** The `_configure` body (Docker's ConfigureRequest) -> a RuntimeSettings patch, and back for GET. */
 import type { ModelMode, RuntimeSettings } from '../engine/types.js';
 import { AppError } from '../errors.js';
+import { checkRuntimeInteger, type BoundedSetting } from '../util/runtime-bounds.js';
 import { parseDurationMs } from '../util/units.js';
 import { parseRuntimeFlags, splitRawFlags, toRuntimeFlags } from './runtime-flags.js';
 
@@ -14,13 +15,12 @@ function bad(message: string): AppError {
   return new AppError('bad_request', message);
 }
 
-function positiveInteger(body: Record<string, unknown>, field: string): number | undefined {
+/** A numeric field, held to the same bounds as the `serve` flags and the `configure` command. */
+function boundedInteger(body: Record<string, unknown>, field: string, setting: BoundedSetting): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw bad(`${field} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value;
+  if (typeof value !== 'number') throw bad(`${field} must be a number, got ${JSON.stringify(value)}`);
+  return checkRuntimeInteger(setting, value, field);
 }
 
 function parseFlags(body: Record<string, unknown>): string[] {
@@ -55,9 +55,9 @@ export function parseConfigureRequest(body: unknown): ConfigureRequest {
 
   // Explicit fields win over the same setting given as a flag.
   const patch: RuntimeSettings = parseRuntimeFlags(parseFlags(object));
-  const contextSize = positiveInteger(object, 'context-size');
+  const contextSize = boundedInteger(object, 'context-size', 'contextSize');
   if (contextSize !== undefined) patch.contextSize = contextSize;
-  const parallel = positiveInteger(object, 'parallel');
+  const parallel = boundedInteger(object, 'parallel', 'parallel');
   if (parallel !== undefined) patch.parallel = parallel;
   const keepAlive = parseKeepAlive(object.keep_alive);
   if (keepAlive !== undefined) patch.keepAlive = keepAlive;

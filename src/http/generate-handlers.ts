@@ -89,7 +89,7 @@ export function createGenerateHandler(deps: InferenceDeps, kind: Kind) {
         const finished = parsed.stream
           ? await respondStream(deps, res, events, kind, meta, parsed.includeUsage, signal)
           : await respondJson(res, events, kind, meta, signal);
-        if (finished) deps.metrics.observeGeneration(spec.name, finished.usage, finished.timings);
+        if (finished) deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
       });
     } catch (err) {
       // After a disconnect there is nobody to answer; the abort already stopped the work.

@@ -32,8 +32,12 @@ export interface Metrics {
   /** Bytes the puller wrote into the store. */
   readonly pullBytes: Counter;
   setCollectors(collectors: MetricCollectors): void;
-  /** Records one finished generation from its done event. */
-  observeGeneration(model: string, usage: Usage, timings: Timings): void;
+  /**
+   * Records one finished generation from its done event, labelled with the resolved model's ID
+   * (its sha256 digest). Never the name the request used: names are caller-chosen strings (an
+   * alias, a tag, an ID prefix), and a label per distinct string would grow without bound.
+   */
+  observeGeneration(model: { id: string }, usage: Usage, timings: Timings): void;
 }
 
 export function createMetrics(): Metrics {
@@ -48,6 +52,8 @@ export function createMetrics(): Metrics {
     labelNames: ['route', 'method', 'status'] as const,
     registers,
   });
+  // Per-model series are labelled with model IDs only (see observeGeneration): one series per
+  // model in the store, whatever names the requests used.
   const promptTokens = new Counter({
     name: `${METRIC_PREFIX}prompt_tokens_total`,
     help: 'Prompt tokens processed, by model',
@@ -107,7 +113,7 @@ export function createMetrics(): Metrics {
     setCollectors(next) {
       collectors = { ...collectors, ...next };
     },
-    observeGeneration(model, usage, timings) {
+    observeGeneration({ id: model }, usage, timings) {
       promptTokens.inc({ model }, usage.promptTokens);
       generatedTokens.inc({ model }, usage.completionTokens);
       if (usage.completionTokens > 0) timeToFirstToken.observe({ model }, timings.timeToFirstTokenMs / 1000);

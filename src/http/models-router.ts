@@ -119,7 +119,7 @@ async function streamTransfer(
   const stream = new ProgressStream(req, res);
   const signal = disconnectSignal(res);
   try {
-    await run((event) => stream.write(event), signal);
+    await run((event) => void stream.write(event), signal);
     stream.end();
   } catch (err) {
     if (signal.aborted || isAbortError(err) || (err instanceof AppError && err.code === 'aborted')) {
@@ -177,8 +177,8 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
     req.pipe(limited);
     try {
       const stream = new ProgressStream(req, res);
-      const id = await catalog.loadTar(limited, (event) => stream.write(event));
-      stream.write({ type: 'success', message: 'Model loaded successfully', id });
+      const id = await catalog.loadTar(limited, (event) => void stream.write(event));
+      void stream.write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } catch (err) {
       req.unpipe(limited);
@@ -192,8 +192,8 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
     const upload = await receiveGgufUpload(req, res, { uploadDir: deps.uploadDir, maxBytes: deps.maxUploadBytes });
     try {
       const stream = new ProgressStream(req, res);
-      const { id } = await catalog.importGguf(upload.path, { tag: upload.tag, onEvent: (event) => stream.write(event) });
-      stream.write({ type: 'success', message: 'Model loaded successfully', id });
+      const { id } = await catalog.importGguf(upload.path, { tag: upload.tag, onEvent: (event) => void stream.write(event) });
+      void stream.write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } finally {
       await upload.cleanup();

@@ -1,6 +1,6 @@
 /** Newline-delimited JSON streams (progress of pulls and pushes, Ollama-style responses). */
 import type { Response } from 'express';
-import { waitForDrain } from './drain.js';
+import { writeChunk } from './drain.js';
 
 export interface NdjsonWriterOptions {
   /** Content-Type of the stream. Defaults to 'application/x-ndjson'. */
@@ -41,9 +41,8 @@ export function createNdjsonWriter(res: Response, options: NdjsonWriterOptions =
 
   return {
     write(value) {
-      if (isClosed()) return Promise.resolve();
       const line = JSON.stringify(value);
-      return res.write(`${escape ? escapeHtml(line) : line}\n`) ? Promise.resolve() : waitForDrain(res);
+      return writeChunk(res, `${escape ? escapeHtml(line) : line}\n`);
     },
     end() {
       if (!res.writableEnded) res.end();

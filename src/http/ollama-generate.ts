@@ -118,7 +118,7 @@ export function createOllamaGenerateHandler(deps: OllamaDeps, kind: Kind): Reque
       const finished = parsed.stream
         ? await replyStream(deps, res, kind, parsed.model, events, clock, signal)
         : await replyJson(res, kind, parsed.model, events, clock, signal);
-      if (finished) deps.metrics.observeGeneration(spec.name, finished.usage, finished.timings);
+      if (finished) deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
     });
   });
 }

@@ -27,7 +27,8 @@ export function createOllamaPullHandler(deps: OllamaDeps): RequestHandler {
     const send = (statuses: OllamaPullStatus[]) => {
       if (!stream || statuses.length === 0) return;
       writer ??= createNdjsonWriter(res);
-      // Progress lines are small and ordered; backpressure is left to the socket.
+      // Progress lines are small and ordered, so they are not awaited; a client that stops reading
+      // is still cut off by the write stall limit (drain.ts).
       for (const status of statuses) void writer.write(status);
     };
     try {

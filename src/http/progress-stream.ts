@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { ProgressEvent } from '../models/index.js';
+import { writeChunk } from './drain.js';
 
 const GO_HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -50,8 +51,9 @@ export class ProgressStream {
     return this.opened || this.res.headersSent;
   }
 
-  write(event: ProgressEvent): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
+  /** Writes one line; resolves when the socket can take more (see writeChunk for a client that stops reading). */
+  write(event: ProgressEvent): Promise<void> {
+    if (this.res.writableEnded || this.res.destroyed) return Promise.resolve();
     if (!this.opened) {
       this.opened = true;
       this.res.status(200);
@@ -61,12 +63,12 @@ export class ProgressStream {
       this.res.flushHeaders();
     }
     // Node sends each write as its own chunk at once (no compression here), which is the flush.
-    this.res.write(formatProgressLine(event, this.json));
+    return writeChunk(this.res, formatProgressLine(event, this.json));
   }
 
   /** Ends the stream with an error line, as Docker does once the status is already 200. */
   fail(message: string): void {
-    this.write({ type: 'error', message: `Error: ${message}` });
+    void this.write({ type: 'error', message: `Error: ${message}` });
     this.end();
   }
 

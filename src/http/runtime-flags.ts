@@ -5,10 +5,11 @@
  */
 import type { RuntimeSettings } from '../engine/types.js';
 import { AppError } from '../errors.js';
+import { describeBounds, parseRuntimeInteger } from '../util/runtime-bounds.js';
 
 type NumericSetting = 'contextSize' | 'parallel' | 'threads' | 'batchSize';
 
-/** Flags that take a positive integer, in both spellings llama-server accepts. */
+/** Flags that take an integer (bounded by RUNTIME_BOUNDS), in both spellings llama-server accepts. */
 const NUMERIC_FLAGS: Record<string, NumericSetting> = {
   '--ctx-size': 'contextSize',
   '-c': 'contextSize',
@@ -38,11 +39,10 @@ export function splitRawFlags(raw: string): string[] {
   return tokens;
 }
 
-function parsePositiveInteger(flag: string, value: string | undefined): number {
-  if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    throw refuse(flag, `expected a positive integer value, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
-  }
-  return Number(value);
+function parseBoundedInteger(flag: string, setting: NumericSetting, value: string | undefined): number {
+  const n = parseRuntimeInteger(setting, value);
+  if (n === undefined) throw refuse(flag, `expected ${describeBounds(setting)}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
+  return n;
 }
 
 /** Turns a flag list into the settings it names. */
@@ -58,7 +58,7 @@ export function parseRuntimeFlags(flags: string[]): RuntimeSettings {
     const inline = eq > 0 ? token.slice(eq + 1) : undefined;
     const setting = NUMERIC_FLAGS[name];
     if (setting) {
-      settings[setting] = parsePositiveInteger(name, inline ?? flags[++i]);
+      settings[setting] = parseBoundedInteger(name, setting, inline ?? flags[++i]);
       continue;
     }
     if (name === FLASH_ATTN_FLAG) {

@@ -1,6 +1,6 @@
 /** Server-sent events as OpenAI streams them: `data: <json>\n\n` frames ending with `data: [DONE]`. */
 import type { Response } from 'express';
-import { waitForDrain } from './drain.js';
+import { writeChunk } from './drain.js';
 
 export interface SseWriter {
   /** Writes one `data:` frame; resolves once the socket can take more (backpressure). */
@@ -21,12 +21,8 @@ export function createSseWriter(res: Response): SseWriter {
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
 
-  const write = (text: string): Promise<void> => {
-    if (res.writableEnded || res.destroyed) return Promise.resolve();
-    return res.write(text) ? Promise.resolve() : waitForDrain(res);
-  };
   return {
-    send: (value) => write(`data: ${JSON.stringify(value)}\n\n`),
+    send: (value) => writeChunk(res, `data: ${JSON.stringify(value)}\n\n`),
     done() {
       if (res.writableEnded || res.destroyed) return;
       res.end('data: [DONE]\n\n');

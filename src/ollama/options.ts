@@ -6,6 +6,7 @@
 import type { SamplingOptions } from '../engine/types.js';
 import { AppError, isAppError } from '../errors.js';
 import { parseSampling } from '../openai/sampling.js';
+import { RUNTIME_BOUNDS } from '../util/runtime-bounds.js';
 import { badParam, isJsonObject, type JsonObject, optionalNumber, optionalObject } from '../openai/validate.js';
 
 export interface ParsedOptions {
@@ -66,7 +67,8 @@ export function parseOptions(body: JsonObject): ParsedOptions {
   try {
     sampling = parseSampling(shared);
     maxTokens = parseNumPredict(options);
-    numCtx = optionalNumber(options, 'num_ctx', { integer: true, min: 1 });
+    // The same range as `_configure` and `serve --context-size`: num_ctx is persisted as the model's context size.
+    numCtx = optionalNumber(options, 'num_ctx', { integer: true, ...RUNTIME_BOUNDS.contextSize });
   } catch (err) {
     throw underOptions(err);
   }

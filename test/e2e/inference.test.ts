@@ -53,6 +53,8 @@ interface Stream {
 describe('OpenAI-compatible inference in the compiled server', () => {
   let server: ServerProcess;
   let scratch: string;
+  /** The demo model's ID (sha256:...), which labels its metrics. */
+  let demoId: string;
 
   const chat = (body: Record<string, unknown>, prefix = '/engines/v1') => server.request(`${prefix}/chat/completions`, { body });
   const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; mode: string; in_use: number; context_size: number }>;
@@ -91,7 +93,7 @@ describe('OpenAI-compatible inference in the compiled server', () => {
   before(async () => {
     scratch = await makeTempDir('mr-e2e-inference-');
     const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
+    demoId = await storeWithDemo(modelsPath);
     await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SECOND);
     server = await startServer({ modelsPath, args: SERVER_ARGS });
   });
@@ -302,7 +304,8 @@ describe('OpenAI-compatible inference in the compiled server', () => {
       return Number(line.split(' ').at(-1));
     };
     assert.ok(value(/^model_runner_http_requests_total\{.*route="\/v1\/chat\/completions".*status="200"/) >= 10);
-    assert.ok(value(/^model_runner_prompt_tokens_total\{.*model="ai\/demo"/) > 0);
-    assert.ok(value(/^model_runner_generated_tokens_total\{.*model="ai\/demo"/) > 0);
+    // Labelled with the model's ID, not the name the requests used.
+    assert.ok(value(new RegExp(`^model_runner_prompt_tokens_total\\{.*model="${demoId}"`)) > 0);
+    assert.ok(value(new RegExp(`^model_runner_generated_tokens_total\\{.*model="${demoId}"`)) > 0);
   });
 });

@@ -134,6 +134,22 @@ describe('_configure', () => {
     assert.deepEqual(other.json(), []);
   });
 
+  test('a context size of 10^12, a negative one or a parallel of 1000 is a 400 over HTTP as it is in the CLI, and nothing is persisted', async () => {
+    const t = await setup();
+    for (const body of [
+      { model: 'ai/smollm2', 'context-size': 1e12 },
+      { model: 'ai/smollm2', 'context-size': -4096 },
+      { model: 'ai/smollm2', parallel: 1000 },
+      { model: 'ai/smollm2', 'runtime-flags': ['--ctx-size', '1000000000000'] },
+      { model: 'ai/smollm2', 'raw-runtime-flags': '-np 1000' },
+    ]) {
+      const res = await request(t.socketPath, '/engines/_configure', { body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.match(res.text, /an integer from \d+ to \d+/);
+    }
+    assert.equal(t.storedSettings.size, 0);
+  });
+
   test('a malformed _configure body is a plain-text 400', async () => {
     const t = await setup();
     const res = await request(t.socketPath, '/engines/_configure', { body: '{nope' });

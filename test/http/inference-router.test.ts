@@ -268,17 +268,35 @@ describe('embeddings and models', () => {
 });
 
 describe('metrics', () => {
-  test('GET /metrics shows the request counter and token counters after a chat request', async () => {
+  /** The per-model token counter's series, as `{label value: count}`. */
+  function promptTokenSeries(text: string): Record<string, string> {
+    return Object.fromEntries([...text.matchAll(/^model_runner_prompt_tokens_total\{model="([^"]*)"\} (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  }
+
+  test('GET /metrics shows the request counter and token counters after a chat request, labelled with the model ID', async () => {
     const t = await setup();
     await request(t.socketPath, '/v1/chat/completions', { body: chatBody });
     const res = await request(t.socketPath, '/metrics');
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     assert.match(res.text, /model_runner_http_requests_total\{route="\/v1\/chat\/completions",method="POST",status="200"\} 1/);
-    assert.match(res.text, /model_runner_prompt_tokens_total\{model="ai\/smollm2"\} 12/);
-    assert.match(res.text, /model_runner_generated_tokens_total\{model="ai\/smollm2"\} 3/);
-    assert.match(res.text, /model_runner_time_to_first_token_seconds_count\{model="ai\/smollm2"\} 1/);
-    assert.match(res.text, /model_runner_generation_tokens_per_second_sum\{model="ai\/smollm2"\} 10/);
+    assert.match(res.text, new RegExp(`model_runner_prompt_tokens_total\\{model="${CHAT_ID}"\\} 12`));
+    assert.match(res.text, new RegExp(`model_runner_generated_tokens_total\\{model="${CHAT_ID}"\\} 3`));
+    assert.match(res.text, new RegExp(`model_runner_time_to_first_token_seconds_count\\{model="${CHAT_ID}"\\} 1`));
+    assert.match(res.text, new RegExp(`model_runner_generation_tokens_per_second_sum\\{model="${CHAT_ID}"\\} 10`));
     assert.match(res.text, /process_cpu_user_seconds_total/);
+  });
+
+  test('requests naming one model by different names, or naming unknown models, add no label series beyond the model ID', async () => {
+    const t = await setup();
+    for (const model of ['ai/smollm2', 'smollm2', 'docker.io/ai/smollm2:latest', CHAT_ID]) {
+      assert.equal((await request(t.socketPath, '/v1/chat/completions', { body: { ...chatBody, model } })).status, 200);
+    }
+    for (const model of ['no-such-model-1', 'no-such-model-2']) {
+      assert.equal((await request(t.socketPath, '/v1/chat/completions', { body: { ...chatBody, model } })).status, 404);
+    }
+    const text = (await request(t.socketPath, '/metrics')).text;
+    assert.deepEqual(promptTokenSeries(text), { [CHAT_ID]: '48' });
+    assert.doesNotMatch(text, /no-such-model|smollm2/);
   });
 });

@@ -372,6 +372,17 @@ describe('Ollama chat and generate', () => {
     assert.equal(t.acquired[0]!.spec.settings.contextSize, 2048);
   });
 
+  test('a num_ctx of 10^12 or a negative one is a 400 with an Ollama error, as _configure and the CLI refuse it, and nothing is persisted', async () => {
+    const t = await setup();
+    for (const numCtx of [1e12, -1]) {
+      const res = await request(t.socketPath, '/api/chat', { body: { ...chatBody, stream: false, options: { num_ctx: numCtx } } });
+      assert.equal(res.status, 400);
+      assert.match(res.json().error, /options\.num_ctx must be an integer between 64 and 4194304/);
+    }
+    assert.equal(t.storedSettings.size, 0);
+    assert.equal(t.acquired.length, 0);
+  });
+
   test('a busy model keeps serving when num_ctx changes: the size is saved for its next load', async () => {
     const t = await setup({ reconfigureError: new AppError('conflict', 'model is in use') });
     const res = await request(t.socketPath, '/api/chat', { body: { ...chatBody, stream: false, options: { num_ctx: 1024 } } });

@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Router } from 'express';
-import { createApp } from '../../src/http/app.js';
+import { type AppOptions, createApp } from '../../src/http/app.js';
 import { createSilentLogger } from '../../src/log.js';
 
 export interface HttpResult {
@@ -59,11 +59,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the real app with `routers` on a socket in a fresh temp directory. */
-export async function startTestServer(routers: Router[]): Promise<TestServer> {
+/** Starts the real app with `routers` (and any other app options) on a socket in a fresh temp directory. */
+export async function startTestServer(routers: Router[], options: Partial<Omit<AppOptions, 'routers'>> = {}): Promise<TestServer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-http-'));
   const socketPath = path.join(dir, 's.sock');
-  const server = http.createServer(createApp({ logger: createSilentLogger(), routers }));
+  const server = http.createServer(createApp({ logger: createSilentLogger(), ...options, routers }));
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     socketPath,

@@ -98,6 +98,19 @@ export class ServerProcess {
     return request(this.socketPath, urlPath, options);
   }
 
+  /** The TCP port the server reported in its 'listening' line (started with --port), else undefined. */
+  tcpPort(): number | undefined {
+    const match = /\blistening\b.*\bport=(\d+)/.exec(this.output());
+    return match ? Number(match[1]) : undefined;
+  }
+
+  /** A request to the TCP listener on 127.0.0.1; `headers` may set Host to anything. */
+  tcpRequest(urlPath: string, options: RequestOptions = {}): Promise<Reply> {
+    const port = this.tcpPort();
+    if (port === undefined) throw new Error(`the server reported no TCP port:\n${this.output()}`);
+    return request({ host: '127.0.0.1', port }, urlPath, options);
+  }
+
   /** Spawns the server and resolves once GET / answers; rejects with its output if it exits first. */
   async start(): Promise<void> {
     if (this.running) throw new Error('the server is already running');
@@ -210,14 +223,16 @@ function encodeBody(options: RequestOptions): { payload: Buffer | string | undef
 }
 
 /**
- * Starts a request and resolves with the response head, leaving the body to the caller (SSE and
- * NDJSON readers, or a test that cuts the connection). No agent: each request has its own socket.
+ * Starts a request (on a Unix socket path or a TCP address) and resolves with the response head,
+ * leaving the body to the caller (SSE and NDJSON readers, or a test that cuts the connection). No
+ * agent: each request has its own socket.
  */
-export function openRequest(socketPath: string, urlPath: string, options: RequestOptions = {}): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
+export function openRequest(target: string | TcpTarget, urlPath: string, options: RequestOptions = {}): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
   const { payload, headers } = encodeBody(options);
+  const where = typeof target === 'string' ? { socketPath: target } : target;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, path: urlPath, method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false },
+      { ...where, path: urlPath, method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false },
       (res) => resolve({ req, res }),
     );
     req.once('error', reject);
@@ -225,9 +240,15 @@ export function openRequest(socketPath: string, urlPath: string, options: Reques
   });
 }
 
-/** One complete request: status, headers and the whole body. */
-export async function request(socketPath: string, urlPath: string, options: RequestOptions = {}): Promise<Reply> {
-  const { res } = await openRequest(socketPath, urlPath, options);
+/** A TCP address, for servers started with --port. */
+export interface TcpTarget {
+  host: string;
+  port: number;
+}
+
+/** One complete request (on a Unix socket path or a TCP address): status, headers and the whole body. */
+export async function request(target: string | TcpTarget, urlPath: string, options: RequestOptions = {}): Promise<Reply> {
+  const { res } = await openRequest(target, urlPath, options);
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);

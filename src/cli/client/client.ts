@@ -58,7 +58,12 @@ export class ModelRunnerClient {
     const url = this.pathWithQuery(path, options.query);
     const base = this.target.kind === 'socket'
       ? { socketPath: this.target.socketPath, path: url, headers: { Host: 'localhost', ...headers } }
-      : { host: this.target.url.hostname, port: this.target.url.port || 80, path: url, headers };
+      : {
+          host: this.target.url.hostname,
+          port: this.target.url.port || 80,
+          path: url,
+          headers: this.target.apiKey === undefined ? headers : { Authorization: `Bearer ${this.target.apiKey}`, ...headers },
+        };
 
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = http.request({ ...base, method: options.method ?? 'GET', signal: options.signal });

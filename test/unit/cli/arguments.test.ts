@@ -26,6 +26,13 @@ describe('the server target', () => {
     assert.deepEqual(resolveTarget({}, { MODEL_RUNNER_SOCK: '/env.sock' }), { kind: 'socket', socketPath: path.resolve('/env.sock') });
   });
 
+  test('a URL target carries MODEL_RUNNER_API_KEY for the TCP listener; a socket target does not need it', () => {
+    const env = { MODEL_RUNNER_API_KEY: ' k3y ', MODEL_RUNNER_SOCK: '/env.sock' };
+    const target = resolveTarget({ url: 'http://127.0.0.1:12434' }, env);
+    assert.equal(target.kind === 'url' && target.apiKey, 'k3y');
+    assert.deepEqual(resolveTarget({}, env), { kind: 'socket', socketPath: path.resolve('/env.sock') });
+  });
+
   test('a malformed or non-http URL is a usage error that names where it came from', () => {
     assert.throws(() => resolveTarget({ url: 'not a url' }, {}), /--url must be a URL/);
     assert.throws(() => resolveTarget({}, { MODEL_RUNNER_HOST_URL: 'https://x:1' }), /MODEL_RUNNER_HOST_URL must use http/);
@@ -85,9 +92,10 @@ describe('configure arguments', () => {
     assert.equal(parsed?.values.socket, undefined);
   });
 
-  test('a context size that is not a positive integer is refused before anything is sent', () => {
-    assert.throws(() => parseConfigureArgs(['m', '--context-size', '0']), /--context-size must be a positive integer/);
-    assert.throws(() => parseConfigureArgs(['m', '--parallel', 'two']), /--parallel must be a positive integer/);
+  test('a context size or parallel outside the server\'s bounds is refused before anything is sent', () => {
+    assert.throws(() => parseConfigureArgs(['m', '--context-size', '0']), /--context-size must be an integer from 64 to 4194304/);
+    assert.throws(() => parseConfigureArgs(['m', '--context-size', '1000000000000']), /--context-size must be an integer from 64 to 4194304/);
+    assert.throws(() => parseConfigureArgs(['m', '--parallel', 'two']), /--parallel must be an integer from 1 to 64/);
   });
 
   test('configure without any setting is a usage error', () => {

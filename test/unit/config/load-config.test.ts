@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { AppError } from '../../../src/errors.js';
-import { loadConfig } from '../../../src/config.js';
+import { loadConfig, readApiKey } from '../../../src/config.js';
 
 /** An AppError with this code whose message matches. */
 function appError(code: string, message: RegExp) {
@@ -85,5 +87,37 @@ describe('loadConfig', () => {
   test('environment credentials belong to Docker Hub unless another registry is named', () => {
     assert.equal(loadConfig([], {}).credentialsRegistry, 'docker.io');
     assert.equal(loadConfig([], { MODEL_RUNNER_CREDENTIALS_REGISTRY: 'registry.example:5000' }).credentialsRegistry, 'registry.example:5000');
+  });
+
+  test('a switch such as --insecure-bind given alone means true, and takes an explicit value after =', () => {
+    assert.equal(loadConfig([], {}).insecureBind, false);
+    assert.equal(loadConfig(['--insecure-bind', '--port', '1'], {}).insecureBind, true);
+    assert.equal(loadConfig(['--insecure-bind', '--port', '1'], {}).port, 1);
+    assert.equal(loadConfig(['--insecure-bind=false'], { MODEL_RUNNER_INSECURE_BIND: 'true' }).insecureBind, false);
+    assert.throws(() => loadConfig([], { MODEL_RUNNER_INSECURE_BIND: 'maybe' }), appError('bad_request', /MODEL_RUNNER_INSECURE_BIND must be true or false/));
+  });
+
+  test('the write stall timeout is a positive duration', () => {
+    assert.equal(loadConfig([], {}).writeStallTimeoutMs, 60_000);
+    assert.equal(loadConfig(['--write-stall-timeout', '5m'], {}).writeStallTimeoutMs, 300_000);
+    assert.equal(loadConfig(['--write-stall-timeout=1500ms'], {}).writeStallTimeoutMs, 1500);
+    assert.throws(() => loadConfig(['--write-stall-timeout', '0'], {}), appError('bad_request', /--write-stall-timeout must be a positive duration/));
+    assert.throws(() => loadConfig(['--write-stall-timeout', '-1'], {}), appError('bad_request', /--write-stall-timeout must be a positive duration/));
+  });
+
+  test('the API key comes from --api-key-file, else MODEL_RUNNER_API_KEY; an empty file is an error, an empty variable no key', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-key-'));
+    try {
+      const file = path.join(dir, 'key');
+      await fs.writeFile(file, 'from-file\n');
+      assert.equal(await readApiKey(loadConfig(['--api-key-file', file], {}), { MODEL_RUNNER_API_KEY: 'from-env' }), 'from-file');
+      assert.equal(await readApiKey(loadConfig([], {}), { MODEL_RUNNER_API_KEY: 'from-env' }), 'from-env');
+      assert.equal(await readApiKey(loadConfig([], {}), { MODEL_RUNNER_API_KEY: '' }), undefined);
+      await fs.writeFile(file, '\n');
+      await assert.rejects(readApiKey({ apiKeyFile: file }, {}), appError('bad_request', /is empty/));
+      await assert.rejects(readApiKey({ apiKeyFile: path.join(dir, 'missing') }, {}), appError('bad_request', /cannot read the API key file .*ENOENT/));
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -137,22 +137,30 @@ describe('the CORS middleware', () => {
     assert.match(String(answer.headers.vary), /Origin/);
   });
 
-  test('a preflight from an allowed origin is answered 204 with the methods and the requested headers', async () => {
+  test('a preflight from an allowed origin is answered 204 with the methods, the API\'s headers and the requested ones', async () => {
     const answer = await send(socketPath, 'OPTIONS', {
       Origin: 'http://localhost:5173',
       'Access-Control-Request-Method': 'POST',
-      'Access-Control-Request-Headers': 'content-type, authorization',
+      'Access-Control-Request-Headers': 'content-type, authorization, anthropic-version, bad header',
     });
     assert.equal(answer.status, 204);
     assert.equal(answer.headers['access-control-allow-origin'], 'http://localhost:5173');
-    assert.equal(answer.headers['access-control-allow-methods'], 'GET, POST, DELETE, OPTIONS');
-    assert.equal(answer.headers['access-control-allow-headers'], 'content-type, authorization');
+    assert.equal(answer.headers['access-control-allow-methods'], 'GET, HEAD, POST, DELETE, OPTIONS');
+    assert.equal(answer.headers['access-control-allow-headers'], 'Authorization, Content-Type, x-api-key, Accept, X-Preload-Only, anthropic-version');
   });
 
-  test('a preflight that names no headers is allowed any header', async () => {
+  test('a preflight that names no headers is still told Authorization, x-api-key and Content-Type by name, which a * would not cover', async () => {
     const answer = await send(socketPath, 'OPTIONS', { Origin: 'http://127.0.0.1:8080', 'Access-Control-Request-Method': 'GET' });
     assert.equal(answer.status, 204);
-    assert.equal(answer.headers['access-control-allow-headers'], '*');
+    const headers = String(answer.headers['access-control-allow-headers']).split(', ');
+    for (const name of ['Authorization', 'x-api-key', 'Content-Type']) assert.ok(headers.includes(name), name);
+  });
+
+  test('an OPTIONS request that is not a preflight is left to the routes (Express answers it with Allow)', async () => {
+    const answer = await send(socketPath, 'OPTIONS', { Origin: 'http://127.0.0.1:8080' });
+    assert.equal(answer.status, 200);
+    assert.match(String(answer.headers.allow), /GET/);
+    assert.equal(answer.headers['access-control-allow-methods'], undefined);
   });
 
   test('a disallowed origin gets 403 "Origin not allowed" as text and never reaches the route', async () => {
@@ -166,5 +174,45 @@ describe('the CORS middleware', () => {
   test('a preflight from a disallowed origin is refused too', async () => {
     const answer = await send(socketPath, 'OPTIONS', { Origin: 'https://example.com', 'Access-Control-Request-Method': 'POST' });
     assert.equal(answer.status, 403);
+  });
+});
+
+describe('the CORS middleware with --origins *', () => {
+  let dir: string;
+  let socketPath: string;
+  let server: http.Server;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-cors-'));
+    socketPath = path.join(dir, 'api.sock');
+    const app = express();
+    app.use(corsMiddleware(['*']));
+    app.get('/probe', (_req, res) => {
+      res.send('route reached');
+    });
+    server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test('any origin gets a literal * and never Access-Control-Allow-Credentials, so no page can make credentialed reads', async () => {
+    const answer = await send(socketPath, 'GET', { Origin: 'https://evil.test' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['access-control-allow-origin'], '*');
+    assert.equal(answer.headers['access-control-allow-credentials'], undefined);
+  });
+
+  test('a preflight gets 204 with a literal *, the methods and Authorization, x-api-key and Content-Type, without credentials', async () => {
+    const answer = await send(socketPath, 'OPTIONS', { Origin: 'https://any.test', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' });
+    assert.equal(answer.status, 204);
+    assert.equal(answer.headers['access-control-allow-origin'], '*');
+    assert.equal(answer.headers['access-control-allow-credentials'], undefined);
+    assert.match(String(answer.headers['access-control-allow-methods']), /POST/);
+    const headers = String(answer.headers['access-control-allow-headers']).split(', ');
+    for (const name of ['Authorization', 'x-api-key', 'Content-Type']) assert.ok(headers.includes(name), name);
   });
 });

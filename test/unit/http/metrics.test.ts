@@ -18,7 +18,7 @@ describe('metrics', () => {
 
   test('a generation records its tokens, time to first token and speed', async () => {
     const metrics = createMetrics();
-    metrics.observeGeneration('m', { promptTokens: 7, completionTokens: 50 }, { timeToFirstTokenMs: 250, promptMs: 200, generationMs: 2000 });
+    metrics.observeGeneration({ id: 'm' }, { promptTokens: 7, completionTokens: 50 }, { timeToFirstTokenMs: 250, promptMs: 200, generationMs: 2000 });
     const text = await metrics.registry.metrics();
     assert.match(text, /^model_runner_prompt_tokens_total\{model="m"\} 7$/m);
     assert.match(text, /^model_runner_generated_tokens_total\{model="m"\} 50$/m);
@@ -28,7 +28,7 @@ describe('metrics', () => {
 
   test('a generation of no tokens records no speed rather than a division by zero', async () => {
     const metrics = createMetrics();
-    metrics.observeGeneration('m', { promptTokens: 7, completionTokens: 0 }, { timeToFirstTokenMs: 0, promptMs: 5, generationMs: 0 });
+    metrics.observeGeneration({ id: 'm' }, { promptTokens: 7, completionTokens: 0 }, { timeToFirstTokenMs: 0, promptMs: 5, generationMs: 0 });
     const text = await metrics.registry.metrics();
     assert.doesNotMatch(text, /generation_tokens_per_second_count\{model="m"\}/);
   });

@@ -35,8 +35,9 @@ describe('runtime flags', () => {
     assert.throws(() => parseRuntimeFlags(['-c=1\\2']), { message: /paths/ });
   });
 
-  test('a numeric flag without a positive integer is refused', () => {
-    assert.throws(() => parseRuntimeFlags(['--ctx-size']), { message: /"--ctx-size".*positive integer/ });
+  test('a numeric flag without an integer in its bounds is refused', () => {
+    assert.throws(() => parseRuntimeFlags(['--ctx-size']), { message: /"--ctx-size".*an integer from 64 to 4194304, got nothing/ });
+    assert.throws(() => parseRuntimeFlags(['-c', '1000000000000']), { message: /"-c".*an integer from 64 to 4194304/ });
     assert.throws(() => parseRuntimeFlags(['-t', '0']), { message: /"-t"/ });
     assert.throws(() => parseRuntimeFlags(['-b', 'many']), { message: /"-b"/ });
   });
