@@ -13,10 +13,12 @@ import { createEnginesRouter } from './http/engines-router.js';
 import type { InferenceDeps } from './http/inference-deps.js';
 import { createInferenceRouter } from './http/inference-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
+import { guardSocketPeers, peerPolicy, resolveSocketGroup } from './http/socket-peers.js';
 import { createMetrics, createMetricsRouter } from './http/metrics.js';
 import { createModelsRouter } from './http/models-router.js';
 import { createOllamaRouter } from './http/ollama-router.js';
 import { createLogger, type Logger } from './log.js';
+import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js';
 import { Catalog } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
 import { RegistryClient } from './registry/index.js';
@@ -38,6 +40,12 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
   const logger = createLogger(config.logLevel);
   const disposers: Array<() => Promise<void>> = [];
   try {
+    // Before anything is opened: a server that cannot check who connects must not start at all.
+    const checkPeers = peerCredentialsRequired();
+    if (checkPeers) assertPeerCredentialsAddon();
+    else logger.warn('peer credentials are not checked on this platform: only the socket file mode guards it', { platform: process.platform });
+    const socketGid = config.socketGroup === undefined ? undefined : resolveSocketGroup(config.socketGroup);
+
     const store = await openStore(config.modelsPath, { logger });
     disposers.push(() => store.close());
 
@@ -110,7 +118,9 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     });
 
     const servers: http.Server[] = [http.createServer(app)];
-    await listenOnSocket(servers[0]!, config.socketPath);
+    // Guarded before it listens, so that no connection is ever accepted unchecked.
+    if (checkPeers) guardSocketPeers(servers[0]!, { policy: peerPolicy(process.getuid!(), socketGid), logger });
+    await listenOnSocket(servers[0]!, config.socketPath, { groupId: socketGid });
     let port: number | undefined;
     if (config.port !== undefined) {
       const tcpServer = http.createServer(app);
