@@ -22,7 +22,7 @@ import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js
 import { Catalog } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
 import { RegistryClient } from './registry/index.js';
-import { openStore } from './store/index.js';
+import { openStore, UPLOADS_DIR_NAME } from './store/index.js';
 
 export interface RunningServer {
   logger: Logger;
@@ -32,9 +32,6 @@ export interface RunningServer {
   /** Stops listening, drains in-flight requests, unloads models and releases the store. */
   close(): Promise<void>;
 }
-
-/** Uploads are staged inside the store directory so that packaging them is a same-filesystem copy. */
-const UPLOAD_DIR_NAME = 'uploads.tmp';
 
 export async function startServer(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
@@ -99,7 +96,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
           catalog,
           logger,
           maxUploadBytes: config.maxUploadBytes,
-          uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME),
+          uploadDir: path.join(config.modelsPath, UPLOADS_DIR_NAME),
           // A deleted model must not stay resident; the scheduler unloads only idle runners.
           unloadModel: async (id) => {
             await scheduler.unload({ models: [id] });
