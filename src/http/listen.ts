@@ -64,9 +64,12 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
 
 /**
  * Binds with a private umask. In a process that is not a cluster worker, Node binds a Unix socket
- * synchronously inside listen(), so the umask is in force exactly for the bind(2) that creates the
- * file and no other code of ours runs while it is changed; the file is never, even for an instant,
- * open to other users. (The chmod that follows only widens it to the group, after the group is set.)
+ * synchronously inside listen(), so the umask is in force for the bind(2) that creates the file and
+ * is restored before any other JavaScript runs: the file is never, even for an instant, open to
+ * other users. (The umask is process-wide, so a file that the thread pool happened to create during
+ * that call would be private too; the server listens at start-up, before it writes anything else.)
+ * The alternatives are worse: chmod after listen leaves a window, and binding in a private directory
+ * then renaming leaves Node unlinking the wrong path on close.
  */
 function bindPrivately(server: http.Server, socketPath: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
