@@ -4,8 +4,13 @@ NODE ?= node
 SOCKET ?= model-runner.sock
 APT_PACKAGES := docker-registry skopeo apache2-utils openssl
 TEST_FILES = $(shell find test -name '*.test.ts' | sort)
+# The peer-credentials addon compiles against the headers of the node that runs it, found beside it
+# (include/node under its prefix) so that no download is needed; without them node-gyp fetches its own.
+ADDON := build/Release/peer_credentials.node
+NODE_DIR ?= $(shell $(NODE) -p "require('path').resolve(process.execPath, '..', '..')")
+NODE_GYP_FLAGS ?= $(if $(wildcard $(NODE_DIR)/include/node/node_api.h),--nodedir=$(NODE_DIR)) --loglevel=warn
 
-.PHONY: help install build run test test-unit demo bench bench-pull lint clean test-deps
+.PHONY: help install build addon run test test-unit demo bench bench-pull lint clean test-deps
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -16,7 +21,15 @@ node_modules/.install-stamp: package.json package-lock.json
 
 install: node_modules/.install-stamp ## Install npm dependencies
 
-build: install ## Compile TypeScript to dist/, then llama.cpp for this CPU when that measures faster (NATIVE_ENGINE=off skips it)
+# `configure build`, not `rebuild`: rebuild empties build/, which also holds native-engine.json.
+# npm runs the script so that its bundled node-gyp is on PATH; package.json's "gypfile": false
+# keeps npm ci from running its own `node-gyp rebuild`.
+$(ADDON): binding.gyp native/peer-credentials.cc | node_modules/.install-stamp
+	npm run --silent build:native -- $(NODE_GYP_FLAGS)
+
+addon: $(ADDON) ## Compile the peer-credentials addon the server needs to check who connects to its socket
+
+build: install addon ## Compile TypeScript to dist/ and the peer-credentials addon, then llama.cpp for this CPU when that measures faster (NATIVE_ENGINE=off skips it)
 	npx tsc -p tsconfig.json
 	@scripts/build-native-engine.sh || echo "native-engine: the native step failed; the prebuilt binaries run" >&2
 
@@ -40,8 +53,8 @@ test: test-deps build ## Install everything the tests need and run every test
 lint: install ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
-clean: ## Remove build output
-	rm -rf dist .cache build/native-engine.json
+clean: ## Remove build output (dist/, the addon, the native-engine choice)
+	rm -rf dist .cache build
 
 .PHONY: native llama-server
 

@@ -13,6 +13,7 @@ import { parseDurationMs } from './util/units.js';
 
 export interface Config {
   socketPath: string;
+  socketGroup: string | undefined;
   port: number | undefined;
   host: string;
   modelsPath: string;
@@ -140,6 +141,7 @@ function row<K extends keyof Config>(s: Setting<K>): Setting {
 
 export const SETTINGS: Setting[] = [
   row({ key: 'socketPath', flag: '--socket', env: 'MODEL_RUNNER_SOCK', default: DEFAULT_SOCKET, description: 'Unix socket the API listens on.', parse: asString }),
+  row({ key: 'socketGroup', flag: '--socket-group', env: 'MODEL_RUNNER_SOCKET_GROUP', default: undefined, description: 'Group (name or gid) whose members may also use the socket: it becomes mode 0660 in that group (0600 when unset).', parse: asOptional(asString) }),
   row({ key: 'port', flag: '--port', env: 'MODEL_RUNNER_PORT', default: undefined, description: 'Also listen on this TCP port (off when unset).', parse: asOptional(asInt(0, 65535)) }),
   row({ key: 'host', flag: '--host', env: 'MODEL_RUNNER_HOST', default: '127.0.0.1', description: 'Address the TCP listener binds.', parse: asString }),
   row({ key: 'allowedHosts', flag: '--allowed-hosts', env: 'MODEL_RUNNER_ALLOWED_HOSTS', default: [], description: 'Extra Host header names the TCP listener answers, against DNS rebinding (comma list; *.example.com matches subdomains, * allows any). Loopback names and the address a client connected to are always allowed.', parse: asList }),

@@ -14,16 +14,18 @@ import { createHttpServer } from './http/http-server.js';
 import type { InferenceDeps } from './http/inference-deps.js';
 import { createInferenceRouter } from './http/inference-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
+import { guardSocketPeers, peerPolicy, resolveSocketGroup } from './http/socket-peers.js';
 import { createMetrics, createMetricsRouter } from './http/metrics.js';
 import { createModelsRouter } from './http/models-router.js';
 import { createOllamaRouter } from './http/ollama-router.js';
 import { isLoopbackHost } from './http/host-policy.js';
 import { apiKeyCheck, checkTcpBind, hostCheck } from './http/tcp-access.js';
 import { createLogger, type Logger } from './log.js';
+import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js';
 import { Catalog, ModelAdmission } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
 import { RegistryClient } from './registry/index.js';
-import { openStore } from './store/index.js';
+import { openStore, UPLOADS_DIR_NAME } from './store/index.js';
 
 export interface RunningServer {
   logger: Logger;
@@ -34,9 +36,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Uploads are staged inside the store directory so that packaging them is a same-filesystem copy. */
-const UPLOAD_DIR_NAME = 'uploads.tmp';
-
 export async function startServer(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   // Before anything opens: a TCP listener that would be open to the network without a key is refused outright.
@@ -44,6 +43,12 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
   if (config.port !== undefined) checkTcpBind({ host: config.host, apiKey, insecureBind: config.insecureBind });
   const disposers: Array<() => Promise<void>> = [];
   try {
+    // Before anything is opened: a server that cannot check who connects must not start at all.
+    const checkPeers = peerCredentialsRequired();
+    if (checkPeers) assertPeerCredentialsAddon();
+    else logger.warn('peer credentials are not checked on this platform: only the socket file mode guards it', { platform: process.platform });
+    const socketGid = config.socketGroup === undefined ? undefined : resolveSocketGroup(config.socketGroup);
+
     const store = await openStore(config.modelsPath, { logger });
     disposers.push(() => store.close());
 
@@ -104,7 +109,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
         catalog,
         logger,
         maxUploadBytes: config.maxUploadBytes,
-        uploadDir: path.join(config.modelsPath, UPLOAD_DIR_NAME),
+        uploadDir: path.join(config.modelsPath, UPLOADS_DIR_NAME),
         // A deleted model must not stay resident; the scheduler unloads only idle runners.
         unloadModel: async (id) => {
           await scheduler.unload({ models: [id] });
@@ -125,7 +130,9 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
 
     // The socket is guarded by its file mode and its clients send any Host: no Host check, no key.
     const servers: http.Server[] = [createHttpServer(createApp({ ...appOptions, before: [cors] }))];
-    await listenOnSocket(servers[0]!, config.socketPath);
+    // Guarded before it listens, so that no connection is ever accepted unchecked.
+    if (checkPeers) guardSocketPeers(servers[0]!, { policy: peerPolicy(process.getuid!(), socketGid), logger });
+    await listenOnSocket(servers[0]!, config.socketPath, { groupId: socketGid });
     let port: number | undefined;
     if (config.port !== undefined) {
       // Host first (a rebinding page gets nothing, not even CORS headers), then CORS (a preflight

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { AppError } from '../errors.js';
@@ -15,27 +15,98 @@ function socketIsLive(socketPath: string): Promise<boolean> {
   });
 }
 
+/** Mode of the socket file: the owner only, or the owner and the socket's group when one is given. */
+export const SOCKET_MODE = 0o600;
+export const GROUP_SOCKET_MODE = 0o660;
 /**
- * Listens on a Unix socket. A socket file left by a crashed server is removed; one that a
- * running server still answers on is an error, so two servers never fight over one path.
+ * The umask in force while the socket is bound: a socket file is created with 0777 & ~umask, so
+ * this makes it 0600 from its first instant.
  */
-export async function listenOnSocket(server: http.Server, socketPath: string): Promise<void> {
+const PRIVATE_UMASK = 0o177;
+
+export interface SocketListenOptions {
+  /** Group given read and write access to the socket (mode 0660). Defaults to none (mode 0600). */
+  groupId?: number;
+}
+
+/** What is at a path, in words, for errors that refuse to replace it. */
+function describeFileType(stat: Stats): string {
+  if (stat.isFile()) return 'a regular file';
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  if (stat.isFIFO()) return 'a named pipe';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'something that is not a socket';
+}
+
+/**
+ * Clears the way for a new socket at `socketPath`. Only a socket that no server answers on is
+ * removed (left by a crashed server); a live one is an error, so two servers never fight over one
+ * path, and anything else (a file, a directory, a symbolic link) is an error too: a mistyped
+ * --socket must never delete someone's data.
+ */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  let stat: Stats;
   try {
-    await fs.lstat(socketPath);
-    if (await socketIsLive(socketPath)) {
-      throw new AppError('conflict', `another server is listening on ${socketPath}`);
-    }
-    await fs.rm(socketPath, { force: true });
+    stat = await fs.lstat(socketPath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
   }
-  await new Promise<void>((resolve, reject) => {
+  if (!stat.isSocket()) {
+    throw new AppError('conflict', `${socketPath} is ${describeFileType(stat)}, not a socket; refusing to replace it (choose another --socket path or remove it yourself)`);
+  }
+  if (await socketIsLive(socketPath)) {
+    throw new AppError('conflict', `another server is listening on ${socketPath}`);
+  }
+  await fs.rm(socketPath, { force: true });
+}
+
+/**
+ * Binds with a private umask. In a process that is not a cluster worker, Node binds a Unix socket
+ * synchronously inside listen(), so the umask is in force for the bind(2) that creates the file and
+ * is restored before any other JavaScript runs: the file is never, even for an instant, open to
+ * other users. (The umask is process-wide, so a file that the thread pool happened to create during
+ * that call would be private too; the server listens at start-up, before it writes anything else.)
+ * The alternatives are worse: chmod after listen leaves a window, and binding in a private directory
+ * then renaming leaves Node unlinking the wrong path on close.
+ */
+function bindPrivately(server: http.Server, socketPath: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    const previous = process.umask(PRIVATE_UMASK);
+    try {
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(previous);
+    }
   });
+}
+
+/**
+ * Listens on a Unix socket whose file is 0600 (0660 and owned by `options.groupId` when given).
+ * A socket file left by a crashed server is replaced; see removeStaleSocket for what is refused.
+ */
+export async function listenOnSocket(server: http.Server, socketPath: string, options: SocketListenOptions = {}): Promise<void> {
+  await removeStaleSocket(socketPath);
+  await bindPrivately(server, socketPath);
+  try {
+    if (options.groupId !== undefined) {
+      // Group first, mode second: the group's access is granted only once the group is the right one.
+      await fs.chown(socketPath, -1, options.groupId);
+      await fs.chmod(socketPath, GROUP_SOCKET_MODE);
+    } else {
+      // Already 0600 by the umask; said again so the mode does not depend on how Node binds.
+      await fs.chmod(socketPath, SOCKET_MODE);
+    }
+  } catch (err) {
+    await closeServer(server);
+    const group = options.groupId === undefined ? '' : ` to group ${options.groupId}`;
+    throw new AppError('forbidden', `cannot restrict the socket ${socketPath}${group}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export async function listenOnPort(server: http.Server, port: number, host: string): Promise<number> {

@@ -9,6 +9,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import { AppError } from '../errors.js';
+import { UPLOAD_PREFIX } from '../store/index.js';
 
 export interface UploadedGguf {
   /** The saved file; it and its directory go away with `cleanup()`. */
@@ -47,7 +48,8 @@ function multerError(err: unknown, maxBytes: number): AppError {
  */
 export async function receiveGgufUpload(req: Request, res: Response, options: ReceiveGgufOptions): Promise<UploadedGguf> {
   await fs.mkdir(options.uploadDir, { recursive: true });
-  const dir = await fs.mkdtemp(path.join(options.uploadDir, 'upload-'));
+  // The prefix is what the store's open-time cleanup recognises as an interrupted upload.
+  const dir = await fs.mkdtemp(path.join(options.uploadDir, UPLOAD_PREFIX));
   const cleanup = () => fs.rm(dir, { recursive: true, force: true });
   try {
     const upload = multer({

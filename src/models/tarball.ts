@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { AppError, toAppError } from '../errors.js';
-import type { ModelStore } from '../store/types.js';
+import type { ModelStore, StagedBlob } from '../store/types.js';
 import { assertSha256Digest, digestHex } from '../util/digest.js';
 import { parseImageManifest } from './artifact-manifest.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
@@ -151,11 +151,38 @@ export interface LoadModelTarOptions {
 
 /**
  * Reads a model tarball into the store: each blob entry is streamed in and verified against the
- * digest its name states; manifest.json (before or after the blobs) is stored last, which fails
- * when a blob it references was not in the tar nor already in the store. On failure the source is
+ * digest its name states, but only staged; once manifest.json (before or after the blobs) is read,
+ * the blobs it names become blobs of the store and the rest are dropped, so a tarball cannot leave
+ * extra files behind. The manifest is stored last, which fails when a blob it references was not
+ * in the tar nor already in the store. On failure nothing staged is kept, and the source is
  * unpiped but not destroyed: the caller decides whether to drain or close it.
  */
 export async function loadModelTar(store: ModelStore, source: Readable, options: LoadModelTarOptions = {}): Promise<{ id: string }> {
+  const staged = new Map<string, StagedBlob>();
+  try {
+    const manifestBytes = await readTarEntries(store, source, staged);
+    if (manifestBytes === undefined) {
+      throw new AppError('bad_request', 'the tarball has no manifest.json entry, so it is not a model archive');
+    }
+    const manifest = parseImageManifest(manifestBytes, 'manifest.json of the tarball');
+    if (!SUPPORTED_CONFIG_TYPES.includes(manifest.config.mediaType)) {
+      throw new AppError(
+        'unsupported',
+        `config type "${manifest.config.mediaType}" is not supported by this version of model-runner; try upgrading`,
+      );
+    }
+    const named = new Set([manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
+    for (const [digest, blob] of staged) if (named.has(digest)) await blob.commit();
+    const id = await store.writeModel(manifestBytes, options.tags ?? []);
+    return { id };
+  } finally {
+    // Blobs the manifest does not name, and every blob of a load that failed; committed ones are not touched.
+    for (const blob of staged.values()) await blob.discard();
+  }
+}
+
+/** Stages every blob entry into `staged` (by digest) and returns manifest.json's bytes, if there was one. */
+async function readTarEntries(store: ModelStore, source: Readable, staged: Map<string, StagedBlob>): Promise<Buffer | undefined> {
   const extract = tar.extract();
   const onSourceError = (err: Error) => extract.destroy(err);
   source.once('error', onSourceError);
@@ -164,9 +191,9 @@ export async function loadModelTar(store: ModelStore, source: Readable, options:
   try {
     for await (const entry of extract) {
       const what = classifyTarEntry(entry.header.name, entry.header.type);
-      if (what.kind === 'blob') {
+      if (what.kind === 'blob' && !staged.has(what.digest)) {
         try {
-          await store.writeBlobFromStream(entry as AsyncIterable<Uint8Array>, { digest: what.digest, size: entry.header.size });
+          staged.set(what.digest, await store.stageBlobFromStream(entry as AsyncIterable<Uint8Array>, { digest: what.digest, size: entry.header.size }));
         } catch (err) {
           // System errors (ENOSPC, EACCES) are the store's; any other failure is the tar stream's.
           if (err instanceof AppError || typeof (err as NodeJS.ErrnoException).syscall === 'string') throw toAppError(err);
@@ -175,7 +202,8 @@ export async function loadModelTar(store: ModelStore, source: Readable, options:
       } else if (what.kind === 'manifest') {
         manifestBytes = await readManifestEntry(entry as AsyncIterable<Uint8Array>, entry.header.size);
       } else {
-        for await (const _chunk of entry) void _chunk; // skip its bytes to reach the next header
+        // Not ours (or a blob seen already): skip its bytes to reach the next header.
+        for await (const _chunk of entry) void _chunk;
       }
     }
   } catch (err) {
@@ -187,16 +215,5 @@ export async function loadModelTar(store: ModelStore, source: Readable, options:
   } finally {
     source.off('error', onSourceError);
   }
-  if (manifestBytes === undefined) {
-    throw new AppError('bad_request', 'the tarball has no manifest.json entry, so it is not a model archive');
-  }
-  const manifest = parseImageManifest(manifestBytes, 'manifest.json of the tarball');
-  if (!SUPPORTED_CONFIG_TYPES.includes(manifest.config.mediaType)) {
-    throw new AppError(
-      'unsupported',
-      `config type "${manifest.config.mediaType}" is not supported by this version of model-runner; try upgrading`,
-    );
-  }
-  const id = await store.writeModel(manifestBytes, options.tags ?? []);
-  return { id };
+  return manifestBytes;
 }

@@ -10,7 +10,7 @@ import { fsyncDirectory, tempPathFor, writeFileAtomic } from '../util/atomic-fil
 import { assertSha256Digest, sha256Digest, sha256File } from '../util/digest.js';
 import { copyHashed } from './hashing-writer.js';
 import { blobFile, partialFile, type StorePaths } from './paths.js';
-import type { BlobInfo } from './types.js';
+import type { BlobInfo, StagedBlob } from './types.js';
 
 /** Errors of link(2) after which a copy is the only way to place the file. */
 const LINK_FALLBACK_CODES = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
@@ -62,12 +62,26 @@ export class BlobStore {
   }
 
   async writeFromStream(source: Readable | AsyncIterable<Uint8Array>, expected: Partial<BlobInfo> = {}): Promise<BlobInfo> {
+    const staged = await this.stageFromStream(source, expected);
+    try {
+      await staged.commit();
+    } finally {
+      await staged.discard();
+    }
+    return { digest: staged.digest, size: staged.size };
+  }
+
+  /**
+   * Streams into a verified temp file that is not a blob yet: commit() makes it one, discard()
+   * removes it. A crash before either leaves only a temp file, which open-time cleanup removes.
+   */
+  async stageFromStream(source: Readable | AsyncIterable<Uint8Array>, expected: Partial<BlobInfo> = {}): Promise<StagedBlob> {
     if (expected.digest !== undefined) assertSha256Digest(expected.digest);
     // The final name is unknown until the bytes are hashed; the temp name is one that open-time cleanup knows.
     const temp = tempPathFor(path.join(this.paths.blobsDir, 'incoming'));
     const handle = await fs.open(temp, 'wx', 0o644);
+    let result: BlobInfo;
     try {
-      let result: BlobInfo;
       try {
         result = await copyHashed(source as AsyncIterable<Uint8Array>, handle, { maxBytes: expected.size });
         await handle.sync();
@@ -80,13 +94,25 @@ export class BlobStore {
       if (expected.size !== undefined && expected.size !== result.size) {
         throw new AppError('digest_mismatch', `blob ${result.digest} has ${result.size} bytes but ${expected.size} were expected`);
       }
-      await fs.rename(temp, this.path(result.digest));
-      await fsyncDirectory(this.paths.blobsDir);
-      return result;
     } catch (err) {
       await fs.rm(temp, { force: true });
       throw err;
     }
+    let settled = false;
+    return {
+      ...result,
+      commit: async () => {
+        if (settled) throw new AppError('internal', `staged blob ${result.digest} was already committed or discarded`);
+        settled = true;
+        await fs.rename(temp, this.path(result.digest));
+        await fsyncDirectory(this.paths.blobsDir);
+      },
+      discard: async () => {
+        settled = true;
+        // After a commit the temp name is gone and this removes nothing.
+        await fs.rm(temp, { force: true });
+      },
+    };
   }
 
   async commitPartial(digest: string, options: { verified?: boolean; size?: number } = {}): Promise<void> {

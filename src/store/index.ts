@@ -10,16 +10,20 @@ import { loadIndex } from './load-index.js';
 import { acquireStoreLock } from './lock.js';
 import { ModelIndex } from './model-index.js';
 import { DiskModelStore } from './model-store.js';
-import { cleanUpAtOpen } from './open-cleanup.js';
+import { cleanUpAtOpen, logSweep, sweepUnreferenced } from './open-cleanup.js';
 import { storePaths } from './paths.js';
 import type { ModelStore, StoreOptions } from './types.js';
 
-export type { BlobInfo, IndexEntry, ModelStore, StoreOptions } from './types.js';
+export type { BlobInfo, IndexEntry, ModelStore, StagedBlob, StoreOptions } from './types.js';
 export type { RuntimeSettings } from './settings-file.js';
-export { LOCK_FILE_NAME, SETTINGS_FILE_NAME } from './paths.js';
+export { LOCK_FILE_NAME, SETTINGS_FILE_NAME, UPLOAD_PREFIX, UPLOADS_DIR_NAME } from './paths.js';
 export { AdmissionVerdictFiles, type StoredVerdict } from './admission-verdicts.js';
 
-/** Partial downloads untouched this long are removed at open. */
+/**
+ * Partial downloads, and blobs no manifest names, untouched this long are removed at open. Both are
+ * what an interrupted pull leaves and what resuming it reuses; a week leaves time to come back to a
+ * multi-gigabyte pull without keeping abandoned ones forever.
+ */
 export const DEFAULT_STALE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface OpenStoreOptions extends StoreOptions {
@@ -29,7 +33,8 @@ export interface OpenStoreOptions extends StoreOptions {
 
 /**
  * Opens (creating if needed) the store at `root`: takes its lock, creates the layout, removes
- * leftovers of interrupted writes and loads models.json, dropping entries whose files are gone.
+ * leftovers of interrupted writes and uploads, loads models.json (dropping entries whose files are
+ * gone), then removes stale blobs that no manifest names and bundles of unlisted models.
  * Throws `store_locked` when a live process holds the store.
  */
 export async function openStore(root: string, options: OpenStoreOptions = {}): Promise<ModelStore> {
@@ -45,8 +50,10 @@ export async function openStore(root: string, options: OpenStoreOptions = {}): P
     const cleanup = await cleanUpAtOpen(paths, staleAfterMs);
     if (cleanup.tempFiles.length > 0) logger.info('removed temp files of interrupted writes', { count: cleanup.tempFiles.length });
     for (const file of cleanup.stalePartials) logger.info('removed a stale partial download', { file });
+    if (cleanup.uploads.length > 0) logger.info('removed files of interrupted uploads', { count: cleanup.uploads.length });
     const loaded = await loadIndex(paths, logger);
     if (loaded.changed) await writeIndexFile(paths.indexFile, loaded.entries);
+    logSweep(await sweepUnreferenced(paths, loaded.entries, staleAfterMs), logger);
     return new DiskModelStore({
       paths,
       blobs: new BlobStore(paths),

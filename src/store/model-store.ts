@@ -19,7 +19,7 @@ import { parseManifestRefs, referencedDigests, type ManifestRefs } from './manif
 import { cloneEntry, detachTag, referencedBy, type ModelIndex } from './model-index.js';
 import { bundlePath, manifestFile, type StorePaths } from './paths.js';
 import { readSettingsFile, writeSettingsFile, type RuntimeSettings } from './settings-file.js';
-import type { BlobInfo, IndexEntry, ModelStore } from './types.js';
+import type { BlobInfo, IndexEntry, ModelStore, StagedBlob } from './types.js';
 
 export interface DiskModelStoreParts {
   paths: StorePaths;
@@ -81,6 +81,18 @@ export class DiskModelStore implements ModelStore {
   async writeBlobFromStream(source: Readable | AsyncIterable<Uint8Array>, expected?: Partial<BlobInfo>): Promise<BlobInfo> {
     this.assertOpen();
     return this.blobs.writeFromStream(source, expected);
+  }
+
+  async stageBlobFromStream(source: Readable | AsyncIterable<Uint8Array>, expected?: Partial<BlobInfo>): Promise<StagedBlob> {
+    this.assertOpen();
+    const staged = await this.blobs.stageFromStream(source, expected);
+    return {
+      ...staged,
+      commit: async () => {
+        this.assertOpen();
+        await staged.commit();
+      },
+    };
   }
 
   async readBlob(digest: string): Promise<Buffer> {

@@ -13,6 +13,10 @@ export const LOCK_FILE_NAME = 'model-runner.lock';
 export const LAYOUT_VERSION = '1.0.0';
 /** Suffix of a download in progress; Docker Model Runner uses the same one, so its partials resume here. */
 export const PARTIAL_SUFFIX = '.incomplete';
+/** Where HTTP uploads are staged, inside the store so that packaging them is a same-filesystem copy. */
+export const UPLOADS_DIR_NAME = 'uploads.tmp';
+/** Prefix of the one directory each upload gets under uploads.tmp; open-time cleanup removes only these. */
+export const UPLOAD_PREFIX = 'upload-';
 
 export interface StorePaths {
   root: string;
@@ -26,6 +30,8 @@ export interface StorePaths {
   manifestsDir: string;
   /** bundles/sha256 */
   bundlesDir: string;
+  /** uploads.tmp: one `upload-*` directory per upload in progress */
+  uploadsDir: string;
 }
 
 export function storePaths(root: string): StorePaths {
@@ -39,6 +45,7 @@ export function storePaths(root: string): StorePaths {
     blobsDir: path.join(absolute, 'blobs', 'sha256'),
     manifestsDir: path.join(absolute, 'manifests', 'sha256'),
     bundlesDir: path.join(absolute, 'bundles', 'sha256'),
+    uploadsDir: path.join(absolute, UPLOADS_DIR_NAME),
   };
 }
 

@@ -17,6 +17,14 @@ export interface BlobInfo {
   size: number;
 }
 
+/** Verified bytes that are not a blob yet (see ModelStore.stageBlobFromStream). */
+export interface StagedBlob extends BlobInfo {
+  /** Makes the bytes visible as the blob `digest`. At most once. */
+  commit(): Promise<void>;
+  /** Removes the bytes unless they were committed; safe to call at any time, and again. */
+  discard(): Promise<void>;
+}
+
 export interface ModelStore {
   readonly root: string;
 
@@ -37,6 +45,11 @@ export interface ModelStore {
   writeBlob(bytes: Uint8Array, expectedDigest?: string): Promise<string>;
   /** Streams into a new blob, hashing while writing; checks `expected` when given. */
   writeBlobFromStream(source: Readable | AsyncIterable<Uint8Array>, expected?: Partial<BlobInfo>): Promise<BlobInfo>;
+  /**
+   * Like writeBlobFromStream, but the verified bytes become a blob only on commit(): for writers that
+   * learn which blobs they need only after reading them (a tarball whose manifest comes last).
+   */
+  stageBlobFromStream(source: Readable | AsyncIterable<Uint8Array>, expected?: Partial<BlobInfo>): Promise<StagedBlob>;
   readBlob(digest: string): Promise<Buffer>;
   /** Hard-links (or copies across filesystems) a blob to `destination`, replacing what is there. */
   linkBlob(digest: string, destination: string): Promise<void>;
@@ -72,6 +85,6 @@ export interface ModelStore {
 }
 
 export interface StoreOptions {
-  /** Partial downloads untouched for longer than this are removed at open. Defaults to 7 days. */
+  /** Partial downloads, and blobs no manifest names, untouched for longer than this are removed at open. Defaults to 7 days. */
   staleAfterMs?: number;
 }

@@ -110,6 +110,38 @@ describe('model tarballs', () => {
     });
   });
 
+  /** The model's own entries (blobs then manifest.json), as export would write them, plus `extra` blob entries first. */
+  async function modelEntries(extra: Buffer[] = []): Promise<Array<{ name: string; body: Buffer }>> {
+    return [
+      ...extra.map((body) => ({ name: `blobs/sha256/${sha256Digest(body).slice(7)}`, body })),
+      ...model.layers.map((l) => ({ name: `blobs/sha256/${l.digest.slice(7)}`, body: l.size === weights.length ? weights : license })),
+      { name: `blobs/sha256/${model.configDigest.slice(7)}`, body: await source.store.readBlob(model.configDigest) },
+      { name: 'manifest.json', body: await source.store.readManifest(model.id) },
+    ];
+  }
+
+  test('blobs in the tar that its manifest does not name are not left in the store, nor are their temp files', async () => {
+    const extras = [Buffer.from('a stowaway blob'), Buffer.alloc(100_000, 9)];
+    await withTarget(async (target, root) => {
+      const { id } = await loadModelTar(target, Readable.from([await makeTar(await modelEntries(extras))]));
+      assert.equal(id, model.id);
+      const named = [...model.layers.map((l) => l.digest), model.configDigest].map((d) => d.slice(7)).sort();
+      assert.deepEqual((await blobFiles(root)).sort(), named);
+      assert.deepEqual(await fs.readdir(path.join(root, 'blobs', 'sha256')).then((names) => names.filter((n) => !/^[a-f0-9]{64}$/.test(n))), []);
+    });
+  });
+
+  test('a tar whose load fails after its blobs were read leaves no blob behind', async () => {
+    const manifest = JSON.parse((await source.store.readManifest(model.id)).toString('utf8')) as { config: { mediaType: string } };
+    manifest.config.mediaType = 'application/vnd.example.future.config+json';
+    const entries = (await modelEntries([Buffer.from('extra')])).map((e) => (e.name === 'manifest.json' ? { ...e, body: Buffer.from(JSON.stringify(manifest)) } : e));
+    await withTarget(async (target, root) => {
+      const err = await rejection(loadModelTar(target, Readable.from([await makeTar(entries)])));
+      assert.equal(err.code, 'unsupported');
+      assert.deepEqual(await fs.readdir(path.join(root, 'blobs', 'sha256')), []);
+    });
+  });
+
   test('an entry name that climbs out of blobs/ is refused and nothing is stored', async () => {
     const escape = Buffer.from('not a blob');
     for (const name of [`blobs/sha256/../../escape-${process.pid}`, '/tmp/absolute-entry']) {

@@ -73,6 +73,8 @@ export class ServerProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private chunks: string[] = [];
+  /** Called with each chunk of output as it arrives (waitForOutput's listeners). */
+  private readonly outputListeners = new Set<() => void>();
 
   constructor(dir: string, options: ServerOptions) {
     this.dir = dir;
@@ -92,6 +94,22 @@ export class ServerProcess {
   /** What the server printed so far (stdout and stderr interleaved), for failure messages. */
   output(): string {
     return this.chunks.join('');
+  }
+
+  /** The first output line matching `pattern`, once the server has printed one; rejects if the server exits first. */
+  waitForOutput(pattern: RegExp): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const line = this.output().split('\n').find((l) => pattern.test(l));
+        if (line === undefined && this.running) return;
+        this.outputListeners.delete(check);
+        if (line !== undefined) resolve(line);
+        else reject(new Error(`the server exited without printing ${pattern}:\n${this.output()}`));
+      };
+      this.outputListeners.add(check);
+      void this.exited.then(check);
+      check();
+    });
   }
 
   request(urlPath: string, options: RequestOptions = {}): Promise<Reply> {
@@ -121,6 +139,7 @@ export class ServerProcess {
     const keep = (d: Buffer) => {
       this.chunks.push(d.toString('utf8'));
       if (this.chunks.length > MAX_OUTPUT_CHUNKS) this.chunks.shift();
+      for (const listener of this.outputListeners) listener();
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
