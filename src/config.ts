@@ -17,6 +17,7 @@ export interface Config {
   defaultRegistry: string;
   insecureRegistries: string[];
   gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
+  isolation: 'thread' | 'process';
   threads: number;
   keepAlive: string;
   maxLoadedModels: number;
@@ -108,6 +109,7 @@ export const SETTINGS: Setting[] = [
   row({ key: 'defaultRegistry', flag: '--default-registry', env: 'DEFAULT_REGISTRY', default: 'docker.io', description: 'Registry for references that name none.', parse: asString }),
   row({ key: 'insecureRegistries', flag: '--insecure-registries', env: 'MODEL_RUNNER_INSECURE_REGISTRIES', default: [], description: 'Comma list of registries reached over plain HTTP (loopback always is).', parse: asList }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
+  row({ key: 'isolation', flag: '--isolation', env: 'MODEL_RUNNER_ISOLATION', default: 'thread', description: "Where each model's engine runs: thread (a Worker in the server's process) or process (a child process, so a crash or hang costs only that model).", parse: asEnum(['thread', 'process'] as const) }),
   row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(1, 1024) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),
   row({ key: 'maxLoadedModels', flag: '--max-loaded-models', env: 'MODEL_RUNNER_MAX_LOADED_MODELS', default: Math.min(CORES, 8), defaultText: 'min(cores, 8)', description: 'Most models loaded at once (defaults to min(cores, 8)).', parse: asInt(1, 64) }),
