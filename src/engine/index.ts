@@ -9,5 +9,5 @@ export type { HandleFactory, HandleInfo, ModelHandle, ResolvedSettings } from '.
 export { systemClock, type Clock } from './clock.js';
 export { estimateModelBytes } from './memory-estimate.js';
 export { readNativeBuildChoice, NATIVE_BUILD_FILE, type NativeBuildChoice } from './worker/native-build.js';
-export { ABORT_FAULT_MARKER, FAULT_MARKER, HANG_FAULT_MARKER, TEST_FAULTS_ENV } from './worker/test-faults.js';
+export { ABORT_FAULT_MARKER, FAULT_MARKER, HANG_FAULT_MARKER, HANG_FAULT_NOTICE, TEST_FAULTS_ENV } from './worker/test-faults.js';
 export * from './types.js';

@@ -6,6 +6,7 @@
  */
 import type { ChildToParent, MainToWorker, ParentToChild } from '../protocol.js';
 import { HEARTBEAT_INTERVAL_MS } from '../protocol.js';
+import { guardAgainstOrphaning } from './orphan-guard.js';
 import { serveEngine, type ServingEngine } from './serve-engine.js';
 
 /** How long a closed child may linger (a handle nobody released) before it exits on its own. */
@@ -17,6 +18,7 @@ const send = (message: ChildToParent) => {
   // After the parent has gone, messages have nowhere to go; the callback keeps send errors from becoming uncaught.
   if (process.connected) process.send!(message, undefined, undefined, () => {});
 };
+guardAgainstOrphaning();
 const heartbeat = setInterval(() => send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
 let listener: ((message: MainToWorker) => void) | undefined;
 let engine: ServingEngine | undefined;

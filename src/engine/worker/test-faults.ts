@@ -12,6 +12,8 @@ export const FAULT_MARKER = '__fault_throw__';
 export const ABORT_FAULT_MARKER = '__fault_abort__';
 /** Blocks the event loop forever; only in an isolated child process. */
 export const HANG_FAULT_MARKER = '__fault_hang__';
+/** Printed to stderr just before the hang begins. */
+export const HANG_FAULT_NOTICE = 'injected test fault: the event loop hangs now';
 export const TEST_FAULTS_ENV = 'MODEL_RUNNER_TEST_FAULTS';
 
 const enabled = process.env[TEST_FAULTS_ENV] === '1';
@@ -28,5 +30,9 @@ export function maybeInjectFault(stops: readonly string[], generatedTokens: numb
   // very thing process isolation exists to prevent; there they do nothing.
   if (!isMainThread) return;
   if (stops.includes(ABORT_FAULT_MARKER)) process.abort();
-  if (stops.includes(HANG_FAULT_MARKER)) for (;;);
+  if (stops.includes(HANG_FAULT_MARKER)) {
+    // stderr is a pipe or a terminal here, written synchronously: tests see this line once the loop is stuck.
+    process.stderr.write(`${HANG_FAULT_NOTICE}\n`);
+    for (;;);
+  }
 }
