@@ -8,6 +8,7 @@
 export class SilenceWatchdog {
   private silentTicks = 0;
   private armed = false;
+  private stopped = false;
   private readonly timer: NodeJS.Timeout;
 
   /**
@@ -31,11 +32,12 @@ export class SilenceWatchdog {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
   private tick(): void {
-    if (!this.armed) return;
+    if (!this.armed || this.stopped) return;
     this.silentTicks++;
     if (this.silentTicks * this.intervalMs < this.limitMs) return;
     this.stop();
