@@ -23,6 +23,7 @@ export interface Config {
   credentialsRegistry: string;
   registryStallTimeoutMs: number;
   gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
+  isolation: 'thread' | 'process';
   threads: number;
   keepAlive: string;
   maxLoadedModels: number;
@@ -154,6 +155,7 @@ export const SETTINGS: Setting[] = [
   row({ key: 'credentialsRegistry', flag: '--credentials-registry', env: 'MODEL_RUNNER_CREDENTIALS_REGISTRY', default: 'docker.io', description: 'The one registry DOCKER_USERNAME/DOCKER_PASSWORD are sent to; others get only their own docker config.json entry.', parse: asString }),
   row({ key: 'registryStallTimeoutMs', flag: '--registry-stall-timeout', env: 'MODEL_RUNNER_REGISTRY_STALL_TIMEOUT', default: 30_000, defaultText: '`30s`', description: 'A registry response that sends nothing (or under 16 KiB) for this long is abandoned and retried.', parse: asPositiveDurationMs }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
+  row({ key: 'isolation', flag: '--isolation', env: 'MODEL_RUNNER_ISOLATION', default: 'thread', description: "Where each model's engine runs: thread (a Worker in the server's process) or process (a child process, so a crash or hang costs only that model).", parse: asEnum(['thread', 'process'] as const) }),
   row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(RUNTIME_BOUNDS.threads.min, RUNTIME_BOUNDS.threads.max) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),
   row({ key: 'maxLoadedModels', flag: '--max-loaded-models', env: 'MODEL_RUNNER_MAX_LOADED_MODELS', default: Math.min(CORES, 8), defaultText: 'min(cores, 8)', description: 'Most models loaded at once (defaults to min(cores, 8)).', parse: asInt(1, 64) }),

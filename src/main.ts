@@ -82,7 +82,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     });
 
     const scheduler = new Scheduler({
-      createHandle: createWorkerHandleFactory({ gpu: config.gpu, logger }),
+      createHandle: createWorkerHandleFactory({ gpu: config.gpu, isolation: config.isolation, logger }),
       maxLoadedModels: config.maxLoadedModels,
       memoryBudgetBytes: config.memoryBudgetBytes,
       defaultKeepAlive: config.keepAlive,

@@ -1,11 +1,12 @@
 /**
- * The factory the server gives the scheduler: each call creates a Worker-backed handle.
+ * The factory the server gives the scheduler: each call creates a handle whose engine runs in a
+ * Worker or, with isolation 'process', in a child process.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
 import { WorkerModelHandle } from './model-handle.js';
-import type { GpuSetting } from './protocol.js';
+import type { GpuSetting, Isolation } from './protocol.js';
 
 export interface WorkerHandleFactoryOptions {
   /** The configured backend; 'cpu' means no GPU. Defaults to 'auto'. */
@@ -13,11 +14,24 @@ export interface WorkerHandleFactoryOptions {
   logger: Logger;
   /** Longest wait for a Worker to stop cooperatively. Defaults to the handle's DEFAULT_STOP_TIMEOUT_MS. */
   stopTimeoutMs?: number;
+  /** Where each model's engine runs: 'thread' (a Worker) or 'process' (a child process). Defaults to 'thread'. */
+  isolation?: Isolation;
+  /** Process isolation only: event-loop silence after which a child is killed. Defaults to DEFAULT_HANG_TIMEOUT_MS. */
+  hangTimeoutMs?: number;
 }
 
 export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): HandleFactory {
   const gpu: GpuSetting = options.gpu === 'cpu' ? false : (options.gpu ?? 'auto');
-  return (spec, settings) => new WorkerModelHandle({ spec, settings, gpu, logger: options.logger.child({ model: spec.name }), stopTimeoutMs: options.stopTimeoutMs });
+  return (spec, settings) =>
+    new WorkerModelHandle({
+      spec,
+      settings,
+      gpu,
+      logger: options.logger.child({ model: spec.name }),
+      stopTimeoutMs: options.stopTimeoutMs,
+      isolation: options.isolation,
+      hangTimeoutMs: options.hangTimeoutMs,
+    });
 }
 
 /**

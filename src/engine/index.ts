@@ -2,11 +2,13 @@
 export { Scheduler } from './scheduler.js';
 export type { AcquireOptions, Lease, RunnerStatus, SchedulerOptions } from './scheduler-types.js';
 export { createWorkerHandleFactory, bundledEngineInfo, type WorkerHandleFactoryOptions } from './handle-factory.js';
-export { WorkerModelHandle, type WorkerModelHandleOptions } from './model-handle.js';
+export { WorkerModelHandle, type WorkerModelHandleOptions, type LoadedHandleInfo } from './model-handle.js';
+export { DEFAULT_HANG_TIMEOUT_MS } from './process-transport.js';
+export type { Isolation } from './protocol.js';
 export type { HandleFactory, HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
 export { systemClock, type Clock } from './clock.js';
 export { estimateModelBytes } from './memory-estimate.js';
 export { readNativeBuildChoice, NATIVE_BUILD_FILE, type NativeBuildChoice } from './worker/native-build.js';
-export { FAULT_MARKER, HANG_MODEL_NAME, TEST_FAULTS_ENV } from './worker/test-faults.js';
+export { ABORT_FAULT_MARKER, FAULT_MARKER, HANG_FAULT_MARKER, HANG_FAULT_NOTICE, HANG_MODEL_NAME, TEST_FAULTS_ENV } from './worker/test-faults.js';
 export { runAdmissionCheck, engineFingerprint, DEFAULT_ADMISSION_TIMEOUT_MS, type AdmissionCheckOptions, type AdmissionVerdict } from './admission.js';
 export * from './types.js';

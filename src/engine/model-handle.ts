@@ -1,19 +1,22 @@
 /**
- * The main-thread proxy of one model Worker. It implements ModelSession by posting requests
- * with ids and routing the Worker's replies back; an AbortSignal posts a cancel. When the
- * Worker fails or exits unexpectedly, only its in-flight requests fail and the handle reports
- * the failure so the scheduler drops it. The Worker is never terminated (see worker/main.ts).
+ * The main-thread proxy of one model engine, in a Worker or in a child process (the transport,
+ * see transport.ts). It implements ModelSession by posting requests with ids and routing the
+ * engine's replies back; an AbortSignal posts a cancel. When the engine fails or exits
+ * unexpectedly, only its in-flight requests fail and the handle reports the failure so the
+ * scheduler drops it. A Worker is never terminated (see worker/serve-engine.ts); a child process
+ * that does not stop in time is killed.
  */
-import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { EventQueue } from './event-queue.js';
 import type { HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
-import type { GpuSetting, LoadedInfo, MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
+import { startProcessTransport } from './process-transport.js';
+import type { GpuSetting, Isolation, LoadedInfo, MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
+import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
 import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec } from './types.js';
-import { resolveWorkerScript } from './worker-script.js';
+import { startWorkerTransport } from './worker-transport.js';
 
-/** How long dispose() waits for the Worker to end by itself before giving up on it (it is never killed). */
+/** How long dispose() waits for the engine to end by itself before giving up on it (a Worker) or killing it (a process). */
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 export interface WorkerModelHandleOptions {
@@ -21,37 +24,48 @@ export interface WorkerModelHandleOptions {
   settings: ResolvedSettings;
   /** Backend for node-llama-cpp; false is CPU only. Defaults to 'auto'. */
   gpu?: GpuSetting;
-  /** Receives the Worker's log lines and lifecycle events. */
+  /** Receives the engine's log lines and lifecycle events. */
   logger: Logger;
   /** Longest wait for a cooperative stop. Defaults to DEFAULT_STOP_TIMEOUT_MS. */
   stopTimeoutMs?: number;
+  /** Where the engine runs: a Worker of this process, or a child process. Defaults to 'thread'. */
+  isolation?: Isolation;
+  /** Process isolation only: silence of the child's event loop after which it is killed. Defaults to DEFAULT_HANG_TIMEOUT_MS. */
+  hangTimeoutMs?: number;
 }
+
+/** What a loaded handle reports: the engine's info and how it is isolated. */
+export type LoadedHandleInfo = HandleInfo & LoadedInfo & { isolation: Isolation };
 
 type Pending =
   | { kind: 'stream'; queue: EventQueue<GenerateEvent> }
   | { kind: 'call'; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
 export class WorkerModelHandle implements ModelHandle {
-  private worker: Worker | undefined;
+  private transport: EngineTransport | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly failureListeners: Array<(error: AppError) => void> = [];
   private nextId = 1;
-  private loadedInfo: LoadedInfo | undefined;
+  private loadedInfo: LoadedHandleInfo | undefined;
   private state: 'new' | 'loading' | 'ready' | 'failed' | 'stopping' | 'stopped' = 'new';
-  private exited: Promise<void> = Promise.resolve();
   private loadWaiter: { resolve: (info: LoadedInfo) => void; reject: (e: unknown) => void } | undefined;
 
   constructor(private readonly options: WorkerModelHandleOptions) {}
 
-  get info(): (HandleInfo & LoadedInfo) | undefined {
+  get info(): LoadedHandleInfo | undefined {
     return this.loadedInfo;
+  }
+
+  /** The engine's process id under process isolation (for operators and tests); undefined for a Worker. */
+  get pid(): number | undefined {
+    return this.transport?.pid;
   }
 
   onFailure(listener: (error: AppError) => void): void {
     this.failureListeners.push(listener);
   }
 
-  async load(signal?: AbortSignal): Promise<HandleInfo & LoadedInfo> {
+  async load(signal?: AbortSignal): Promise<LoadedHandleInfo> {
     if (this.state !== 'new') throw new AppError('internal', 'a model handle loads only once');
     this.state = 'loading';
     const { spec, settings } = this.options;
@@ -65,20 +79,24 @@ export class WorkerModelHandle implements ModelHandle {
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',
     };
-    const script = resolveWorkerScript();
-    const worker = new Worker(script.entry, { eval: script.eval, workerData: init, name: `model ${spec.name}` });
-    this.worker = worker;
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (m: WorkerToMain) => this.onMessage(m));
-    worker.on('error', (err) => this.fail(new AppError('internal', `the worker of model ${spec.name} failed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => this.onExit(code));
+    const transportOptions: TransportOptions = {
+      init,
+      name: spec.name,
+      logger: this.options.logger,
+      events: { message: (m) => this.onMessage(m), failure: (e) => this.fail(e), exit: (e) => this.onExit(e) },
+    };
+    this.transport =
+      this.options.isolation === 'process'
+        ? startProcessTransport({ ...transportOptions, hangTimeoutMs: this.options.hangTimeoutMs })
+        : startWorkerTransport(transportOptions);
     const onAbort = () => void this.dispose();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const info = await new Promise<LoadedInfo>((resolve, reject) => (this.loadWaiter = { resolve, reject }));
+      const loaded = await new Promise<LoadedInfo>((resolve, reject) => (this.loadWaiter = { resolve, reject }));
+      const info = { ...loaded, isolation: this.transport.isolation };
       this.loadedInfo = info;
       this.state = 'ready';
-      this.options.logger.info('model loaded', { model: spec.name, mode: spec.mode, ...info });
+      this.options.logger.info('model loaded', { model: spec.name, mode: spec.mode, ...info, ...(info.isolation === 'process' ? { pid: this.pid } : {}) });
       return info;
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -103,7 +121,7 @@ export class WorkerModelHandle implements ModelHandle {
       finished = true;
     } finally {
       signal?.removeEventListener('abort', cancel);
-      // The consumer stopped early: stop the Worker's loop too.
+      // The consumer stopped early: stop the engine's loop too.
       if (!finished) cancel();
       this.pending.delete(id);
     }
@@ -130,13 +148,10 @@ export class WorkerModelHandle implements ModelHandle {
     const timeoutMs = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
-    const ended = await Promise.race([this.exited.then(() => false), timedOut]);
+    const exited = this.transport?.exited ?? Promise.resolve();
+    const late = await Promise.race([exited.then(() => false), timedOut]);
     clearTimeout(timer);
-    if (ended) {
-      // Terminating now could abort the process mid native call; leave the thread to finish.
-      this.options.logger.warn('model worker did not stop in time; leaving it to finish', { model: this.options.spec.name, timeoutMs });
-      this.worker?.unref();
-    }
+    if (late) this.transport?.abandon(timeoutMs);
   }
 
   private call<T>(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, signal?: AbortSignal): Promise<T> {
@@ -171,8 +186,8 @@ export class WorkerModelHandle implements ModelHandle {
   }
 
   private post(message: MainToWorker): void {
-    if (this.state === 'stopped' || this.state === 'failed' || !this.worker) return;
-    this.worker.postMessage(message);
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    this.transport?.post(message);
   }
 
   private onMessage(message: WorkerToMain): void {
@@ -208,7 +223,7 @@ export class WorkerModelHandle implements ModelHandle {
         return p.kind === 'stream' ? p.queue.end() : p.resolve(message.value);
       }
       case 'fatal':
-        this.fail(new AppError('internal', `the worker of model ${this.options.spec.name} failed: ${message.error.message}`));
+        this.fail(new AppError('internal', `${this.engineName()} failed: ${message.error.message}`));
         return;
       case 'log':
         this.options.logger.log(message.level, message.message, { model: this.options.spec.name, source: 'llama.cpp' });
@@ -216,20 +231,29 @@ export class WorkerModelHandle implements ModelHandle {
     }
   }
 
-  private onExit(code: number): void {
+  private onExit({ code, signal }: EngineExit): void {
     const expected = this.state === 'stopping' || this.state === 'failed';
-    if (!expected) this.fail(new AppError('internal', `the worker of model ${this.options.spec.name} exited unexpectedly (code ${code})`));
-    this.loadWaiter?.reject(new AppError('internal', `the worker of model ${this.options.spec.name} exited while loading (code ${code})`));
+    // A process killed by a signal (an abort, a segfault, out of memory, the kernel) says which.
+    const how = signal ? `was killed by ${signal}` : `exited unexpectedly (code ${code})`;
+    if (!expected) this.fail(new AppError('internal', `${this.engineName()} ${how}`));
+    const whileLoading = signal ? `was killed by ${signal} while loading` : `exited while loading (code ${code})`;
+    this.loadWaiter?.reject(new AppError('internal', `${this.engineName()} ${whileLoading}`));
     this.loadWaiter = undefined;
-    this.failPending(new AppError('internal', `the worker of model ${this.options.spec.name} stopped`));
+    this.failPending(new AppError('internal', `${this.engineName()} stopped`));
     this.state = 'stopped';
   }
 
-  /** Fails in-flight requests, tells listeners, and asks the Worker to wind down on its own. */
+  /** "the worker of model X" or "the engine process of model X", for messages. */
+  private engineName(): string {
+    return `the ${this.transport?.noun ?? 'worker'} of model ${this.options.spec.name}`;
+  }
+
+  /** Fails in-flight requests, tells listeners, and asks the engine to wind down on its own. */
   private fail(error: AppError): void {
     if (this.state === 'failed' || this.state === 'stopped') return;
     const wasLoading = this.state === 'loading';
-    this.options.logger.error('model worker failed', { model: this.options.spec.name, error: error.message });
+    const what = this.transport?.isolation === 'process' ? 'model engine process failed' : 'model worker failed';
+    this.options.logger.error(what, { model: this.options.spec.name, error: error.message });
     this.post({ type: 'shutdown' });
     this.state = 'failed';
     this.failPending(error);

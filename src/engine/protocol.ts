@@ -62,3 +62,15 @@ export type WorkerToMain =
   /** The Worker hit an uncaught failure; it aborts its work and shuts itself down. */
   | { type: 'fatal'; error: SerializedError }
   | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; message: string };
+
+/** How a model's engine is isolated: a Worker in the server's process, or a child process of its own. */
+export type Isolation = 'thread' | 'process';
+
+/**
+ * Over a child process's IPC channel the engine speaks the same protocol, plus two messages:
+ * the parent sends the WorkerInit first (a process has no workerData), and the child posts a
+ * heartbeat every HEARTBEAT_INTERVAL_MS from its event loop, so a blocked loop shows as silence.
+ */
+export type ParentToChild = { type: 'init'; init: WorkerInit } | MainToWorker;
+export type ChildToParent = WorkerToMain | { type: 'heartbeat' };
+export const HEARTBEAT_INTERVAL_MS = 1_000;

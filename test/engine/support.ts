@@ -1,11 +1,12 @@
 /**
- * Real Workers on a generated tiny model. Threads are always 1: the default thread count
+ * Real engines (Workers, or child processes with isolation 'process') on a generated tiny model. Threads are always 1: the default thread count
  * oversubscribes small machines and makes decoding far slower.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkerModelHandle } from '../../src/engine/model-handle.js';
+import type { Isolation } from '../../src/engine/protocol.js';
 import type { GenerateEvent, GenerateRequest, ModelMode } from '../../src/engine/types.js';
 import { generateModel } from '../../src/gguf/generate.js';
 import { createSilentLogger } from '../../src/log.js';
@@ -25,12 +26,25 @@ export async function tinyModel(): Promise<TinyModel> {
 /** The tiny vocabulary is nearly one token per character, so tool prompts need a larger context than it was "trained" for. */
 export const TEST_CONTEXT = 2048;
 
-export async function loadHandle(modelPath: string, options: { mode?: ModelMode; contextSize?: number; parallel?: number } = {}): Promise<WorkerModelHandle> {
+export interface LoadHandleOptions {
+  mode?: ModelMode;
+  contextSize?: number;
+  parallel?: number;
+  /** Defaults to 'thread'. */
+  isolation?: Isolation;
+  hangTimeoutMs?: number;
+  stopTimeoutMs?: number;
+}
+
+export async function loadHandle(modelPath: string, options: LoadHandleOptions = {}): Promise<WorkerModelHandle> {
   const handle = new WorkerModelHandle({
     spec: { id: 'sha256:tiny', name: 'tiny', modelPath, mode: options.mode ?? 'completion', settings: {} },
     settings: { contextSize: options.contextSize ?? TEST_CONTEXT, parallel: options.parallel ?? 1, threads: 1 },
     gpu: false,
     logger: createSilentLogger(),
+    isolation: options.isolation,
+    hangTimeoutMs: options.hangTimeoutMs,
+    stopTimeoutMs: options.stopTimeoutMs,
   });
   await handle.load();
   return handle;

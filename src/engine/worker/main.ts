@@ -1,91 +1,17 @@
 /**
- * Worker entry: owns one model. It loads from `workerData` (WorkerInit), answers messages from
- * the main thread, and stops only cooperatively: abort every request, let native calls return,
- * dispose context, model and Llama, then close the port so the thread ends by itself. The main
- * thread never terminates this Worker: terminating during a native call aborts the process.
+ * Worker entry: serves one model (serve-engine.ts) over parentPort, loading from `workerData`
+ * (WorkerInit). The main thread never terminates this Worker: terminating during a native call
+ * aborts the process, so the Worker ends by itself once the engine closes the port.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { toAppError } from '../../errors.js';
-import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
-import { BatchBarrier } from './batch-barrier.js';
-import { embed } from './embeddings.js';
-import { generate, type GenerationEnv } from './generate.js';
-import { GrammarCache } from './grammar.js';
-import { disposeModel, loadModel, type LoadedModel } from './load.js';
-import { SequencePool } from './sequence-pool.js';
+import type { MainToWorker, WorkerInit } from '../protocol.js';
+import { serveEngine } from './serve-engine.js';
 
 if (!parentPort) throw new Error('src/engine/worker/main.ts runs only as a worker_threads Worker');
 const port = parentPort;
-const init = workerData as WorkerInit;
 
-const post = (message: WorkerToMain) => port.postMessage(message);
-const active = new Map<number, { controller: AbortController; done: Promise<unknown> }>();
-const loadController = new AbortController();
-let loaded: LoadedModel | undefined;
-let env: GenerationEnv | undefined;
-let stopping: Promise<void> | undefined;
-
-// Uncaught errors must not end the thread while a native call is in flight (that aborts the
-// process): report, then shut down cooperatively.
-const onFatal = (err: unknown) => {
-  post({ type: 'fatal', error: toAppError(err).toJSON() });
-  void shutdown();
-};
-process.on('uncaughtException', onFatal);
-process.on('unhandledRejection', onFatal);
-
-port.on('message', (message: MainToWorker) => {
-  if (message.type === 'shutdown') return void shutdown();
-  if (message.type === 'cancel') return active.get(message.id)?.controller.abort();
-  if (stopping || !env) {
-    const error = { code: 'unavailable' as const, message: 'the model is shutting down' };
-    return post({ type: 'error', id: message.id, error });
-  }
-  const controller = new AbortController();
-  const current = env;
-  const work = (async () => {
-    if (message.type === 'generate') {
-      await generate(current, message.request, controller.signal, (event) => post({ type: 'event', id: message.id, event }));
-    } else if (message.type === 'embed') {
-      post({ type: 'result', id: message.id, value: await embed(current.loaded, message.request, controller.signal) });
-    } else {
-      post({ type: 'result', id: message.id, value: current.loaded.model.tokenize(message.text, false).map(Number) });
-    }
-  })().catch((err: unknown) => post({ type: 'error', id: message.id, error: toAppError(err).toJSON() }));
-  active.set(message.id, { controller, done: work });
-  void work.finally(() => active.delete(message.id));
+serveEngine(workerData as WorkerInit, {
+  post: (message) => port.postMessage(message),
+  onMessage: (listener) => port.on('message', (message: MainToWorker) => listener(message)),
+  close: () => port.close(),
 });
-
-async function start(): Promise<void> {
-  try {
-    loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal);
-    env = {
-      loaded,
-      grammars: new GrammarCache(loaded.llama, loaded.model),
-      pool: new SequencePool(loaded.sequences),
-      // One per context: it lines up that context's sequences into shared batches.
-      barrier: new BatchBarrier(),
-    };
-    if (stopping) return;
-    post({ type: 'ready', info: loaded.info });
-  } catch (err) {
-    post({ type: 'load-error', error: toAppError(err).toJSON() });
-    void shutdown();
-  }
-}
-
-function shutdown(): Promise<void> {
-  stopping ??= (async () => {
-    loadController.abort();
-    for (const { controller } of active.values()) controller.abort();
-    await Promise.allSettled([...active.values()].map((a) => a.done));
-    await started;
-    if (loaded) await disposeModel(loaded);
-    process.off('uncaughtException', onFatal);
-    process.off('unhandledRejection', onFatal);
-    port.close();
-  })();
-  return stopping;
-}
-
-const started = start();

@@ -120,4 +120,11 @@ describe('loadConfig', () => {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('isolation is thread unless process is asked for, and any other value is refused', () => {
+    assert.equal(loadConfig([], {}).isolation, 'thread');
+    assert.equal(loadConfig([], { MODEL_RUNNER_ISOLATION: 'process' }).isolation, 'process');
+    assert.equal(loadConfig(['--isolation', 'process'], {}).isolation, 'process');
+    assert.throws(() => loadConfig(['--isolation', 'container'], {}), appError('bad_request', /--isolation must be one of thread, process, got "container"/));
+  });
 });

@@ -1,0 +1,103 @@
+/**
+ * The engine-serving core, the same in a Worker and in an isolated child process: it loads one
+ * model from a WorkerInit, answers requests from the main side, and stops only cooperatively:
+ * abort every request, let native calls return, dispose context, model and Llama, then close
+ * the port so the thread or process ends by itself. Ending a thread while a native call is in
+ * flight aborts the whole process, so nothing here exits abruptly.
+ */
+import { toAppError } from '../../errors.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
+import { BatchBarrier } from './batch-barrier.js';
+import { embed } from './embeddings.js';
+import { generate, type GenerationEnv } from './generate.js';
+import { GrammarCache } from './grammar.js';
+import { disposeModel, loadModel, type LoadedModel } from './load.js';
+import { SequencePool } from './sequence-pool.js';
+
+/** The channel to the main side: a Worker's parentPort or a child process's IPC channel. */
+export interface EnginePort {
+  post(message: WorkerToMain): void;
+  onMessage(listener: (message: MainToWorker) => void): void;
+  /** Called once everything is released; ends the channel so the thread or process can end. */
+  close(): void;
+}
+
+export interface ServingEngine {
+  /** The cooperative stop, also reached by a 'shutdown' message; resolves once the port is closed. */
+  shutdown(): Promise<void>;
+}
+
+export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
+  const post = (message: WorkerToMain) => port.post(message);
+  const active = new Map<number, { controller: AbortController; done: Promise<unknown> }>();
+  const loadController = new AbortController();
+  let loaded: LoadedModel | undefined;
+  let env: GenerationEnv | undefined;
+  let stopping: Promise<void> | undefined;
+
+  // Uncaught errors must not end the thread while a native call is in flight (that aborts the
+  // process): report, then shut down cooperatively.
+  const onFatal = (err: unknown) => {
+    post({ type: 'fatal', error: toAppError(err).toJSON() });
+    void shutdown();
+  };
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+
+  port.onMessage((message) => {
+    if (message.type === 'shutdown') return void shutdown();
+    if (message.type === 'cancel') return active.get(message.id)?.controller.abort();
+    if (stopping || !env) {
+      const error = { code: 'unavailable' as const, message: 'the model is shutting down' };
+      return post({ type: 'error', id: message.id, error });
+    }
+    const controller = new AbortController();
+    const current = env;
+    const work = (async () => {
+      if (message.type === 'generate') {
+        await generate(current, message.request, controller.signal, (event) => post({ type: 'event', id: message.id, event }));
+      } else if (message.type === 'embed') {
+        post({ type: 'result', id: message.id, value: await embed(current.loaded, message.request, controller.signal) });
+      } else {
+        post({ type: 'result', id: message.id, value: current.loaded.model.tokenize(message.text, false).map(Number) });
+      }
+    })().catch((err: unknown) => post({ type: 'error', id: message.id, error: toAppError(err).toJSON() }));
+    active.set(message.id, { controller, done: work });
+    void work.finally(() => active.delete(message.id));
+  });
+
+  async function start(): Promise<void> {
+    try {
+      loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal);
+      env = {
+        loaded,
+        grammars: new GrammarCache(loaded.llama, loaded.model),
+        pool: new SequencePool(loaded.sequences),
+        // One per context: it lines up that context's sequences into shared batches.
+        barrier: new BatchBarrier(),
+      };
+      if (stopping) return;
+      post({ type: 'ready', info: loaded.info });
+    } catch (err) {
+      post({ type: 'load-error', error: toAppError(err).toJSON() });
+      void shutdown();
+    }
+  }
+
+  function shutdown(): Promise<void> {
+    stopping ??= (async () => {
+      loadController.abort();
+      for (const { controller } of active.values()) controller.abort();
+      await Promise.allSettled([...active.values()].map((a) => a.done));
+      await started;
+      if (loaded) await disposeModel(loaded);
+      process.off('uncaughtException', onFatal);
+      process.off('unhandledRejection', onFatal);
+      port.close();
+    })();
+    return stopping;
+  }
+
+  const started = start();
+  return { shutdown };
+}

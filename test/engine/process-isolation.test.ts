@@ -1,0 +1,138 @@
+/**
+ * Isolation 'process': each model's engine in a child process of its own, behind the same
+ * protocol as a Worker. Real children on the tiny model; faults come from the test switch
+ * (MODEL_RUNNER_TEST_FAULTS) or from signals sent to the child's pid.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import { ABORT_FAULT_MARKER, createWorkerHandleFactory, HANG_FAULT_MARKER, Scheduler, TEST_FAULTS_ENV } from '../../src/engine/index.js';
+import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
+import type { GenerateRequest } from '../../src/engine/types.js';
+import { createSilentLogger } from '../../src/log.js';
+import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
+
+const greedy = (maxTokens: number, stop: string[] = []): GenerateRequest => ({
+  kind: 'completion',
+  prompt: 'abc',
+  sampling: { temperature: 0, ignoreEos: true, maxTokens, stop },
+});
+
+const internalError = (pattern: RegExp) => (e: unknown) => e instanceof AppError && e.code === 'internal' && pattern.test(e.message);
+
+/** Whether a process with this id still exists (a reaped child does not). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a long generation and resolves with its outcome once the first event has arrived. */
+async function startLong(handle: WorkerModelHandle, stop: string[] = []): Promise<{ outcome: Promise<unknown> }> {
+  const iterator = handle.generate(greedy(500, stop))[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  assert.equal(first.done, false);
+  const outcome = (async () => {
+    for (let r = await iterator.next(); !r.done; r = await iterator.next());
+  })();
+  return { outcome };
+}
+
+describe('model engines in child processes (isolation process)', () => {
+  let model: TinyModel;
+  before(async () => {
+    // Children copy the environment when they are forked.
+    process.env[TEST_FAULTS_ENV] = '1';
+    model = await tinyModel();
+  });
+  after(async () => {
+    delete process.env[TEST_FAULTS_ENV];
+    await model?.cleanup();
+  });
+
+  test('a child process generates, embeds and tokenizes exactly as a Worker does, and dispose ends it', async () => {
+    const thread = await loadHandle(model.path);
+    const child = await loadHandle(model.path, { isolation: 'process' });
+    const threadEmbedder = await loadHandle(model.path, { mode: 'embedding', contextSize: 512 });
+    const childEmbedder = await loadHandle(model.path, { mode: 'embedding', contextSize: 512, isolation: 'process' });
+    try {
+      assert.equal(thread.info!.isolation, 'thread');
+      assert.equal(thread.pid, undefined);
+      assert.equal(child.info!.isolation, 'process');
+      assert.ok(typeof child.pid === 'number' && child.pid !== process.pid);
+      const chat: GenerateRequest = { kind: 'chat', messages: [{ role: 'user', content: 'Hello' }], sampling: { maxTokens: 12, temperature: 0, ignoreEos: true } };
+      const [threadEvents, childEvents] = [await collect(thread, chat), await collect(child, chat)];
+      assert.equal(textOf(childEvents), textOf(threadEvents));
+      assert.deepEqual(doneOf(childEvents).usage, doneOf(threadEvents).usage);
+      assert.deepEqual(await child.tokenize('hello world'), await thread.tokenize('hello world'));
+      const inputs = { inputs: ['hello world', 'another text'] };
+      assert.deepEqual(await childEmbedder.embed(inputs), await threadEmbedder.embed(inputs));
+    } finally {
+      await Promise.all([thread.dispose(), child.dispose(), threadEmbedder.dispose(), childEmbedder.dispose()]);
+    }
+    assert.equal(alive(child.pid!), false);
+    assert.equal(alive(childEmbedder.pid!), false);
+  });
+
+  test('a child killed with SIGKILL fails only its own request, naming the model and the signal, while another model keeps answering', async () => {
+    const healthy = await loadHandle(model.path, { isolation: 'process' });
+    const victim = await loadHandle(model.path, { isolation: 'process' });
+    const failures: AppError[] = [];
+    victim.onFailure((e) => failures.push(e));
+    try {
+      const { outcome } = await startLong(victim);
+      process.kill(victim.pid!, 'SIGKILL');
+      await assert.rejects(outcome, internalError(/^the engine process of model tiny was killed by SIGKILL$/));
+      assert.equal(failures.length, 1);
+      await assert.rejects(victim.tokenize('x'), (e: unknown) => e instanceof AppError && e.code === 'unavailable');
+      assert.equal(doneOf(await collect(healthy, greedy(5))).usage.completionTokens, 5);
+    } finally {
+      await Promise.all([healthy.dispose(), victim.dispose()]);
+    }
+  });
+
+  test('a child that aborts, as a failed llama.cpp assertion does, fails its request, and the next request loads a fresh child', async () => {
+    const scheduler = new Scheduler({
+      createHandle: createWorkerHandleFactory({ gpu: 'cpu', isolation: 'process', logger: createSilentLogger() }),
+      maxLoadedModels: 2, defaultKeepAlive: '5m', defaultParallel: 1, defaultContextSize: 512, maxQueue: 4, threadBudget: 1,
+      logger: createSilentLogger(),
+    });
+    const spec = { id: 'sha256:tiny', name: 'tiny', modelPath: model.path, mode: 'completion' as const, settings: {} };
+    try {
+      const lease = await scheduler.acquire(spec);
+      await assert.rejects(collect(lease.session as never, greedy(500, [ABORT_FAULT_MARKER])), internalError(/^the engine process of model tiny was killed by SIGABRT$/));
+      lease.release();
+      const again = await scheduler.acquire(spec);
+      assert.ok(textOf(await collect(again.session as never, greedy(3))).length > 0);
+      assert.equal(scheduler.ps().length, 1);
+      again.release();
+    } finally {
+      await scheduler.close();
+    }
+  });
+
+  test('a child whose event loop hangs is found by the watchdog, killed, and its request fails', async () => {
+    const hung = await loadHandle(model.path, { isolation: 'process', hangTimeoutMs: 5_000 });
+    const failures: AppError[] = [];
+    hung.onFailure((e) => failures.push(e));
+    try {
+      const { outcome } = await startLong(hung, [HANG_FAULT_MARKER]);
+      await assert.rejects(outcome, internalError(/^the engine process of model tiny stopped answering for 5 s \(its event loop is blocked\) and was killed$/));
+      assert.equal(failures.length, 1);
+    } finally {
+      await hung.dispose();
+    }
+    assert.equal(alive(hung.pid!), false);
+  });
+
+  test('dispose kills a child that does not stop within the stop timeout', async () => {
+    const hung = await loadHandle(model.path, { isolation: 'process', stopTimeoutMs: 500 });
+    const { outcome } = await startLong(hung, [HANG_FAULT_MARKER]);
+    await hung.dispose();
+    await assert.rejects(outcome, internalError(/^the engine process of model tiny stopped$/));
+    assert.equal(alive(hung.pid!), false);
+  });
+});
