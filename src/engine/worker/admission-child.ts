@@ -12,12 +12,9 @@
 import { toAppError } from '../../errors.js';
 import type { AdmissionChildRequest, AdmissionChildReply } from '../admission-protocol.js';
 import type { GenerateRequest } from '../types.js';
-import { BatchBarrier } from './batch-barrier.js';
 import { embed } from './embeddings.js';
-import { generate, type GenerationEnv } from './generate.js';
-import { GrammarCache } from './grammar.js';
+import { createGenerationEnv, generate } from './generate.js';
 import { disposeModel, loadModel, startEngine, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
-import { SequencePool } from './sequence-pool.js';
 import { maybeHangAdmission } from './test-faults.js';
 
 /** Enough for the probe requests on any model; small so the check allocates little. */
@@ -50,7 +47,7 @@ async function probe(loaded: LoadedModel, signal: AbortSignal): Promise<void> {
     await embed(loaded, { inputs: ['The quick brown fox'] }, signal);
     return;
   }
-  const env: GenerationEnv = { loaded, grammars: new GrammarCache(loaded.llama, loaded.model), pool: new SequencePool(loaded.sequences), barrier: new BatchBarrier() };
+  const env = createGenerationEnv(loaded);
   for (const request of PROBES) {
     try {
       await generate(env, request, signal, () => {});

@@ -6,13 +6,13 @@
 import { LlamaText, type Token } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { FinishReason, GenerateEvent, GenerateRequest, ToolCall } from '../types.js';
-import type { BatchBarrier } from './batch-barrier.js';
+import { BatchBarrier } from './batch-barrier.js';
 import { functionsFor, renderChat } from './chat-prompt.js';
-import type { GrammarCache } from './grammar.js';
+import { GrammarCache } from './grammar.js';
 import type { LoadedModel } from './load.js';
 import { reusePrefix } from './prompt-cache.js';
 import { evaluateOptionsFor } from './sampling.js';
-import type { SequencePool } from './sequence-pool.js';
+import { SequencePool } from './sequence-pool.js';
 import { StopMatcher } from './stop-matcher.js';
 import { maybeInjectFault } from './test-faults.js';
 import { TokenTextDecoder } from './text-decoder.js';
@@ -24,6 +24,17 @@ export interface GenerationEnv {
   grammars: GrammarCache;
   pool: SequencePool;
   barrier: BatchBarrier;
+}
+
+/** What generation needs around a loaded model: its grammars, its sequence pool and one batch barrier. */
+export function createGenerationEnv(loaded: LoadedModel): GenerationEnv {
+  return {
+    loaded,
+    grammars: new GrammarCache(loaded.llama, loaded.model),
+    pool: new SequencePool(loaded.sequences),
+    // One per context: it lines up that context's sequences into shared batches.
+    barrier: new BatchBarrier(),
+  };
 }
 
 interface Prompt {

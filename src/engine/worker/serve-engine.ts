@@ -7,12 +7,9 @@
  */
 import { toAppError } from '../../errors.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
-import { BatchBarrier } from './batch-barrier.js';
 import { embed } from './embeddings.js';
-import { generate, type GenerationEnv } from './generate.js';
-import { GrammarCache } from './grammar.js';
+import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
 import { disposeModel, loadModel, type LoadedModel } from './load.js';
-import { SequencePool } from './sequence-pool.js';
 
 /** The channel to the main side: a Worker's parentPort or a child process's IPC channel. */
 export interface EnginePort {
@@ -69,13 +66,7 @@ export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
   async function start(): Promise<void> {
     try {
       loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal);
-      env = {
-        loaded,
-        grammars: new GrammarCache(loaded.llama, loaded.model),
-        pool: new SequencePool(loaded.sequences),
-        // One per context: it lines up that context's sequences into shared batches.
-        barrier: new BatchBarrier(),
-      };
+      env = createGenerationEnv(loaded);
       if (stopping) return;
       post({ type: 'ready', info: loaded.info });
     } catch (err) {
