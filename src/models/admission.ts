@@ -96,10 +96,4 @@ export class ModelAdmission {
       release();
     }
   }
-
-  /** Forgets the verdicts of a weights blob that left the store. */
-  async forget(digest: string): Promise<void> {
-    for (const key of this.known.keys()) if (key.startsWith(`${digest} `)) this.known.delete(key);
-    await this.files.remove(digest);
-  }
 }

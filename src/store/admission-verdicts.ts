@@ -48,11 +48,6 @@ export class AdmissionVerdictFiles {
     await writeFileAtomic(this.fileOf(digest), `${JSON.stringify({ engine, verdicts } satisfies StoredVerdicts, null, 2)}\n`);
   }
 
-  /** Forgets every verdict for `digest` (its blob is gone). */
-  async remove(digest: string): Promise<void> {
-    await fs.rm(this.fileOf(digest), { force: true });
-  }
-
   private fileOf(digest: string): string {
     return path.join(this.dir, `${hexOf(digest)}.json`);
   }
