@@ -14,6 +14,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { AppError, type SerializedError } from '../errors.js';
 import type { AdmissionChildReply, AdmissionChildRequest } from './admission-protocol.js';
+import { engineChildEnv } from './child-env.js';
 import { resolveChildScript } from './child-script.js';
 import { bundledEngineInfo } from './handle-factory.js';
 import type { GpuSetting } from './protocol.js';
@@ -79,7 +80,7 @@ export function runAdmissionCheck(options: AdmissionCheckOptions): Promise<Admis
     const child = fork(script.modulePath, [JSON.stringify(request)], {
       execArgv: [...script.execArgv, `--max-old-space-size=${CHILD_HEAP_MB}`],
       // ggml's abort handler would otherwise attach gdb for a backtrace, which takes seconds.
-      env: { ...process.env, GGML_NO_BACKTRACE: '1' },
+      env: engineChildEnv(process.env, { GGML_NO_BACKTRACE: '1' }),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });

@@ -28,6 +28,11 @@ export interface ModelHandle extends ModelSession {
   readonly info: HandleInfo | undefined;
   /** Registers a callback for a failure after load (the Worker died); in-flight requests already failed. */
   onFailure(listener: (error: AppError) => void): void;
+  /**
+   * Registers a callback for an engine that asks to be replaced: it refuses new requests, lets
+   * in-flight ones finish, and should be disposed once they have.
+   */
+  onRetire(listener: (reason: string) => void): void;
 }
 
 /** Creates a handle that has not started loading yet. */

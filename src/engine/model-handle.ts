@@ -3,7 +3,8 @@
  * see transport.ts). It implements ModelSession by posting requests with ids and routing the
  * engine's replies back; an AbortSignal posts a cancel. When the engine fails or exits
  * unexpectedly, only its in-flight requests fail and the handle reports the failure so the
- * scheduler drops it. A Worker is never terminated (see worker/serve-engine.ts); a child process
+ * scheduler drops it; when the engine asks to retire, its in-flight requests finish and the
+ * scheduler replaces it. A Worker is never terminated (see worker/serve-engine.ts); a child process
  * that does not stop in time is killed.
  */
 import { AppError } from '../errors.js';
@@ -45,9 +46,10 @@ export class WorkerModelHandle implements ModelHandle {
   private transport: EngineTransport | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly failureListeners: Array<(error: AppError) => void> = [];
+  private readonly retireListeners: Array<(reason: string) => void> = [];
   private nextId = 1;
   private loadedInfo: LoadedHandleInfo | undefined;
-  private state: 'new' | 'loading' | 'ready' | 'failed' | 'stopping' | 'stopped' = 'new';
+  private state: 'new' | 'loading' | 'ready' | 'retiring' | 'failed' | 'stopping' | 'stopped' = 'new';
   private loadWaiter: { resolve: (info: LoadedInfo) => void; reject: (e: unknown) => void } | undefined;
 
   constructor(private readonly options: WorkerModelHandleOptions) {}
@@ -63,6 +65,10 @@ export class WorkerModelHandle implements ModelHandle {
 
   onFailure(listener: (error: AppError) => void): void {
     this.failureListeners.push(listener);
+  }
+
+  onRetire(listener: (reason: string) => void): void {
+    this.retireListeners.push(listener);
   }
 
   async load(signal?: AbortSignal): Promise<LoadedHandleInfo> {
@@ -222,6 +228,12 @@ export class WorkerModelHandle implements ModelHandle {
         }
         return p.kind === 'stream' ? p.queue.end() : p.resolve(message.value);
       }
+      case 'retire':
+        if (this.state !== 'ready') return;
+        this.state = 'retiring';
+        this.options.logger.warn('model engine retiring', { model: this.options.spec.name, reason: message.reason });
+        for (const listener of this.retireListeners) listener(message.reason);
+        return;
       case 'fatal':
         this.fail(new AppError('internal', `${this.engineName()} failed: ${message.error.message}`));
         return;

@@ -7,6 +7,7 @@
  */
 import { fork } from 'node:child_process';
 import { AppError } from '../errors.js';
+import { engineChildEnv } from './child-env.js';
 import { resolveChildScript } from './child-script.js';
 import { HEARTBEAT_INTERVAL_MS, type ChildToParent, type ParentToChild } from './protocol.js';
 import { SilenceWatchdog } from './silence-watchdog.js';
@@ -30,6 +31,7 @@ export function startProcessTransport(options: ProcessTransportOptions): EngineT
   const script = resolveChildScript('worker/engine-child');
   const child = fork(script.modulePath, [], {
     execArgv: script.execArgv,
+    env: engineChildEnv(),
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

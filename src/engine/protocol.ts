@@ -61,6 +61,11 @@ export type WorkerToMain =
   | { type: 'error'; id: number; error: SerializedError }
   /** The Worker hit an uncaught failure; it aborts its work and shuts itself down. */
   | { type: 'fatal'; error: SerializedError }
+  /**
+   * The engine asks to be replaced (a chat template overran its budget, so its heap may hold
+   * what the render built): it finishes in-flight work, refuses new work, and waits for shutdown.
+   */
+  | { type: 'retire'; reason: string }
   | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; message: string };
 
 /** How a model's engine is isolated: a Worker in the server's process, or a child process of its own. */

@@ -15,6 +15,8 @@ export interface Runner {
   state: 'loading' | 'ready';
   /** Set when the handle failed or was unloaded: outstanding leases no longer count. */
   gone: boolean;
+  /** Set when its engine asked to be replaced: out of the table, disposed once its leases are released. */
+  retiring?: boolean;
   refCount: number;
   /** Milliseconds; 0 unloads when idle, negative never. Set by the latest request. */
   keepAliveMs: number;

@@ -220,6 +220,7 @@ export class Scheduler {
       this.options.logger.error('model failed; it will be reloaded on the next request', { model: w.spec.name, error: error.message });
       void this.unloadRunner(runner);
     });
+    handle.onRetire((reason) => this.retireRunner(runner, reason));
     this.options.logger.info('loading model', { model: w.spec.name, mode: w.spec.mode, ...w.settings, estimatedBytes: estimate });
     handle.load().then(
       (info) => {
@@ -258,6 +259,10 @@ export class Scheduler {
         this.avgHoldMs += HOLD_EMA_WEIGHT * (this.clock.now() - grantedAt - this.avgHoldMs);
         if (runner.gone) return this.pump();
         runner.refCount--;
+        if (runner.retiring) {
+          if (runner.refCount === 0) void this.unloadRunner(runner);
+          return this.pump();
+        }
         runner.lastUsed = this.clock.now();
         this.pump();
         if (runner.refCount === 0 && !runner.gone) this.becomeIdle(runner);
@@ -280,6 +285,22 @@ export class Scheduler {
     if (runner.timer !== undefined) this.clock.clearTimeout(runner.timer);
     runner.timer = undefined;
     runner.expiresAt = null;
+  }
+
+  /**
+   * Replaces a runner whose engine asked to retire: the next request for its model loads a fresh
+   * one, while the leases it holds run to their end; it is disposed when the last is released.
+   * Its resources stay counted until then.
+   */
+  private retireRunner(runner: Runner, reason: string): void {
+    if (runner.gone || runner.retiring) return;
+    this.options.logger.warn('model retired; its next request loads it afresh', { model: runner.spec.name, reason });
+    if (runner.refCount === 0) return void this.unloadRunner(runner);
+    runner.retiring = true;
+    this.cancelIdle(runner);
+    if (this.runners.get(runner.key) === runner) this.runners.delete(runner.key);
+    this.stopping.add(runner);
+    this.pump();
   }
 
   /** Removes a runner at once (its resources stay counted until the handle has stopped), then serves waiters. */

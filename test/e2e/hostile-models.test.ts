@@ -74,6 +74,28 @@ describe('hostile model files against the running server', () => {
     process.stdout.write(`# hostile models: ${JSON.stringify(outcomes)}\n`);
   });
 
+  test('a template that overruns its budget on one conversation fails that request with a JSON 422, and its Worker is retired for a fresh one', async () => {
+    // Admitted, because the check's conversations render; a message that says "loop" starts a 10^9 loop.
+    const template = "{% for m in messages %}{% if m.content == 'loop' %}{% for i in range(1000000000) %}x{% endfor %}{% endif %}<|{{ m.role }}|>{{ m.content }}{% endfor %}<|assistant|>";
+    const file = path.join(dir, 'loops-on-request.gguf');
+    await writeMutatedModel(file, (p) => setMetadata(p, 'tokenizer.chat_template', gguf.str(template)), 12);
+    const upload = await uploadModel(server, 'fuzz/loops-on-request:latest', file);
+    assert.equal(upload.status, 200, upload.text);
+    assert.equal(warningOf(upload), undefined, 'the check admits it');
+    const ask = (content: string) => server.request('/engines/v1/chat/completions', { body: { model: 'fuzz/loops-on-request', messages: [{ role: 'user', content }], max_tokens: 2 } });
+    const loadsBefore = countLines(server.output(), /model loaded .*model=(docker\.io\/)?fuzz\/loops-on-request/);
+    assert.equal((await ask('Hello')).status, 200);
+    const overrun = await ask('loop');
+    assert.equal(overrun.status, 422, overrun.text);
+    assert.match(errorMessage(overrun), /chat template failed: the chat template (ran|produced)/);
+    const after = await ask('Hello again');
+    assert.equal(after.status, 200, after.text);
+    const output = server.output();
+    assert.match(output, /model retired; its next request loads it afresh .*reason=its chat template overran the \w+ budget/);
+    assert.equal(countLines(output, /model loaded .*model=(docker\.io\/)?fuzz\/loops-on-request/) - loadsBefore, 2, 'one Worker before the overrun, a fresh one after');
+    assert.ok(server.running);
+  });
+
   test('a refused model stays refused at chat time with the same cause, without a second check', async () => {
     // Duplicate tokens pass every JavaScript check and abort llama.cpp.
     const file = path.join(dir, 'identical-tokens.gguf');
@@ -112,6 +134,10 @@ function warningOf(reply: Reply): string | undefined {
 function causeOf(message: string | undefined): string | undefined {
   const at = message?.indexOf('cannot run here: ') ?? -1;
   return at < 0 ? undefined : message!.slice(at);
+}
+
+function countLines(text: string, pattern: RegExp): number {
+  return text.split('\n').filter((line) => pattern.test(line)).length;
 }
 
 function errorMessage(reply: Reply): string {

@@ -4,6 +4,7 @@
  * (MODEL_RUNNER_TEST_FAULTS) or from signals sent to the child's pid.
  */
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { ABORT_FAULT_MARKER, createWorkerHandleFactory, HANG_FAULT_MARKER, Scheduler, TEST_FAULTS_ENV } from '../../src/engine/index.js';
@@ -75,6 +76,21 @@ describe('model engines in child processes (isolation process)', () => {
     }
     assert.equal(alive(child.pid!), false);
     assert.equal(alive(childEmbedder.pid!), false);
+  });
+
+  test("a child starts without the server's registry and API secrets in its environment", { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    const secrets = { DOCKER_PASSWORD: 'hub-secret', MODEL_RUNNER_API_KEY: 'api-secret', DOCKER_USERNAME: 'someone' };
+    Object.assign(process.env, secrets);
+    let child: WorkerModelHandle | undefined;
+    try {
+      child = await loadHandle(model.path, { isolation: 'process' });
+      const environ = (await fs.readFile(`/proc/${child.pid}/environ`, 'utf8')).split('\0');
+      assert.ok(environ.includes(`${TEST_FAULTS_ENV}=1`), 'the rest of the environment is passed on');
+      for (const [name, value] of Object.entries(secrets)) assert.equal(environ.some((e) => e.startsWith(`${name}=`) || e.includes(value)), false, name);
+    } finally {
+      for (const name of Object.keys(secrets)) delete process.env[name];
+      await child?.dispose();
+    }
   });
 
   test('a child killed with SIGKILL fails only its own request, naming the model and the signal, while another model keeps answering', async () => {

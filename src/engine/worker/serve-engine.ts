@@ -10,6 +10,7 @@ import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
 import { embed } from './embeddings.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
 import { disposeModel, loadModel, type LoadedModel } from './load.js';
+import { TEMPLATE_OVERRUN } from './template-overrun.js';
 
 /** The channel to the main side: a Worker's parentPort or a child process's IPC channel. */
 export interface EnginePort {
@@ -31,6 +32,7 @@ export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
   let loaded: LoadedModel | undefined;
   let env: GenerationEnv | undefined;
   let stopping: Promise<void> | undefined;
+  let retiring = false;
 
   // Uncaught errors must not end the thread while a native call is in flight (that aborts the
   // process): report, then shut down cooperatively.
@@ -44,7 +46,7 @@ export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
   port.onMessage((message) => {
     if (message.type === 'shutdown') return void shutdown();
     if (message.type === 'cancel') return active.get(message.id)?.controller.abort();
-    if (stopping || !env) {
+    if (stopping || retiring || !env) {
       const error = { code: 'unavailable' as const, message: 'the model is shutting down' };
       return post({ type: 'error', id: message.id, error });
     }
@@ -58,7 +60,12 @@ export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
       } else {
         post({ type: 'result', id: message.id, value: current.loaded.model.tokenize(message.text, false).map(Number) });
       }
-    })().catch((err: unknown) => post({ type: 'error', id: message.id, error: toAppError(err).toJSON() }));
+    })().catch((err: unknown) => {
+      const error = toAppError(err);
+      post({ type: 'error', id: message.id, error: error.toJSON() });
+      const overrun = error.data?.[TEMPLATE_OVERRUN];
+      if (overrun !== undefined) retire(`its chat template overran the ${String(overrun)} budget`);
+    });
     active.set(message.id, { controller, done: work });
     void work.finally(() => active.delete(message.id));
   });
@@ -73,6 +80,15 @@ export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
       post({ type: 'load-error', error: toAppError(err).toJSON() });
       void shutdown();
     }
+  }
+
+  // What an overrunning render built may still be referenced from the interpreter's closures, and a
+  // template that overran once will overrun again on similar input: a fresh engine is cheaper than
+  // a heap of unknown size. In-flight requests finish; the main side shuts this engine down after.
+  function retire(reason: string): void {
+    if (retiring || stopping) return;
+    retiring = true;
+    post({ type: 'retire', reason });
   }
 
   function shutdown(): Promise<void> {

@@ -39,6 +39,7 @@ export class FakeHandle implements ModelHandle {
   loads = 0;
   disposed = false;
   private failure?: (e: AppError) => void;
+  private retirement?: (reason: string) => void;
   private finishLoad?: { resolve: (i: HandleInfo) => void; reject: (e: unknown) => void };
 
   constructor(
@@ -64,6 +65,13 @@ export class FakeHandle implements ModelHandle {
   }
   onFailure(listener: (e: AppError) => void): void {
     this.failure = listener;
+  }
+  onRetire(listener: (reason: string) => void): void {
+    this.retirement = listener;
+  }
+  /** The engine asks to be replaced, as a Worker does after a chat template overran. */
+  retire(): void {
+    this.retirement?.('its chat template overran the steps budget');
   }
   crash(): void {
     this.failure?.(new AppError('internal', 'worker died'));

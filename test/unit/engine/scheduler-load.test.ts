@@ -97,6 +97,33 @@ describe('Scheduler loading and slots', () => {
     again.release();
   });
 
+  test('a retiring handle keeps serving the lease it holds, the next acquire loads a fresh one, and it is disposed when the lease ends', async () => {
+    const h = harness({ defaultParallel: 2 });
+    const held = await h.scheduler.acquire(spec('a'));
+    h.handles[0]!.retire();
+    await settle();
+    assert.equal(h.handles[0]!.disposed, false, 'the request in flight runs to its end');
+    assert.equal(h.scheduler.ps().length, 0, 'the retiring engine takes no new requests');
+    const fresh = await h.scheduler.acquire(spec('a'));
+    assert.equal(h.handles.length, 2);
+    assert.equal(fresh.session, h.handles[1]);
+    held.release();
+    await settle();
+    assert.equal(h.handles[0]!.disposed, true);
+    assert.equal(h.handles[1]!.disposed, false);
+    assert.equal(h.scheduler.ps()[0]?.inUse, 1);
+    fresh.release();
+  });
+
+  test('an idle handle that retires is disposed at once', async () => {
+    const h = harness();
+    (await h.scheduler.acquire(spec('a'))).release();
+    h.handles[0]!.retire();
+    await settle();
+    assert.equal(h.handles[0]!.disposed, true);
+    assert.equal(h.scheduler.ps().length, 0);
+  });
+
   test('a load failure rejects every request waiting for that load', async () => {
     const h = harness({ manualLoad: true, defaultParallel: 2 });
     const a = h.scheduler.acquire(spec('a'));
