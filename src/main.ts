@@ -6,7 +6,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { readApiKey, registryCredentialsFromEnv, type Config } from './config.js';
-import { bundledEngineInfo, createWorkerHandleFactory, engineFingerprint, readNativeBuildChoice, runAdmissionCheck, Scheduler } from './engine/index.js';
+import { bundledEngineInfo, createWorkerHandleFactory, engineFingerprint, readNativeBuildChoice, runAdmissionCheck, Scheduler, stopAdmissionChildren } from './engine/index.js';
 import { createApp } from './http/app.js';
 import { corsMiddleware } from './http/cors.js';
 import { createEnginesRouter } from './http/engines-router.js';
@@ -149,6 +149,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     disposers.push(async () => {
       const closed = servers.map(closeServer);
       await scheduler.close();
+      stopAdmissionChildren();
       await Promise.all(closed);
     });
     logger.info('listening', { socket: config.socketPath, port, host: port === undefined ? undefined : config.host, auth: port === undefined ? undefined : apiKey !== undefined ? 'api key' : 'none', models: config.modelsPath });

@@ -3,11 +3,17 @@ import type { SerializedError } from '../errors.js';
 import type { GpuSetting } from './protocol.js';
 import type { ModelMode } from './types.js';
 
-export interface AdmissionChildRequest {
-  modelPath: string;
-  mode: ModelMode;
+/** How the child starts its engine: passed as JSON in argv[2], before any model is known. */
+export interface AdmissionEngineRequest {
   threads: number;
   gpu: GpuSetting;
+}
+
+/** The one model a child checks, sent once its engine is up; the child ends after the verdict. */
+export interface AdmissionCheckRequest {
+  type: 'check';
+  modelPath: string;
+  mode: ModelMode;
 }
 
 /**

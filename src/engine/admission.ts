@@ -10,12 +10,10 @@
  * engineFingerprint(); failures that say nothing about the file (cancelled, out of memory, no
  * process) are thrown instead of returned so that nobody caches them.
  */
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { AppError, type SerializedError } from '../errors.js';
-import type { AdmissionChildReply, AdmissionChildRequest } from './admission-protocol.js';
-import { engineChildEnv } from './child-env.js';
-import { resolveChildScript } from './child-script.js';
+import { AdmissionChildren } from './admission-child-process.js';
+import { lastWords, scrubPaths } from './admission-words.js';
 import { bundledEngineInfo } from './handle-factory.js';
 import type { GpuSetting } from './protocol.js';
 import type { ModelMode } from './types.js';
@@ -26,12 +24,6 @@ import { TEMPLATE_OVERRUN } from './worker/template-overrun.js';
 export const ADMISSION_CHECK_VERSION = 1;
 /** Long enough to map a large model from a slow disk and decode two tokens on a slow CPU. */
 export const DEFAULT_ADMISSION_TIMEOUT_MS = 120_000;
-/** For the child to start node-llama-cpp, before the model's time starts; running out is the engine's failure. */
-const ENGINE_START_TIMEOUT_MS = 120_000;
-/** The child's V8 heap: model weights live outside it, so a template or tokenizer blow-up stops here. */
-const CHILD_HEAP_MB = 1024;
-/** stderr kept from the child for the refusal message. */
-const STDERR_TAIL_BYTES = 8192;
 /** Error codes a clean failure may carry that describe the machine or the moment, not the file. */
 const TRANSIENT_CODES = new Set(['insufficient_memory', 'aborted', 'unavailable', 'busy']);
 
@@ -68,90 +60,59 @@ function nodeLlamaCppVersion(): string {
   }
 }
 
-export function runAdmissionCheck(options: AdmissionCheckOptions): Promise<AdmissionVerdict> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const request: AdmissionChildRequest = { modelPath: options.modelPath, mode: options.mode, threads: options.threads ?? 1, gpu: options.gpu };
-  const script = resolveChildScript('worker/admission-child');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_ADMISSION_TIMEOUT_MS;
-  if (options.signal?.aborted) return Promise.reject(new AppError('aborted', 'the admission check was cancelled'));
+/** One spare child for the whole process: checks run one at a time (models/admission.ts). */
+const children = new AdmissionChildren();
 
-  return new Promise<AdmissionVerdict>((resolve, reject) => {
-    const child = fork(script.modulePath, [JSON.stringify(request)], {
-      execArgv: [...script.execArgv, `--max-old-space-size=${CHILD_HEAP_MB}`],
-      // ggml's abort handler would otherwise attach gdb for a backtrace, which takes seconds.
-      env: engineChildEnv(process.env, { GGML_NO_BACKTRACE: '1' }),
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
-    let stderr = '';
-    let engineReady = false;
-    let reply: Extract<AdmissionChildReply, { type: 'verdict' | 'engine-failed' }> | undefined;
-    let ended: 'timeout' | 'aborted' | undefined;
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
-    });
-    const kill = (why: 'timeout' | 'aborted') => {
-      ended ??= why;
-      child.kill('SIGKILL');
-    };
-    let timer = setTimeout(() => kill('timeout'), ENGINE_START_TIMEOUT_MS);
-    child.on('message', (message: AdmissionChildReply) => {
-      if (message.type !== 'engine-ready') reply ??= message;
-      else if (!engineReady) {
-        engineReady = true;
-        clearTimeout(timer);
-        timer = setTimeout(() => kill('timeout'), timeoutMs);
-      }
-    });
-    const onAbort = () => kill('aborted');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (child.pid === undefined) reject(new AppError('internal', `cannot start the admission check: ${err.message}`, { cause: err }));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (ended === 'aborted') return reject(new AppError('aborted', 'the admission check was cancelled'));
-      if (!engineReady) {
-        const why = reply?.type === 'engine-failed' ? reply.error.message : ended === 'timeout' ? `not up within ${ENGINE_START_TIMEOUT_MS / 1000} s` : lastWords(stderr) || `exit code ${code ?? signal}`;
-        return reject(new AppError('internal', `the admission check could not start the engine: ${why}`));
-      }
-      if (ended === 'timeout') return resolve({ admitted: false, millis: elapsed(), reason: `loading it and decoding two tokens did not finish within ${timeoutMs / 1000} s` });
-      if (reply?.type === 'verdict' && reply.ok) return resolve({ admitted: true, millis: elapsed(), chatWrapper: reply.chatWrapper });
-      if (reply?.type === 'verdict') return settleCleanFailure(reply.error, elapsed(), resolve, reject);
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const detail = lastWords(stderr);
-      resolve({ admitted: false, millis: elapsed(), reason: `the engine ${how} while loading it${detail ? `: ${detail}` : ''}` });
-    });
-  });
-}
-
-function settleCleanFailure(error: SerializedError, millis: number, resolve: (v: AdmissionVerdict) => void, reject: (e: unknown) => void): void {
-  // A template over its time limit may only have met a busy machine: refused now, checked again next time.
-  const overranTime = error.data?.[TEMPLATE_OVERRUN] === 'time';
-  if (TRANSIENT_CODES.has(error.code) || overranTime) return reject(AppError.fromJSON(error));
-  resolve({ admitted: false, millis, reason: scrubPaths(error.message) });
+/** Starts the engine of the next check's child ahead of time (a pull that will end in a check). */
+export function warmAdmissionChild(options: Pick<AdmissionCheckOptions, 'gpu' | 'threads'>): Promise<void> {
+  return children.warm({ threads: options.threads ?? 1, gpu: options.gpu });
 }
 
 /**
- * The lines of a dying engine's stderr that say why (GGML_ASSERT, an uncaught C++ exception, a
- * V8 fatal error), without file-system paths: refusals reach API clients.
+ * Stops the warm spare child now (it would end with the process anyway). A spare's environment
+ * is the one it was started with: stop it after changing the environment a check should see.
  */
-export function lastWords(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.replace(/^#+/, '').trim())
-    .filter((l) => l.length > 0 && !/^(=+|-+.*-+|\d+: 0x.*|FailureMessage Object.*)$/.test(l));
-  const telling = lines.filter((l) => /GGML_ASSERT|terminate called|what\(\)|fatal|error|abort|out of memory|exception/i.test(l));
-  const chosen = (telling.length > 0 ? telling : lines).slice(-3).join(' | ');
-  const scrubbed = scrubPaths(chosen);
-  return scrubbed.length > 500 ? `${scrubbed.slice(0, 497)}...` : scrubbed;
+export function stopAdmissionChildren(): void {
+  children.close();
 }
 
-/** Keeps only the last component of absolute paths ("/a/b/llama-model.cpp:12" -> "llama-model.cpp:12"). */
-export function scrubPaths(text: string): string {
-  return text.replace(/(?:[A-Za-z]:)?(?:[/\\][^\s/\\:'"()]+)+[/\\]([^\s/\\:'"()]+)/g, '$1');
+export async function runAdmissionCheck(options: AdmissionCheckOptions): Promise<AdmissionVerdict> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_ADMISSION_TIMEOUT_MS;
+  const cancelled = () => new AppError('aborted', 'the admission check was cancelled');
+  if (options.signal?.aborted) throw cancelled();
+  const child = children.take({ threads: options.threads ?? 1, gpu: options.gpu });
+  const onAbort = () => child.kill('aborted');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    try {
+      await child.engineReady;
+    } catch (err) {
+      if (options.signal?.aborted) throw cancelled();
+      throw err;
+    }
+    child.check(options.modelPath, options.mode);
+    timer = setTimeout(() => child.kill('timeout'), timeoutMs);
+    const end = await child.ended;
+    if (end.endedBy === 'aborted') throw cancelled();
+    if (end.endedBy === 'timeout') return { admitted: false, millis: elapsed(), reason: `loading it and decoding two tokens did not finish within ${timeoutMs / 1000} s` };
+    const { verdict } = end;
+    if (verdict?.ok) return { admitted: true, millis: elapsed(), chatWrapper: verdict.chatWrapper };
+    if (verdict) return settleCleanFailure(verdict.error, elapsed());
+    const how = end.signal ? `was killed by ${end.signal}` : `exited with code ${end.code}`;
+    const detail = lastWords(end.stderr);
+    return { admitted: false, millis: elapsed(), reason: `the engine ${how} while loading it${detail ? `: ${detail}` : ''}` };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function settleCleanFailure(error: SerializedError, millis: number): AdmissionVerdict {
+  // A template over its time limit may only have met a busy machine: refused now, checked again next time.
+  const overranTime = error.data?.[TEMPLATE_OVERRUN] === 'time';
+  if (TRANSIENT_CODES.has(error.code) || overranTime) throw AppError.fromJSON(error);
+  return { admitted: false, millis, reason: scrubPaths(error.message) };
 }

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { HANG_MODEL_NAME, runAdmissionCheck, TEST_FAULTS_ENV } from '../../src/engine/index.js';
+import { HANG_MODEL_NAME, runAdmissionCheck, stopAdmissionChildren, TEST_FAULTS_ENV } from '../../src/engine/index.js';
+import { AdmissionChildren } from '../../src/engine/admission-child-process.js';
 import { gguf, GgufValueType } from '../../src/gguf/index.js';
 import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
+import { REPO_ROOT } from '../support/server-harness.js';
+
+const execFileAsync = promisify(execFile);
 
 describe('the admission check', () => {
   let dir: string;
@@ -15,7 +21,10 @@ describe('the admission check', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'admission-'));
     healthy = await writeMutatedModel(path.join(dir, 'healthy.gguf'), () => {});
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(async () => {
+    stopAdmissionChildren();
+    await rm(dir, { recursive: true, force: true });
+  });
 
   const check = (modelPath: string, extra: Partial<Parameters<typeof runAdmissionCheck>[0]> = {}) =>
     runAdmissionCheck({ modelPath, mode: 'completion', gpu: false, ...extra });
@@ -56,6 +65,8 @@ describe('the admission check', () => {
 
   test('refuses a model that hangs the check once its time is up', async () => {
     process.env[TEST_FAULTS_ENV] = '1';
+    // The warm spare was started with the environment of before.
+    stopAdmissionChildren();
     try {
       const file = await writeMutatedModel(path.join(dir, 'hang.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(HANG_MODEL_NAME)));
       // The model's time starts once the child's engine is up, and this model never finishes.
@@ -64,6 +75,7 @@ describe('the admission check', () => {
       assert.match(!verdict.admitted ? verdict.reason : '', /did not finish within 1 s/);
     } finally {
       delete process.env[TEST_FAULTS_ENV];
+      stopAdmissionChildren();
     }
   });
 
@@ -74,3 +86,68 @@ describe('the admission check', () => {
     await assert.rejects(pending, (err: unknown) => err instanceof AppError && err.code === 'aborted');
   });
 });
+
+describe('the admission check children', () => {
+  const engine = { threads: 1, gpu: false as const };
+
+  test('the next check gets a child whose engine is already up, and each child checks one model', async () => {
+    const children = new AdmissionChildren();
+    try {
+      const first = children.take(engine);
+      assert.equal(first.engineUp, false, 'the first child of a process starts cold');
+      await children.warm(engine);
+      const second = children.take(engine);
+      assert.equal(second.engineUp, true);
+      assert.notEqual(second.pid, first.pid);
+      first.kill('idle');
+      second.kill('idle');
+      await Promise.all([first.ended, second.ended]);
+    } finally {
+      children.close();
+    }
+  });
+
+  test('a spare started for other engine settings is not used', async () => {
+    const children = new AdmissionChildren();
+    try {
+      await children.warm(engine);
+      const other = children.take({ threads: 2, gpu: false });
+      assert.equal(other.engineUp, false);
+      other.kill('idle');
+    } finally {
+      children.close();
+    }
+  });
+
+  test('a warm spare neither keeps its parent running nor outlives it', async () => {
+    const script = [
+      "import { AdmissionChildren } from './src/engine/admission-child-process.ts';",
+      'const children = new AdmissionChildren();',
+      // Children never hold the loop open, so the waiting does.
+      'const busy = setInterval(() => {}, 1000);',
+      'await children.warm({ threads: 1, gpu: false });',
+      "children.take({ threads: 1, gpu: false }).kill('idle');",
+      'await children.warm({ threads: 1, gpu: false });',
+      "const pid = children['spare'].child.pid;",
+      // Had the spare held the loop open, its idle timer would have stopped it before the end.
+      "process.on('exit', () => process.stdout.write(`${pid} ${children['spare'] ? 'ended with its spare waiting' : 'waited for its spare'}`));",
+      'clearInterval(busy);',
+    ].join('\n');
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 120_000 });
+    const [pid, how] = [Number(stdout.split(' ')[0]), stdout.slice(stdout.indexOf(' ') + 1)];
+    assert.ok(pid > 0, stdout);
+    assert.equal(how, 'ended with its spare waiting');
+    // The parent ended on its own with its spare idle; the spare saw its channel close and ends too.
+    for (let i = 0; i < 600 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(pid), false, 'the spare ended with its parent');
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

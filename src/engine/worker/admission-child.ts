@@ -7,10 +7,12 @@
  * decoding two tokens; or one embedding for an embedding model. The verdict goes to the parent
  * over IPC; the parent reads a crash from the exit signal.
  *
- * Started only by engine/admission.ts, with the request as JSON in argv[2].
+ * The engine starts first, before any model is named, so that the parent can keep one child
+ * warm for the next check (engine/admission-child-process.ts); the model comes as one 'check'
+ * message. Started only by that module, with the engine request as JSON in argv[2].
  */
 import { toAppError } from '../../errors.js';
-import type { AdmissionChildRequest, AdmissionChildReply } from '../admission-protocol.js';
+import type { AdmissionCheckRequest, AdmissionChildReply, AdmissionEngineRequest } from '../admission-protocol.js';
 import type { GenerateRequest } from '../types.js';
 import { embed } from './embeddings.js';
 import { createGenerationEnv, generate } from './generate.js';
@@ -63,7 +65,9 @@ function reply(message: AdmissionChildReply): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const request = JSON.parse(process.argv[2] ?? '{}') as AdmissionChildRequest;
+  const engineRequest = JSON.parse(process.argv[2] ?? '{}') as AdmissionEngineRequest;
+  // A parent that goes away (ended, killed) leaves nothing for this process to do.
+  process.once('disconnect', () => process.exit(0));
   const signal = new AbortController().signal;
   let lastEngineError: string | undefined;
   const log: LogSink = (level, message) => {
@@ -73,16 +77,17 @@ async function main(): Promise<void> {
   };
   let engine: StartedEngine;
   try {
-    engine = await startEngine(request.gpu, request.threads, log);
+    engine = await startEngine(engineRequest.gpu, engineRequest.threads, log);
   } catch (err) {
     await reply({ type: 'engine-failed', error: toAppError(err).toJSON() });
     return process.disconnect();
   }
   await reply({ type: 'engine-ready' });
+  const request = await new Promise<AdmissionCheckRequest>((resolve) => process.once('message', resolve));
   const started = performance.now();
   let loaded: LoadedModel | undefined;
   try {
-    const init = { modelPath: request.modelPath, mode: request.mode, contextSize: PROBE_CONTEXT_SIZE, parallel: 1, threads: request.threads, gpu: request.gpu };
+    const init = { modelPath: request.modelPath, mode: request.mode, contextSize: PROBE_CONTEXT_SIZE, parallel: 1, threads: engineRequest.threads, gpu: engineRequest.gpu };
     loaded = await loadModel(init, log, signal, engine);
     maybeHangAdmission(loaded.model.fileInfo.metadata?.general?.name);
     await probe(loaded, signal);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { lastWords, scrubPaths } from '../../../src/engine/admission.js';
+import { lastWords, scrubPaths } from '../../../src/engine/admission-words.js';
 
 describe('what a refusal says about a dying engine', () => {
   test('picks the failed assertion out of a GGML abort and drops the build path', () => {

@@ -1,0 +1,188 @@
+/**
+ * The admission check's child processes, with one kept warm. Starting node-llama-cpp is most of a
+ * check on a small model (1.2 s of 1.8 s on the reference machine) and says nothing about the
+ * model file, so while one check runs the next child starts its engine and waits: the next check
+ * pays only for its model. Each child checks one model and ends, so whatever a model did to a
+ * process is gone with it. A spare that nobody takes within SPARE_IDLE_MS is stopped, and a spare
+ * never holds the server's event loop open.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { AppError } from '../errors.js';
+import type { AdmissionCheckRequest, AdmissionChildReply, AdmissionEngineRequest } from './admission-protocol.js';
+import { lastWords } from './admission-words.js';
+import { engineChildEnv } from './child-env.js';
+import { resolveChildScript } from './child-script.js';
+import type { ModelMode } from './types.js';
+
+/** For the child to start node-llama-cpp, before any model's time starts; running out is the engine's failure. */
+export const ENGINE_START_TIMEOUT_MS = 120_000;
+/** How long a warm child waits for a check before it is stopped (a burst of pulls or uploads reuses it). */
+export const SPARE_IDLE_MS = 60_000;
+/** The child's V8 heap: model weights live outside it, so a template or tokenizer blow-up stops here. */
+const CHILD_HEAP_MB = 1024;
+/** stderr kept from the child for the refusal message. */
+const STDERR_TAIL_BYTES = 8192;
+
+export type ChildVerdict = Extract<AdmissionChildReply, { type: 'verdict' }>;
+
+/** How a child ended: its exit, its verdict if it sent one, and what the parent ended it for. */
+export interface ChildEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  verdict?: ChildVerdict;
+  endedBy?: 'timeout' | 'aborted' | 'idle';
+  stderr: string;
+}
+
+export class AdmissionChild {
+  /** Resolves once the engine is up; rejects with an 'internal' AppError when it cannot start. */
+  readonly engineReady: Promise<void>;
+  /** Resolves when the process has ended, however it ended. */
+  readonly ended: Promise<ChildEnd>;
+  private readonly child: ChildProcess;
+  private stderr = '';
+  private verdict: ChildVerdict | undefined;
+  private endedBy: ChildEnd['endedBy'];
+  private exited = false;
+  private up = false;
+
+  constructor(readonly engine: AdmissionEngineRequest) {
+    const script = resolveChildScript('worker/admission-child');
+    this.child = fork(script.modulePath, [JSON.stringify(engine)], {
+      execArgv: [...script.execArgv, `--max-old-space-size=${CHILD_HEAP_MB}`],
+      // ggml's abort handler would otherwise attach gdb for a backtrace, which takes seconds.
+      env: engineChildEnv(process.env, { GGML_NO_BACKTRACE: '1' }),
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    let engineFailure: string | undefined;
+    let markReady: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    this.child.on('message', (message: AdmissionChildReply) => {
+      if (message.type === 'engine-ready') {
+        this.up = true;
+        markReady();
+      }
+      else if (message.type === 'engine-failed') engineFailure ??= message.error.message;
+      else this.verdict ??= message;
+    });
+    this.ended = new Promise<ChildEnd>((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exited = true;
+        resolve({ code, signal, verdict: this.verdict, endedBy: this.endedBy, stderr: this.stderr });
+      });
+      this.child.once('error', (err) => {
+        // A fork that never started emits no 'exit'.
+        if (this.child.pid !== undefined) return;
+        this.exited = true;
+        engineFailure ??= err.message;
+        resolve({ code: null, signal: null, stderr: this.stderr });
+      });
+    });
+    const startTimer = setTimeout(() => {
+      engineFailure ??= `not up within ${ENGINE_START_TIMEOUT_MS / 1000} s`;
+      this.kill('timeout');
+    }, ENGINE_START_TIMEOUT_MS);
+    startTimer.unref();
+    this.engineReady = Promise.race([
+      ready,
+      this.ended.then((end) => {
+        const why = engineFailure ?? (lastWords(end.stderr) || `exit code ${end.code ?? end.signal}`);
+        throw new AppError('internal', `the admission check could not start the engine: ${why}`);
+      }),
+    ]).finally(() => clearTimeout(startTimer));
+    // A spare may fail to start with nobody waiting on it.
+    this.engineReady.catch(() => {});
+    this.park();
+  }
+
+  /** Whether the engine has started, so a check sent now pays only for its model. */
+  get engineUp(): boolean {
+    return this.up && this.alive;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return !this.exited && this.endedBy === undefined;
+  }
+
+  /** Sends the one model this child checks; from now on it holds the event loop open like any work. */
+  check(modelPath: string, mode: ModelMode): void {
+    this.child.ref();
+    this.child.channel?.ref();
+    (this.child.stderr as Socket | null)?.ref();
+    const request: AdmissionCheckRequest = { type: 'check', modelPath, mode };
+    if (this.child.connected) this.child.send(request, undefined, undefined, () => {});
+  }
+
+  kill(why: NonNullable<ChildEnd['endedBy']>): void {
+    if (this.exited) return;
+    this.endedBy ??= why;
+    this.child.kill('SIGKILL');
+  }
+
+  /** An idle child must not keep the process alive: a server or a CLI command ends as if it were not there. */
+  private park(): void {
+    this.child.unref();
+    this.child.channel?.unref();
+    (this.child.stderr as Socket | null)?.unref();
+  }
+}
+
+/** Hands out admission children: the warm spare when it was started for the same engine settings, else a new one. */
+export class AdmissionChildren {
+  private spare: { child: AdmissionChild; timer: NodeJS.Timeout } | undefined;
+
+  /** A child for one check; a new spare starts warming for the next. */
+  take(engine: AdmissionEngineRequest): AdmissionChild {
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare) clearTimeout(spare.timer);
+    const usable = spare && spare.child.alive && sameEngine(spare.child.engine, engine);
+    if (spare && !usable) spare.child.kill('idle');
+    const child = usable ? spare.child : new AdmissionChild(engine);
+    this.keepSpare(engine);
+    return child;
+  }
+
+  /**
+   * Makes sure a spare for these settings is starting, and resolves once its engine is up (or
+   * failed to start). For callers that know a check is coming, such as a pull under way.
+   */
+  warm(engine: AdmissionEngineRequest): Promise<void> {
+    const spare = this.spare?.child;
+    if (!spare || !spare.alive || !sameEngine(spare.engine, engine)) {
+      this.close();
+      this.keepSpare(engine);
+    }
+    return this.spare!.child.engineReady.catch(() => {});
+  }
+
+  /** Stops the spare, if any. */
+  close(): void {
+    if (!this.spare) return;
+    clearTimeout(this.spare.timer);
+    this.spare.child.kill('idle');
+    this.spare = undefined;
+  }
+
+  private keepSpare(engine: AdmissionEngineRequest): void {
+    const child = new AdmissionChild(engine);
+    const timer = setTimeout(() => {
+      if (this.spare?.child === child) this.close();
+    }, SPARE_IDLE_MS);
+    timer.unref();
+    this.spare = { child, timer };
+  }
+}
+
+function sameEngine(a: AdmissionEngineRequest, b: AdmissionEngineRequest): boolean {
+  return a.gpu === b.gpu && a.threads === b.threads;
+}
