@@ -2,7 +2,7 @@
  * Adapts the catalog to the narrow port the Ollama routes use: Ollama names its operations
  * remove/copy/show where the catalog has delete/tag/get.
  */
-import type { Catalog } from '../models/index.js';
+import { capabilitiesOf, type Catalog } from '../models/index.js';
 import type { OllamaCatalogPort } from './ollama-deps.js';
 
 export function ollamaCatalogPort(catalog: Catalog): OllamaCatalogPort {
@@ -18,7 +18,8 @@ export function ollamaCatalogPort(catalog: Catalog): OllamaCatalogPort {
       await catalog.tag(source, `${target.registry}/${target.repository}`, target.tag);
     },
     async show(name) {
-      return { model: await catalog.get(name) };
+      const model = await catalog.get(name);
+      return { model, capabilities: capabilitiesOf(model.config) };
     },
   };
 }

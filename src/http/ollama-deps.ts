@@ -3,7 +3,7 @@
  * port onto the catalog. The composition root adapts the catalog to the port; tests back it with
  * stand-ins.
  */
-import type { ProgressListener } from '../models/index.js';
+import type { Capability, ProgressListener } from '../models/index.js';
 import type { ModelSummary } from '../ollama/details.js';
 import type { InferenceDeps } from './inference-deps.js';
 
@@ -17,6 +17,8 @@ export interface OllamaPullOptions {
 export interface OllamaShowResult {
   /** The stored model: ID, tags, creation time and config (with its `gguf` metadata map). */
   model: ModelSummary;
+  /** What the model can do (Ollama's `capabilities`). */
+  capabilities: Capability[];
 }
 
 export interface OllamaRemoveResult {

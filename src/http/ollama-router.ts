@@ -47,8 +47,8 @@ function managementHandlers(deps: OllamaDeps) {
     },
     async show(req: Request, res: Response): Promise<void> {
       const name = parseModelName(requireObjectBody(req.body));
-      const { model } = await deps.catalog.show(name);
-      res.json(toOllamaShow(name, model));
+      const { model, capabilities } = await deps.catalog.show(name);
+      res.json(toOllamaShow(name, model, capabilities));
     },
     async remove(req: Request, res: Response): Promise<void> {
       const name = parseModelName(requireObjectBody(req.body));

@@ -13,6 +13,7 @@ import type { Reference } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { ModelAdmission } from './admission.js';
+import { primaryMode } from './capabilities.js';
 import { type DeleteAction, deleteResolved, type DeleteOptions } from './delete.js';
 import { buildLoadSpec, GgufValidator } from './load-spec.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
@@ -245,9 +246,10 @@ export class Catalog {
     try {
       const details = await this.views.details(id);
       if (details.config.format !== '' && details.config.format !== 'gguf') return;
-      const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode: 'completion', details, settings: {} });
+      const mode = primaryMode(details.config);
+      const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode, details, settings: {} });
       const onChecking = () => emit?.({ type: 'progress', message: 'Checking that the model loads and runs' });
-      await this.admission.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode: 'completion' }, onChecking);
+      await this.admission.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode }, onChecking);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.logger.warn('model stored but not runnable', { model: name, error: message });

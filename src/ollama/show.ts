@@ -3,22 +3,11 @@
  * value as text (arrays of more than 50 items left out), which is all `model_info` can hold; the
  * chat template and license are GGUF metadata too.
  */
+import type { Capability } from '../models/index.js';
 import { type ModelSummary, type OllamaDetails, toOllamaDetails } from './details.js';
 
 const TEMPLATE_KEY = 'tokenizer.chat_template';
 const LICENSE_KEY = 'general.license';
-
-/** Encoder-only architectures: they embed text and cannot generate it. */
-const ENCODER_ARCHITECTURES: ReadonlySet<string> = new Set([
-  'bert',
-  'nomic-bert',
-  'nomic-bert-moe',
-  'jina-bert-v2',
-  'jina-bert-v3',
-  'neo-bert',
-  'modern-bert',
-  't5encoder',
-]);
 
 /** general.* keys are names and descriptions, except these numbers. */
 const NUMERIC_GENERAL_KEYS: ReadonlySet<string> = new Set([
@@ -27,8 +16,6 @@ const NUMERIC_GENERAL_KEYS: ReadonlySet<string> = new Set([
   'general.quantization_version',
   'general.alignment',
 ]);
-
-export type Capability = 'completion' | 'tools' | 'embedding';
 
 export interface OllamaShow {
   license?: string;
@@ -62,16 +49,6 @@ export function modelInfo(gguf: Record<string, string>): Record<string, string |
   return info;
 }
 
-/**
- * Ollama's rule: a model whose GGUF names a pooling type is an embedding model; anything else
- * completes text, and also calls tools when its chat template knows about tools.
- */
-export function capabilities(architecture: string, gguf: Record<string, string>): Capability[] {
-  if (ENCODER_ARCHITECTURES.has(architecture) || gguf[`${architecture}.pooling_type`] !== undefined) return ['embedding'];
-  const template = gguf[TEMPLATE_KEY] ?? '';
-  return template.includes('tools') ? ['completion', 'tools'] : ['completion'];
-}
-
 /** Ollama's `parameters` text: one "name value" line per setting, the name padded to 30 columns. */
 function parametersText(contextSize: number | undefined): string {
   return contextSize !== undefined && contextSize > 0 ? `${'num_ctx'.padEnd(30)} ${contextSize}` : '';
@@ -92,7 +69,7 @@ function modelfileText(name: string, template: string | undefined, contextSize: 
 }
 
 /** `name` is the model as the client asked for it; the Modelfile's FROM line names it so. */
-export function toOllamaShow(name: string, model: ModelSummary): OllamaShow {
+export function toOllamaShow(name: string, model: ModelSummary, capabilities: Capability[]): OllamaShow {
   const { config } = model;
   const gguf = config.gguf ?? {};
   const template = gguf[TEMPLATE_KEY];
@@ -102,7 +79,7 @@ export function toOllamaShow(name: string, model: ModelSummary): OllamaShow {
     parameters: parametersText(config.context_size),
     details: toOllamaDetails(config),
     model_info: modelInfo(gguf),
-    capabilities: capabilities(config.architecture ?? '', gguf),
+    capabilities,
     modified_at: new Date(model.created * 1000).toISOString(),
   };
   if (license !== undefined) show.license = license;

@@ -96,6 +96,18 @@ describe('hostile model files against the running server', () => {
     assert.ok(server.running);
   });
 
+  test('a model that names a pooling type is checked by embedding when it arrives, not by generating', async () => {
+    const file = path.join(dir, 'embedder.gguf');
+    await writeMutatedModel(file, (p) => setMetadata(p, 'llama.pooling_type', gguf.u32(1)), 13);
+    const upload = await uploadModel(server, 'fuzz/embedder:latest', file);
+    assert.equal(upload.status, 200, upload.text);
+    assert.equal(warningOf(upload), undefined, upload.text);
+    const verdictFile = path.join(server.modelsPath, 'admission', 'sha256', `${(await sha256OfFile(file)).slice('sha256:'.length)}.json`);
+    const stored = JSON.parse(await fs.readFile(verdictFile, 'utf8')) as { verdicts: Record<string, { admitted: boolean }> };
+    assert.deepEqual(Object.keys(stored.verdicts), ['embedding']);
+    assert.equal(stored.verdicts.embedding?.admitted, true);
+  });
+
   test('a refused model stays refused at chat time with the same cause, without a second check', async () => {
     // Duplicate tokens pass every JavaScript check and abort llama.cpp.
     const file = path.join(dir, 'identical-tokens.gguf');

@@ -58,7 +58,7 @@ function scriptedCatalog(script: CatalogScript = {}) {
     async show(name) {
       calls.push(['show', name]);
       const model = find(name);
-      return { model: { ...model, config: { ...model.config, gguf: { 'tokenizer.chat_template': 'use tools', 'llama.block_count': '30' } } } };
+      return { model: { ...model, config: { ...model.config, gguf: { 'tokenizer.chat_template': 'use tools', 'llama.block_count': '30' } } }, capabilities: ['completion', 'tools'] };
     },
   };
   return { port, calls, pullWaiting };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { normalize, parseOllamaEmbed, parseOllamaLegacyEmbedding, toOllamaEmbedResponse, toOllamaLegacyEmbedding } from '../../../src/ollama/embed.js';
-import { capabilities, modelInfo, toOllamaShow } from '../../../src/ollama/show.js';
+import { modelInfo, toOllamaShow } from '../../../src/ollama/show.js';
 import { assertBadParam } from '../openai/assert-bad-param.js';
 
 const gguf = {
@@ -33,7 +33,7 @@ describe('/api/show', () => {
   });
 
   test('the answer carries license, template, parameters, modelfile, details and capabilities', () => {
-    const show = toOllamaShow('smollm2', model);
+    const show = toOllamaShow('smollm2', model, ['completion', 'tools']);
     assert.equal(show.license, 'apache-2.0');
     assert.equal(show.template, gguf['tokenizer.chat_template']);
     assert.match(show.parameters, /^num_ctx\s+8192$/);
@@ -43,14 +43,8 @@ describe('/api/show', () => {
     assert.deepEqual(show.capabilities, ['completion', 'tools']);
   });
 
-  test('capabilities: completion alone without tools in the template, embedding for encoders and pooling models', () => {
-    assert.deepEqual(capabilities('llama', { 'tokenizer.chat_template': '{{ messages }}' }), ['completion']);
-    assert.deepEqual(capabilities('bert', {}), ['embedding']);
-    assert.deepEqual(capabilities('qwen3', { 'qwen3.pooling_type': '3' }), ['embedding']);
-  });
-
   test('a model without template or license omits both fields', () => {
-    const show = toOllamaShow('m', { ...model, config: { ...model.config, gguf: {} } });
+    const show = toOllamaShow('m', { ...model, config: { ...model.config, gguf: {} } }, ['completion']);
     assert.equal('template' in show, false);
     assert.equal('license' in show, false);
   });

@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { capabilitiesOf, primaryMode } from '../../../src/models/capabilities.js';
+
+describe('what a stored model can do', () => {
+  test('completion alone without tools in the template, and tools when the template knows them', () => {
+    assert.deepEqual(capabilitiesOf({ architecture: 'llama', gguf: { 'tokenizer.chat_template': '{{ messages }}' } }), ['completion']);
+    assert.deepEqual(capabilitiesOf({ architecture: 'llama', gguf: { 'tokenizer.chat_template': '{% if tools %}{% endif %}' } }), ['completion', 'tools']);
+  });
+
+  test('encoders and models that name a pooling type embed, and are checked by embedding when they arrive', () => {
+    assert.deepEqual(capabilitiesOf({ architecture: 'bert', gguf: {} }), ['embedding']);
+    assert.deepEqual(capabilitiesOf({ architecture: 'qwen3', gguf: { 'qwen3.pooling_type': '3' } }), ['embedding']);
+    assert.equal(primaryMode({ architecture: 'nomic-bert' }), 'embedding');
+    assert.equal(primaryMode({ architecture: 'llama', gguf: {} }), 'completion');
+  });
+});
