@@ -75,20 +75,23 @@ describe('hostile model files against the running server', () => {
   });
 
   test('a template that overruns its budget on one conversation fails that request with a JSON 422, and its Worker is retired for a fresh one', async () => {
-    // Admitted, because the check's conversations render; a message that says "loop" starts a 10^9 loop.
-    const template = "{% for m in messages %}{% if m.content == 'loop' %}{% for i in range(1000000000) %}x{% endfor %}{% endif %}<|{{ m.role }}|>{{ m.content }}{% endfor %}<|assistant|>";
+    // Admitted, because the check's conversations render. node-llama-cpp renders a template with
+    // stand-ins for the message texts, so what a request can change is the conversation's shape:
+    // one longer than any the check tries starts a 10^9 loop.
+    const template = "{% if messages|length > 6 %}{% for i in range(1000000000) %}x{% endfor %}{% endif %}{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}<|assistant|>";
     const file = path.join(dir, 'loops-on-request.gguf');
     await writeMutatedModel(file, (p) => setMetadata(p, 'tokenizer.chat_template', gguf.str(template)), 12);
     const upload = await uploadModel(server, 'fuzz/loops-on-request:latest', file);
     assert.equal(upload.status, 200, upload.text);
     assert.equal(warningOf(upload), undefined, 'the check admits it');
-    const ask = (content: string) => server.request('/engines/v1/chat/completions', { body: { model: 'fuzz/loops-on-request', messages: [{ role: 'user', content }], max_tokens: 2 } });
+    const turns = (n: number) => Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `turn ${i}` }));
+    const ask = (messages: unknown[]) => server.request('/engines/v1/chat/completions', { body: { model: 'fuzz/loops-on-request', messages, max_tokens: 2 } });
     const loadsBefore = countLines(server.output(), /model loaded .*model=(docker\.io\/)?fuzz\/loops-on-request/);
-    assert.equal((await ask('Hello')).status, 200);
-    const overrun = await ask('loop');
+    assert.equal((await ask(turns(1))).status, 200);
+    const overrun = await ask(turns(7));
     assert.equal(overrun.status, 422, overrun.text);
     assert.match(errorMessage(overrun), /chat template failed: the chat template (ran|produced)/);
-    const after = await ask('Hello again');
+    const after = await ask(turns(3));
     assert.equal(after.status, 200, after.text);
     const output = server.output();
     assert.match(output, /model retired; its next request loads it afresh .*reason=its chat template overran the \w+ budget/);
