@@ -24,6 +24,7 @@ export interface Config {
   registryStallTimeoutMs: number;
   gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
   isolation: 'thread' | 'process';
+  spareEngine: boolean;
   threads: number;
   keepAlive: string;
   maxLoadedModels: number;
@@ -155,6 +156,7 @@ export const SETTINGS: Setting[] = [
   row({ key: 'credentialsRegistry', flag: '--credentials-registry', env: 'MODEL_RUNNER_CREDENTIALS_REGISTRY', default: 'docker.io', description: 'The one registry DOCKER_USERNAME/DOCKER_PASSWORD are sent to; others get only their own docker config.json entry.', parse: asString }),
   row({ key: 'registryStallTimeoutMs', flag: '--registry-stall-timeout', env: 'MODEL_RUNNER_REGISTRY_STALL_TIMEOUT', default: 30_000, defaultText: '`30s`', description: 'A registry response that sends nothing (or under 16 KiB) for this long is abandoned and retried.', parse: asPositiveDurationMs }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
+  row({ key: 'spareEngine', flag: '--spare-engine', env: 'MODEL_RUNNER_SPARE_ENGINE', default: true, bareValue: 'true', description: "Keep one engine Worker started ahead of need (node-llama-cpp and its binding loaded, no model), so that a model's cold load skips that part; costs one idle thread's memory. Thread isolation only.", parse: asBoolean }),
   row({ key: 'isolation', flag: '--isolation', env: 'MODEL_RUNNER_ISOLATION', default: 'thread', description: "Where each model's engine runs: thread (a Worker in the server's process) or process (a child process, so a crash or hang costs only that model).", parse: asEnum(['thread', 'process'] as const) }),
   row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(RUNTIME_BOUNDS.threads.min, RUNTIME_BOUNDS.threads.max) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),

@@ -81,8 +81,10 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       onPullBytes: (bytes) => metrics.pullBytes.inc(bytes),
     });
 
+    // The spare starts now, while the server opens its listeners: even the first load finds it.
+    const engines = createWorkerHandleFactory({ gpu: config.gpu, isolation: config.isolation, logger, spare: config.spareEngine ? { threads: config.threads } : undefined });
     const scheduler = new Scheduler({
-      createHandle: createWorkerHandleFactory({ gpu: config.gpu, isolation: config.isolation, logger }),
+      createHandle: engines.createHandle,
       maxLoadedModels: config.maxLoadedModels,
       memoryBudgetBytes: config.memoryBudgetBytes,
       defaultKeepAlive: config.keepAlive,
@@ -149,6 +151,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     disposers.push(async () => {
       const closed = servers.map(closeServer);
       await scheduler.close();
+      await engines.close();
       stopAdmissionChildren();
       await Promise.all(closed);
     });

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
 import { WorkerModelHandle } from './model-handle.js';
 import type { GpuSetting, Isolation } from './protocol.js';
+import { EngineWorkers } from './spare-worker.js';
 
 export interface WorkerHandleFactoryOptions {
   /** The configured backend; 'cpu' means no GPU. Defaults to 'auto'. */
@@ -18,11 +19,27 @@ export interface WorkerHandleFactoryOptions {
   isolation?: Isolation;
   /** Process isolation only: event-loop silence after which a child is killed. Defaults to DEFAULT_HANG_TIMEOUT_MS. */
   hangTimeoutMs?: number;
+  /**
+   * Thread isolation only: keep one engine Worker started ahead of need, from now on, given the
+   * thread count of a typical model. Defaults to none.
+   */
+  spare?: { threads: number };
 }
 
-export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): HandleFactory {
+export interface EngineHandles {
+  createHandle: HandleFactory;
+  /** Resolves once the spare Worker's engine is up (at once without a spare); for benchmarks and tests. */
+  spareReady(): Promise<void>;
+  /** Stops the spare Worker, if any; the handles themselves are the scheduler's to dispose. */
+  close(): Promise<void>;
+}
+
+export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): EngineHandles {
   const gpu: GpuSetting = options.gpu === 'cpu' ? false : (options.gpu ?? 'auto');
-  return (spec, settings) =>
+  const keepSpare = options.spare !== undefined && (options.isolation ?? 'thread') === 'thread';
+  const workers = new EngineWorkers(keepSpare);
+  if (options.spare) workers.prepare({ gpu, threads: options.spare.threads });
+  const createHandle: HandleFactory = (spec, settings) =>
     new WorkerModelHandle({
       spec,
       settings,
@@ -31,7 +48,9 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       stopTimeoutMs: options.stopTimeoutMs,
       isolation: options.isolation,
       hangTimeoutMs: options.hangTimeoutMs,
+      workers,
     });
+  return { createHandle, spareReady: () => workers.spareReady(), close: () => workers.close() };
 }
 
 /**

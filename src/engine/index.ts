@@ -1,7 +1,7 @@
 /** Public entry of the inference engine. */
 export { Scheduler } from './scheduler.js';
 export type { AcquireOptions, Lease, RunnerStatus, SchedulerOptions } from './scheduler-types.js';
-export { createWorkerHandleFactory, bundledEngineInfo, type WorkerHandleFactoryOptions } from './handle-factory.js';
+export { createWorkerHandleFactory, bundledEngineInfo, type EngineHandles, type WorkerHandleFactoryOptions } from './handle-factory.js';
 export { WorkerModelHandle, type WorkerModelHandleOptions, type LoadedHandleInfo } from './model-handle.js';
 export { DEFAULT_HANG_TIMEOUT_MS } from './process-transport.js';
 export type { Isolation } from './protocol.js';

@@ -14,6 +14,7 @@ import type { HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.j
 import { startProcessTransport } from './process-transport.js';
 import type { GpuSetting, Isolation, LoadedInfo, MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
 import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
+import type { EngineWorkers } from './spare-worker.js';
 import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec } from './types.js';
 import { startWorkerTransport } from './worker-transport.js';
 
@@ -33,6 +34,8 @@ export interface WorkerModelHandleOptions {
   isolation?: Isolation;
   /** Process isolation only: silence of the child's event loop after which it is killed. Defaults to DEFAULT_HANG_TIMEOUT_MS. */
   hangTimeoutMs?: number;
+  /** Thread isolation: where the Worker comes from (a factory's spare). Defaults to a new Worker. */
+  workers?: EngineWorkers;
 }
 
 /** What a loaded handle reports: the engine's info and how it is isolated. */
@@ -94,7 +97,7 @@ export class WorkerModelHandle implements ModelHandle {
     this.transport =
       this.options.isolation === 'process'
         ? startProcessTransport({ ...transportOptions, hangTimeoutMs: this.options.hangTimeoutMs })
-        : startWorkerTransport(transportOptions);
+        : startWorkerTransport({ ...transportOptions, workers: this.options.workers });
     const onAbort = () => void this.dispose();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -198,6 +201,8 @@ export class WorkerModelHandle implements ModelHandle {
 
   private onMessage(message: WorkerToMain): void {
     switch (message.type) {
+      case 'engine-ready':
+        return;
       case 'ready':
         this.loadWaiter?.resolve(message.info);
         this.loadWaiter = undefined;

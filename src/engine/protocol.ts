@@ -26,6 +26,9 @@ export interface WorkerInit {
   gpu: GpuSetting;
 }
 
+/** What an engine needs before its model is known: the backend and its first thread budget. */
+export type EngineStart = Pick<WorkerInit, 'gpu' | 'threads'>;
+
 /** What a loaded Worker reports about itself. */
 export interface LoadedInfo {
   contextSize: number;
@@ -44,6 +47,8 @@ export interface LoadedInfo {
   embeddingSize: number;
   vocabularySize: number;
   chatWrapper: string;
+  /** Whether the engine had started before the model was named (a spare Worker): the load paid only for the model. */
+  engineStartedAhead?: boolean;
 }
 
 export type MainToWorker =
@@ -54,6 +59,8 @@ export type MainToWorker =
   | { type: 'shutdown' };
 
 export type WorkerToMain =
+  /** A Worker's engine has started (before or after its model was named). */
+  | { type: 'engine-ready' }
   | { type: 'ready'; info: LoadedInfo }
   | { type: 'load-error'; error: SerializedError }
   | { type: 'event'; id: number; event: GenerateEvent }
@@ -72,9 +79,10 @@ export type WorkerToMain =
 export type Isolation = 'thread' | 'process';
 
 /**
- * Over a child process's IPC channel the engine speaks the same protocol, plus two messages:
- * the parent sends the WorkerInit first (a process has no workerData), and the child posts a
- * heartbeat every HEARTBEAT_INTERVAL_MS from its event loop, so a blocked loop shows as silence.
+ * The main side sends the WorkerInit first, as a message: a Worker is started before its model is
+ * known (its workerData is an EngineStart), and a process has no workerData. Over a child
+ * process's IPC channel the child also posts a heartbeat every HEARTBEAT_INTERVAL_MS from its
+ * event loop, so a blocked loop shows as silence.
  */
 export type ParentToChild = { type: 'init'; init: WorkerInit } | MainToWorker;
 export type ChildToParent = WorkerToMain | { type: 'heartbeat' };

@@ -3,23 +3,39 @@
  * native abort in it ends the whole server, and it is never terminated: terminating during a
  * native call aborts the process, so a Worker that does not stop in time is left to finish.
  */
-import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import type { WorkerToMain } from './protocol.js';
+import { EngineWorkers } from './spare-worker.js';
 import type { EngineTransport, TransportOptions } from './transport.js';
-import { resolveWorkerScript } from './worker-script.js';
 
-export function startWorkerTransport({ init, name, logger, events }: TransportOptions): EngineTransport {
-  const script = resolveWorkerScript();
-  const worker = new Worker(script.entry, { eval: script.eval, workerData: init, name: `model ${name}` });
+/** For handles made without a factory's Workers (tests, tools): a new Worker each time, no spare. */
+const UNSHARED = new EngineWorkers(false);
+
+export interface WorkerTransportOptions extends TransportOptions {
+  /** Where the Worker comes from (the server keeps a spare). Defaults to a new Worker. */
+  workers?: EngineWorkers;
+}
+
+export function startWorkerTransport({ init, name, logger, events, workers = UNSHARED }: WorkerTransportOptions): EngineTransport {
+  const { worker, early } = workers.take({ gpu: init.gpu, threads: init.threads }, name);
+  worker.ref();
   let ended = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.on('message', (m: WorkerToMain) => events.message(m));
+  let replenished = false;
+  worker.on('message', (m: WorkerToMain) => {
+    if (!replenished && (m.type === 'ready' || m.type === 'load-error')) {
+      replenished = true;
+      workers.prepare({ gpu: init.gpu, threads: init.threads });
+    }
+    events.message(m);
+  });
   worker.on('error', (err) => events.failure(new AppError('internal', `the worker of model ${name} failed: ${err.message}`, { cause: err })));
   worker.on('exit', (code) => {
     ended = true;
     events.exit({ code, signal: null });
   });
+  for (const message of early) events.message(message);
+  worker.postMessage({ type: 'init', init });
   return {
     isolation: 'thread',
     noun: 'worker',

@@ -112,7 +112,7 @@ describe('model engines in child processes (isolation process)', () => {
 
   test('a child that aborts, as a failed llama.cpp assertion does, fails its request, and the next request loads a fresh child', async () => {
     const scheduler = new Scheduler({
-      createHandle: createWorkerHandleFactory({ gpu: 'cpu', isolation: 'process', logger: createSilentLogger() }),
+      createHandle: createWorkerHandleFactory({ gpu: 'cpu', isolation: 'process', logger: createSilentLogger() }).createHandle,
       maxLoadedModels: 2, defaultKeepAlive: '5m', defaultParallel: 1, defaultContextSize: 512, maxQueue: 4, threadBudget: 1,
       logger: createSilentLogger(),
     });

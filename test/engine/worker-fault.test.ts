@@ -36,7 +36,7 @@ describe('a failing model Worker', () => {
 
   test('through the scheduler, the next request after a fault loads a fresh Worker', async () => {
     const scheduler = new Scheduler({
-      createHandle: createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger() }),
+      createHandle: createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger() }).createHandle,
       maxLoadedModels: 2, defaultKeepAlive: '5m', defaultParallel: 1, defaultContextSize: 512, maxQueue: 4, threadBudget: 1,
       logger: createSilentLogger(),
     });

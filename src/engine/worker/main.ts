@@ -1,17 +1,45 @@
 /**
- * Worker entry: serves one model (serve-engine.ts) over parentPort, loading from `workerData`
- * (WorkerInit). The main thread never terminates this Worker: terminating during a native call
- * aborts the process, so the Worker ends by itself once the engine closes the port.
+ * Worker entry. The Worker starts its engine at once (node-llama-cpp's import and binding load are
+ * most of a small model's cold start) and learns its model from the first message, an 'init'.
+ * So the main thread can keep one Worker started ahead of need (engine/spare-worker.ts) and give
+ * it to the next model. It then serves that model (serve-engine.ts) over parentPort. The main
+ * thread never terminates this Worker: terminating during a native call aborts the process, so
+ * the Worker ends by itself once the engine closes the port.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { MainToWorker, WorkerInit } from '../protocol.js';
-import { serveEngine } from './serve-engine.js';
+import type { EngineStart, MainToWorker, ParentToChild } from '../protocol.js';
+import { startEngine } from './load.js';
+import { serveEngine, type ServingEngine } from './serve-engine.js';
 
 if (!parentPort) throw new Error('src/engine/worker/main.ts runs only as a worker_threads Worker');
 const port = parentPort;
+const start = workerData as EngineStart;
 
-serveEngine(workerData as WorkerInit, {
-  post: (message) => port.postMessage(message),
-  onMessage: (listener) => port.on('message', (message: MainToWorker) => listener(message)),
-  close: () => port.close(),
+const engine = startEngine(start.gpu, start.threads, (level, message) => port.postMessage({ type: 'log', level, message }));
+let engineUp = false;
+engine.then(
+  () => {
+    engineUp = true;
+    port.postMessage({ type: 'engine-ready' });
+  },
+  // A failed start is reported by the load that needs it; a spare nobody takes must not crash on it.
+  () => {},
+);
+
+let serving: ServingEngine | undefined;
+let listener: ((message: MainToWorker) => void) | undefined;
+port.on('message', (message: ParentToChild) => {
+  if (message.type === 'init') {
+    const ahead = engineUp;
+    serving ??= serveEngine(message.init, { post: (m) => port.postMessage(m), onMessage: (l) => (listener = l), close: () => port.close() }, engine, ahead);
+    return;
+  }
+  if (serving) return listener?.(message);
+  // A spare stopped before it had a model: release the engine and end.
+  if (message.type === 'shutdown') {
+    void engine
+      .then((e) => e.llama.dispose())
+      .catch(() => {})
+      .finally(() => port.close());
+  }
 });

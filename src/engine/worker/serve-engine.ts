@@ -9,7 +9,7 @@ import { toAppError } from '../../errors.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
 import { embed } from './embeddings.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
-import { disposeModel, loadModel, type LoadedModel } from './load.js';
+import { disposeModel, loadModel, type LoadedModel, type StartedEngine } from './load.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';
 
 /** The channel to the main side: a Worker's parentPort or a child process's IPC channel. */
@@ -25,7 +25,12 @@ export interface ServingEngine {
   shutdown(): Promise<void>;
 }
 
-export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
+/**
+ * @param engine An engine started before the model was known (a Worker's); loadModel starts one
+ *   when absent.
+ * @param engineStartedAhead Whether that engine was up before the model was named, for the load's info.
+ */
+export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise<StartedEngine>, engineStartedAhead = false): ServingEngine {
   const post = (message: WorkerToMain) => port.post(message);
   const active = new Map<number, { controller: AbortController; done: Promise<unknown> }>();
   const loadController = new AbortController();
@@ -72,10 +77,13 @@ export function serveEngine(init: WorkerInit, port: EnginePort): ServingEngine {
 
   async function start(): Promise<void> {
     try {
-      loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal);
+      const started = await engine;
+      // A spare was started for the thread budget of its day; this model's share is in init.
+      if (started) started.llama.maxThreads = init.threads;
+      loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal, started);
       env = createGenerationEnv(loaded);
       if (stopping) return;
-      post({ type: 'ready', info: loaded.info });
+      post({ type: 'ready', info: { ...loaded.info, engineStartedAhead } });
     } catch (err) {
       post({ type: 'load-error', error: toAppError(err).toJSON() });
       void shutdown();

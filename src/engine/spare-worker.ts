@@ -1,0 +1,119 @@
+/**
+ * Engine Workers started ahead of need. A Worker spends most of a small model's cold start before
+ * the model matters: importing node-llama-cpp, and loading (on Linux, first test-loading in a
+ * child process) the native binding. A spare Worker does that while nobody waits and then waits
+ * for its model; the next load takes it and a new spare starts. A spare is one idle Worker with
+ * the engine's libraries and no model: it holds a few tens of MiB and no CPU.
+ *
+ * What the spare said before it was taken (log lines of the engine start) is kept and handed over
+ * with it, so a failed start still reaches the model's log.
+ */
+import { Worker } from 'node:worker_threads';
+import type { EngineStart, WorkerToMain } from './protocol.js';
+import { resolveWorkerScript } from './worker-script.js';
+
+/** A Worker whose engine is starting or started, and what it posted so far. */
+export interface StartedWorker {
+  worker: Worker;
+  /** Messages posted before anyone listened, oldest first. */
+  early: WorkerToMain[];
+}
+
+interface Spare extends StartedWorker {
+  start: EngineStart;
+  ended: boolean;
+  /** Resolves when its engine is up or it has ended. */
+  settled: Promise<void>;
+  collect: (message: WorkerToMain) => void;
+}
+
+export class EngineWorkers {
+  private spare: Spare | undefined;
+  private closed = false;
+
+  /** @param keepSpare Whether to keep one Worker started ahead of need. */
+  constructor(private readonly keepSpare: boolean) {}
+
+  /** Starts the spare now (at server start), so that even the first load finds one. */
+  prepare(start: EngineStart): void {
+    if (this.keepSpare && !this.closed && !this.spare) this.spare = startSpare(start);
+  }
+
+  /** Resolves once the current spare's engine is up (or it failed); at once when there is none. */
+  async spareReady(): Promise<void> {
+    const spare = this.spare;
+    if (!spare) return;
+    // Someone waits on it: until it is up, it is work in progress that keeps the process alive.
+    spare.worker.ref();
+    await spare.settled;
+    if (this.spare === spare) spare.worker.unref();
+  }
+
+  /**
+   * A Worker for one model: the spare when it suits `start`, else a new one. The caller calls
+   * prepare() once that model has loaded: a new spare starting meanwhile would take CPU from the
+   * very load it is meant to speed up.
+   */
+  take(start: EngineStart, name: string): StartedWorker {
+    const spare = this.spare;
+    this.spare = undefined;
+    let taken: StartedWorker;
+    if (spare && !spare.ended && spare.start.gpu === start.gpu) {
+      spare.worker.off('message', spare.collect);
+      taken = { worker: spare.worker, early: spare.early };
+    } else {
+      if (spare) stopSpare(spare);
+      taken = { worker: newWorker(start, `model ${name}`), early: [] };
+    }
+    return taken;
+  }
+
+  /** Stops the spare and keeps none from now on; resolves once its thread has ended. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare) await stopSpare(spare);
+  }
+}
+
+function newWorker(start: EngineStart, name: string): Worker {
+  const script = resolveWorkerScript();
+  return new Worker(script.entry, { eval: script.eval, workerData: start, name });
+}
+
+function startSpare(start: EngineStart): Spare {
+  const worker = newWorker(start, 'model engine (spare)');
+  let settle = () => {};
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const spare: Spare = {
+    worker,
+    start,
+    early: [],
+    ended: false,
+    settled,
+    collect: (message) => {
+      spare.early.push(message);
+      if (message.type === 'engine-ready') settle();
+    },
+  };
+  worker.on('message', spare.collect);
+  // A spare that fails is dropped when taken; until then its error must not be unhandled.
+  worker.on('error', () => {});
+  worker.once('exit', () => {
+    spare.ended = true;
+    settle();
+  });
+  // Idle, it must not keep the process alive; a Worker that is taken is ref'd again.
+  worker.unref();
+  return spare;
+}
+
+function stopSpare(spare: Spare): Promise<void> {
+  if (spare.ended) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => spare.worker.once('exit', () => resolve()));
+  // Whoever stops it waits for its end (its engine is released on the way).
+  spare.worker.ref();
+  spare.worker.postMessage({ type: 'shutdown' });
+  return exited;
+}

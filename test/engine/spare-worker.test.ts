@@ -1,0 +1,56 @@
+/**
+ * The spare engine Worker: started ahead of need with node-llama-cpp and its binding loaded, taken
+ * by the next model load, replaced, and stopped with the server. Real Workers on the tiny model.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createWorkerHandleFactory } from '../../src/engine/index.js';
+import type { LoadedHandleInfo, WorkerModelHandle } from '../../src/engine/model-handle.js';
+import { createSilentLogger } from '../../src/log.js';
+import { collect, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
+
+const greedy = { kind: 'completion' as const, prompt: 'abc', sampling: { temperature: 0, ignoreEos: true, maxTokens: 6 } };
+
+describe('the spare engine Worker', () => {
+  let model: TinyModel;
+  before(async () => {
+    model = await tinyModel();
+  });
+  after(() => model?.cleanup());
+
+  const spec = (path: string) => ({ id: 'sha256:tiny', name: 'tiny', modelPath: path, mode: 'completion' as const, settings: {} });
+
+  test('each load takes a Worker whose engine was up before the model was named, and generates as a fresh Worker does', async () => {
+    const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger(), spare: { threads: 2 } });
+    const handles: WorkerModelHandle[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        await engines.spareReady();
+        const handle = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+        handles.push(handle);
+        const info = (await handle.load()) as LoadedHandleInfo;
+        assert.equal(info.engineStartedAhead, true, `load ${i + 1} found the spare up`);
+        assert.equal(info.threads, 1, "the model's own thread share, not the spare's");
+      }
+      const fresh = await loadHandle(model.path, { contextSize: 512 });
+      handles.push(fresh);
+      assert.equal(fresh.info?.engineStartedAhead, false, 'a Worker made on demand starts its engine with the model');
+      assert.equal(textOf(await collect(handles[0]!, greedy)), textOf(await collect(fresh, greedy)));
+    } finally {
+      await Promise.all(handles.map((h) => h.dispose()));
+      await engines.close();
+    }
+  });
+
+  test('without a spare, loads start their engine with the model, and close has nothing to stop', async () => {
+    const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger() });
+    await engines.spareReady();
+    const handle = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+    try {
+      assert.equal((await handle.load()).engineStartedAhead, false);
+    } finally {
+      await handle.dispose();
+      await engines.close();
+    }
+  });
+});
