@@ -15,6 +15,7 @@
 #   BENCH_MAX_TOKENS     tokens generated per request (EOS ignored). Defaults to 128.
 #   BENCH_REQUESTS       requests per concurrency level. Defaults to 8.
 #   BENCH_ROUNDS         rounds per model, the two servers measured alternately. Defaults to 3.
+#   BENCH_COLD_RUNS      cold starts per side (first token of a model not loaded), 0 for none. Defaults to 5.
 #   BENCH_SELF_CHECK=1   run llama-server in both columns, to see the harness's own noise.
 set -euo pipefail
 
@@ -50,6 +51,7 @@ args+=(--threads "${BENCH_THREADS:-1}")
 [ -n "${BENCH_MAX_TOKENS:-}" ] && args+=(--max-tokens "$BENCH_MAX_TOKENS")
 [ -n "${BENCH_REQUESTS:-}" ] && args+=(--requests "$BENCH_REQUESTS")
 [ -n "${BENCH_ROUNDS:-}" ] && args+=(--rounds "$BENCH_ROUNDS")
+[ -n "${BENCH_COLD_RUNS:-}" ] && args+=(--cold-runs "$BENCH_COLD_RUNS")
 [ "${BENCH_SELF_CHECK:-0}" = "1" ] && args+=(--self-check)
 
 exec node dist/bench/compare/main.js "${args[@]}"

@@ -6,6 +6,7 @@ import type { LevelResult } from '../metrics.js';
 import { fmt, formatTable } from '../report.js';
 import type { BenchReport } from '../run.js';
 import { ratio } from '../stats.js';
+import type { ColdStartResult } from './cold-start.js';
 import { combineRounds } from './rounds.js';
 
 /** One side's outcome: a report, or why there is none. */
@@ -20,6 +21,8 @@ export interface ModelComparison {
   ours: SideResult;
   /** Every round, in order, the first included; the table shows their medians (see rounds.ts). */
   rounds?: Array<{ peer: SideResult; ours: SideResult }>;
+  /** First token of a model not loaded: llama-server spawned per request, ours running (cold-start.ts). */
+  coldStart?: ColdStartResult;
   /** What the "ours" column ran: our server, or llama-server again to check the harness. */
   oursKind: 'model-runner' | 'llama-server (self-check)';
 }
@@ -44,10 +47,12 @@ function level(side: SideResult, concurrency: number): LevelResult | undefined {
  * because only llama-server reports its own timings and the two must be measured alike.
  */
 export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[] {
-  if (c.rounds && c.rounds.length > 1) {
-    return combineRounds(c.rounds.map((round) => roundRows({ ...c, ...round }, many)));
+  const rows = c.rounds && c.rounds.length > 1 ? combineRounds(c.rounds.map((round) => roundRows({ ...c, ...round }, many))) : roundRows(c, many);
+  if (c.coldStart) {
+    const { oursMedianMs: ours, peerMedianMs: peer } = c.coldStart;
+    rows.push({ metric: `cold start to first token (median of ${c.coldStart.oursMs.length})`, unit: 'ms', ours, peer, ratio: ratio(ours, peer) });
   }
-  return roundRows(c, many);
+  return rows;
 }
 
 /** The rows of one round. */
@@ -91,6 +96,7 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
         ? `CPU backend (both): ${oursBackend}`
         : `WARNING: different CPU backends, ours ${oursBackend} vs llama-server ${peerBackend}: the comparison is not like for like`);
     }
+    if (c.coldStart?.error) out.push(`cold start: not measured in every run: ${c.coldStart.error}`);
     const rounds = c.rounds ?? [{ peer: c.peer, ours: c.ours }];
     if (rounds.length > 1) out.push(`${rounds.length} rounds, sides alternating; medians of each side and of the per-round ratios`);
     for (const name of ['ours', 'llama-server'] as const) {

@@ -60,17 +60,17 @@ export function httpGet(target: GetTarget, path: string): Promise<{ status: numb
 }
 
 /**
- * Polls `ready` every 200 ms until it returns true. Throws when the process exits first or when
+ * Polls `ready` every `pollMs` (default 200 ms) until it returns true. Throws when the process exits first or when
  * `timeoutMs` passes, naming the log to read.
  */
-export async function waitUntilReady(proc: ServerProcess, what: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(proc: ServerProcess, what: string, ready: () => Promise<boolean>, timeoutMs: number, pollMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exit: number | string | undefined;
   void proc.exited.then((code) => (exit = code));
   while (Date.now() < deadline) {
     if (exit !== undefined) throw new Error(`${what} exited (${exit}) before it was ready; see ${proc.logPath}`);
     if (await ready()) return;
-    await sleep(200);
+    await sleep(pollMs);
   }
   throw new Error(`${what} was not ready after ${timeoutMs} ms; see ${proc.logPath}`);
 }

@@ -51,7 +51,7 @@ async function freePort(): Promise<number> {
  * llama-server with -np parallel slots. Its -c is the total context, split evenly across the
  * slots, hence contextPerSequence × parallel.
  */
-export async function startLlamaServer(binary: string, s: ServerSettings, name = 'llama-server'): Promise<RunningServer> {
+export async function startLlamaServer(binary: string, s: ServerSettings, name = 'llama-server', healthPollMs = 200): Promise<RunningServer> {
   const port = await freePort();
   const args = ['-m', s.gguf, '-t', String(s.threads), '-tb', String(s.threads), '-np', String(s.parallel),
     '-c', String(s.contextPerSequence * s.parallel), '--host', '127.0.0.1', '--port', String(port), '--no-webui'];
@@ -59,7 +59,7 @@ export async function startLlamaServer(binary: string, s: ServerSettings, name =
   const stop = () => stopProcess(proc);
   try {
     // /health answers 503 while the model loads and 200 once it can serve.
-    await waitUntilReady(proc, name, async () => (await httpGet({ host: '127.0.0.1', port }, '/health'))?.status === 200, 120_000);
+    await waitUntilReady(proc, name, async () => (await httpGet({ host: '127.0.0.1', port }, '/health'))?.status === 200, 120_000, healthPollMs);
   } catch (err) {
     await stop();
     throw err;

@@ -40,6 +40,14 @@ describe('comparison report', () => {
     assert.match(formatComparison([comparison], 4), /\+20\.0 ms/);
   });
 
+  it('adds the cold start row, median against median, and says when runs failed', () => {
+    const coldStart = { peerMs: [1200, 1100, 1300], oursMs: [500, 700, 600], peerMedianMs: 1200, oursMedianMs: 600 };
+    const row = comparisonRows({ ...comparison, coldStart }, 4).find((r) => r.metric.startsWith('cold start'))!;
+    assert.equal(row.metric, 'cold start to first token (median of 3)');
+    assert.equal(row.ratio, 0.5);
+    assert.match(formatComparison([{ ...comparison, coldStart: { ...coldStart, error: 'status 500' } }], 4), /cold start: not measured in every run: status 500/);
+  });
+
   it('leaves ratios empty and says why when one side could not be measured', () => {
     const missing: ModelComparison = { ...comparison, ours: { error: 'the route answered 404' } };
     assert.ok(comparisonRows(missing, 4).every((r) => r.ratio === undefined && r.difference === undefined));
