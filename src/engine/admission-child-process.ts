@@ -113,11 +113,15 @@ export class AdmissionChild {
     return !this.exited && this.endedBy === undefined;
   }
 
-  /** Sends the one model this child checks; from now on it holds the event loop open like any work. */
-  check(modelPath: string, mode: ModelMode): void {
+  /** Taken for a check: from now on it holds the event loop open like any work in progress. */
+  hold(): void {
     this.child.ref();
     this.child.channel?.ref();
     (this.child.stderr as Socket | null)?.ref();
+  }
+
+  /** Sends the one model this child checks. */
+  check(modelPath: string, mode: ModelMode): void {
     const request: AdmissionCheckRequest = { type: 'check', modelPath, mode };
     if (this.child.connected) this.child.send(request, undefined, undefined, () => {});
   }
@@ -129,7 +133,7 @@ export class AdmissionChild {
   }
 
   /** An idle child must not keep the process alive: a server or a CLI command ends as if it were not there. */
-  private park(): void {
+  park(): void {
     this.child.unref();
     this.child.channel?.unref();
     (this.child.stderr as Socket | null)?.unref();
@@ -148,6 +152,7 @@ export class AdmissionChildren {
     const usable = spare && spare.child.alive && sameEngine(spare.child.engine, engine);
     if (spare && !usable) spare.child.kill('idle');
     const child = usable ? spare.child : new AdmissionChild(engine);
+    child.hold();
     this.keepSpare(engine);
     return child;
   }
@@ -162,7 +167,14 @@ export class AdmissionChildren {
       this.close();
       this.keepSpare(engine);
     }
-    return this.spare!.child.engineReady.catch(() => {});
+    // Someone waits on it: until it is up, it is work in progress that keeps the process alive.
+    const child = this.spare!.child;
+    child.hold();
+    return child.engineReady
+      .catch(() => {})
+      .finally(() => {
+        if (this.spare?.child === child) child.park();
+      });
   }
 
   /** Stops the spare, if any. */
