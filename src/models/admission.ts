@@ -54,7 +54,9 @@ export class ModelAdmission {
   async ensure(target: AdmissionTarget, onChecking?: () => void): Promise<void> {
     const verdict = await this.verdictFor(target, onChecking);
     if (!verdict.admitted) {
-      throw new AppError('unsupported', `model ${target.name} cannot run here: ${verdict.reason ?? 'it failed the admission check'}`, {
+      // Verdicts are per mode: an embedding refusal says so, since the model may still chat.
+      const how = target.mode === 'embedding' ? ' as an embedding model' : '';
+      throw new AppError('unsupported', `model ${target.name} cannot run here${how}: ${verdict.reason ?? 'it failed the admission check'}`, {
         data: { admission: 'refused' },
       });
     }

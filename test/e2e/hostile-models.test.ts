@@ -145,7 +145,10 @@ function warningOf(reply: Reply): string | undefined {
   return undefined;
 }
 
-/** What follows "model X cannot run here: " (the name differs between upload and chat). */
+/**
+ * What follows "model X cannot run here: " (the name differs between upload and chat). A refusal
+ * "as an embedding model" (arrival checks a pooling model by embedding) says nothing of chatting.
+ */
 function causeOf(message: string | undefined): string | undefined {
   const at = message?.indexOf('cannot run here: ') ?? -1;
   return at < 0 ? undefined : message!.slice(at);
