@@ -19,6 +19,8 @@ import type { ModelMode } from './types.js';
 export const ENGINE_START_TIMEOUT_MS = 120_000;
 /** How long a warm child waits for a check before it is stopped (a burst of pulls or uploads reuses it). */
 export const SPARE_IDLE_MS = 60_000;
+/** Spares kept at most, when checks come in a burst. */
+const MAX_SPARES = 2;
 /** The child's V8 heap: model weights live outside it, so a template or tokenizer blow-up stops here. */
 const CHILD_HEAP_MB = 1024;
 /** stderr kept from the child for the refusal message. */
@@ -140,58 +142,62 @@ export class AdmissionChild {
   }
 }
 
-/** Hands out admission children: the warm spare when it was started for the same engine settings, else a new one. */
+/**
+ * Hands out admission children: a warm spare when one was started for the same engine settings,
+ * else a new child. One spare is kept; when checks come faster than a spare warms up (a burst of
+ * uploads, a fuzz), two, so that the next check finds one up. An idle spare holds about 40 MiB of
+ * its own (85 MiB resident, half of it shared libraries).
+ */
 export class AdmissionChildren {
-  private spare: { child: AdmissionChild; timer: NodeJS.Timeout } | undefined;
+  private spares: Array<{ child: AdmissionChild; timer: NodeJS.Timeout }> = [];
 
-  /** A child for one check; a new spare starts warming for the next. */
+  /** A child for one check; spares start warming for the next. */
   take(engine: AdmissionEngineRequest): AdmissionChild {
-    const spare = this.spare;
-    this.spare = undefined;
+    for (const stale of this.spares.filter((s) => !s.child.alive || !sameEngine(s.child.engine, engine))) this.drop(stale);
+    const spare = this.spares.shift();
     if (spare) clearTimeout(spare.timer);
-    const usable = spare && spare.child.alive && sameEngine(spare.child.engine, engine);
-    if (spare && !usable) spare.child.kill('idle');
-    const child = usable ? spare.child : new AdmissionChild(engine);
+    const child = spare?.child ?? new AdmissionChild(engine);
     child.hold();
-    this.keepSpare(engine);
+    const burst = spare === undefined || !spare.child.engineUp;
+    this.topUp(engine, burst ? MAX_SPARES : 1);
     return child;
   }
 
   /**
    * Makes sure a spare for these settings is starting, and resolves once its engine is up (or
-   * failed to start). For callers that know a check is coming, such as a pull under way.
+   * failed to start). For callers that know a check is coming.
    */
   warm(engine: AdmissionEngineRequest): Promise<void> {
-    const spare = this.spare?.child;
-    if (!spare || !spare.alive || !sameEngine(spare.engine, engine)) {
-      this.close();
-      this.keepSpare(engine);
-    }
+    for (const stale of this.spares.filter((s) => !s.child.alive || !sameEngine(s.child.engine, engine))) this.drop(stale);
+    this.topUp(engine, 1);
     // Someone waits on it: until it is up, it is work in progress that keeps the process alive.
-    const child = this.spare!.child;
+    const child = this.spares[0]!.child;
     child.hold();
     return child.engineReady
       .catch(() => {})
       .finally(() => {
-        if (this.spare?.child === child) child.park();
+        if (this.spares.some((s) => s.child === child)) child.park();
       });
   }
 
-  /** Stops the spare, if any. */
+  /** Stops every spare. */
   close(): void {
-    if (!this.spare) return;
-    clearTimeout(this.spare.timer);
-    this.spare.child.kill('idle');
-    this.spare = undefined;
+    for (const spare of [...this.spares]) this.drop(spare);
   }
 
-  private keepSpare(engine: AdmissionEngineRequest): void {
-    const child = new AdmissionChild(engine);
-    const timer = setTimeout(() => {
-      if (this.spare?.child === child) this.close();
-    }, SPARE_IDLE_MS);
-    timer.unref();
-    this.spare = { child, timer };
+  private topUp(engine: AdmissionEngineRequest, count: number): void {
+    while (this.spares.length < count) {
+      const child = new AdmissionChild(engine);
+      const spare = { child, timer: setTimeout(() => this.drop(spare), SPARE_IDLE_MS) };
+      spare.timer.unref();
+      this.spares.push(spare);
+    }
+  }
+
+  private drop(spare: { child: AdmissionChild; timer: NodeJS.Timeout }): void {
+    clearTimeout(spare.timer);
+    spare.child.kill('idle');
+    this.spares = this.spares.filter((s) => s !== spare);
   }
 }
 

@@ -126,9 +126,9 @@ describe('the admission check children', () => {
       'await children.warm({ threads: 1, gpu: false });',
       "children.take({ threads: 1, gpu: false }).kill('idle');",
       'await children.warm({ threads: 1, gpu: false });',
-      "const pid = children['spare'].child.pid;",
-      // Had the spare held the loop open, its idle timer would have stopped it before the end.
-      "process.on('exit', () => process.stdout.write(`${pid} ${children['spare'] ? 'ended with its spare waiting' : 'waited for its spare'}`));",
+      "const pid = children['spares'][0].child.pid;",
+      // Had a spare held the loop open, its idle timer would have stopped it before the end.
+      "process.on('exit', () => process.stdout.write(`${pid} ${children['spares'].length > 0 ? 'ended with its spare waiting' : 'waited for its spare'}`));",
     ].join('\n');
     const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 120_000 });
     const [pid, how] = [Number(stdout.split(' ')[0]), stdout.slice(stdout.indexOf(' ') + 1)];
