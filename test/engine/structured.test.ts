@@ -37,8 +37,9 @@ describe('structured output and tools in a model Worker', () => {
 
   test('JSON mode produces text that parses as JSON', async () => {
     const events = await collect(handle, { kind: 'chat', messages: [{ role: 'user', content: 'json' }], sampling: { maxTokens: 300, temperature: 0, json: true } });
-    if (doneOf(events).finishReason === 'stop') assert.doesNotThrow(() => JSON.parse(textOf(events)));
-    else assert.match(textOf(events), /^\s*[[{"\d-tfn]/, 'a truncated JSON value still starts like one');
+    // Greedy on the tiny model, the grammar closes the value well within the limit.
+    assert.equal(doneOf(events).finishReason, 'stop', textOf(events));
+    assert.doesNotThrow(() => JSON.parse(textOf(events)));
   });
 
   test('a forced tool call round trip: the call, then its result in the history', async () => {

@@ -19,19 +19,26 @@ describe('a failing model Worker', () => {
 
   test('an injected fault fails its request and its handle, while another handle keeps working', async () => {
     const healthy = await loadHandle(model.path);
-    const faulty = await loadHandle(model.path);
-    const failures: AppError[] = [];
-    faulty.onFailure((e) => failures.push(e));
-    await assert.rejects(
-      collect(faulty, { kind: 'completion', prompt: 'abc', sampling: { temperature: 0, ignoreEos: true, maxTokens: 500, stop: [FAULT_MARKER] } }),
-      (e: unknown) => e instanceof AppError && e.code === 'internal' && /failed/.test(e.message),
-    );
-    assert.equal(failures.length, 1);
-    await assert.rejects(faulty.tokenize('x'), (e: unknown) => e instanceof AppError && e.code === 'unavailable');
-    await faulty.dispose();
-    const events = await collect(healthy, { kind: 'completion', prompt: 'abc', sampling: { temperature: 0, ignoreEos: true, maxTokens: 5 } });
-    assert.equal(doneOf(events).usage.completionTokens, 5);
-    await healthy.dispose();
+    const faulty = await loadHandle(model.path).catch(async (err: unknown) => {
+      await healthy.dispose();
+      throw err;
+    });
+    try {
+      const failures: AppError[] = [];
+      faulty.onFailure((e) => failures.push(e));
+      await assert.rejects(
+        collect(faulty, { kind: 'completion', prompt: 'abc', sampling: { temperature: 0, ignoreEos: true, maxTokens: 500, stop: [FAULT_MARKER] } }),
+        (e: unknown) => e instanceof AppError && e.code === 'internal' && /failed/.test(e.message),
+      );
+      assert.equal(failures.length, 1);
+      await assert.rejects(faulty.tokenize('x'), (e: unknown) => e instanceof AppError && e.code === 'unavailable');
+      await faulty.dispose();
+      const events = await collect(healthy, { kind: 'completion', prompt: 'abc', sampling: { temperature: 0, ignoreEos: true, maxTokens: 5 } });
+      assert.equal(doneOf(events).usage.completionTokens, 5);
+    } finally {
+      await faulty.dispose();
+      await healthy.dispose();
+    }
   });
 
   test('through the scheduler, the next request after a fault loads a fresh Worker', async () => {

@@ -131,10 +131,15 @@ describe('the lean GET used for blob bodies', () => {
   });
 
   test('a small body that came with the head is delivered even after the server closed', async () => {
-    const small = await rawServer((_head, socket) => socket.end('HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\nContent-Range: bytes 10-14/15\r\n\r\nhello'));
+    let closed!: Promise<void>;
+    const small = await rawServer((_head, socket) => {
+      // 'finish': the server has sent everything and its FIN; the client reads the body after that.
+      closed = new Promise((resolve) => socket.once('finish', () => resolve()));
+      socket.end('HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\nContent-Range: bytes 10-14/15\r\n\r\nhello');
+    });
     try {
       const response = await leanGet(new URL(`${small.url}/blob`), { idleTimeoutMs: 5000 });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await closed;
       const parts: Buffer[] = [];
       await response.pump((view) => void parts.push(Buffer.from(view)));
       assert.equal(response.headers['content-range'], 'bytes 10-14/15');
