@@ -5,7 +5,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { AppError, isAbortError } from '../errors.js';
+import { AppError, isAbortError, toAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Catalog, ProgressEvent, ResolvedModel } from '../models/index.js';
 import { nodeLlamaCppDiskUsage } from './backend-disk-usage.js';
@@ -128,7 +128,8 @@ async function streamTransfer(
     }
     if (!stream.started) throw err;
     logger.warn('transfer failed after streaming started', { url: req.originalUrl, error: (err as Error).message });
-    stream.fail((err as Error).message);
+    const error = toAppError(err);
+    stream.fail(error.message, error.code);
   }
 }
 

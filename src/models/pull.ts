@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { Descriptor, Reference, ResolvedManifest } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { assertSha256Digest } from '../util/digest.js';
+import { isDiskFull } from '../util/disk-full.js';
 import { Semaphore } from '../util/semaphore.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
 import { detailsFrom, type ModelDetails } from './model-view.js';
@@ -69,10 +70,36 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   if (!SUPPORTED_CONFIG_TYPES.includes(manifest.config.mediaType)) {
     throw new AppError('unsupported', `config type "${manifest.config.mediaType}" is not supported by this version of model-runner; try upgrading`);
   }
+  // Refused before a byte is written when it cannot fit; what partials already hold counts as done.
+  const layers = uniqueLayers(manifest.layers);
+  const needs = [manifest.config, ...layers].map((d) => ({ digest: d.digest, size: d.size }));
+  const what = `pull ${ref.canonical}`;
+  await store.ensureSpace(what, await store.missingBytes(needs));
+  const release = store.claimDownloads(needs.map((n) => n.digest));
+  const committed = new Set<string>();
+  try {
+    return await downloadAndStore(deps, job, resolved, layers, committed);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    // The estimate was wrong (another writer was faster): leave the disk as it was before the
+    // pull. Its partials go too, since resuming them would need the same space again.
+    await store.discardDownloads(needs.map((n) => n.digest), [...committed]);
+    const digest = diskFullDigest(err);
+    logger.warn('pull stopped: the disk is full; its downloads were removed', { reference: ref.canonical, digest, error: describeCause(err) });
+    const where = digest === undefined ? '' : ` while blob ${digest} was being written`;
+    throw await store.insufficientStorage(`${what} (the disk filled up${where}; what this pull had written was removed)`, await store.missingBytes(needs), err);
+  } finally {
+    release();
+  }
+}
+
+async function downloadAndStore(deps: PullDeps, job: PullJob, resolved: ResolvedManifest, layers: Descriptor[], committed: Set<string>): Promise<PullResult> {
+  const { store, logger } = deps;
+  const { ref, signal } = job;
+  const { manifest } = resolved;
   const configBytes = await fetchConfig(deps, job, manifest.config);
   detailsFrom(manifest, configBytes, 'upstream');
 
-  const layers = uniqueLayers(manifest.layers);
   const progress = new TransferProgress({ mode: 'pull', total: layers.reduce((sum, l) => sum + l.size, 0), emit: job.emit });
   for (const layer of layers) progress.addLayer(layer.digest, layer.size);
   logger.info('pulling model', { reference: ref.canonical, id: resolved.digest, layers: layers.length });
@@ -86,7 +113,7 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   signal.addEventListener('abort', onAbort, { once: true });
   const outcomes = await Promise.allSettled(
     layers.map((layer) =>
-      slots.use(() => pullLayer(deps, job, layer, progress).catch((err: unknown) => {
+      slots.use(() => pullLayer(deps, job, layer, progress, committed).catch((err: unknown) => {
         stop.abort();
         throw err;
       }), stop.signal),
@@ -105,7 +132,7 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   return { id, cached: false };
 }
 
-async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progress: TransferProgress): Promise<void> {
+async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progress: TransferProgress, committed: Set<string>): Promise<void> {
   const { store, registry } = deps;
   if (await store.hasBlob(layer.digest)) {
     progress.complete(layer.digest);
@@ -113,20 +140,44 @@ async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progre
   }
   const partial = store.partialPath(layer.digest);
   let counted = await fileSize(partial);
-  await registry.downloadBlob(job.ref, layer, partial, {
-    bearerToken: job.bearerToken,
-    signal: job.signal,
-    onProgress: (bytesDone) => {
-      if (bytesDone > counted) {
-        deps.onPullBytes?.(bytesDone - counted);
-        counted = bytesDone;
-      }
-      progress.update(layer.digest, bytesDone);
-    },
-  });
-  if (layer.size > counted) deps.onPullBytes?.(layer.size - counted);
-  await store.commitPartial(layer.digest, { verified: true, size: layer.size });
+  try {
+    await registry.downloadBlob(job.ref, layer, partial, {
+      bearerToken: job.bearerToken,
+      signal: job.signal,
+      chunksPath: store.partialChunksPath(layer.digest),
+      onProgress: (bytesDone) => {
+        if (bytesDone > counted) {
+          deps.onPullBytes?.(bytesDone - counted);
+          counted = bytesDone;
+        }
+        progress.update(layer.digest, bytesDone);
+      },
+    });
+    if (layer.size > counted) deps.onPullBytes?.(layer.size - counted);
+    await store.commitPartial(layer.digest, { verified: true, size: layer.size });
+  } catch (err) {
+    throw markDiskFull(err, layer.digest);
+  }
+  committed.add(layer.digest);
   progress.complete(layer.digest);
+}
+
+/** A disk-full failure remembers which blob it hit, for the message; the path stays in the cause, for the log. */
+function markDiskFull(err: unknown, digest: string): unknown {
+  if (!isDiskFull(err)) return err;
+  return new AppError('insufficient_storage', `the disk is full while blob ${digest} is being written`, { cause: err, data: { digest } });
+}
+
+function diskFullDigest(err: unknown): string | undefined {
+  const digest = err instanceof AppError ? err.data?.digest : undefined;
+  return typeof digest === 'string' ? digest : undefined;
+}
+
+/** The innermost cause's message: the system error, with the path Node puts in it, for the server log only. */
+function describeCause(err: unknown): string {
+  let current = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }
 
 /** The config blob is small: it is downloaded, parsed and only then stored, with the model. */
@@ -137,8 +188,10 @@ async function fetchConfig(deps: PullDeps, job: PullJob, descriptor: Descriptor)
   try {
     await registry.downloadBlob(job.ref, descriptor, partial, { bearerToken: job.bearerToken, signal: job.signal });
     return await fs.readFile(partial);
+  } catch (err) {
+    throw markDiskFull(err, descriptor.digest);
   } finally {
-    await fs.rm(partial, { force: true });
+    await store.removePartial(descriptor.digest);
   }
 }
 
