@@ -10,6 +10,7 @@ import type { Descriptor, Reference, ResolvedManifest } from '../registry/types.
 import type { ModelStore } from '../store/types.js';
 import { assertSha256Digest } from '../util/digest.js';
 import { isDiskFull } from '../util/disk-full.js';
+import { diskFilledUp, markDiskFull } from './disk-full.js';
 import { Semaphore } from '../util/semaphore.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
 import { detailsFrom, type ModelDetails } from './model-view.js';
@@ -84,10 +85,7 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
     // The estimate was wrong (another writer was faster): leave the disk as it was before the
     // pull. Its partials go too, since resuming them would need the same space again.
     await store.discardDownloads(needs.map((n) => n.digest), [...committed]);
-    const digest = diskFullDigest(err);
-    logger.warn('pull stopped: the disk is full; its downloads were removed', { reference: ref.canonical, digest, error: describeCause(err) });
-    const where = digest === undefined ? '' : ` while blob ${digest} was being written`;
-    throw await store.insufficientStorage(`${what} (the disk filled up${where}; what this pull had written was removed)`, await store.missingBytes(needs), err);
+    throw await diskFilledUp(store, logger, what, await store.missingBytes(needs), err);
   } finally {
     release();
   }
@@ -160,24 +158,6 @@ async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progre
   }
   committed.add(layer.digest);
   progress.complete(layer.digest);
-}
-
-/** A disk-full failure remembers which blob it hit, for the message; the path stays in the cause, for the log. */
-function markDiskFull(err: unknown, digest: string): unknown {
-  if (!isDiskFull(err)) return err;
-  return new AppError('insufficient_storage', `the disk is full while blob ${digest} is being written`, { cause: err, data: { digest } });
-}
-
-function diskFullDigest(err: unknown): string | undefined {
-  const digest = err instanceof AppError ? err.data?.digest : undefined;
-  return typeof digest === 'string' ? digest : undefined;
-}
-
-/** The innermost cause's message: the system error, with the path Node puts in it, for the server log only. */
-function describeCause(err: unknown): string {
-  let current = err;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
 }
 
 /** The config blob is small: it is downloaded, parsed and only then stored, with the model. */
