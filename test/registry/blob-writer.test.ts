@@ -72,13 +72,13 @@ describe('writing blob bytes with flushing behind the writes', () => {
     assert.equal(waited, true);
   });
 
-  test('a failed flush fails the download at the next write, since a later fsync may not report it, and names no path', async () => {
+  test('a failed flush fails the download at the next write, since a later fsync may not report it', async () => {
     const { handle, syncs } = fakeHandle();
     const flusher = new WriteBehind(handle, 100, 1000);
     flusher.wrote(150);
     syncs[0]!.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
     await tick();
-    assert.throws(() => flusher.wrote(10), (err: unknown) => err instanceof AppError && err.code === 'internal' && /cannot flush the partial download: .*EIO/.test(err.message) && !err.message.includes('/'));
+    assert.throws(() => flusher.wrote(10), (err: unknown) => err instanceof AppError && err.code === 'internal' && /cannot flush the partial download: EIO/.test(err.message));
     await assert.rejects(flusher.settle(), /EIO/);
   });
 });
