@@ -18,12 +18,14 @@ export interface StreamedRequestOptions {
   pause?: () => Promise<void>;
   /** Send the headers only and wait for the answer (a refusal that must come before any byte). */
   headersOnly?: boolean;
+  /** The Content-Length announced. Defaults to the body's length. */
+  contentLength?: number;
 }
 
 export function streamedRequest(socketPath: string, urlPath: string, options: StreamedRequestOptions): Promise<Reply> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.request({ socketPath, path: urlPath, method: 'POST', headers: { 'content-length': options.body.length, ...options.headers }, agent: false }, (res) => {
+    const req = http.request({ socketPath, path: urlPath, method: 'POST', headers: { ...options.headers, 'content-length': options.contentLength ?? options.body.length }, agent: false }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
