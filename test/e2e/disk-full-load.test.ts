@@ -22,6 +22,9 @@ const SENT_BEFORE_FILLING = 2 * MIB;
 /** A tar's blob reaches the disk in 4 MiB writes (WRITE_BUFFER_BYTES): send past the first one. */
 const TAR_SENT_BEFORE_FILLING = 5 * MIB;
 
+/** A guard, not a measure: a server that never answers a headers-only request would hang the run. */
+const HANG_GUARD_MS = 120_000;
+
 const probe = await mountSmallVolume(1);
 const skip = typeof probe === 'string' ? probe : false;
 if (typeof probe !== 'string') await probe.dispose();
@@ -63,7 +66,7 @@ async function chatWith(server: ServerProcess, model: string): Promise<void> {
   assert.equal(chat.status, 200, chat.text);
 }
 
-describe('a tar load into a store whose disk is too small', { skip }, () => {
+describe('a tar load into a store whose disk is too small', { skip, timeout: HANG_GUARD_MS }, () => {
   const env = storeOnSmallVolume(16);
   const load = (options: Omit<StreamedRequestOptions, 'headers'>) =>
     streamedRequest(env.server!.socketPath, '/models/load', { headers: { 'content-type': 'application/x-tar', accept: 'application/json' }, ...options });
@@ -114,7 +117,7 @@ describe('a tar load into a store whose disk is too small', { skip }, () => {
   });
 });
 
-describe('a GGUF upload into a store whose disk is too small', { skip }, () => {
+describe('a GGUF upload into a store whose disk is too small', { skip, timeout: HANG_GUARD_MS }, () => {
   // An upload is saved, then copied into a blob: it needs twice its size, so this volume is larger.
   const env = storeOnSmallVolume(24);
   const upload = (form: { contentType: string; body: Buffer }, options: Omit<StreamedRequestOptions, 'headers' | 'body'> = {}) =>
