@@ -66,12 +66,12 @@ async function chatWith(server: ServerProcess, model: string): Promise<void> {
   assert.equal(chat.status, 200, chat.text);
 }
 
-describe('a tar load into a store whose disk is too small', { skip, timeout: HANG_GUARD_MS }, () => {
+describe('a tar load into a store whose disk is too small', { skip }, () => {
   const env = storeOnSmallVolume(16);
   const load = (options: Omit<StreamedRequestOptions, 'headers'>) =>
     streamedRequest(env.server!.socketPath, '/models/load', { headers: { 'content-type': 'application/x-tar', accept: 'application/json' }, ...options });
 
-  test('a tar larger than the free space is refused with 507 before a byte of it is sent', async () => {
+  test('a tar larger than the free space is refused with 507 before a byte of it is sent', { timeout: HANG_GUARD_MS }, async () => {
     const usedBefore = await env.volume!.usedBytes();
     const reply = await load({ body: Buffer.alloc(0), contentLength: 24 * MIB, headersOnly: true });
     assert.equal(reply.status, 507, reply.text);
@@ -117,13 +117,13 @@ describe('a tar load into a store whose disk is too small', { skip, timeout: HAN
   });
 });
 
-describe('a GGUF upload into a store whose disk is too small', { skip, timeout: HANG_GUARD_MS }, () => {
+describe('a GGUF upload into a store whose disk is too small', { skip }, () => {
   // An upload is saved, then copied into a blob: it needs twice its size, so this volume is larger.
   const env = storeOnSmallVolume(24);
   const upload = (form: { contentType: string; body: Buffer }, options: Omit<StreamedRequestOptions, 'headers' | 'body'> = {}) =>
     streamedRequest(env.server!.socketPath, '/models/load', { headers: { 'content-type': form.contentType, accept: 'application/json' }, body: form.body, ...options });
 
-  test('an upload that cannot fit twice is refused with 507 before a byte of it is sent', async () => {
+  test('an upload that cannot fit twice is refused with 507 before a byte of it is sent', { timeout: HANG_GUARD_MS }, async () => {
     const usedBefore = await env.volume!.usedBytes();
     const form = multipartBody({}, { name: 'big.gguf', bytes: Buffer.alloc(0) });
     const reply = await upload(form, { contentLength: 16 * MIB, headersOnly: true });
