@@ -17,17 +17,17 @@ export async function openPartial(path: string): Promise<FileHandle> {
   try {
     return await fs.open(path, 'r+');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(path, err);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(err);
   }
   try {
     return await fs.open(path, 'w+', 0o644);
   } catch (err) {
-    throw fileError(path, err);
+    throw fileError(err);
   }
 }
 
 /** The path stays in `cause` (for the log); the message reaches API clients, so it names no path. */
-export function fileError(_path: string, err: unknown): AppError {
+export function fileError(err: unknown): AppError {
   return new AppError('internal', `cannot open the partial download: ${systemErrorText(err)}`, { cause: err });
 }
 
