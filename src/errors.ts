@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'too_large' // a body or upload over its limit
   | 'context_exceeded' // a prompt that does not fit in the model's context
   | 'insufficient_memory' // the model cannot fit even when everything else is evicted
+  | 'insufficient_storage' // the model store's file system has no room for what is being written
   | 'busy' // a bounded queue is full; retry later
   | 'digest_mismatch' // downloaded or uploaded bytes do not hash to their digest
   | 'upstream' // a registry or peer answered with an error we cannot map more precisely

@@ -13,6 +13,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unsupported: 422,
   too_large: 413,
   insufficient_memory: 507,
+  insufficient_storage: 507,
   busy: 503,
   digest_mismatch: 502,
   upstream: 502,
@@ -35,6 +36,7 @@ const OPENAI_TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   unsupported: 'invalid_request_error',
   too_large: 'invalid_request_error',
   insufficient_memory: 'server_error',
+  insufficient_storage: 'server_error',
 };
 
 export function statusFor(err: AppError): number {

@@ -5,12 +5,13 @@
  */
 import { pipeline } from 'node:stream/promises';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { AppError, isAbortError } from '../errors.js';
+import { AppError, isAbortError, toAppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { isDiskFull } from '../util/disk-full.js';
 import type { Catalog, ProgressEvent, ResolvedModel } from '../models/index.js';
 import { nodeLlamaCppDiskUsage } from './backend-disk-usage.js';
 import { sendTextError } from './error-status.js';
-import { ByteLimit, receiveGgufUpload } from './model-upload.js';
+import { ByteLimit, receiveGgufUpload, type UploadedGguf } from './model-upload.js';
 import { ProgressStream } from './progress-stream.js';
 
 export interface ModelsRouterDeps {
@@ -128,7 +129,8 @@ async function streamTransfer(
     }
     if (!stream.started) throw err;
     logger.warn('transfer failed after streaming started', { url: req.originalUrl, error: (err as Error).message });
-    stream.fail((err as Error).message);
+    const error = toAppError(err);
+    stream.fail(error.message, error.code);
   }
 }
 
@@ -177,7 +179,7 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
     req.pipe(limited);
     try {
       const stream = new ProgressStream(req, res);
-      const id = await catalog.loadTar(limited, (event) => void stream.write(event));
+      const id = await catalog.loadTar(limited, { onEvent: (event) => void stream.write(event), sizeBytes: Number.isFinite(length) ? length : undefined });
       void stream.write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } catch (err) {
@@ -189,10 +191,22 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
   }));
 
   async function loadUpload(req: Request, res: Response): Promise<void> {
-    const upload = await receiveGgufUpload(req, res, { uploadDir: deps.uploadDir, maxBytes: deps.maxUploadBytes });
+    const what = 'load the uploaded model';
+    // The upload is saved in the store's file system, then copied into a blob: twice its size at the peak.
+    const length = Number(req.get('content-length'));
+    const neededBytes = Number.isFinite(length) ? 2 * length : 0;
+    let upload: UploadedGguf;
+    try {
+      await catalog.ensureSpace(what, neededBytes);
+      upload = await receiveGgufUpload(req, res, { uploadDir: deps.uploadDir, maxBytes: deps.maxUploadBytes });
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      res.set('Connection', 'close');
+      throw err instanceof AppError && err.code === 'insufficient_storage' ? err : await catalog.diskFilledUp(what, neededBytes, err);
+    }
     try {
       const stream = new ProgressStream(req, res);
-      const { id } = await catalog.importGguf(upload.path, { tag: upload.tag, onEvent: (event) => void stream.write(event) });
+      const { id } = await catalog.importGguf(upload.path, { tag: upload.tag, what, onEvent: (event) => void stream.write(event) });
       void stream.write({ type: 'success', message: 'Model loaded successfully', id });
       res.end();
     } finally {
@@ -200,7 +214,13 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
     }
   }
 
-  router.delete('/models/purge', route(async (_req, res) => {
+  router.delete('/models/purge', route(async (req, res) => {
+    if (parseBoolQuery(req.query.partials, 'partials')) {
+      // Only what downloads left behind: no model is touched, so nothing needs unloading.
+      const purged = await catalog.purgeLeftovers();
+      res.json({ partial_downloads: purged.partials, unreferenced_blobs: purged.blobs, freed_bytes: purged.freedBytes });
+      return;
+    }
     await deps.unloadAll?.();
     await catalog.purge();
     res.status(200).end();
@@ -270,8 +290,17 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
   }));
 
   router.get('/engines/df', route(async (_req, res) => {
-    const [models, backend] = await Promise.all([catalog.diskUsage(), backendDiskUsage().catch(() => 0)]);
-    res.json({ models_disk_usage: models, default_backend_disk_usage: backend });
+    const [models, backend, space] = await Promise.all([catalog.diskUsage(), backendDiskUsage().catch(() => 0), catalog.space()]);
+    res.json({
+      models_disk_usage: models,
+      default_backend_disk_usage: backend,
+      // Ours, after Docker's two fields: room left and what `purge --partials` would free.
+      store_free_bytes: space.freeBytes,
+      store_total_bytes: space.totalBytes,
+      reclaimable_bytes: space.partialBytes + space.unreferencedBytes,
+      partial_downloads_bytes: space.partialBytes,
+      unreferenced_blobs_bytes: space.unreferencedBytes,
+    });
   }));
 
   return router;

@@ -66,9 +66,12 @@ export class ProgressStream {
     return writeChunk(this.res, formatProgressLine(event, this.json));
   }
 
-  /** Ends the stream with an error line, as Docker does once the status is already 200. */
-  fail(message: string): void {
-    void this.write({ type: 'error', message: `Error: ${message}` });
+  /**
+   * Ends the stream with an error line, as Docker does once the status is already 200. `code` is
+   * our stable error code (Docker's line has none), for clients that act on the kind of failure.
+   */
+  fail(message: string, code?: string): void {
+    void this.write({ type: 'error', message: `Error: ${message}`, ...(code === undefined ? {} : { code }) });
     this.end();
   }
 

@@ -10,11 +10,13 @@ import type { LoadSpec, ModelMode } from '../engine/types.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Reference } from '../registry/types.js';
-import type { ModelStore } from '../store/types.js';
+import type { LeftoverPurge, ModelStore, StoreSpace } from '../store/types.js';
+import { isDiskFull } from '../util/disk-full.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { ModelAdmission } from './admission.js';
 import { primaryMode } from './capabilities.js';
 import { type DeleteAction, deleteResolved, type DeleteOptions } from './delete.js';
+import { diskFilledUp } from './disk-full.js';
 import { buildLoadSpec, GgufValidator } from './load-spec.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
 import { detailsFrom, type Model, ModelViews } from './model-view.js';
@@ -57,6 +59,8 @@ export interface TransferOptions {
 export interface ImportOptions {
   /** Tag given to the imported model. Defaults to none (the model is reachable by ID). */
   tag?: string;
+  /** What a space error calls the import ("load the uploaded model x.gguf"). Defaults to "package <file name>". */
+  what?: string;
   /** Receives the admission check's progress and warnings. Defaults to none. */
   onEvent?: ProgressListener;
 }
@@ -204,23 +208,55 @@ export class Catalog {
     return this.store.diskUsage();
   }
 
+  /** Free space of the store's file system and what the store could free (GET /engines/df). */
+  space(): Promise<StoreSpace> {
+    return this.store.space();
+  }
+
+  /** Frees partial downloads and blobs no model names, except those of downloads in progress. */
+  purgeLeftovers(): Promise<LeftoverPurge> {
+    return this.store.purgeLeftovers();
+  }
+
+  /** Throws `insufficient_storage` when `neededBytes` more do not fit in the store (an upload's check). */
+  ensureSpace(what: string, neededBytes: number): Promise<void> {
+    return this.store.ensureSpace(what, neededBytes);
+  }
+
+  /** The `insufficient_storage` error for a write outside the catalog (an upload being saved) that found the disk full. */
+  diskFilledUp(what: string, neededBytes: number, err: unknown): Promise<AppError> {
+    return diskFilledUp(this.store, this.logger, what, neededBytes, err);
+  }
+
   /** A tar archive of the model (blobs and manifest), as `docker model save` writes it. */
   async exportTar(name: string): Promise<{ id: string; stream: Readable }> {
     const { id } = await this.resolve(name);
     return { id, stream: exportModelTar(this.store, id) };
   }
 
-  /** Stores the model in a tar archive; untagged, as Docker does. Returns its ID. */
-  async loadTar(source: Readable, onEvent?: ProgressListener): Promise<string> {
-    const { id } = await loadModelTar(this.store, source);
-    await this.admitStored(id, id, onEvent);
+  /**
+   * Stores the model in a tar archive; untagged, as Docker does. Returns its ID. With `sizeBytes`
+   * (the archive's length) a store without that much room refuses before reading a byte.
+   */
+  async loadTar(source: Readable, options: { onEvent?: ProgressListener; sizeBytes?: number } = {}): Promise<string> {
+    const what = 'load the uploaded model';
+    if (options.sizeBytes !== undefined) await this.store.ensureSpace(what, options.sizeBytes);
+    let id: string;
+    try {
+      ({ id } = await loadModelTar(this.store, source));
+    } catch (err) {
+      // loadModelTar has discarded everything it staged by now.
+      if (isDiskFull(err)) throw await diskFilledUp(this.store, this.logger, what, options.sizeBytes ?? 0, err);
+      throw err;
+    }
+    await this.admitStored(id, id, options.onEvent);
     return id;
   }
 
   /** Packages a GGUF file into a model (validating it first) and stores it. Returns its ID and tags. */
   async importGguf(ggufPath: string, options: ImportOptions = {}): Promise<{ id: string; tags: string[] }> {
     const tags = options.tag ? [this.parseReference(options.tag).canonical] : [];
-    const packaged = await packageModel(this.store, { ggufPath });
+    const packaged = await packageModel(this.store, { ggufPath, what: options.what, logger: this.logger });
     const id = await this.store.writeModel(packaged.manifestBytes, tags);
     await this.admitStored(id, tags[0] ?? id, options.onEvent);
     return { id, tags };

@@ -4,13 +4,16 @@
  * same model ID here and there. Blobs go into the store; the manifest bytes are returned for the
  * caller to store under tags or push.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError, isAppError } from '../errors.js';
 import { describeModel, validateModelFile, type GgufFile } from '../gguf/index.js';
 import type { Descriptor, Reference } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { sha256Digest } from '../util/digest.js';
+import { isDiskFull } from '../util/disk-full.js';
+import { createSilentLogger, type Logger } from '../log.js';
+import { diskFilledUp } from './disk-full.js';
 import { buildManifest, parseImageManifest } from './artifact-manifest.js';
 import { addFileLayer } from './file-layer.js';
 import { discoverShards } from './gguf-shards.js';
@@ -30,6 +33,10 @@ export interface PackageModelOptions {
   mmprojPath?: string;
   /** Context size recorded in the config; -1 means unlimited. Defaults to undefined (not recorded). */
   contextSize?: number;
+  /** What a space error says this is ("package model.gguf", "load the uploaded model"). Defaults to "package <file name>". */
+  what?: string;
+  /** Hears where a full disk struck (paths included; they never reach the error). Defaults to a silent logger. */
+  logger?: Logger;
   /**
    * Creation time written into the config and, in its place, as every file's mtime; a fixed value
    * makes packaging reproducible (same files -> same ID). Defaults to now, with real file mtimes.
@@ -80,6 +87,29 @@ export async function packageModel(store: ModelStore, options: PackageModelOptio
   const mtime = options.created;
   const created = options.created ?? new Date();
 
+  // Checked before the first byte is copied; a blob already stored is counted anyway (its digest is known only once copied).
+  const files = [...shards, ...(options.licensePaths ?? []), options.mmprojPath, options.chatTemplatePath].filter((f) => f !== undefined).map((f) => path.resolve(f));
+  const what = options.what ?? `package ${path.basename(ggufPath)}`;
+  const neededBytes = await totalBytes(files);
+  await store.ensureSpace(what, neededBytes);
+  try {
+    return await storeLayers(store, options, { shards, info, mtime, created });
+  } catch (err) {
+    // The copy that failed removed its own temp file; layers copied before it are blobs no model names.
+    if (isDiskFull(err)) throw await diskFilledUp(store, options.logger ?? createSilentLogger(), what, neededBytes, err);
+    throw err;
+  }
+}
+
+interface LayerInputs {
+  shards: string[];
+  info: ReturnType<typeof describeModel>;
+  mtime: Date | undefined;
+  created: Date;
+}
+
+async function storeLayers(store: ModelStore, options: PackageModelOptions, inputs: LayerInputs): Promise<PackagedModel> {
+  const { shards, info, mtime, created } = inputs;
   const layers: Descriptor[] = [];
   for (const shard of shards) layers.push(await addFileLayer(store, shard, DOCKER_GGUF, { mtime }));
   const totalSize = layers.reduce((sum, layer) => sum + layer.size, 0);
@@ -103,6 +133,13 @@ export async function packageModel(store: ModelStore, options: PackageModelOptio
   const configDigest = await store.writeBlob(configBytes);
   const manifestBytes = buildManifest({ mediaType: DOCKER_CONFIG_V01, size: configBytes.length, digest: configDigest }, layers);
   return { manifestBytes, id: sha256Digest(manifestBytes), layers, configDigest };
+}
+
+/** Sum of the sizes of `files`; one that cannot be read counts 0 here and fails when it is copied. */
+async function totalBytes(files: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const file of files) total += (await fs.stat(file).catch(() => undefined))?.size ?? 0;
+  return total;
 }
 
 export interface PushPackagedOptions {

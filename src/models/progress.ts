@@ -25,6 +25,8 @@ export interface ProgressEvent {
   mode?: TransferMode;
   /** The model ID, on the success line of a load. */
   id?: string;
+  /** The stable error code (AppError's), on an error line. */
+  code?: string;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -9,6 +9,8 @@ import type { Logger } from '../log.js';
 import type { Descriptor, Reference, ResolvedManifest } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { assertSha256Digest } from '../util/digest.js';
+import { isDiskFull } from '../util/disk-full.js';
+import { diskFilledUp, markDiskFull } from './disk-full.js';
 import { Semaphore } from '../util/semaphore.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
 import { detailsFrom, type ModelDetails } from './model-view.js';
@@ -69,10 +71,33 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   if (!SUPPORTED_CONFIG_TYPES.includes(manifest.config.mediaType)) {
     throw new AppError('unsupported', `config type "${manifest.config.mediaType}" is not supported by this version of model-runner; try upgrading`);
   }
+  // Refused before a byte is written when it cannot fit; what partials already hold counts as done.
+  const layers = uniqueLayers(manifest.layers);
+  const needs = [manifest.config, ...layers].map((d) => ({ digest: d.digest, size: d.size }));
+  const what = `pull ${ref.canonical}`;
+  await store.ensureSpace(what, await store.missingBytes(needs));
+  const release = store.claimDownloads(needs.map((n) => n.digest));
+  const committed = new Set<string>();
+  try {
+    return await downloadAndStore(deps, job, resolved, layers, committed);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    // The estimate was wrong (another writer was faster): leave the disk as it was before the
+    // pull. Its partials go too, since resuming them would need the same space again.
+    await store.discardDownloads(needs.map((n) => n.digest), [...committed]);
+    throw await diskFilledUp(store, logger, what, await store.missingBytes(needs), err);
+  } finally {
+    release();
+  }
+}
+
+async function downloadAndStore(deps: PullDeps, job: PullJob, resolved: ResolvedManifest, layers: Descriptor[], committed: Set<string>): Promise<PullResult> {
+  const { store, logger } = deps;
+  const { ref, signal } = job;
+  const { manifest } = resolved;
   const configBytes = await fetchConfig(deps, job, manifest.config);
   detailsFrom(manifest, configBytes, 'upstream');
 
-  const layers = uniqueLayers(manifest.layers);
   const progress = new TransferProgress({ mode: 'pull', total: layers.reduce((sum, l) => sum + l.size, 0), emit: job.emit });
   for (const layer of layers) progress.addLayer(layer.digest, layer.size);
   logger.info('pulling model', { reference: ref.canonical, id: resolved.digest, layers: layers.length });
@@ -86,7 +111,7 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   signal.addEventListener('abort', onAbort, { once: true });
   const outcomes = await Promise.allSettled(
     layers.map((layer) =>
-      slots.use(() => pullLayer(deps, job, layer, progress).catch((err: unknown) => {
+      slots.use(() => pullLayer(deps, job, layer, progress, committed).catch((err: unknown) => {
         stop.abort();
         throw err;
       }), stop.signal),
@@ -105,7 +130,7 @@ export async function pullModel(deps: PullDeps, job: PullJob): Promise<PullResul
   return { id, cached: false };
 }
 
-async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progress: TransferProgress): Promise<void> {
+async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progress: TransferProgress, committed: Set<string>): Promise<void> {
   const { store, registry } = deps;
   if (await store.hasBlob(layer.digest)) {
     progress.complete(layer.digest);
@@ -113,19 +138,25 @@ async function pullLayer(deps: PullDeps, job: PullJob, layer: Descriptor, progre
   }
   const partial = store.partialPath(layer.digest);
   let counted = await fileSize(partial);
-  await registry.downloadBlob(job.ref, layer, partial, {
-    bearerToken: job.bearerToken,
-    signal: job.signal,
-    onProgress: (bytesDone) => {
-      if (bytesDone > counted) {
-        deps.onPullBytes?.(bytesDone - counted);
-        counted = bytesDone;
-      }
-      progress.update(layer.digest, bytesDone);
-    },
-  });
-  if (layer.size > counted) deps.onPullBytes?.(layer.size - counted);
-  await store.commitPartial(layer.digest, { verified: true, size: layer.size });
+  try {
+    await registry.downloadBlob(job.ref, layer, partial, {
+      bearerToken: job.bearerToken,
+      signal: job.signal,
+      chunksPath: store.partialChunksPath(layer.digest),
+      onProgress: (bytesDone) => {
+        if (bytesDone > counted) {
+          deps.onPullBytes?.(bytesDone - counted);
+          counted = bytesDone;
+        }
+        progress.update(layer.digest, bytesDone);
+      },
+    });
+    if (layer.size > counted) deps.onPullBytes?.(layer.size - counted);
+    await store.commitPartial(layer.digest, { verified: true, size: layer.size });
+  } catch (err) {
+    throw markDiskFull(err, layer.digest);
+  }
+  committed.add(layer.digest);
   progress.complete(layer.digest);
 }
 
@@ -137,8 +168,10 @@ async function fetchConfig(deps: PullDeps, job: PullJob, descriptor: Descriptor)
   try {
     await registry.downloadBlob(job.ref, descriptor, partial, { bearerToken: job.bearerToken, signal: job.signal });
     return await fs.readFile(partial);
+  } catch (err) {
+    throw markDiskFull(err, descriptor.digest);
   } finally {
-    await fs.rm(partial, { force: true });
+    await store.removePartial(descriptor.digest);
   }
 }
 

@@ -10,6 +10,8 @@ import tar from 'tar-stream';
 import { AppError, toAppError } from '../errors.js';
 import type { ModelStore, StagedBlob } from '../store/types.js';
 import { assertSha256Digest, digestHex } from '../util/digest.js';
+import { isDiskFull } from '../util/disk-full.js';
+import { markDiskFull } from './disk-full.js';
 import { parseImageManifest } from './artifact-manifest.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
 
@@ -196,6 +198,7 @@ async function readTarEntries(store: ModelStore, source: Readable, staged: Map<s
           staged.set(what.digest, await store.stageBlobFromStream(entry as AsyncIterable<Uint8Array>, { digest: what.digest, size: entry.header.size }));
         } catch (err) {
           // System errors (ENOSPC, EACCES) are the store's; any other failure is the tar stream's.
+          if (isDiskFull(err)) throw markDiskFull(err, what.digest);
           if (err instanceof AppError || typeof (err as NodeJS.ErrnoException).syscall === 'string') throw toAppError(err);
           throw new AppError('bad_request', `tar entry "${entry.header.name}" could not be read: ${(err as Error).message}`, { cause: err });
         }

@@ -100,7 +100,7 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
     };
     if (present > size) await restart();
     else startHasher();
-    const flusher = new WriteBehind(handle, partialPath);
+    const flusher = new WriteBehind(handle);
     progress.report(present);
 
     await withRetries(
@@ -127,7 +127,7 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
         } else {
           throw await errorForResponse(response, `blob ${descriptor.digest} on ${where}`);
         }
-        const writer = new BlobWriter(handle, present, partialPath, flusher);
+        const writer = new BlobWriter(handle, present, flusher);
         try {
           await streamInto(response, writer, size, (p) => {
             written = p;
@@ -147,10 +147,10 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
     // The store fsyncs before it renames the blob into place; the flushing only makes that quick.
     await flusher.settle();
     const digest = hasher ? await hasher.finish(present) : await hashFile(handle, present);
-    await verifyOrRemove(partialPath, descriptor, present, digest, where);
+    await verifyOrRemove(partialPath, options.chunksPath, descriptor, present, digest, where);
     progress.final(present);
   } catch (err) {
-    if (err instanceof AppError && err.code === 'digest_mismatch') await removePartial(partialPath);
+    if (err instanceof AppError && err.code === 'digest_mismatch') await removePartial(partialPath, options.chunksPath);
     throw err;
   } finally {
     await hasher?.dispose();

@@ -16,6 +16,7 @@
 import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
+import { systemErrorText } from '../util/disk-full.js';
 
 /** Dirty bytes that start a background fdatasync. */
 export const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
@@ -33,7 +34,6 @@ export class WriteBehind {
 
   constructor(
     private readonly handle: FileHandle,
-    private readonly path: string,
     private readonly flushEveryBytes = FLUSH_EVERY_BYTES,
     private readonly maxUnflushedBytes = MAX_UNFLUSHED_BYTES,
   ) {}
@@ -71,7 +71,7 @@ export class WriteBehind {
 
   private throwIfFailed(): void {
     if (this.failure !== undefined) {
-      throw new AppError('internal', `cannot flush ${this.path}: ${(this.failure as Error).message}`, { cause: this.failure });
+      throw new AppError('internal', `cannot flush the partial download: ${systemErrorText(this.failure)}`, { cause: this.failure });
     }
   }
 }
@@ -83,13 +83,11 @@ export class BlobWriter {
   /**
    * @param handle file opened for positional writes (not in append mode)
    * @param position where the first byte goes
-   * @param path the file's path, for error messages
    * @param flusher background flushing shared by the file's writers. Defaults to none.
    */
   constructor(
     private readonly handle: FileHandle,
     position: number,
-    private readonly path: string,
     private readonly flusher?: WriteBehind,
   ) {
     this.position = position;
@@ -101,7 +99,7 @@ export class BlobWriter {
     try {
       while (done < bytes.length) done += writeSync(this.handle.fd, bytes, done, bytes.length - done, this.position + done);
     } catch (err) {
-      throw new AppError('internal', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new AppError('internal', `cannot write the partial download: ${systemErrorText(err)}`, { cause: err });
     } finally {
       this.position += done;
     }

@@ -13,7 +13,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { blobWhere, contentRangeStart, type DownloadContext, downloadSequential, requestBlob, streamInto } from './blob-download.js';
 import { type ChunkSidecar, readSidecar, writeSidecar } from './chunk-sidecar.js';
-import { CHUNKS_SUFFIX, hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
+import { hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { retryable } from './http.js';
 import { ConnectionRamp, DEFAULT_PROBE_BYTES } from './connection-ramp.js';
 import { BlobWriter, WriteBehind } from './blob-writer.js';
@@ -40,10 +40,10 @@ function chunkBounds(index: number, plan: ChunkPlan, size: number): { start: num
 }
 
 /** Decides which chunks the partial file already holds, and leaves it exactly `size` bytes long. */
-async function prepare(handle: FileHandle, partialPath: string, descriptor: Descriptor, plan: ChunkPlan, chunkCount: number): Promise<Set<number>> {
+async function prepare(handle: FileHandle, sidecarPath: string | undefined, descriptor: Descriptor, plan: ChunkPlan, chunkCount: number): Promise<Set<number>> {
   const size = descriptor.size;
   const present = (await handle.stat()).size;
-  const sidecar = await readSidecar(partialPath + CHUNKS_SUFFIX);
+  const sidecar = sidecarPath === undefined ? undefined : await readSidecar(sidecarPath);
   const done = new Set<number>();
   if (sidecar && sidecar.digest === descriptor.digest && sidecar.size === size && sidecar.chunkBytes === plan.chunkBytes && present === size && Array.isArray(sidecar.done)) {
     for (const i of sidecar.done) if (Number.isInteger(i) && i >= 0 && i < chunkCount) done.add(i);
@@ -63,7 +63,8 @@ async function prepare(handle: FileHandle, partialPath: string, descriptor: Desc
 export async function downloadChunked(ctx: DownloadContext, ref: Reference, descriptor: Descriptor, partialPath: string, plan: ChunkPlan, options: BlobDownloadOptions): Promise<void> {
   const where = blobWhere(ref);
   const size = descriptor.size;
-  const sidecarPath = partialPath + CHUNKS_SUFFIX;
+  // Without a record (the caller keeps none) finished chunks are known to this call only.
+  const sidecarPath = options.chunksPath;
   const chunkCount = Math.ceil(size / plan.chunkBytes);
   const progress = new ProgressThrottle(options.onProgress);
   const handle = await openPartial(partialPath);
@@ -74,7 +75,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
   let fallback = false;
   let hasher: PrefixHasher | undefined;
   try {
-    const done = await prepare(handle, partialPath, descriptor, plan, chunkCount);
+    const done = await prepare(handle, sidecarPath, descriptor, plan, chunkCount);
     const inFlight = new Map<number, number>();
     let doneBytes = [...done].reduce((sum, i) => sum + chunkBounds(i, plan, size).end - chunkBounds(i, plan, size).start, 0);
     const report = (): void => progress.report(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0));
@@ -85,6 +86,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     // is only resume information (a failed write costs a re-download, never a wrong blob).
     let saving: Promise<void> = Promise.resolve();
     const save = (): Promise<void> => {
+      if (sidecarPath === undefined) return saving;
       const record: ChunkSidecar = { digest: descriptor.digest, size, chunkBytes: plan.chunkBytes, done: [...done].sort((a, b) => a - b) };
       saving = saving.then(() => writeSidecar(sidecarPath, record)).catch((err: unknown) => {
         ctx.logger?.warn('cannot record finished chunks; a resumed pull may fetch them again', { path: sidecarPath, error: (err as Error).message });
@@ -104,7 +106,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     });
     hasher = prefix;
     prefix.poke();
-    const flusher = new WriteBehind(handle, partialPath);
+    const flusher = new WriteBehind(handle);
     /** Bytes received by this call (not resumed ones): what the ramp judges the first connection by. */
     let received = 0;
     let ramp: ConnectionRamp | undefined;
@@ -137,7 +139,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
             response.destroy();
             throw retryable(new AppError('upstream', `${where} answered chunk ${index} of blob ${descriptor.digest} with the wrong range`));
           }
-          const writer = new BlobWriter(handle, position, partialPath, flusher);
+          const writer = new BlobWriter(handle, position, flusher);
           try {
             await streamInto(response, writer, end, (p) => {
               written.set(index, p);
@@ -189,12 +191,12 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     if (!fallback) {
       await flusher.settle();
       const digest = await prefix.finish(size);
-      await verifyOrRemove(partialPath, descriptor, size, digest, where);
-      await fs.rm(sidecarPath, { force: true });
+      await verifyOrRemove(partialPath, sidecarPath, descriptor, size, digest, where);
+      if (sidecarPath !== undefined) await fs.rm(sidecarPath, { force: true });
       progress.final(size);
     }
   } catch (err) {
-    if (err instanceof AppError && err.code === 'digest_mismatch') await removePartial(partialPath);
+    if (err instanceof AppError && err.code === 'digest_mismatch') await removePartial(partialPath, sidecarPath);
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -203,7 +205,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
   }
   if (fallback) {
     ctx.logger?.info('registry ignores Range; downloading blob over one connection', { digest: descriptor.digest, registry: ref.registry });
-    await removePartial(partialPath);
+    await removePartial(partialPath, sidecarPath);
     await downloadSequential(ctx, ref, descriptor, partialPath, options);
   }
 }

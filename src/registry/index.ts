@@ -2,7 +2,6 @@
 export { RegistryClient, type RegistryClientOptions, DEFAULT_CHUNK_BYTES, DEFAULT_CONCURRENCY } from './client.js';
 export { parseReference, parseModelId, usesPlainHttp, type ParseReferenceOptions, type ModelIdQuery, DOCKER_HUB, DEFAULT_TAG } from './reference.js';
 export { type PushBlobOptions } from './push.js';
-export { CHUNKS_SUFFIX } from './blob-file.js';
 export { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 export { readDockerConfigCredentials, type Credentials } from './credentials.js';
 export type { Reference, Descriptor, ImageManifest, ResolvedManifest, PullAuth, BlobDownloadOptions } from './types.js';

@@ -54,4 +54,10 @@ export interface BlobDownloadOptions extends PullAuth {
   /** Called with the bytes of this blob present so far (including resumed ones), at most every ~100 ms and at the end. */
   onProgress?: (bytesDone: number) => void;
   signal?: AbortSignal;
+  /**
+   * Where a chunked download records its finished chunks, so that a later call resumes them. The
+   * caller owns the file with the partial (creates its name, removes both). Defaults to none:
+   * a chunked download then resumes only the prefix a sequential one would.
+   */
+  chunksPath?: string;
 }

@@ -124,7 +124,7 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // A concurrent commit of the same digest may have won the rename.
       if (await this.has(digest)) return;
-      throw new AppError('not_found', `no partial download of ${digest} at ${partial}`);
+      throw new AppError('not_found', `no partial download of ${digest} in the store`);
     }
     if (options.size !== undefined && size !== options.size) {
       await fs.rm(partial, { force: true });

@@ -9,12 +9,13 @@ import { ensureLayout } from './layout.js';
 import { loadIndex } from './load-index.js';
 import { acquireStoreLock } from './lock.js';
 import { ModelIndex } from './model-index.js';
+import { DownloadArea } from './download-area.js';
 import { DiskModelStore } from './model-store.js';
 import { cleanUpAtOpen, logSweep, sweepUnreferenced } from './open-cleanup.js';
 import { storePaths } from './paths.js';
 import type { ModelStore, StoreOptions } from './types.js';
 
-export type { BlobInfo, IndexEntry, ModelStore, StagedBlob, StoreOptions } from './types.js';
+export type { BlobInfo, IndexEntry, LeftoverPurge, ModelStore, StagedBlob, StoreOptions, StoreSpace } from './types.js';
 export type { RuntimeSettings } from './settings-file.js';
 export { LOCK_FILE_NAME, SETTINGS_FILE_NAME, UPLOAD_PREFIX, UPLOADS_DIR_NAME } from './paths.js';
 export { AdmissionVerdictFiles, type StoredVerdict } from './admission-verdicts.js';
@@ -49,15 +50,18 @@ export async function openStore(root: string, options: OpenStoreOptions = {}): P
     await ensureLayout(paths);
     const cleanup = await cleanUpAtOpen(paths, staleAfterMs);
     if (cleanup.tempFiles.length > 0) logger.info('removed temp files of interrupted writes', { count: cleanup.tempFiles.length });
-    for (const file of cleanup.stalePartials) logger.info('removed a stale partial download', { file });
+    for (const digest of cleanup.stalePartials) logger.info('removed a stale partial download', { digest });
     if (cleanup.uploads.length > 0) logger.info('removed files of interrupted uploads', { count: cleanup.uploads.length });
     const loaded = await loadIndex(paths, logger);
     if (loaded.changed) await writeIndexFile(paths.indexFile, loaded.entries);
     logSweep(await sweepUnreferenced(paths, loaded.entries, staleAfterMs), logger);
+    const blobs = new BlobStore(paths);
+    const index = new ModelIndex(paths.indexFile, loaded.entries);
     return new DiskModelStore({
       paths,
-      blobs: new BlobStore(paths),
-      index: new ModelIndex(paths.indexFile, loaded.entries),
+      blobs,
+      index,
+      downloads: new DownloadArea(paths, blobs, index),
       lock,
       logger,
     });

@@ -13,18 +13,21 @@ import { fsyncDirectory, writeFileAtomic } from '../util/atomic-file.js';
 import { assertSha256Digest, sha256Digest } from '../util/digest.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { BlobStore } from './blob-store.js';
+import type { StoreSpace } from './disk-space.js';
+import type { DownloadArea } from './download-area.js';
 import { ensureLayout, hasLayoutFile, writeLayoutFile } from './layout.js';
 import type { StoreLock } from './lock.js';
 import { parseManifestRefs, referencedDigests, type ManifestRefs } from './manifest.js';
 import { cloneEntry, detachTag, referencedBy, type ModelIndex } from './model-index.js';
-import { bundlePath, manifestFile, type StorePaths } from './paths.js';
+import { bundlePath, manifestFile, partialChunksFile, type StorePaths } from './paths.js';
 import { readSettingsFile, writeSettingsFile, type RuntimeSettings } from './settings-file.js';
-import type { BlobInfo, IndexEntry, ModelStore, StagedBlob } from './types.js';
+import type { BlobInfo, IndexEntry, LeftoverPurge, ModelStore, StagedBlob } from './types.js';
 
 export interface DiskModelStoreParts {
   paths: StorePaths;
   blobs: BlobStore;
   index: ModelIndex;
+  downloads: DownloadArea;
   lock: StoreLock;
   logger: Logger;
 }
@@ -34,6 +37,7 @@ export class DiskModelStore implements ModelStore {
   private readonly paths: StorePaths;
   private readonly blobs: BlobStore;
   private readonly index: ModelIndex;
+  private readonly downloads: DownloadArea;
   private readonly lock: StoreLock;
   private readonly logger: Logger;
   private readonly settingsMutex = new Semaphore(1);
@@ -44,6 +48,7 @@ export class DiskModelStore implements ModelStore {
     this.root = parts.paths.root;
     this.blobs = parts.blobs;
     this.index = parts.index;
+    this.downloads = parts.downloads;
     this.lock = parts.lock;
     this.logger = parts.logger;
   }
@@ -66,6 +71,50 @@ export class DiskModelStore implements ModelStore {
   partialPath(digest: string): string {
     this.assertOpen();
     return this.blobs.partialPath(digest);
+  }
+
+  partialChunksPath(digest: string): string {
+    this.assertOpen();
+    return partialChunksFile(this.paths, digest);
+  }
+
+  async removePartial(digest: string): Promise<void> {
+    this.assertOpen();
+    await this.downloads.removePartial(digest);
+  }
+
+  claimDownloads(digests: readonly string[]): () => void {
+    this.assertOpen();
+    return this.downloads.claim(digests);
+  }
+
+  missingBytes(blobs: readonly BlobInfo[]): Promise<number> {
+    this.assertOpen();
+    return this.downloads.missingBytes(blobs);
+  }
+
+  space(): Promise<StoreSpace> {
+    this.assertOpen();
+    return this.downloads.space();
+  }
+
+  ensureSpace(what: string, neededBytes: number): Promise<void> {
+    this.assertOpen();
+    return this.downloads.ensureSpace(what, neededBytes);
+  }
+
+  insufficientStorage(what: string, neededBytes: number, cause?: unknown): Promise<AppError> {
+    return this.downloads.insufficientStorage(what, neededBytes, cause);
+  }
+
+  discardDownloads(partials: readonly string[], blobs: readonly string[]): Promise<void> {
+    this.assertOpen();
+    return this.downloads.discard(partials, blobs);
+  }
+
+  purgeLeftovers(): Promise<LeftoverPurge> {
+    this.assertOpen();
+    return this.downloads.purgeLeftovers();
   }
 
   async commitPartial(digest: string, options?: { verified?: boolean; size?: number }): Promise<void> {

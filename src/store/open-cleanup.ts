@@ -14,12 +14,12 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { TEMP_SUFFIX } from '../util/atomic-file.js';
 import { parseManifestRefs, referencedDigests } from './manifest.js';
-import { PARTIAL_SUFFIX, UPLOAD_PREFIX, type StorePaths } from './paths.js';
+import { listLeftovers, removePartialFiles } from './leftovers.js';
+import { UPLOAD_PREFIX, type StorePaths } from './paths.js';
 import type { IndexEntry } from './types.js';
 
 /** The exact shape tempPathFor produces: `<target>.<pid>.<8 hex>.tmp`; nothing else is ever deleted as a temp file. */
 const TEMP_NAME = new RegExp(`\\.\\d+\\.[0-9a-f]{8}${TEMP_SUFFIX.replace('.', '\\.')}$`);
-const PARTIAL_NAME = new RegExp(`^[0-9a-f]{64}${PARTIAL_SUFFIX.replace('.', '\\.')}$`);
 /** Bundles nest a few levels (bundles/sha256/<id>/model/<file>); deeper trees are not ours to walk. */
 const MAX_BUNDLE_DEPTH = 4;
 
@@ -28,6 +28,7 @@ const HEX_NAME = /^[0-9a-f]{64}$/;
 
 export interface CleanupReport {
   tempFiles: string[];
+  /** Digests whose stale partial download (with its chunk record) was removed. */
   stalePartials: string[];
   uploads: string[];
 }
@@ -37,13 +38,11 @@ export async function cleanUpAtOpen(paths: StorePaths, staleAfterMs: number, now
   for (const dir of [paths.root, paths.manifestsDir, paths.blobsDir]) await removeTemps(dir, report, 0);
   await removeTemps(paths.bundlesDir, report, MAX_BUNDLE_DEPTH);
 
-  for (const name of await listDir(paths.blobsDir)) {
-    if (!PARTIAL_NAME.test(name)) continue;
-    const file = path.join(paths.blobsDir, name);
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (stat?.isFile() && now - stat.mtimeMs > staleAfterMs) {
-      await fs.rm(file, { force: true });
-      report.stalePartials.push(file);
+  // Partials only: which blobs are unreferenced is known once models.json is loaded.
+  for (const leftover of await listLeftovers(paths)) {
+    if (leftover.orphanRecord === true || now - leftover.mtimeMs > staleAfterMs) {
+      await removePartialFiles(paths, leftover.digest);
+      report.stalePartials.push(leftover.digest);
     }
   }
 

@@ -13,6 +13,8 @@ export const LOCK_FILE_NAME = 'model-runner.lock';
 export const LAYOUT_VERSION = '1.0.0';
 /** Suffix of a download in progress; Docker Model Runner uses the same one, so its partials resume here. */
 export const PARTIAL_SUFFIX = '.incomplete';
+/** Suffix, after the partial's own name, of the record of a chunked download's finished chunks. */
+export const CHUNKS_SUFFIX = '.chunks';
 /** Where HTTP uploads are staged, inside the store so that packaging them is a same-filesystem copy. */
 export const UPLOADS_DIR_NAME = 'uploads.tmp';
 /** Prefix of the one directory each upload gets under uploads.tmp; open-time cleanup removes only these. */
@@ -60,6 +62,11 @@ export function blobFile(paths: StorePaths, digest: string): string {
 
 export function partialFile(paths: StorePaths, digest: string): string {
   return path.join(paths.blobsDir, hexOf(digest) + PARTIAL_SUFFIX);
+}
+
+/** The finished-chunks record that belongs to a partial download; the store creates and removes both together. */
+export function partialChunksFile(paths: StorePaths, digest: string): string {
+  return partialFile(paths, digest) + CHUNKS_SUFFIX;
 }
 
 export function manifestFile(paths: StorePaths, id: string): string {

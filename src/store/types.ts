@@ -4,6 +4,10 @@
  * blobs/sha256/<hex>.incomplete for partial downloads, bundles/sha256/<hex>/ for runtime files.
  */
 import type { Readable } from 'node:stream';
+import type { AppError } from '../errors.js';
+import type { StoreSpace } from './disk-space.js';
+
+export type { StoreSpace } from './disk-space.js';
 
 /** One model in models.json: its ID (sha256 of the manifest bytes), tags, and every blob it references. */
 export interface IndexEntry {
@@ -15,6 +19,15 @@ export interface IndexEntry {
 export interface BlobInfo {
   digest: string;
   size: number;
+}
+
+/** What purgeLeftovers removed. */
+export interface LeftoverPurge {
+  /** Partial downloads (each with its chunk record). */
+  partials: number;
+  /** Complete blobs that no model named. */
+  blobs: number;
+  freedBytes: number;
 }
 
 /** Verified bytes that are not a blob yet (see ModelStore.stageBlobFromStream). */
@@ -35,6 +48,30 @@ export interface ModelStore {
   blobSize(digest: string): Promise<number | undefined>;
   /** Where a download of `digest` accumulates (`<hex>.incomplete`); it survives restarts so pulls resume. */
   partialPath(digest: string): string;
+  /** Where a chunked download of `digest` records its finished chunks; it lives and goes with the partial. */
+  partialChunksPath(digest: string): string;
+  /** Removes the partial download of `digest` with its chunk record. */
+  removePartial(digest: string): Promise<void>;
+  /**
+   * Marks blobs as being downloaded until the returned function is called: purgeLeftovers and
+   * discardDownloads leave claimed partials and blobs alone (another download still needs them).
+   */
+  claimDownloads(digests: readonly string[]): () => void;
+  /** Bytes still to write before all `blobs` are present: sizes minus present blobs and partial bytes. */
+  missingBytes(blobs: readonly BlobInfo[]): Promise<number>;
+  /** Free space of the store's file system and what the store could free. */
+  space(): Promise<StoreSpace>;
+  /** Throws `insufficient_storage` (naming `what`, "to pull ai/x") when `neededBytes` more do not fit. */
+  ensureSpace(what: string, neededBytes: number): Promise<void>;
+  /** The `insufficient_storage` error for a write that found the disk full, with today's numbers. */
+  insufficientStorage(what: string, neededBytes: number, cause?: unknown): Promise<AppError>;
+  /**
+   * Undoes a failed download: removes the partials of `partials`, and those of `blobs` (blobs it
+   * completed) that no model names and no other download claims.
+   */
+  discardDownloads(partials: readonly string[], blobs: readonly string[]): Promise<void>;
+  /** Removes every unclaimed partial download and every unclaimed blob that no model names. */
+  purgeLeftovers(): Promise<LeftoverPurge>;
   /**
    * Makes a partial file visible as the blob `digest`. With `verified` the caller has already hashed
    * the bytes (the puller hashes while streaming); otherwise the store hashes them. A mismatch deletes

@@ -29,8 +29,8 @@ describe('writing blob bytes with flushing behind the writes', () => {
     const data = randomBytes(300_000);
     const handle = await fs.open(file, 'w+');
     try {
-      const second = new BlobWriter(handle, 100_000, file);
-      const first = new BlobWriter(handle, 0, file);
+      const second = new BlobWriter(handle, 100_000);
+      const first = new BlobWriter(handle, 0);
       second.write(data.subarray(100_000, 300_000));
       first.write(data.subarray(0, 60_000));
       first.write(data.subarray(60_000, 100_000));
@@ -44,7 +44,7 @@ describe('writing blob bytes with flushing behind the writes', () => {
 
   test('a flush starts once enough bytes are written, and only one runs at a time', async () => {
     const { handle, syncs } = fakeHandle();
-    const flusher = new WriteBehind(handle, 'file', 100, 1000);
+    const flusher = new WriteBehind(handle, 100, 1000);
     assert.equal(flusher.wrote(60), undefined);
     assert.equal(syncs.length, 0);
     flusher.wrote(60);
@@ -59,7 +59,7 @@ describe('writing blob bytes with flushing behind the writes', () => {
 
   test('a writer is asked to wait while too many bytes are unflushed', async () => {
     const { handle, syncs } = fakeHandle();
-    const flusher = new WriteBehind(handle, 'file', 100, 1000);
+    const flusher = new WriteBehind(handle, 100, 1000);
     assert.equal(flusher.wrote(500), undefined);
     const wait = flusher.wrote(600);
     assert.ok(wait instanceof Promise);
@@ -74,11 +74,11 @@ describe('writing blob bytes with flushing behind the writes', () => {
 
   test('a failed flush fails the download at the next write, since a later fsync may not report it', async () => {
     const { handle, syncs } = fakeHandle();
-    const flusher = new WriteBehind(handle, '/store/blob.partial', 100, 1000);
+    const flusher = new WriteBehind(handle, 100, 1000);
     flusher.wrote(150);
     syncs[0]!.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
     await tick();
-    assert.throws(() => flusher.wrote(10), (err: unknown) => err instanceof AppError && err.code === 'internal' && /blob\.partial.*EIO/.test(err.message));
+    assert.throws(() => flusher.wrote(10), (err: unknown) => err instanceof AppError && err.code === 'internal' && /cannot flush the partial download: EIO/.test(err.message));
     await assert.rejects(flusher.settle(), /EIO/);
   });
 });

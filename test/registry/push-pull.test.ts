@@ -8,9 +8,12 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { CNCF_MANIFEST_ARTIFACT, OCI_INDEX, OCI_MANIFEST } from '../../src/models/media-types.js';
-import { CHUNKS_SUFFIX, parseReference, RegistryClient } from '../../src/registry/index.js';
+import { parseReference, RegistryClient } from '../../src/registry/index.js';
 import { sha256Digest } from '../../src/util/digest.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
+
+/** The chunk record the caller keeps next to a partial (the store does the same). */
+const chunksOf = (partial: string): string => `${partial}.chunks`;
 
 function isAppError(code: string) {
   return (err: unknown): boolean => {
@@ -135,11 +138,11 @@ describe('push and pull against an anonymous registry', () => {
 
     const chunked = new RegistryClient({ chunkBytes: 16 * 1024, concurrency: 3, retries: 0 });
     try {
-      await assert.rejects(chunked.downloadBlob(ref, manifest.layers[0]!, partial), isAppError('digest_mismatch'));
+      await assert.rejects(chunked.downloadBlob(ref, manifest.layers[0]!, partial, { chunksPath: chunksOf(partial) }), isAppError('digest_mismatch'));
     } finally {
       chunked.dispose();
     }
     await assert.rejects(fs.stat(partial), { code: 'ENOENT' });
-    await assert.rejects(fs.stat(partial + CHUNKS_SUFFIX), { code: 'ENOENT' });
+    await assert.rejects(fs.stat(chunksOf(partial)), { code: 'ENOENT' });
   });
 });

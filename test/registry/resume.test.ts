@@ -5,8 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { CHUNKS_SUFFIX, parseReference, RegistryClient, type Descriptor, type Reference } from '../../src/registry/index.js';
+import { parseReference, RegistryClient, type Descriptor, type Reference } from '../../src/registry/index.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
+
+/** The chunk record the caller keeps next to a partial (the store does the same). */
+const chunksOf = (partial: string): string => `${partial}.chunks`;
 
 const CHUNK = 256 * 1024;
 
@@ -89,12 +92,12 @@ describe('resumable and chunked downloads through the CDN', () => {
     const progress: number[] = [];
     const client = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
     try {
-      await client.downloadBlob(ref, large.descriptor, partial, { onProgress: (n) => progress.push(n) });
+      await client.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial), onProgress: (n) => progress.push(n) });
     } finally {
       client.dispose();
     }
     assert.deepEqual(await fs.readFile(partial), large.data);
-    await assert.rejects(fs.stat(partial + CHUNKS_SUFFIX), { code: 'ENOENT' });
+    await assert.rejects(fs.stat(chunksOf(partial)), { code: 'ENOENT' });
     const stats = cdn.stats();
     assert.equal(stats.ranges, Math.ceil(large.data.length / CHUNK));
     assert.equal(stats.bytes, large.data.length);
@@ -112,26 +115,26 @@ describe('resumable and chunked downloads through the CDN', () => {
     const first = new RegistryClient({ chunkBytes: CHUNK, concurrency: 2 });
     try {
       await assert.rejects(
-        first.downloadBlob(ref, large.descriptor, partial, { signal: controller.signal, onProgress: (n) => n >= 4 * CHUNK && controller.abort() }),
+        first.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial), signal: controller.signal, onProgress: (n) => n >= 4 * CHUNK && controller.abort() }),
         (err: unknown) => err instanceof AppError && err.code === 'aborted',
       );
     } finally {
       first.dispose();
       cdn.throttleBytesPerSecond = undefined;
     }
-    const sidecar = JSON.parse(await fs.readFile(partial + CHUNKS_SUFFIX, 'utf8')) as { done: number[] };
+    const sidecar = JSON.parse(await fs.readFile(chunksOf(partial), 'utf8')) as { done: number[] };
     assert.ok(sidecar.done.length >= 1 && sidecar.done.length < chunkCount, `done: ${sidecar.done.join(',')}`);
 
     cdn.resetStats();
     const second = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
     try {
-      await second.downloadBlob(ref, large.descriptor, partial);
+      await second.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial) });
     } finally {
       second.dispose();
     }
     assert.deepEqual(await fs.readFile(partial), large.data);
     assert.equal(cdn.stats().ranges, chunkCount - sidecar.done.length);
-    await assert.rejects(fs.stat(partial + CHUNKS_SUFFIX), { code: 'ENOENT' });
+    await assert.rejects(fs.stat(chunksOf(partial)), { code: 'ENOENT' });
   });
 
   test('a chunked download cut mid-chunk fails without retries and the next attempt completes it', async () => {
@@ -140,7 +143,7 @@ describe('resumable and chunked downloads through the CDN', () => {
     cdn.failAfterBytes = 100_000;
     const once = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4, retries: 0 });
     try {
-      await assert.rejects(once.downloadBlob(ref, large.descriptor, partial), (err: unknown) => err instanceof AppError && err.code === 'unavailable');
+      await assert.rejects(once.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial) }), (err: unknown) => err instanceof AppError && err.code === 'unavailable');
     } finally {
       once.dispose();
       cdn.failAfterBytes = undefined;
@@ -148,7 +151,7 @@ describe('resumable and chunked downloads through the CDN', () => {
     assert.equal((await fs.stat(partial)).size, large.data.length);
     const client = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4, retries: 0 });
     try {
-      await client.downloadBlob(ref, large.descriptor, partial);
+      await client.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial) });
     } finally {
       client.dispose();
     }
@@ -162,7 +165,7 @@ describe('resumable and chunked downloads through the CDN', () => {
     cdn.resetStats();
     const client = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
     try {
-      await client.downloadBlob(ref, large.descriptor, partial);
+      await client.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial) });
     } finally {
       client.dispose();
     }

@@ -23,6 +23,8 @@ export interface ProgressMessage {
   mode?: 'pull' | 'push' | string;
   /** The model ID, on /models/load's success line. */
   id?: string;
+  /** The server's stable error code, on an error line. */
+  code?: string;
 }
 
 const HTML_ENTITIES: Record<string, string> = {
@@ -82,7 +84,9 @@ export async function followProgress(res: IncomingMessage, onProgress: (message:
   let success: ProgressMessage | undefined;
   for await (const message of readProgress(res)) {
     if (message.type === 'error') {
-      throw new AppError('upstream', message.message.replace(/^Error:\s*/, '') || 'the server reported an error');
+      // A full disk keeps its code, so that it reads (and exits) like the same error before streaming.
+      const code = message.code === 'insufficient_storage' ? 'insufficient_storage' : 'upstream';
+      throw new AppError(code, message.message.replace(/^Error:\s*/, '') || 'the server reported an error');
     }
     if (message.type === 'success') success = message;
     else onProgress(message);
