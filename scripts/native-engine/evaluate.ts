@@ -19,8 +19,8 @@ import { decide, ratios } from './decide.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MEASURE = fileURLToPath(new URL('./measure.ts', import.meta.url));
-/** Runs per build and model; the best counts, since noise only ever slows a run down. */
-const RUNS = 3;
+/** Runs per build and model, alternating: enough for the median and an interval that shows the noise. */
+const RUNS = 5;
 /** A probe or benchmark run takes seconds; one that hangs is a failure. */
 const CHILD_TIMEOUT_MS = 180_000;
 const TYPES = ['q8_0', 'f16'] as const;
@@ -101,23 +101,34 @@ async function run(mode: 'probe' | 'bench', binaries: Binaries, model: string, c
   return result.value;
 }
 
-/** Best of RUNS per figure, the two builds alternating so that a slow spell of the machine hits both. */
+/**
+ * RUNS runs per figure, the two builds alternating (and which goes first alternating too) so that
+ * a slow spell of the machine hits both; every run is kept, for the decision's intervals.
+ */
 async function benchmark(cmakeOptions: Record<string, string>): Promise<NativeBuildMeasurement[]> {
   const measurements: NativeBuildMeasurement[] = [];
   for (const type of TYPES) {
-    const best = { local: { prompt: 0, decode: 0 }, prebuilt: { prompt: 0, decode: 0 } };
+    const runs = { local: { prompt: [] as number[], decode: [] as number[] }, prebuilt: { prompt: [] as number[], decode: [] as number[] } };
     for (let i = 0; i < RUNS; i++) {
-      for (const binaries of ['prebuilt', 'local'] as const) {
+      const order = i % 2 === 0 ? (['prebuilt', 'local'] as const) : (['local', 'prebuilt'] as const);
+      for (const binaries of order) {
         const value = await run('bench', binaries, benchModel(type), cmakeOptions);
-        best[binaries].prompt = Math.max(best[binaries].prompt, Number(value.prompt) || 0);
-        best[binaries].decode = Math.max(best[binaries].decode, Number(value.decode) || 0);
+        runs[binaries].prompt.push(round(Number(value.prompt) || 0));
+        runs[binaries].decode.push(round(Number(value.decode) || 0));
       }
     }
     for (const metric of ['prompt', 'decode'] as const) {
-      measurements.push({ model: type, metric, local: round(best.local[metric]), prebuilt: round(best.prebuilt[metric]) });
+      const [local, prebuilt] = [runs.local[metric], runs.prebuilt[metric]];
+      measurements.push({ model: type, metric, local: median(local), prebuilt: median(prebuilt), localRuns: local, prebuiltRuns: prebuilt });
     }
   }
   return measurements;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2);
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;

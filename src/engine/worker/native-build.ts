@@ -15,8 +15,12 @@ export const NATIVE_BUILD_FILE = fileURLToPath(new URL('../../../build/native-en
 export interface NativeBuildMeasurement {
   model: string;
   metric: 'prompt' | 'decode';
+  /** Tokens per second: the median of the runs. */
   local: number;
   prebuilt: number;
+  /** Each run's figure, in order; run i of each build ran back to back. */
+  localRuns?: number[];
+  prebuiltRuns?: number[];
 }
 
 /** The content of build/native-engine.json. */

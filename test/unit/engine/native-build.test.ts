@@ -79,20 +79,44 @@ describe('which binaries a Worker reports', () => {
 });
 
 describe('the rule that picks the binaries', () => {
-  const figure = (metric: 'prompt' | 'decode', local: number, prebuilt: number) => ({ model: 'q8_0', metric, local, prebuilt });
-
-  test('the local build wins when no figure is more than 3% slower', () => {
-    assert.equal(decide([figure('prompt', 1000, 1020), figure('decode', 80, 80)]).decision, 'local');
+  const figure = (model: string, metric: 'prompt' | 'decode', localRuns: number[], prebuiltRuns: number[]) => ({
+    model, metric, localRuns, prebuiltRuns,
+    local: [...localRuns].sort((a, b) => a - b)[Math.floor(localRuns.length / 2)]!,
+    prebuilt: [...prebuiltRuns].sort((a, b) => a - b)[Math.floor(prebuiltRuns.length / 2)]!,
   });
 
-  test('one figure more than 3% slower keeps the prebuilt binaries and names it', () => {
-    const result = decide([figure('prompt', 1300, 1000), figure('decode', 48, 80)]);
+  test('a 1.9x gain on one figure is not thrown away for a 4% wobble on another', () => {
+    // The case measured on a Zen 4 machine: Q8_0 prompt 0.96x, F16 prompt 1.91x, decodes 1.04-1.06x.
+    const result = decide([
+      figure('q8_0', 'prompt', [480, 470, 490], [500, 490, 505]),
+      figure('q8_0', 'decode', [140, 141, 139], [134, 135, 133]),
+      figure('f16', 'prompt', [565, 560, 570], [295, 296, 294]),
+      figure('f16', 'decode', [60, 61, 60], [57, 58, 57]),
+    ]);
+    assert.equal(result.decision, 'local', result.reason);
+    assert.match(result.reason, /f16 prompt 1\.92x \[1\.89-1\.94\]/);
+    assert.match(result.reason, /combined 1\.19x/);
+  });
+
+  test('a figure clearly slower in every run keeps the prebuilt binaries and names it, whatever the others gain', () => {
+    const result = decide([figure('q8_0', 'prompt', [1300, 1310, 1290], [1000, 1000, 1000]), figure('q8_0', 'decode', [48, 49, 47], [80, 81, 80])]);
     assert.equal(result.decision, 'prebuilt');
-    assert.match(result.reason, /q8_0 decode 0\.60x/);
+    assert.match(result.reason, /clearly slower at q8_0 decode 0\.60x/);
+  });
+
+  test('a figure whose runs straddle the floor is noise, not a veto', () => {
+    const result = decide([figure('q8_0', 'prompt', [850, 1000, 990], [1000, 990, 1000]), figure('q8_0', 'decode', [80, 81, 80], [80, 80, 80])]);
+    assert.equal(result.decision, 'local', result.reason);
+  });
+
+  test('slower overall without any figure clearly slower keeps the prebuilt binaries', () => {
+    const result = decide([figure('q8_0', 'prompt', [950, 940, 960], [1000, 1000, 1000]), figure('q8_0', 'decode', [76, 77, 76], [80, 80, 80])]);
+    assert.equal(result.decision, 'prebuilt');
+    assert.match(result.reason, /slower overall .*combined 0\.95x/);
   });
 
   test('nothing measured, or a figure that is not a number, keeps the prebuilt binaries', () => {
     assert.equal(decide([]).decision, 'prebuilt');
-    assert.equal(decide([figure('prompt', Number.NaN, 1000)]).decision, 'prebuilt');
+    assert.equal(decide([{ model: 'q8_0', metric: 'prompt', local: Number.NaN, prebuilt: 1000 }]).decision, 'prebuilt');
   });
 });
