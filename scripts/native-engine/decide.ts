@@ -11,6 +11,8 @@
  */
 import type { NativeBuildMeasurement } from '../../src/engine/worker/native-build.js';
 
+/** Bump when the rule changes: a decision made under another rule is measured and made again. */
+export const DECISION_RULE = 2;
 /** A figure is vetoing only when even its best paired run is this much slower. */
 export const FLOOR = 0.1;
 /** Noise allowed on the combined figure. */

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../src/util/atomic-file.js';
 import { NATIVE_BUILD_FILE, type NativeBuildMeasurement, type NativeBuildRecord } from '../../src/engine/worker/native-build.js';
-import { decide, ratios } from './decide.js';
+import { decide, DECISION_RULE } from './decide.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MEASURE = fileURLToPath(new URL('./measure.ts', import.meta.url));
@@ -134,7 +134,7 @@ function median(values: number[]): number {
 const round = (n: number) => Math.round(n * 10) / 10;
 
 async function evaluate(key: string, cmakeOptions: Record<string, string>): Promise<NativeBuildRecord> {
-  const base = { key, cmakeOptions, decidedAt: new Date().toISOString() };
+  const base = { key, rule: DECISION_RULE, cmakeOptions, decidedAt: new Date().toISOString() };
   for (const type of TYPES) {
     ensureModel(probeModel(type), 'tiny', type);
     ensureModel(benchModel(type), 'smollm2-135m', type);
@@ -175,7 +175,9 @@ const { flags, cmakeOptions } = parseArgs(process.argv.slice(2));
 if (flags.has('--summary')) {
   console.log(summary(readRecord()));
 } else if (flags.has('--check')) {
-  process.exitCode = readRecord()?.key === flags.get('--check') ? 0 : 1;
+  // A decision stands for the same build under the same rule.
+  const record = readRecord();
+  process.exitCode = record?.key === flags.get('--check') && record?.rule === DECISION_RULE ? 0 : 1;
 } else if (flags.has('--prebuilt')) {
   await writeRecord({ decision: 'prebuilt', reason: flags.get('--prebuilt') || 'make build kept the prebuilt binaries', decidedAt: new Date().toISOString() });
 } else if (flags.has('--key') && Object.keys(cmakeOptions).length > 0) {

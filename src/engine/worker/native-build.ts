@@ -33,6 +33,8 @@ export interface NativeBuildRecord {
   /** The build's cache key (source, patch, options, compiler); a different key means measure again. */
   key?: string;
   measurements?: NativeBuildMeasurement[];
+  /** The version of the decision rule (scripts/native-engine/decide.ts) that made it. */
+  rule?: number;
   /** ISO time of the decision. */
   decidedAt?: string;
 }
