@@ -153,7 +153,7 @@ export class AdmissionChildren {
 
   /** A child for one check; spares start warming for the next. */
   take(engine: AdmissionEngineRequest): AdmissionChild {
-    for (const stale of this.spares.filter((s) => !s.child.alive || !sameEngine(s.child.engine, engine))) this.drop(stale);
+    this.dropUnusable(engine);
     const spare = this.spares.shift();
     if (spare) clearTimeout(spare.timer);
     const child = spare?.child ?? new AdmissionChild(engine);
@@ -168,7 +168,7 @@ export class AdmissionChildren {
    * failed to start). For callers that know a check is coming.
    */
   warm(engine: AdmissionEngineRequest): Promise<void> {
-    for (const stale of this.spares.filter((s) => !s.child.alive || !sameEngine(s.child.engine, engine))) this.drop(stale);
+    this.dropUnusable(engine);
     this.topUp(engine, 1);
     // Someone waits on it: until it is up, it is work in progress that keeps the process alive.
     const child = this.spares[0]!.child;
@@ -183,6 +183,11 @@ export class AdmissionChildren {
   /** Stops every spare. */
   close(): void {
     for (const spare of [...this.spares]) this.drop(spare);
+  }
+
+  /** Spares that ended, or were started for other engine settings, serve no check. */
+  private dropUnusable(engine: AdmissionEngineRequest): void {
+    for (const spare of this.spares.filter((s) => !s.child.alive || !sameEngine(s.child.engine, engine))) this.drop(spare);
   }
 
   private topUp(engine: AdmissionEngineRequest, count: number): void {

@@ -60,17 +60,12 @@ function nodeLlamaCppVersion(): string {
   }
 }
 
-/** One spare child for the whole process: checks run one at a time (models/admission.ts). */
+/** The check children of the whole process, and their warm spares. */
 const children = new AdmissionChildren();
 
-/** Starts the engine of the next check's child ahead of time (a pull that will end in a check). */
-export function warmAdmissionChild(options: Pick<AdmissionCheckOptions, 'gpu' | 'threads'>): Promise<void> {
-  return children.warm({ threads: options.threads ?? 1, gpu: options.gpu });
-}
-
 /**
- * Stops the warm spare child now (it would end with the process anyway). A spare's environment
- * is the one it was started with: stop it after changing the environment a check should see.
+ * Stops the warm spare children now (they would end with the process anyway). A spare's
+ * environment is the one it was started with: stop them after changing what a check should see.
  */
 export function stopAdmissionChildren(): void {
   children.close();

@@ -10,5 +10,5 @@ export { systemClock, type Clock } from './clock.js';
 export { estimateModelBytes } from './memory-estimate.js';
 export { readNativeBuildChoice, NATIVE_BUILD_FILE, type NativeBuildChoice } from './worker/native-build.js';
 export { ABORT_FAULT_MARKER, FAULT_MARKER, HANG_FAULT_MARKER, HANG_FAULT_NOTICE, HANG_MODEL_NAME, TEST_FAULTS_ENV } from './worker/test-faults.js';
-export { runAdmissionCheck, stopAdmissionChildren, warmAdmissionChild, engineFingerprint, DEFAULT_ADMISSION_TIMEOUT_MS, type AdmissionCheckOptions, type AdmissionVerdict } from './admission.js';
+export { runAdmissionCheck, stopAdmissionChildren, engineFingerprint, DEFAULT_ADMISSION_TIMEOUT_MS, type AdmissionCheckOptions, type AdmissionVerdict } from './admission.js';
 export * from './types.js';

@@ -236,7 +236,6 @@ export class WorkerModelHandle implements ModelHandle {
       case 'retire':
         if (this.state !== 'ready') return;
         this.state = 'retiring';
-        this.options.logger.warn('model engine retiring', { model: this.options.spec.name, reason: message.reason });
         for (const listener of this.retireListeners) listener(message.reason);
         return;
       case 'fatal':

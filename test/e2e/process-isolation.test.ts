@@ -11,18 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import { HANG_FAULT_MARKER, HANG_FAULT_NOTICE, TEST_FAULTS_ENV } from '../../src/engine/worker/test-faults.js';
 import { makeTempDir, openRequest, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
 import { waitUntil } from './support/wait.js';
+import { isProcessAlive } from '../support/processes.js';
 
 const DEMO = 'ai/demo';
 const SERVER_ARGS = ['--isolation', 'process', '--threads', '1', '--parallel', '1', '--context-size', '2048', '--log-level', 'info'];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The pids of the engine processes the server reported loading, in order. */
 function loadedPids(output: string): number[] {
@@ -87,7 +79,7 @@ describe('an engine process whose server dies', () => {
 
   after(async () => {
     // Should the test fail, a stuck orphan would spin a core and hold the server's output open.
-    if (engine !== undefined && alive(engine)) process.kill(engine, 'SIGKILL');
+    if (engine !== undefined && isProcessAlive(engine)) process.kill(engine, 'SIGKILL');
     await server?.dispose();
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
@@ -98,9 +90,9 @@ describe('an engine process whose server dies', () => {
     void openRequest(server.socketPath, '/engines/v1/chat/completions', { body }).catch(() => {});
     await waitUntil('the engine to hang', async () => server.output().includes(HANG_FAULT_NOTICE));
     const [pid] = loadedPids(server.output());
-    assert.ok(pid !== undefined && alive(pid), server.output());
+    assert.ok(pid !== undefined && isProcessAlive(pid), server.output());
     engine = pid;
     process.kill(server.pid!, 'SIGKILL');
-    await waitUntil('the orphaned engine process to end', async () => !alive(pid));
+    await waitUntil('the orphaned engine process to end', async () => !isProcessAlive(pid));
   });
 });

@@ -11,6 +11,7 @@ import { AdmissionChildren } from '../../src/engine/admission-child-process.js';
 import { gguf, GgufValueType } from '../../src/gguf/index.js';
 import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
 import { REPO_ROOT } from '../support/server-harness.js';
+import { isProcessAlive } from '../support/processes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -135,16 +136,8 @@ describe('the admission check children', () => {
     assert.ok(pid > 0, stdout);
     assert.equal(how, 'ended with its spare waiting');
     // The parent ended on its own with its spare idle; the spare saw its channel close and ends too.
-    for (let i = 0; i < 600 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(alive(pid), false, 'the spare ended with its parent');
+    for (let i = 0; i < 600 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(isProcessAlive(pid), false, 'the spare ended with its parent');
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -12,6 +12,7 @@ import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
 import type { GenerateRequest } from '../../src/engine/types.js';
 import { createSilentLogger } from '../../src/log.js';
 import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
+import { isProcessAlive } from '../support/processes.js';
 
 const greedy = (maxTokens: number, stop: string[] = []): GenerateRequest => ({
   kind: 'completion',
@@ -20,16 +21,6 @@ const greedy = (maxTokens: number, stop: string[] = []): GenerateRequest => ({
 });
 
 const internalError = (pattern: RegExp) => (e: unknown) => e instanceof AppError && e.code === 'internal' && pattern.test(e.message);
-
-/** Whether a process with this id still exists (a reaped child does not). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Starts a long generation and resolves with its outcome once the first event has arrived. */
 async function startLong(handle: WorkerModelHandle, stop: string[] = []): Promise<{ outcome: Promise<unknown> }> {
@@ -74,8 +65,8 @@ describe('model engines in child processes (isolation process)', () => {
     } finally {
       await Promise.all([thread.dispose(), child.dispose(), threadEmbedder.dispose(), childEmbedder.dispose()]);
     }
-    assert.equal(alive(child.pid!), false);
-    assert.equal(alive(childEmbedder.pid!), false);
+    assert.equal(isProcessAlive(child.pid!), false);
+    assert.equal(isProcessAlive(childEmbedder.pid!), false);
   });
 
   test("a child starts without the server's registry and API secrets in its environment", { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
@@ -141,7 +132,7 @@ describe('model engines in child processes (isolation process)', () => {
     } finally {
       await hung.dispose();
     }
-    assert.equal(alive(hung.pid!), false);
+    assert.equal(isProcessAlive(hung.pid!), false);
   });
 
   test('dispose kills a child that does not stop within the stop timeout', async () => {
@@ -149,6 +140,6 @@ describe('model engines in child processes (isolation process)', () => {
     const { outcome } = await startLong(hung, [HANG_FAULT_MARKER]);
     await hung.dispose();
     await assert.rejects(outcome, internalError(/^the engine process of model tiny stopped$/));
-    assert.equal(alive(hung.pid!), false);
+    assert.equal(isProcessAlive(hung.pid!), false);
   });
 });

@@ -99,27 +99,31 @@ function send(socketPath: string, method: string, headers: Record<string, string
   });
 }
 
+/** An app with only the CORS middleware and a /probe route, on a Unix socket in a temporary directory. */
+async function startProbeServer(origins: string[]): Promise<{ socketPath: string; close(): Promise<void> }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-cors-'));
+  const socketPath = path.join(dir, 'api.sock');
+  const app = express();
+  app.use(corsMiddleware(origins));
+  app.get('/probe', (_req, res) => {
+    res.send('route reached');
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    socketPath,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('the CORS middleware', () => {
-  let dir: string;
   let socketPath: string;
-  let server: http.Server;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-cors-'));
-    socketPath = path.join(dir, 'api.sock');
-    const app = express();
-    app.use(corsMiddleware(['https://*.example.com']));
-    app.get('/probe', (_req, res) => {
-      res.send('route reached');
-    });
-    server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  });
-
-  after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  let close: () => Promise<void>;
+  before(async () => ({ socketPath, close } = await startProbeServer(['https://*.example.com'])));
+  after(() => close());
 
   test('a request without Origin reaches the route without CORS headers', async () => {
     const answer = await send(socketPath, 'GET', {});
@@ -178,26 +182,10 @@ describe('the CORS middleware', () => {
 });
 
 describe('the CORS middleware with --origins *', () => {
-  let dir: string;
   let socketPath: string;
-  let server: http.Server;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-cors-'));
-    socketPath = path.join(dir, 'api.sock');
-    const app = express();
-    app.use(corsMiddleware(['*']));
-    app.get('/probe', (_req, res) => {
-      res.send('route reached');
-    });
-    server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  });
-
-  after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  let close: () => Promise<void>;
+  before(async () => ({ socketPath, close } = await startProbeServer(['*'])));
+  after(() => close());
 
   test('any origin gets a literal * and never Access-Control-Allow-Credentials, so no page can make credentialed reads', async () => {
     const answer = await send(socketPath, 'GET', { Origin: 'https://evil.test' });
