@@ -31,6 +31,7 @@ addon: $(ADDON) ## Compile the peer-credentials addon the server needs to check 
 
 build: install addon ## Compile TypeScript to dist/ and the peer-credentials addon, then llama.cpp for this CPU when that measures faster (NATIVE_ENGINE=off skips it)
 	npx tsc -p tsconfig.json
+	@scripts/build-llama-context-params.sh $(NODE_GYP_FLAGS)
 	@scripts/build-native-engine.sh || echo "native-engine: the native step failed; the prebuilt binaries run" >&2
 
 run: build ## Install, build and start the server on ./model-runner.sock

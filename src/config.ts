@@ -25,6 +25,7 @@ export interface Config {
   gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
   isolation: 'thread' | 'process';
   spareEngine: boolean;
+  kvUnified: boolean;
   threads: number;
   keepAlive: string;
   maxLoadedModels: number;
@@ -157,6 +158,7 @@ export const SETTINGS: Setting[] = [
   row({ key: 'registryStallTimeoutMs', flag: '--registry-stall-timeout', env: 'MODEL_RUNNER_REGISTRY_STALL_TIMEOUT', default: 30_000, defaultText: '`30s`', description: 'A registry response that sends nothing (or under 16 KiB) for this long is abandoned and retried.', parse: asPositiveDurationMs }),
   row({ key: 'gpu', flag: '--gpu', env: 'MODEL_RUNNER_GPU', default: 'auto', description: 'Inference backend: auto, cuda, vulkan, metal or cpu.', parse: asEnum(['auto', 'cuda', 'vulkan', 'metal', 'cpu'] as const) }),
   row({ key: 'spareEngine', flag: '--spare-engine', env: 'MODEL_RUNNER_SPARE_ENGINE', default: true, bareValue: 'true', description: "Keep one engine Worker started ahead of need (node-llama-cpp and its binding loaded, no model), so that a model's cold load skips that part; costs one idle thread's memory. Thread isolation only.", parse: asBoolean }),
+  row({ key: 'kvUnified', flag: '--kv-unified', env: 'MODEL_RUNNER_KV_UNIFIED', default: false, bareValue: 'true', description: "One KV cache shared by a model's parallel sequences, as llama-server's slots share one: any request may fill the whole context, and idle sequences cost nothing. Off, each sequence gets a cache of the context size (4 sequences, 4 caches). The default context cap is 8192 shared, 4096 per sequence otherwise.", parse: asBoolean }),
   row({ key: 'isolation', flag: '--isolation', env: 'MODEL_RUNNER_ISOLATION', default: 'thread', description: "Where each model's engine runs: thread (a Worker in the server's process) or process (a child process, so a crash or hang costs only that model).", parse: asEnum(['thread', 'process'] as const) }),
   row({ key: 'threads', flag: '--threads', env: 'MODEL_RUNNER_THREADS', default: CORES, defaultText: 'core count', description: 'CPU threads shared by all loaded models (defaults to the core count).', parse: asInt(RUNTIME_BOUNDS.threads.min, RUNTIME_BOUNDS.threads.max) }),
   row({ key: 'keepAlive', flag: '--keep-alive', env: 'MODEL_RUNNER_KEEP_ALIVE', default: '5m', description: 'Idle time before a model is unloaded; 0 unloads at once, negative never.', parse: asString }),

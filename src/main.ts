@@ -6,7 +6,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { readApiKey, registryCredentialsFromEnv, type Config } from './config.js';
-import { bundledEngineInfo, createWorkerHandleFactory, engineFingerprint, readNativeBuildChoice, runAdmissionCheck, Scheduler, stopAdmissionChildren } from './engine/index.js';
+import { bundledEngineInfo, createWorkerHandleFactory, unifiedKvLibraryPresent, engineFingerprint, readNativeBuildChoice, runAdmissionCheck, Scheduler, stopAdmissionChildren } from './engine/index.js';
 import { createApp } from './http/app.js';
 import { corsMiddleware } from './http/cors.js';
 import { createEnginesRouter } from './http/engines-router.js';
@@ -82,7 +82,15 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     });
 
     // The spare starts now, while the server opens its listeners: even the first load finds it.
-    const engines = createWorkerHandleFactory({ gpu: config.gpu, isolation: config.isolation, logger, spare: config.spareEngine ? { threads: config.threads } : undefined });
+    const kvUnified = config.kvUnified && unifiedKvLibraryPresent();
+    if (config.kvUnified && !kvUnified) logger.warn("each sequence keeps its own KV cache: the unified-KV library is not built (make build)");
+    const engines = createWorkerHandleFactory({
+      gpu: config.gpu,
+      isolation: config.isolation,
+      logger,
+      spare: config.spareEngine ? { threads: config.threads } : undefined,
+      unifiedKv: kvUnified,
+    });
     const scheduler = new Scheduler({
       createHandle: engines.createHandle,
       maxLoadedModels: config.maxLoadedModels,
@@ -90,6 +98,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       defaultKeepAlive: config.keepAlive,
       defaultParallel: config.parallel,
       defaultContextSize: config.contextSize,
+      kvUnified,
       maxQueue: config.maxQueue,
       threadBudget: config.threads,
       logger,

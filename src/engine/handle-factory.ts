@@ -24,6 +24,8 @@ export interface WorkerHandleFactoryOptions {
    * thread count of a typical model. Defaults to none.
    */
   spare?: { threads: number };
+  /** Whether a model's sequences share one KV cache (see WorkerInit.unifiedKv). Defaults to false. */
+  unifiedKv?: boolean;
 }
 
 export interface EngineHandles {
@@ -38,7 +40,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
   const gpu: GpuSetting = options.gpu === 'cpu' ? false : (options.gpu ?? 'auto');
   const keepSpare = options.spare !== undefined && (options.isolation ?? 'thread') === 'thread';
   const workers = new EngineWorkers(keepSpare);
-  if (options.spare) workers.prepare({ gpu, threads: options.spare.threads });
+  if (options.spare) workers.prepare({ gpu, threads: options.spare.threads, unifiedKv: options.unifiedKv });
   const createHandle: HandleFactory = (spec, settings) =>
     new WorkerModelHandle({
       spec,
@@ -49,6 +51,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       isolation: options.isolation,
       hangTimeoutMs: options.hangTimeoutMs,
       workers,
+      unifiedKv: options.unifiedKv,
     });
   return { createHandle, spareReady: () => workers.spareReady(), close: () => workers.close() };
 }

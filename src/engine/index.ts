@@ -12,3 +12,4 @@ export { readNativeBuildChoice, NATIVE_BUILD_FILE, type NativeBuildChoice } from
 export { ABORT_FAULT_MARKER, FAULT_MARKER, HANG_FAULT_MARKER, HANG_FAULT_NOTICE, HANG_MODEL_NAME, TEST_FAULTS_ENV } from './worker/test-faults.js';
 export { runAdmissionCheck, stopAdmissionChildren, engineFingerprint, DEFAULT_ADMISSION_TIMEOUT_MS, type AdmissionCheckOptions, type AdmissionVerdict } from './admission.js';
 export * from './types.js';
+export { unifiedKvLibraryPresent } from './unified-kv-library.js';

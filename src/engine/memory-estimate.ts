@@ -14,13 +14,14 @@ export const LOAD_OVERHEAD_BYTES = 32 * 2 ** 20;
 /** K and V entries are f16 by default. */
 const KV_BYTES_PER_VALUE = 2;
 
-export async function estimateModelBytes(spec: LoadSpec, contextSize: number, parallel: number): Promise<number> {
+/** @param kvCaches KV caches of contextSize cells: 1 when the sequences share one, else one per sequence. */
+export async function estimateModelBytes(spec: LoadSpec, contextSize: number, kvCaches: number): Promise<number> {
   const fileSize = (await stat(spec.modelPath)).size;
   const geometry = spec.geometry ?? (await readGeometry(spec.modelPath));
   let kvBytes = 0;
   if (geometry) {
     const headDim = geometry.embeddingLength / geometry.headCount;
-    kvBytes = geometry.blockCount * (geometry.headCountKv ?? geometry.headCount) * headDim * 2 * KV_BYTES_PER_VALUE * contextSize * parallel;
+    kvBytes = geometry.blockCount * (geometry.headCountKv ?? geometry.headCount) * headDim * 2 * KV_BYTES_PER_VALUE * contextSize * kvCaches;
   }
   return fileSize + kvBytes + LOAD_OVERHEAD_BYTES;
 }

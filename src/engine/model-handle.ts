@@ -36,6 +36,8 @@ export interface WorkerModelHandleOptions {
   hangTimeoutMs?: number;
   /** Thread isolation: where the Worker comes from (a factory's spare). Defaults to a new Worker. */
   workers?: EngineWorkers;
+  /** Whether the model's sequences share one KV cache (WorkerInit.unifiedKv). Defaults to false. */
+  unifiedKv?: boolean;
 }
 
 /** What a loaded handle reports: the engine's info and how it is isolated. */
@@ -87,6 +89,7 @@ export class WorkerModelHandle implements ModelHandle {
       batchSize: spec.settings.batchSize,
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',
+      unifiedKv: this.options.unifiedKv,
     };
     const transportOptions: TransportOptions = {
       init,

@@ -24,16 +24,26 @@ export interface WorkerInit {
   /** Flash attention; unset lets node-llama-cpp decide. */
   flashAttention?: boolean;
   gpu: GpuSetting;
+  /**
+   * Whether a context with several sequences gives them one shared KV cache of `contextSize`
+   * cells (llama-server's way) instead of one cache each. Acts process-wide (see
+   * worker/unified-kv.ts). Defaults to false.
+   */
+  unifiedKv?: boolean;
 }
 
-/** What an engine needs before its model is known: the backend and its first thread budget. */
-export type EngineStart = Pick<WorkerInit, 'gpu' | 'threads'>;
+/** What an engine needs before its model is known: the backend, its first thread budget, the KV layout. */
+export type EngineStart = Pick<WorkerInit, 'gpu' | 'threads' | 'unifiedKv'>;
 
 /** What a loaded Worker reports about itself. */
 export interface LoadedInfo {
   contextSize: number;
   parallel: number;
   threads: number;
+  /** Whether the sequences share one KV cache (then any one of them may fill the whole context). */
+  kvUnified?: boolean;
+  /** KV cache cells allocated: contextSize when shared, contextSize x parallel when not. */
+  kvCells?: number;
   /** Model plus context memory as node-llama-cpp accounts it (RAM and VRAM together). */
   memoryBytes: number;
   backend: string;

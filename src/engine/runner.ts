@@ -33,9 +33,16 @@ export function runnerKey(spec: LoadSpec): string {
 
 /** Default context size per sequence: the packaged or trained size, capped so a default load stays small. */
 export const DEFAULT_CONTEXT_CAP = 4096;
+/**
+ * The cap when sequences share one KV cache: that one cache of 8192 cells costs what llama-server
+ * allocates at its defaults for a model trained on 8192 or more, and half of 4 caches of 4096.
+ */
+export const DEFAULT_UNIFIED_CONTEXT_CAP = 8192;
 
 export interface SettingsDefaults {
   defaultContextSize?: number;
+  /** Whether sequences share one KV cache (raises the default cap). Defaults to false. */
+  kvUnified?: boolean;
   defaultParallel: number;
   threadBudget: number;
   maxLoadedModels: number;
@@ -48,10 +55,8 @@ export interface SettingsDefaults {
  * placement check (sum of threads <= budget) only has to act on explicit settings.
  */
 export function resolveSettings(spec: LoadSpec, defaults: SettingsDefaults): ResolvedSettings {
-  const contextSize =
-    spec.settings.contextSize ??
-    defaults.defaultContextSize ??
-    Math.min(spec.packagedContextSize ?? spec.trainContextSize ?? DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
+  const cap = defaults.kvUnified ? DEFAULT_UNIFIED_CONTEXT_CAP : DEFAULT_CONTEXT_CAP;
+  const contextSize = spec.settings.contextSize ?? defaults.defaultContextSize ?? Math.min(spec.packagedContextSize ?? spec.trainContextSize ?? cap, cap);
   const parallel = Math.max(1, spec.settings.parallel ?? defaults.defaultParallel);
   const share = Math.max(1, Math.floor(defaults.threadBudget / defaults.maxLoadedModels));
   const threads = Math.max(1, Math.min(defaults.threadBudget, spec.settings.threads ?? share));

@@ -15,7 +15,7 @@ export interface SchedulerOptions {
   /** Free memory now, used when memoryBudgetBytes is unset. Defaults to os.freemem(). */
   memoryProbe?: () => { freeBytes: number };
   /** Memory a model will need before it is loaded. Defaults to estimateModelBytes (file + KV + overhead). */
-  estimateBytes?: (spec: LoadSpec, contextSize: number, parallel: number) => Promise<number>;
+  estimateBytes?: (spec: LoadSpec, contextSize: number, kvCaches: number) => Promise<number>;
   /** Most models loaded at once. */
   maxLoadedModels: number;
   /** Memory all loaded models may use together. Defaults to free memory at load time when unset. */
@@ -24,8 +24,13 @@ export interface SchedulerOptions {
   defaultKeepAlive: string;
   /** Parallel sequences when the model's settings name none. */
   defaultParallel: number;
-  /** Context size per sequence when the model's settings name none. Defaults to the model's packaged size capped at 4096. */
+  /**
+   * Context size per sequence when the model's settings name none. Defaults to the model's packaged
+   * size capped at 4096, or at 8192 when `kvUnified` (one cache of that size then costs what llama-server's default does).
+   */
   defaultContextSize?: number;
+  /** Whether a model's sequences share one KV cache: the memory estimate counts one cache, not one per sequence. Defaults to false. */
+  kvUnified?: boolean;
   /** Requests that may wait per model; one more is refused with 'busy'. */
   maxQueue: number;
   /** CPU threads all loaded models share. */

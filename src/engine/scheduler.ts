@@ -199,7 +199,7 @@ export class Scheduler {
     if (w.estimating) return;
     w.estimating = true;
     const estimate = this.options.estimateBytes ?? estimateModelBytes;
-    estimate(w.spec, w.settings.contextSize, w.settings.parallel).then(
+    estimate(w.spec, w.settings.contextSize, this.options.kvUnified ? 1 : w.settings.parallel).then(
       (bytes) => {
         w.estimate = bytes;
         this.pump();

@@ -58,7 +58,7 @@ export class EngineWorkers {
     const spare = this.spare;
     this.spare = undefined;
     let taken: StartedWorker;
-    if (spare && !spare.ended && spare.start.gpu === start.gpu) {
+    if (spare && !spare.ended && spare.start.gpu === start.gpu && Boolean(spare.start.unifiedKv) === Boolean(start.unifiedKv)) {
       spare.worker.off('message', spare.collect);
       taken = { worker: spare.worker, early: spare.early };
     } else {

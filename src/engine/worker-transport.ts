@@ -4,7 +4,7 @@
  * native call aborts the process, so a Worker that does not stop in time is left to finish.
  */
 import { AppError } from '../errors.js';
-import type { WorkerToMain } from './protocol.js';
+import type { EngineStart, WorkerInit, WorkerToMain } from './protocol.js';
 import { EngineWorkers } from './spare-worker.js';
 import type { EngineTransport, TransportOptions } from './transport.js';
 
@@ -17,7 +17,7 @@ export interface WorkerTransportOptions extends TransportOptions {
 }
 
 export function startWorkerTransport({ init, name, logger, events, workers = UNSHARED }: WorkerTransportOptions): EngineTransport {
-  const { worker, early } = workers.take({ gpu: init.gpu, threads: init.threads }, name);
+  const { worker, early } = workers.take(engineStartOf(init), name);
   worker.ref();
   let ended = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -25,7 +25,7 @@ export function startWorkerTransport({ init, name, logger, events, workers = UNS
   worker.on('message', (m: WorkerToMain) => {
     if (!replenished && (m.type === 'ready' || m.type === 'load-error')) {
       replenished = true;
-      workers.prepare({ gpu: init.gpu, threads: init.threads });
+      workers.prepare(engineStartOf(init));
     }
     events.message(m);
   });
@@ -50,4 +50,8 @@ export function startWorkerTransport({ init, name, logger, events, workers = UNS
       worker.unref();
     },
   };
+}
+
+function engineStartOf(init: WorkerInit): EngineStart {
+  return { gpu: init.gpu, threads: init.threads, unifiedKv: init.unifiedKv };
 }

@@ -34,6 +34,8 @@ export interface LoadHandleOptions {
   isolation?: Isolation;
   hangTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /** One KV cache shared by the sequences (process-wide in the engine's process). Defaults to false. */
+  unifiedKv?: boolean;
 }
 
 export async function loadHandle(modelPath: string, options: LoadHandleOptions = {}): Promise<WorkerModelHandle> {
@@ -45,6 +47,7 @@ export async function loadHandle(modelPath: string, options: LoadHandleOptions =
     isolation: options.isolation,
     hangTimeoutMs: options.hangTimeoutMs,
     stopTimeoutMs: options.stopTimeoutMs,
+    unifiedKv: options.unifiedKv,
   });
   await handle.load();
   return handle;

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   };
   let engine: StartedEngine;
   try {
-    engine = await startEngine(engineRequest.gpu, engineRequest.threads, log);
+    engine = await startEngine({ gpu: engineRequest.gpu, threads: engineRequest.threads }, log);
   } catch (err) {
     await reply({ type: 'engine-failed', error: toAppError(err).toJSON() });
     return process.disconnect();

@@ -64,6 +64,9 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
   const seq = await env.pool.acquire(prompt.tokens, signal);
   try {
     const { cachedTokens, rest } = await reusePrefix(seq, prompt.tokens);
+    const { kvUnified, kvCells, parallel } = env.loaded.info;
+    // One shared cache: this request's prompt and a fair share of its answer must find free cells.
+    if (kvUnified && kvCells) await env.pool.makeRoom(rest.length + Math.min(maxTokens, Math.floor(kvCells / parallel)), kvCells);
     const generated: Token[] = [];
     const evaluate = evaluateOptionsFor(model, env.loaded.vocabularySize, sampling, () => [...prompt.tokens, ...generated]);
     const grammarState = await env.grammars.stateFor(sampling);
@@ -129,9 +132,18 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
       if (!tail.match) emitText(matcher.flush());
     }
     finish(stopped ? 'stop' : reasonOf(loop.end), loop.firstTokenAt, loop.sampled);
+  } catch (err) {
+    throw kvFullError(err, env.loaded.info) ?? err;
   } finally {
     env.pool.release(seq);
   }
+}
+
+/** llama.cpp found no free cells for a batch: the shared cache is full of other requests' tokens. */
+function kvFullError(err: unknown, info: GenerationEnv['loaded']['info']): AppError | undefined {
+  if (!(err instanceof Error) || !err.message.includes('could not find a KV slot')) return undefined;
+  const cache = info.kvUnified ? `the KV cache its ${info.parallel} sequences share (${info.kvCells} cells)` : `its KV cache (${info.contextSize} cells)`;
+  return new AppError('unavailable', `the model's context is full: ${cache} holds other requests' tokens; retry when they have finished, or load the model with a larger context size`, { cause: err });
 }
 
 function buildPrompt(env: GenerationEnv, request: GenerateRequest): Prompt {

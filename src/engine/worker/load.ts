@@ -15,12 +15,13 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
-import type { LoadedInfo, WorkerInit } from '../protocol.js';
+import type { EngineStart, LoadedInfo, WorkerInit } from '../protocol.js';
 import { validateGguf } from './validate.js';
 import { recordSequenceOrder } from './sequence-order.js';
 import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
+import { contextWasUnified, enableUnifiedKv } from './unified-kv.js';
 
 /** A loaded model and what generation needs from it. */
 export interface LoadedModel {
@@ -46,7 +47,10 @@ export interface StartedEngine {
   nativeBuild: NativeBuildChoice;
 }
 
-export async function startEngine(gpu: WorkerInit['gpu'], threads: number, log: LogSink): Promise<StartedEngine> {
+export async function startEngine({ gpu, threads, unifiedKv = false }: EngineStart, log: LogSink): Promise<StartedEngine> {
+  // Before the binding loads: its context creation must find the library's definition first.
+  const kv = enableUnifiedKv(unifiedKv);
+  if (kv.reason) log('warn', kv.reason);
   // make build's measured choice; a local build is found only under the cmake options it was built with.
   const nativeBuild = await nativeBuildChoiceFor(gpu, () => getLlamaGpuTypes('supported'));
   const llama = await getLlama({
@@ -68,7 +72,7 @@ export async function startEngine(gpu: WorkerInit['gpu'], threads: number, log: 
  */
 export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal, engine?: StartedEngine): Promise<LoadedModel> {
   await validateGguf(init.modelPath);
-  const { llama, nativeBuild } = engine ?? (await startEngine(init.gpu, init.threads, log));
+  const { llama, nativeBuild } = engine ?? (await startEngine(init, log));
   let model: LlamaModel | undefined;
   try {
     model = await llama.loadModel({ modelPath: init.modelPath, loadSignal: signal });
@@ -84,7 +88,8 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       });
     } else {
       context = await model.createContext({
-        // Per sequence: node-llama-cpp allocates contextSize x sequences cells.
+        // Per sequence: node-llama-cpp asks for contextSize x sequences cells, which the unified-KV
+        // library (when loaded) turns into one cache of contextSize cells that every sequence may fill.
         contextSize: init.contextSize,
         sequences: init.parallel,
         threads: init.threads,
@@ -100,10 +105,14 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     const binary = describeBinary(nativeBuild, llama.buildType, loadedCpuVariant(llama.buildType));
     if (binary.fallbackReason) log('warn', binary.fallbackReason);
     const contextMemory = context?.memoryUsage ?? { ram: 0, vram: 0 };
+    const contextSize = sequences[0]?.contextSize ?? init.contextSize;
+    const kvUnified = context !== undefined && contextWasUnified(init.parallel, false);
     const info: LoadedInfo = {
-      contextSize: sequences[0]?.contextSize ?? init.contextSize,
+      contextSize,
       parallel: init.parallel,
       threads: init.threads,
+      kvUnified,
+      kvCells: kvUnified ? contextSize : contextSize * init.parallel,
       memoryBytes: model.memoryUsage.ram + model.memoryUsage.vram + contextMemory.ram + contextMemory.vram,
       backend: `llama.cpp (${llama.gpu === false ? 'cpu' : llama.gpu}, ${binary.build}${binary.cpuVariant ? ` ${binary.cpuVariant}` : ''})`,
       build: binary.build,

@@ -15,7 +15,7 @@ if (!parentPort) throw new Error('src/engine/worker/main.ts runs only as a worke
 const port = parentPort;
 const start = workerData as EngineStart;
 
-const engine = startEngine(start.gpu, start.threads, (level, message) => port.postMessage({ type: 'log', level, message }));
+const engine = startEngine(start, (level, message) => port.postMessage({ type: 'log', level, message }));
 let engineUp = false;
 engine.then(
   () => {

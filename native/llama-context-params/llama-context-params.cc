@@ -1,0 +1,121 @@
+// Unified KV cache for node-llama-cpp's contexts.
+//
+// llama.cpp can give all the sequences of a context one shared KV cache (llama_context_params.
+// kv_unified), so that any one sequence may use the whole context and four idle slots cost no more
+// than one. llama-server does this by default; node-llama-cpp 3.21's addon never sets the field, and
+// its JS multiplies the per-sequence size by the sequence count. This library interposes
+// llama_init_from_model, the one call through which the addon creates a context: loaded with
+// RTLD_GLOBAL before the addon, it is found first when the addon's reference is bound, so it sees
+// the parameters, sets kv_unified and divides n_ctx back to the per-sequence size (which every
+// sequence may now fill), then calls the real function in the libllama that the addon loaded.
+// Compiled against the llama.h of the same bundled llama.cpp release node-llama-cpp ships, so the
+// parameter struct's layout is the one the binaries were built with.
+//
+//   configure(unified: boolean)        applies to contexts created afterwards, process-wide
+//   stats() -> { unifiedContexts, lastContextCells, interposed }
+//     unifiedContexts: contexts this library unified; lastContextCells: n_ctx of the last one;
+//     interposed: whether llama_init_from_model has been called through this library at all
+//     (false after a context was created means the addon bound the real symbol: see the loader).
+
+#include <node_api.h>
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#include <atomic>
+#include <string>
+
+#include "llama.h"
+
+namespace {
+
+using InitFromModel = llama_context *(*)(llama_model *, llama_context_params);
+
+std::atomic<bool> unify{false};
+std::atomic<unsigned> unified_contexts{0};
+std::atomic<unsigned> last_context_cells{0};
+std::atomic<bool> interposed{false};
+std::atomic<InitFromModel> real_init{nullptr};
+
+// The addon's libllama is loaded in its own local scope, which RTLD_NEXT does not search: find it
+// among the loaded objects by name and ask it for the symbol.
+int find_libllama(struct dl_phdr_info *info, size_t, void *data) {
+  const char *name = info->dlpi_name;
+  if (name == nullptr || strstr(name, "/libllama") == nullptr) return 0;
+  void *handle = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+  if (handle == nullptr) return 0;
+  void *symbol = dlsym(handle, "llama_init_from_model");
+  dlclose(handle);
+  if (symbol == nullptr) return 0;
+  *static_cast<void **>(data) = symbol;
+  return 1;
+}
+
+InitFromModel resolve_real() {
+  InitFromModel known = real_init.load();
+  if (known != nullptr) return known;
+  void *symbol = nullptr;
+  dl_iterate_phdr(find_libllama, &symbol);
+  real_init.store(reinterpret_cast<InitFromModel>(symbol));
+  return reinterpret_cast<InitFromModel>(symbol);
+}
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) llama_context *llama_init_from_model(llama_model *model, llama_context_params params) {
+  interposed.store(true);
+  InitFromModel real = resolve_real();
+  // Unreachable in practice (the caller's libllama is loaded); failing the creation is the safe answer.
+  if (real == nullptr) return nullptr;
+  if (unify.load() && params.n_seq_max > 1 && !params.embeddings) {
+    params.kv_unified = true;
+    // node-llama-cpp asked for n_seq_max separate caches of n_ctx / n_seq_max cells (rounded up to
+    // 256); one shared cache of the per-sequence size keeps each sequence's limit where it was.
+    uint32_t per_sequence = params.n_ctx / params.n_seq_max;
+    params.n_ctx = per_sequence < 256 ? 256 : per_sequence - per_sequence % 256;
+    unified_contexts.fetch_add(1);
+    last_context_cells.store(params.n_ctx);
+  }
+  return real(model, params);
+}
+
+namespace {
+
+napi_value Configure(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool value = false;
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &value) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "configure(unified: boolean)");
+    return nullptr;
+  }
+  unify.store(value);
+  return nullptr;
+}
+
+napi_value Stats(napi_env env, napi_callback_info) {
+  napi_value result, contexts, cells, was_interposed;
+  napi_create_object(env, &result);
+  napi_create_uint32(env, unified_contexts.load(), &contexts);
+  napi_create_uint32(env, last_context_cells.load(), &cells);
+  napi_get_boolean(env, interposed.load(), &was_interposed);
+  napi_set_named_property(env, result, "unifiedContexts", contexts);
+  napi_set_named_property(env, result, "lastContextCells", cells);
+  napi_set_named_property(env, result, "interposed", was_interposed);
+  return result;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+      {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
