@@ -12,10 +12,9 @@
 // parameter struct's layout is the one the binaries were built with.
 //
 //   configure(unified: boolean)        applies to contexts created afterwards, process-wide
-//   stats() -> { unifiedContexts, lastContextCells, interposed }
-//     unifiedContexts: contexts this library unified; lastContextCells: n_ctx of the last one;
-//     interposed: whether llama_init_from_model has been called through this library at all
-//     (false after a context was created means the addon bound the real symbol: see the loader).
+//   interposed() -> boolean
+//     whether llama_init_from_model has been called through this library at all (false after a
+//     context was created means the addon bound libllama's own symbol: see the loader).
 
 #include <node_api.h>
 
@@ -24,7 +23,6 @@
 #include <string.h>
 
 #include <atomic>
-#include <string>
 
 #include "llama.h"
 
@@ -33,8 +31,6 @@ namespace {
 using InitFromModel = llama_context *(*)(llama_model *, llama_context_params);
 
 std::atomic<bool> unify{false};
-std::atomic<unsigned> unified_contexts{0};
-std::atomic<unsigned> last_context_cells{0};
 std::atomic<bool> interposed{false};
 std::atomic<InitFromModel> real_init{nullptr};
 
@@ -74,8 +70,6 @@ extern "C" __attribute__((visibility("default"))) llama_context *llama_init_from
     // 256); one shared cache of the per-sequence size keeps each sequence's limit where it was.
     uint32_t per_sequence = params.n_ctx / params.n_seq_max;
     params.n_ctx = per_sequence < 256 ? 256 : per_sequence - per_sequence % 256;
-    unified_contexts.fetch_add(1);
-    last_context_cells.store(params.n_ctx);
   }
   return real(model, params);
 }
@@ -95,22 +89,16 @@ napi_value Configure(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value Stats(napi_env env, napi_callback_info) {
-  napi_value result, contexts, cells, was_interposed;
-  napi_create_object(env, &result);
-  napi_create_uint32(env, unified_contexts.load(), &contexts);
-  napi_create_uint32(env, last_context_cells.load(), &cells);
-  napi_get_boolean(env, interposed.load(), &was_interposed);
-  napi_set_named_property(env, result, "unifiedContexts", contexts);
-  napi_set_named_property(env, result, "lastContextCells", cells);
-  napi_set_named_property(env, result, "interposed", was_interposed);
+napi_value Interposed(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_get_boolean(env, interposed.load(), &result);
   return result;
 }
 
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"interposed", nullptr, Interposed, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

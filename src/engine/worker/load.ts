@@ -106,7 +106,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     if (binary.fallbackReason) log('warn', binary.fallbackReason);
     const contextMemory = context?.memoryUsage ?? { ram: 0, vram: 0 };
     const contextSize = sequences[0]?.contextSize ?? init.contextSize;
-    const kvUnified = context !== undefined && contextWasUnified(init.parallel, false);
+    const kvUnified = context !== undefined && contextWasUnified(init.parallel);
     const info: LoadedInfo = {
       contextSize,
       parallel: init.parallel,

@@ -10,7 +10,7 @@ import { UNIFIED_KV_LIBRARY } from '../unified-kv-library.js';
 
 interface UnifiedKvLibrary {
   configure(unified: boolean): void;
-  stats(): { unifiedContexts: number; lastContextCells: number; interposed: boolean };
+  interposed(): boolean;
 }
 
 /** The outcome of asking for unified KV caches in this process. */
@@ -42,9 +42,9 @@ export function enableUnifiedKv(wanted: boolean): UnifiedKvState {
 }
 
 /**
- * Whether a context just created with `sequences` sequences went through the library. False
+ * Whether a completion context just created with `sequences` sequences went through the library. False
  * when the binding bound libllama's own function (the library was loaded after it in this process).
  */
-export function contextWasUnified(sequences: number, embeddings: boolean): boolean {
-  return library !== undefined && state?.enabled === true && sequences > 1 && !embeddings && library.stats().interposed;
+export function contextWasUnified(sequences: number): boolean {
+  return library !== undefined && state?.enabled === true && sequences > 1 && library.interposed();
 }
