@@ -11,7 +11,7 @@
  * - 'token': Docker Hub's shape: a token server (anonymous pull, testuser/testpass may push;
  *   `tokenServer.stats()` lists the scopes asked for) and blob GETs redirected (307) to a fake
  *   CDN on 127.0.0.2 that refuses any Authorization header (`cdn.stats().rejectedAuth`) and
- *   can cut (`cdn.failAfterBytes`) or slow (`cdn.throttleBytesPerSecond`) its answers.
+ *   can cut (`cdn.failAfterBytes`) or hold (`cdn.hold()`) its answers.
  *
  * Needs `docker-registry`, `htpasswd` and `openssl` on PATH (`make test-deps` installs them).
  * Each registry gets a free port and a temporary root (`dataDir`); stop() kills its process
