@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
 import { makeTempDir, openRequest, parseNdjson, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
-import { waitUntil } from '../support/wait-until.js';
+import { waitUntil } from './support/wait.js';
 import { generateTinyGguf, packageAndPush, sha256OfFile } from './support/fixtures.js';
 
 const LAYER_BYTES = 12 * 1024 * 1024;

@@ -11,7 +11,7 @@ import { openStore } from '../../src/store/index.js';
 import { sha256Digest } from '../../src/util/digest.js';
 import { makeTempDir } from '../support/catalog-fixtures.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { waitUntil } from '../support/wait-until.js';
+import { waitUntil } from '../e2e/support/wait.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/pull-child.ts', import.meta.url));
 const LAYER_BYTES = 6 * 1024 * 1024;
