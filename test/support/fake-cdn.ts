@@ -59,7 +59,8 @@ export interface FakeCdn {
   close(): Promise<void>;
 }
 
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | 'invalid' {
+/** The byte range a Range header asks of `size` bytes (inclusive end), none, or 'invalid' (answer 416). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | 'invalid' {
   if (!header) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return 'invalid';
