@@ -4,7 +4,9 @@
  * Authorization header (S3/Cloudflare refuse a second credential next to a signed URL).
  * Tests steer it at run time: `failAfterBytes` cuts every body at a byte count, and `hold()`
  * stops matching responses at a byte count until the test lets them go, so that a test acts
- * while a download is known to be in flight rather than racing a slow one.
+ * while a download is known to be in flight rather than racing a slow one. The pull benchmark
+ * caps each connection with `throttleBytesPerSecond`, as a real CDN does; tests never rely on
+ * it, since a pace says nothing about what the puller has done by when.
  *
  *   const hold = cdn.hold({ afterBytes: 1 << 20 });
  *   ... start a pull ...
@@ -52,6 +54,8 @@ export interface FakeCdn {
   baseUrl: string;
   /** Cut every GET body after this many bytes (the socket is destroyed). Undefined: never. */
   failAfterBytes: number | undefined;
+  /** Pace each response to about this many bytes per second (the benchmark's per-connection cap). Undefined: full speed. */
+  throttleBytesPerSecond: number | undefined;
   /** Stops matching responses until released (replacing any hold before it). */
   hold(options?: HoldOptions): CdnHold;
   stats(): FakeCdnStats;
@@ -123,10 +127,25 @@ class Hold implements CdnHold {
   }
 }
 
-/** Writes `bytes` and resolves once they were handed to the socket; false when the connection is gone. */
-function writeAll(res: http.ServerResponse, bytes: Buffer): Promise<boolean> {
+/**
+ * Writes `bytes`; false when the connection is gone. `flushed` waits until they were handed to
+ * the socket (before a stop or a cut); otherwise only the usual backpressure is waited for.
+ */
+function writeOut(res: http.ServerResponse, bytes: Buffer, flushed: boolean): Promise<boolean> {
   if (res.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => res.write(bytes, (err) => resolve(!err)));
+  if (flushed) return new Promise((resolve) => res.write(bytes, (err) => resolve(!err)));
+  if (res.write(bytes)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => (): void => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }
 
 /** Starts the CDN serving files below `root` (the registry's rootdirectory). */
@@ -136,6 +155,7 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
   const cdn: FakeCdn = {
     baseUrl: '',
     failAfterBytes: undefined,
+    throttleBytesPerSecond: undefined,
     hold: (options = {}) => {
       current?.stop();
       current = new Hold(options.afterBytes ?? 0, options.match ?? (() => true));
@@ -202,16 +222,18 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
 
   async function send(res: http.ServerResponse, file: string, start: number, end: number, hold: Hold | undefined): Promise<void> {
     const failAfter = cdn.failAfterBytes;
+    const rate = cdn.throttleBytesPerSecond;
+    const began = Date.now();
     let stopAt = hold?.afterBytes;
     let sent = 0;
     /** Sends bytes, counting them; false once the client is gone. */
-    const deliver = async (bytes: Buffer): Promise<boolean> => {
-      if (bytes.length === 0) return true;
+    const deliver = async (bytes: Buffer, flushed = false): Promise<boolean> => {
+      if (bytes.length === 0) return flushed ? writeOut(res, bytes, true) : true;
       stats.bytes += bytes.length;
       sent += bytes.length;
-      return writeAll(res, bytes);
+      return writeOut(res, bytes, flushed);
     };
-    const stream = createReadStream(file, { start, end, highWaterMark: 64 * 1024 });
+    const stream = createReadStream(file, { start, end, highWaterMark: rate ? Math.max(1024, Math.min(1 << 20, Math.floor(rate / 20))) : 1 << 20 });
     try {
       if (stopAt === 0) {
         res.flushHeaders();
@@ -223,17 +245,21 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
         if (stopAt !== undefined && sent + chunk.length >= stopAt) {
           const before = stopAt - sent;
           stopAt = undefined;
-          if (!(await deliver(chunk.subarray(0, before)))) return;
+          if (!(await deliver(chunk.subarray(0, before), true))) return;
           if ((await hold!.stopHere(res)) === 'gone' || res.destroyed) return;
           chunk = chunk.subarray(before);
         }
         if (failAfter !== undefined && sent + chunk.length >= failAfter) {
           // The bytes up to the cut leave first (the write callback says they reached the socket).
-          await deliver(chunk.subarray(0, failAfter - sent));
+          await deliver(chunk.subarray(0, failAfter - sent), true);
           res.socket?.destroy();
           return;
         }
         if (!(await deliver(chunk))) return;
+        if (rate) {
+          const wait = began + (sent / rate) * 1000 - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
       }
       res.end();
     } finally {
