@@ -41,15 +41,15 @@ export function parseRetryAfter(value: unknown, now: number): number | undefined
 
 /** The last error of a retried operation, saying that retrying did not help. */
 function gaveUp(error: AppError, retries: number): AppError {
-  const { retryable: _, retryAfterMs: __, retryAfter: ___, ...data } = error.data ?? {};
+  const { retryable: _, retryAfter: __, ...data } = error.data ?? {};
   return new AppError(error.code, `${error.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`, { cause: error, data });
 }
 
 /** A Retry-After longer than this client waits: the error to end with, naming what the server asked. */
 function tooLongToWait(error: AppError, header: string, ms: number, cap: number): AppError {
-  const { retryable: _, retryAfterMs: __, retryAfter: ___, ...data } = error.data ?? {};
+  const { retryable: _, retryAfter: __, ...data } = error.data ?? {};
   const message = `${error.message}; the server asked to retry after ${Math.ceil(ms / 1000)} s (Retry-After: ${header}), longer than the ${Math.round(cap / 1000)} s this client waits`;
-  return new AppError(error.code, message, { cause: error, data: { ...data, retryAfterMs: ms } });
+  return new AppError(error.code, message, { cause: error, data });
 }
 
 /**
