@@ -61,11 +61,10 @@ export async function errorForResponse(response: ResponseLike, what: string): Pr
   const detail = errors.length > 0 ? errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`.trim()).join('; ') : '';
   const reason = { unauthorized: 'access denied', not_found: 'not found', busy: 'rate limited' }[code as string] ?? 'failed';
   const message = `${what}: ${reason} (HTTP ${status}${detail ? `, ${detail}` : ''})`;
-  const error = new AppError(code, message, { data: { status, ...(first?.code ? { registryCode: first.code } : {}) } });
-  if (status === 429 || status === 408 || status >= 500) {
-    const after = response.headers['retry-after'];
-    if (typeof after === 'string' && after.trim() !== '') (error as { data?: Record<string, unknown> }).data = { ...error.data, retryAfter: after.trim() };
-    return retryable(error);
-  }
-  return error;
+  const transient = status === 429 || status === 408 || status >= 500;
+  const header = response.headers['retry-after'];
+  const retryAfter = transient && typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
+  const data = { status, ...(first?.code ? { registryCode: first.code } : {}), ...(retryAfter === undefined ? {} : { retryAfter }) };
+  const error = new AppError(code, message, { data });
+  return transient ? retryable(error) : error;
 }
