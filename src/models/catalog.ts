@@ -32,6 +32,8 @@ import { exportModelTar, loadModelTar } from './tarball.js';
 
 /** Docker Model Runner's `maximumConcurrentModelPulls`. */
 export const DEFAULT_MAX_CONCURRENT_PULLS = 2;
+/** The progress line of a pull that waits for another one to finish (every pull slot is taken). */
+export const WAITING_FOR_PULL_SLOT = 'Waiting for another pull to finish';
 
 export interface CatalogOptions {
   store: ModelStore;
@@ -146,6 +148,8 @@ export class Catalog {
   async pull(from: string, options: TransferOptions = {}): Promise<PullResult> {
     const ref = this.parseReference(from);
     return this.pulls.run(ref.canonical, { onEvent: options.onEvent, signal: options.signal }, async ({ emit, signal }) => {
+      // Said, so that a pull that does not move is not mistaken for a stuck one.
+      if (this.pullSlots.exhausted) emit({ type: 'progress', message: WAITING_FOR_PULL_SLOT });
       const release = await this.pullSlots.acquire(signal);
       try {
         return await pullModel(

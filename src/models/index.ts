@@ -1,7 +1,7 @@
 /**
  * Public entry of the models layer: the catalog and the value types its callers see.
  */
-export { Catalog, DEFAULT_MAX_CONCURRENT_PULLS, type CatalogOptions, type ImportOptions, type TransferOptions } from './catalog.js';
+export { Catalog, DEFAULT_MAX_CONCURRENT_PULLS, WAITING_FOR_PULL_SLOT, type CatalogOptions, type ImportOptions, type TransferOptions } from './catalog.js';
 export { capabilitiesOf, type Capability } from './capabilities.js';
 export { ModelAdmission, type AdmissionRunner, type AdmissionTarget, type ModelAdmissionOptions } from './admission.js';
 export type { DeleteAction, DeleteOptions } from './delete.js';

@@ -9,6 +9,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { RegistryAddressPolicy } from './address-policy.js';
+import { type RegistryClock, systemRegistryClock } from './clock.js';
 import { basicAuthorization, type CredentialStore, mayCarryCredentials, plainHttpRefusal } from './credentials.js';
 import { type HttpTransport, networkError, readBody } from './http.js';
 import { errorForResponse } from './registry-errors.js';
@@ -43,6 +44,8 @@ export interface AuthenticatorOptions {
   transport: HttpTransport;
   /** Judges token realms by where they point. Defaults to a RegistryAddressPolicy on dns.lookup. */
   addressPolicy?: RegistryAddressPolicy;
+  /** Decides when a cached token has expired. Defaults to the system clock. */
+  clock?: RegistryClock;
   logger?: Logger;
 }
 
@@ -55,9 +58,11 @@ export class Authenticator {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly fetches = new SingleFlight<string, string>();
   private readonly addressPolicy: RegistryAddressPolicy;
+  private readonly clock: RegistryClock;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.addressPolicy = options.addressPolicy ?? new RegistryAddressPolicy();
+    this.clock = options.clock ?? systemRegistryClock;
   }
 
   /** The Authorization header to send before any challenge, or undefined to go anonymous. */
@@ -112,7 +117,7 @@ export class Authenticator {
   private async bearerToken(scheme: { realm: string; service?: string }, target: AuthTarget, extraScopes: string[], signal?: AbortSignal): Promise<string> {
     const key = this.cacheKey(scheme, target);
     const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached.token;
+    if (cached && cached.expiresAt > this.clock.now()) return cached.token;
     return this.fetches.run(key, async () => {
       const fresh = await this.fetchToken(scheme, target, extraScopes, signal);
       this.tokens.set(key, fresh);
@@ -159,6 +164,6 @@ export class Authenticator {
     // Renew a little early so that a token does not expire between our check and the registry's.
     const margin = Math.min(10_000, lifetimeS * 100);
     this.options.logger?.debug('registry token obtained', { realm: scheme.realm, scope: scopeOf(target), expiresInS: lifetimeS, account: credentials?.username });
-    return { token, expiresAt: Date.now() + lifetimeS * 1000 - margin };
+    return { token, expiresAt: this.clock.now() + lifetimeS * 1000 - margin };
   }
 }

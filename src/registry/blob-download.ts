@@ -60,7 +60,7 @@ export function blobWhere(ref: Reference): string {
 export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number) => void, where: string, stall: StallPolicy, signal?: AbortSignal): Promise<void> {
   const guard = new StallGuard(stall, (received) => response.destroy(stallError(where, stall, received)));
   const sink = (bytes: Buffer): Promise<void> | undefined => {
-    if (writer.position + bytes.length > limit) throw new AppError('digest_mismatch', `${where} sent more bytes than the ${limit} expected`);
+    if (writer.position + bytes.length > limit) throw new AppError('digest_mismatch', `${where} sent more bytes than were asked for (past byte ${limit})`);
     guard.progress(bytes.length);
     const wait = writer.write(bytes);
     onBytes(writer.position);
@@ -111,19 +111,22 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
         const response = await requestBlob(ctx, ref, descriptor, range, options);
         const status = response.statusCode ?? 0;
         if (status === 206 && range !== undefined) {
-          const start = contentRangeStart(response.headers['content-range'] as string | undefined);
-          if (start !== present) {
+          const header = response.headers['content-range'] as string | undefined;
+          if (contentRangeStart(header) !== present) {
             response.destroy();
+            const got = header === undefined ? 'no Content-Range' : `Content-Range ${JSON.stringify(header)}`;
+            const error = retryable(new AppError('upstream', `${where} answered a range request for blob ${descriptor.digest} from byte ${present} with the wrong range (${got}); the partial download starts over`));
             await restart();
-            throw retryable(new AppError('upstream', `${where} answered a range request for blob ${descriptor.digest} with the wrong range; starting over`));
+            throw error;
           }
         } else if (status === 200) {
           // The server ignored Range (or we sent none): whatever was resumed must go.
           if (present > 0) await restart();
         } else if (status === 416 && range !== undefined) {
           response.resume();
+          const error = retryable(new AppError('upstream', `${where} refused to resume blob ${descriptor.digest} from byte ${present} (HTTP 416); the partial download starts over`));
           await restart();
-          throw retryable(new AppError('upstream', `${where} refused to resume blob ${descriptor.digest}; starting over`));
+          throw error;
         } else {
           throw await errorForResponse(response, `blob ${descriptor.digest} on ${where}`);
         }

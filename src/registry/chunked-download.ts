@@ -31,7 +31,7 @@ export interface ChunkPlan {
   concurrency: number;
 }
 
-/** Thrown inside when a server ignores Range; the caller falls back to one stream. */
+/** Thrown inside when a server ignores or refuses Range; the caller falls back to one stream. */
 class RangesUnsupported extends Error {}
 
 function chunkBounds(index: number, plan: ChunkPlan, size: number): { start: number; end: number } {
@@ -130,7 +130,8 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
         ctx.retry,
         async () => {
           const response = await requestBlob(ctx, ref, descriptor, `bytes=${position}-${end - 1}`, { ...options, signal });
-          if (response.statusCode === 200) {
+          // 416 to a range inside the blob: the server cannot serve ranges after all.
+          if (response.statusCode === 200 || response.statusCode === 416) {
             response.destroy();
             throw new RangesUnsupported();
           }

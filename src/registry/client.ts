@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { assertSha256Digest } from '../util/digest.js';
 import { RegistryAddressPolicy } from './address-policy.js';
 import { type DownloadContext, downloadSequential } from './blob-download.js';
+import type { RegistryClock } from './clock.js';
 import { downloadChunked } from './chunked-download.js';
 import { CredentialStore } from './credentials.js';
 import { HttpTransport } from './http.js';
@@ -54,6 +55,11 @@ export interface RegistryClientOptions {
    * range and so may send us into one (redirects, token realms). Defaults to dns.lookup.
    */
   resolveRegistryHost?: (host: string) => Promise<string[]>;
+  /**
+   * Reads the time (token lifetimes, Retry-After dates) and sleeps between attempts; tests pass
+   * one they drive. Defaults to the system clock.
+   */
+  clock?: RegistryClock;
 }
 
 export class RegistryClient {
@@ -68,8 +74,8 @@ export class RegistryClient {
     const transport = new HttpTransport({ idleTimeoutMs: stall.timeoutMs });
     const credentials = new CredentialStore({ username: options.username, password: options.password, registry: options.credentialsRegistry, dockerConfigPath: options.dockerConfigPath });
     const addressPolicy = new RegistryAddressPolicy(options.resolveRegistryHost);
-    this.session = new RegistrySession({ transport, credentials, insecureRegistries: options.insecureRegistries, addressPolicy, stall, logger: options.logger });
-    this.retry = { retries: options.retries ?? DEFAULT_RETRIES, baseDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS };
+    this.session = new RegistrySession({ transport, credentials, insecureRegistries: options.insecureRegistries, addressPolicy, stall, clock: options.clock, logger: options.logger });
+    this.retry = { retries: options.retries ?? DEFAULT_RETRIES, baseDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS, clock: options.clock };
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     this.logger = options.logger;

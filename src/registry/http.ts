@@ -64,9 +64,9 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Error codes of failures that a new connection may not repeat. */
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE']);
 
-/** Marks an AppError as worth retrying; `retryAfterMs` carries a server's Retry-After. */
-export function retryable(error: AppError, retryAfterMs?: number): AppError {
-  (error as { data?: Record<string, unknown> }).data = { ...error.data, retryable: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+/** Marks an AppError as worth retrying (a server's Retry-After travels as `data.retryAfter`, see retry.ts). */
+export function retryable(error: AppError): AppError {
+  (error as { data?: Record<string, unknown> }).data = { ...error.data, retryable: true };
   return error;
 }
 
@@ -252,13 +252,4 @@ export async function readBody(response: ResponseLike, limit: number, what: stri
     guard?.dispose();
   }
   return Buffer.concat(chunks, size);
-}
-
-/** Retry-After as milliseconds (seconds or an HTTP date), or undefined. */
-export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
-  const value = headers['retry-after'];
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

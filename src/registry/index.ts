@@ -5,3 +5,4 @@ export { type PushBlobOptions } from './push.js';
 export { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 export { readDockerConfigCredentials, type Credentials } from './credentials.js';
 export type { Reference, Descriptor, ImageManifest, ResolvedManifest, PullAuth, BlobDownloadOptions } from './types.js';
+export { type RegistryClock } from './clock.js';

@@ -48,7 +48,9 @@ export function parseDescriptor(value: unknown, ref: Reference, reference: strin
   if (typeof d !== 'object' || d === null) throw upstream(ref, reference, `${where} is not an object`);
   if (typeof d.mediaType !== 'string' || d.mediaType === '') throw upstream(ref, reference, `${where} has no mediaType`);
   if (typeof d.digest !== 'string' || !isSha256Digest(d.digest)) throw upstream(ref, reference, `${where} has digest ${JSON.stringify(d.digest)}, expected sha256:<64 hex>`);
-  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw upstream(ref, reference, `${where} has an invalid size`);
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) {
+    throw upstream(ref, reference, `${where} has size ${JSON.stringify(d.size) ?? 'undefined'}, expected a whole number of bytes from 0 to 2^53 - 1`);
+  }
   return d as Descriptor;
 }
 
@@ -92,8 +94,10 @@ function isIndex(m: FetchedManifest): boolean {
 function pickIndexEntry(m: FetchedManifest, ref: Reference, reference: string): Descriptor {
   const entries = Array.isArray(m.json.manifests) ? m.json.manifests : [];
   const descriptors = entries.map((e, i) => parseDescriptor(e, ref, reference, `index entry ${i}`));
+  // Nested indexes are not followed: one level is all a model needs, and a chain of them is work a registry could make endless.
   const manifests = descriptors.filter((d) => !INDEX_TYPES.has(d.mediaType));
   const chosen = manifests.find((d) => d.artifactType === CNCF_MANIFEST_ARTIFACT) ?? manifests[0];
+  if (!chosen && descriptors.length > 0) throw upstream(ref, reference, 'the index lists only other indexes, which are not followed');
   if (!chosen) throw upstream(ref, reference, 'the index lists no manifest');
   return chosen;
 }

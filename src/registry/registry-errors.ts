@@ -3,12 +3,10 @@
  * AppError at the boundary that receives it, naming the registry and repository.
  */
 import { AppError, type ErrorCode } from '../errors.js';
-import { readBody, type ResponseLike, retryable, retryAfterMs } from './http.js';
+import { readBody, type ResponseLike, retryable } from './http.js';
 
 /** Error bodies are short; anything longer is cut rather than buffered. */
 const ERROR_BODY_LIMIT = 64 * 1024;
-/** Beyond this a Retry-After is not waited for: the caller hears 'busy' instead. */
-export const MAX_RETRY_AFTER_MS = 60_000;
 
 interface OciError {
   code?: string;
@@ -44,7 +42,9 @@ export function parseOciErrors(body: Buffer): OciError[] {
 
 /**
  * Builds the AppError for an unexpected status. `what` says what was asked, e.g.
- * `manifest ai/x:latest on registry 127.0.0.1:5000`. 5xx and 429 are marked retryable.
+ * `manifest ai/x:latest on registry 127.0.0.1:5000`. 5xx, 408 and 429 are marked retryable and
+ * carry the server's Retry-After as `data.retryAfter`, read against the clock when the wait is
+ * decided (see retry.ts).
  */
 export async function errorForResponse(response: ResponseLike, what: string): Promise<AppError> {
   const status = response.statusCode ?? 0;
@@ -61,10 +61,10 @@ export async function errorForResponse(response: ResponseLike, what: string): Pr
   const detail = errors.length > 0 ? errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`.trim()).join('; ') : '';
   const reason = { unauthorized: 'access denied', not_found: 'not found', busy: 'rate limited' }[code as string] ?? 'failed';
   const message = `${what}: ${reason} (HTTP ${status}${detail ? `, ${detail}` : ''})`;
-  const error = new AppError(code, message, { data: { status, ...(first?.code ? { registryCode: first.code } : {}) } });
-  if (status === 429 || status === 408 || status >= 500) {
-    const after = retryAfterMs(response.headers);
-    if (after === undefined || after <= MAX_RETRY_AFTER_MS) return retryable(error, after);
-  }
-  return error;
+  const transient = status === 429 || status === 408 || status >= 500;
+  const header = response.headers['retry-after'];
+  const retryAfter = transient && typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
+  const data = { status, ...(first?.code ? { registryCode: first.code } : {}), ...(retryAfter === undefined ? {} : { retryAfter }) };
+  const error = new AppError(code, message, { data });
+  return transient ? retryable(error) : error;
 }

@@ -7,6 +7,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from '../log.js';
 import { RegistryAddressPolicy } from './address-policy.js';
 import { type AuthTarget, Authenticator } from './auth.js';
+import type { RegistryClock } from './clock.js';
 import type { CredentialStore } from './credentials.js';
 import { type BodyResponse, type FollowedResponse, type HttpTransport, networkError, type RedirectOptions } from './http.js';
 import { usesPlainHttp } from './reference.js';
@@ -41,6 +42,8 @@ export interface RegistrySessionOptions {
   addressPolicy?: RegistryAddressPolicy;
   /** How slow a response body may be before it is abandoned. Defaults to DEFAULT_STALL_POLICY (30 s). */
   stall?: StallPolicy;
+  /** Decides when cached tokens expire. Defaults to the system clock. */
+  clock?: RegistryClock;
   logger?: Logger;
 }
 
@@ -53,7 +56,7 @@ export class RegistrySession {
 
   constructor(private readonly options: RegistrySessionOptions) {
     this.addressPolicy = options.addressPolicy ?? new RegistryAddressPolicy();
-    this.authenticator = new Authenticator({ credentials: options.credentials, transport: options.transport, addressPolicy: this.addressPolicy, logger: options.logger });
+    this.authenticator = new Authenticator({ credentials: options.credentials, transport: options.transport, addressPolicy: this.addressPolicy, clock: options.clock, logger: options.logger });
   }
 
   get transport(): HttpTransport {

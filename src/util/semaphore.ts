@@ -13,6 +13,11 @@ export class Semaphore {
     return this.waiters.length;
   }
 
+  /** Whether acquire() would wait now. */
+  get exhausted(): boolean {
+    return this.available === 0;
+  }
+
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) throw new AppError('aborted', 'cancelled while waiting');
     if (this.available > 0) {

@@ -20,8 +20,8 @@ const VOLUME_MIB = 16;
 const HUGE_LAYER_BYTES = 24 * 1024 * 1024;
 /** Fits the empty volume, so the check lets it start; the filler then takes the room. */
 const BIG_LAYER_BYTES = 8 * 1024 * 1024;
-/** Slow enough that the filler lands while the layer is still arriving. */
-const THROTTLE_BYTES_PER_SECOND = 2 * 1024 * 1024;
+/** The CDN stops the layer here until the filler has taken the room; the rest then cannot fit. */
+const HELD_AT = 1024 * 1024;
 const LEFTOVER_SUFFIXES = ['.incomplete', '.chunks', '.tmp'];
 
 const probe = await mountSmallVolume(1);
@@ -74,7 +74,7 @@ describe('a pull into a store whose disk is too small', { skip }, () => {
     const pushed = await pushArtifact(registry!, 'ai/big', 'latest', { layers: [randomBytes(BIG_LAYER_BYTES)] });
     const layerDigest = pushed.layerDigests[0]!;
     const partial = path.join(modelsPath, 'blobs', 'sha256', `${layerDigest.slice('sha256:'.length)}.incomplete`);
-    registry!.cdn!.throttleBytesPerSecond = THROTTLE_BYTES_PER_SECOND;
+    const hold = registry!.cdn!.hold({ afterBytes: HELD_AT, match: ({ path: p }) => p.includes(layerDigest.slice('sha256:'.length)) });
     const usedBefore = await volume!.usedBytes();
 
     try {
@@ -83,8 +83,10 @@ describe('a pull into a store whose disk is too small', { skip }, () => {
       const ended = (async () => {
         for await (const chunk of res) chunks.push(chunk as Buffer);
       })();
-      await waitUntil('part of the layer on the volume', async () => (await allocatedBytes(partial)) >= 1024 * 1024);
+      await hold.reached();
+      await waitUntil('the held part of the layer on the volume', async () => (await allocatedBytes(partial)) >= HELD_AT);
       await volume!.fill();
+      hold.release();
       await ended;
 
       assert.equal(res.statusCode, 200, 'the pull had started streaming');
@@ -96,7 +98,7 @@ describe('a pull into a store whose disk is too small', { skip }, () => {
       assert.match(last.message, /it needs 8\.\d+MB, [\d.]+(B|kB|MB) is free/);
       assert.ok(!last.message.includes(volume!.dir), `the error names no server path: ${last.message}`);
     } finally {
-      registry!.cdn!.throttleBytesPerSecond = undefined;
+      hold.release();
       await volume!.unfill();
     }
     assert.deepEqual(await blobFilesEndingWith(modelsPath, LEFTOVER_SUFFIXES), [], 'the pull removed its partial download and chunk record');

@@ -10,29 +10,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
 import { makeTempDir, openRequest, parseNdjson, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
+import { waitUntil } from './support/wait.js';
 import { generateTinyGguf, packageAndPush, sha256OfFile } from './support/fixtures.js';
 
-/** Large enough that part of the layer is on disk while the throttled CDN is still sending the rest. */
 const LAYER_BYTES = 12 * 1024 * 1024;
-const THROTTLE_BYTES_PER_SECOND = 2 * 1024 * 1024;
-/**
- * Kill once a real partial is on disk, far from complete. Not at the first byte: the puller
- * writes each read as it arrives, and the killed connection's last paced chunk (~100 kB) may
- * still be counted by the CDN after the reset, which a tiny partial could not tell apart from
- * a download that started over.
- */
-const KILL_AFTER_BYTES = 1024 * 1024;
+/** The CDN stops the layer here until the server is killed: a real partial, far from complete. */
+const HELD_AT = 1024 * 1024 + 4321;
 
 async function sizeOf(file: string): Promise<number> {
   return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe('pulls through a token registry and a CDN, across a crash of the server', () => {
@@ -78,17 +64,23 @@ describe('pulls through a token registry and a CDN, across a crash of the server
     const partial = path.join(server.modelsPath, 'blobs', 'sha256', `${layerDigest.slice('sha256:'.length)}.incomplete`);
     const blob = path.join(server.modelsPath, 'blobs', 'sha256', layerDigest.slice('sha256:'.length));
     const cdn = registry.cdn!;
-    cdn.throttleBytesPerSecond = THROTTLE_BYTES_PER_SECOND;
+    const layerHex = layerDigest.slice('sha256:'.length);
+    const hold = cdn.hold({ afterBytes: HELD_AT, match: ({ path: p }) => p.includes(layerHex) });
 
     const { res } = await openRequest(server.socketPath, '/models/create', { body: { from: reference } });
     res.on('error', () => undefined);
     res.resume();
-    await waitFor('part of the layer on disk', async () => (await sizeOf(partial)) >= KILL_AFTER_BYTES);
-    await server.kill9();
+    try {
+      await hold.reached();
+      // The server writes each read as it arrives: the held prefix reaches the file, no more can.
+      await waitUntil('the held part of the layer on disk', async () => (await sizeOf(partial)) >= HELD_AT);
+      await server.kill9();
+    } finally {
+      hold.stop();
+    }
     const kept = await sizeOf(partial);
-    assert.ok(kept >= KILL_AFTER_BYTES && kept < LAYER_BYTES, `the partial holds ${kept} bytes`);
+    assert.equal(kept, HELD_AT, 'the partial holds exactly what the CDN sent before it stopped');
 
-    cdn.throttleBytesPerSecond = undefined;
     cdn.resetStats();
     await server.start();
     const listed = await server.request('/models');
@@ -98,11 +90,8 @@ describe('pulls through a token registry and a CDN, across a crash of the server
     const reply = await create(reference);
     assert.equal(reply.status, 200, reply.text);
     assert.equal(parseNdjson(reply).at(-1).type, 'success', reply.text);
-    const stats = cdn.stats();
-    assert.ok(stats.ranges >= 1, 'the download resumed with a Range request');
-    // The killed server's connection may still be counted for a moment after the reset, so the
-    // bound is loose: a pull that started over would need the whole layer.
-    assert.ok(stats.bytes < LAYER_BYTES - kept / 2, `the CDN sent ${stats.bytes} bytes after ${kept} were kept, not the whole layer again`);
+    const layerRequests = cdn.stats().requested.filter((r) => r.path.includes(layerHex));
+    assert.deepEqual(layerRequests.map((r) => r.range), [`bytes=${kept}-`], 'the layer was asked for once, from where the partial ends');
     assert.equal(await sha256OfFile(blob), layerDigest, 'the stored layer hashes to its digest');
     assert.equal(await sizeOf(partial), 0, 'no partial is left behind');
     const shown = await server.request(`/models/${reference}`);

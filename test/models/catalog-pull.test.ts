@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { generateModel } from '../../src/gguf/index.js';
 import { createSilentLogger } from '../../src/log.js';
-import { Catalog, type ProgressEvent } from '../../src/models/index.js';
+import { Catalog, type ProgressEvent, WAITING_FOR_PULL_SLOT } from '../../src/models/index.js';
 import { OCI_MANIFEST } from '../../src/models/media-types.js';
 import { packageModel } from '../../src/models/package.js';
 import { parseReference, RegistryClient } from '../../src/registry/index.js';
@@ -170,49 +170,71 @@ describe('pushing and pulling models through the catalog against a real registry
 
   test('one requester of a shared pull going away does not stop it for the other; the last one leaving does', async () => {
     const layer = Buffer.alloc(256 * 1024, 'c');
-    await pushArtifact(registry, 'ai/slow', 'latest', { layers: [layer] });
+    const pushed = await pushArtifact(registry, 'ai/slow', 'latest', { layers: [layer] });
     const ref = registry.reference('ai/slow');
-    registry.cdn!.throttleBytesPerSecond = 512 * 1024;
+    const layerHex = pushed.layerDigests[0]!.slice('sha256:'.length);
+    // The layer stops after its first bytes until released: the pulls cannot finish before the requesters leave.
+    const hold = registry.cdn!.hold({ afterBytes: 1000, match: ({ path: p }) => p.includes(layerHex) });
     try {
       const { temp, catalog } = await newCatalog();
       const leaving = new AbortController();
-      const left = catalog.pull(ref, { signal: leaving.signal, onEvent: () => leaving.abort() });
+      const left = catalog.pull(ref, { signal: leaving.signal });
       const stays = catalog.pull(ref);
+      await hold.reached(1);
+      leaving.abort();
       await assert.rejects(left, (err: AppError) => err.code === 'aborted');
+      hold.release();
       assert.equal((await stays).cached, false);
       assert.equal((await temp.store.listModels()).length, 1);
 
+      const again = registry.cdn!.hold({ afterBytes: 1000, match: ({ path: p }) => p.includes(layerHex) });
       const alone = await newCatalog();
       const cancel = new AbortController();
-      const only = alone.catalog.pull(ref, { signal: cancel.signal, onEvent: () => cancel.abort() });
+      const only = alone.catalog.pull(ref, { signal: cancel.signal });
+      await again.reached(1);
+      cancel.abort();
       await assert.rejects(only, (err: AppError) => err.code === 'aborted');
+      again.release();
       // A pull started afterwards is a fresh one and completes: the cancelled one left no stuck state.
       assert.equal((await alone.catalog.pull(ref)).cached, false);
     } finally {
-      registry.cdn!.throttleBytesPerSecond = undefined;
+      hold.release();
     }
   });
 
-  test('with one pull slot a second model waits until the first has finished', async () => {
-    await pushArtifact(registry, 'ai/first', 'latest', { layers: [Buffer.alloc(128 * 1024, 'f')] });
+  test('with one pull slot a second model says it waits, and starts only once the first has finished', async () => {
+    const first = await pushArtifact(registry, 'ai/first', 'latest', { layers: [Buffer.alloc(128 * 1024, 'f')] });
     await pushArtifact(registry, 'ai/second', 'latest', { layers: [Buffer.alloc(128 * 1024, 's')] });
     const temp = await openTempStore('slots');
     stores.push(temp);
     const catalog = new Catalog({ store: temp.store, registry: client, logger: createSilentLogger(), maxConcurrentPulls: 1 });
     const order: string[] = [];
-    registry.cdn!.throttleBytesPerSecond = 1024 * 1024;
+    const firstHex = first.layerDigests[0]!.slice('sha256:'.length);
+    const hold = registry.cdn!.hold({ afterBytes: 1000, match: ({ path: p }) => p.includes(firstHex) });
     try {
-      await Promise.all(
-        ['first', 'second'].map((name) =>
-          catalog.pull(registry.reference(`ai/${name}`), { onEvent: (e) => order.push(`${name}:${e.type}`) }),
-        ),
-      );
+      const firstPull = catalog.pull(registry.reference('ai/first'), { onEvent: (e) => order.push(`first:${e.type}:${e.message}`) });
+      await hold.reached();
+      let waiting!: () => void;
+      const saidWaiting = new Promise<void>((resolve) => (waiting = resolve));
+      const secondPull = catalog.pull(registry.reference('ai/second'), {
+        onEvent: (e) => {
+          order.push(`second:${e.type}:${e.message}`);
+          if (e.message === WAITING_FOR_PULL_SLOT) waiting();
+        },
+      });
+      await Promise.race([saidWaiting, secondPull.then(() => assert.fail('the second pull ran while the first held the only slot'))]);
+      hold.release();
+      await Promise.all([firstPull, secondPull]);
     } finally {
-      registry.cdn!.throttleBytesPerSecond = undefined;
+      hold.release();
     }
-    const firstDone = order.indexOf('first:success');
-    const secondStarts = order.indexOf('second:progress');
-    assert.ok(firstDone >= 0 && secondStarts > firstDone, order.join(' '));
+    // Before the first finished, the second said only that it waits; everything else of it came after.
+    const firstDone = order.findIndex((e) => e.startsWith('first:success:'));
+    const secondBefore = order.slice(0, firstDone).filter((e) => e.startsWith('second:'));
+    const secondAfter = order.slice(firstDone).filter((e) => e.startsWith('second:'));
+    assert.ok(firstDone >= 0, order.join(' | '));
+    assert.deepEqual(secondBefore, [`second:progress:${WAITING_FOR_PULL_SLOT}`], order.join(' | '));
+    assert.ok(secondAfter.includes('second:success:Model pulled successfully'), order.join(' | '));
   });
 
   test('a reference that does not parse is invalid_reference and one the registry lacks is not_found', async () => {

@@ -62,7 +62,7 @@ describe('packaging a GGUF file', () => {
     assert.equal(metadata.mtime, '2025-03-04T05:06:07Z');
     assert.deepEqual(await env.store.readBlob(layer!.digest), await fs.readFile(ggufPath));
     // Not stored as a model: that is the caller's decision.
-    await assert.rejects(env.store.readManifest(packaged.id));
+    await assert.rejects(env.store.readManifest(packaged.id), { code: 'not_found' });
   });
 
   test('the config describes the GGUF and its diff IDs are the layer digests', async () => {

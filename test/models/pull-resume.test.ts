@@ -11,11 +11,12 @@ import { openStore } from '../../src/store/index.js';
 import { sha256Digest } from '../../src/util/digest.js';
 import { makeTempDir } from '../support/catalog-fixtures.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
+import { waitUntil } from '../e2e/support/wait.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/pull-child.ts', import.meta.url));
-/** Above the registry client's 4 MiB write block, so a first block reaches the disk before the kill. */
 const LAYER_BYTES = 6 * 1024 * 1024;
-const FIRST_BLOCK = 4 * 1024 * 1024;
+/** Where the CDN stops the layer until the child is killed: a real part of it, far from all. */
+const HELD_AT = 1536 * 1024 + 123;
 
 async function sizeOf(file: string): Promise<number> {
   try {
@@ -48,28 +49,28 @@ describe('a pull killed with SIGKILL resumes in a new process', () => {
     const partial = path.join(storeDir, 'blobs', 'sha256', `${pushed.layerDigests[0]!.slice('sha256:'.length)}.incomplete`);
 
     const cdn = registry.cdn!;
-    cdn.throttleBytesPerSecond = 2 * 1024 * 1024;
+    const layerPath = (p: string): boolean => p.includes(pushed.layerDigests[0]!.slice('sha256:'.length));
+    const hold = cdn.hold({ afterBytes: HELD_AT, match: ({ path: p }) => layerPath(p) });
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, storeDir, reference], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
     child.stdout.resume();
     child.stderr.resume();
     try {
-      // Killed once a real part of the layer is on disk, long before the throttled CDN sends the rest.
-      for (;;) {
-        const size = await sizeOf(partial);
-        if (size >= FIRST_BLOCK) break;
+      await Promise.race([hold.reached(), exited.then((how) => assert.fail(`the child pull ended (${how}) before the CDN held its layer`))]);
+      // The child writes each read as it arrives: the held prefix reaches the file, no more can.
+      await waitUntil('the held prefix in the partial file', async () => {
         if (child.exitCode !== null) assert.fail(`the child pull ended (${child.exitCode}) before it could be killed`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+        return (await sizeOf(partial)) >= HELD_AT;
+      });
       child.kill('SIGKILL');
       assert.equal(await exited, 'SIGKILL');
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      hold.stop();
     }
     const left = await sizeOf(partial);
-    assert.ok(left > 0 && left < LAYER_BYTES, `a partial layer of ${left} bytes stays behind`);
+    assert.equal(left, HELD_AT, 'the partial layer holds exactly what the CDN sent');
 
-    cdn.throttleBytesPerSecond = undefined;
     cdn.resetStats();
     const store = await openStore(storeDir);
     const client = new RegistryClient({ retries: 0 });
@@ -79,9 +80,8 @@ describe('a pull killed with SIGKILL resumes in a new process', () => {
       const result = await catalog.pull(reference, { onEvent: (e) => events.push(e) });
       assert.equal(result.id, pushed.manifestDigest);
       assert.equal(events.at(-1)?.message, 'Model pulled successfully');
-      assert.ok(cdn.stats().ranges >= 1, 'the resumed download sent a Range request');
-      // The margin covers the config blob and a last paced chunk the CDN counts for the dead connection.
-      assert.ok(cdn.stats().bytes <= LAYER_BYTES - left + 256 * 1024, `only the missing part was sent again (${cdn.stats().bytes} bytes)`);
+      const layerRequests = cdn.stats().requested.filter((r) => layerPath(r.path));
+      assert.deepEqual(layerRequests.map((r) => r.range), [`bytes=${HELD_AT}-`], 'the layer was asked for once, from where the partial ends');
       assert.equal(sha256Digest(await store.readBlob(pushed.layerDigests[0]!)), pushed.layerDigests[0]);
       assert.equal(await sizeOf(partial), 0);
     } finally {

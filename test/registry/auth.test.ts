@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { parseReference, RegistryClient } from '../../src/registry/index.js';
 import { sha256Digest } from '../../src/util/digest.js';
+import { ManualRegistryClock } from '../support/registry-clock.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
 
 function isAppError(code: string) {
@@ -130,22 +131,48 @@ describe('token auth registry with blobs redirected to a CDN', () => {
     }
   });
 
-  test('a token past its lifetime is renewed instead of being sent again', async () => {
+  test('a cached token is sent until its lifetime less the renewal margin has passed, and renewed from then on', async () => {
     await pushArtifact(registry, 'ai/short-lived', 'v1');
     const ref = parseReference(registry.reference('ai/short-lived', 'v1'));
-    registry.tokenServer!.expiresInSeconds = 1;
-    registry.tokenServer!.resetStats();
-    const client = new RegistryClient();
+    const tokens = registry.tokenServer!;
+    // The client renews a token 10 s (or a tenth of its lifetime, if shorter) before it expires.
+    const lifetimeMs = tokens.expiresInSeconds * 1000;
+    const renewAtMs = lifetimeMs - Math.min(10_000, lifetimeMs / 10);
+    tokens.resetStats();
+    const clock = new ManualRegistryClock();
+    const client = new RegistryClient({ clock });
     try {
       await client.resolveManifest(ref);
       await client.resolveManifest(ref);
-      assert.equal(registry.tokenServer!.stats().requests, 1);
-      // Lifetime minus the renewal margin is under a second: wait it out.
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assert.equal(tokens.stats().requests, 1, 'the second request reuses the token');
+      clock.advance(renewAtMs - 1);
       await client.resolveManifest(ref);
-      assert.equal(registry.tokenServer!.stats().requests, 2);
+      assert.equal(tokens.stats().requests, 1, 'a millisecond before the renewal point the token is still sent');
+      clock.advance(1);
+      await client.resolveManifest(ref);
+      assert.equal(tokens.stats().requests, 2, 'at the renewal point a new token is fetched');
+      await client.resolveManifest(ref);
+      assert.equal(tokens.stats().requests, 2, 'and the new one is reused in turn');
     } finally {
-      registry.tokenServer!.expiresInSeconds = 300;
+      client.dispose();
+    }
+  });
+
+  test('a token the registry refuses as expired, though the client holds it for valid, is dropped and a fresh one fetched', async () => {
+    await pushArtifact(registry, 'ai/refused-token', 'v1');
+    const ref = parseReference(registry.reference('ai/refused-token', 'v1'));
+    const tokens = registry.tokenServer!;
+    tokens.resetStats();
+    tokens.expireNext = 1;
+    const client = new RegistryClient({ retries: 0 });
+    try {
+      const resolved = await client.resolveManifest(ref);
+      assert.equal(resolved.manifest.layers.length, 1);
+      assert.equal(tokens.stats().requests, 2, 'one refused token, one fresh');
+      await client.resolveManifest(ref);
+      assert.equal(tokens.stats().requests, 2, 'the fresh token is cached, the refused one is not offered again');
+    } finally {
+      tokens.expireNext = 0;
       client.dispose();
     }
   });

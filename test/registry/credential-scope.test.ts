@@ -61,7 +61,7 @@ describe('registry credentials go only to the registry they are for', () => {
     });
     const client = new RegistryClient({ username: 'testuser', password: 'testpass', retries: 0 });
     try {
-      await assert.rejects(client.resolveManifest(parseReference(`${evil.url}/ai/tiny:latest`)), (err: unknown) => err instanceof AppError);
+      await assert.rejects(client.resolveManifest(parseReference(`${evil.url}/ai/tiny:latest`)), rejectsWith('unauthorized', /manifest latest on registry .*: access denied \(HTTP 401, UNAUTHORIZED/));
     } finally {
       client.dispose();
     }

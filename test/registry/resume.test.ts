@@ -50,7 +50,7 @@ describe('resumable and chunked downloads through the CDN', () => {
       cdn.failAfterBytes = undefined;
     }
     const kept = (await fs.stat(partial)).size;
-    assert.ok(kept > 0 && kept <= 300_000, `kept ${kept} bytes`);
+    assert.equal(kept, 300_000, 'every byte sent before the cut was kept');
 
     cdn.resetStats();
     const progress: number[] = [];
@@ -109,21 +109,22 @@ describe('resumable and chunked downloads through the CDN', () => {
     const partial = path.join(dir, 'chunked-resume.partial');
     const cdn = registry.cdn!;
     const chunkCount = Math.ceil(large.data.length / CHUNK);
-    // Slow connections make the cancellation land while chunks are still missing.
-    cdn.throttleBytesPerSecond = 2 * 1024 * 1024;
+    // Chunks from the fifth on stop after their first bytes: with two connections, chunks 0-3
+    // finish, the two connections wait in chunks 4 and 5, and the cancellation lands there.
+    const hold = cdn.hold({ afterBytes: 1000, match: ({ range }) => Number(/^bytes=(\d+)-/.exec(range ?? '')?.[1] ?? -1) >= 4 * CHUNK });
     const controller = new AbortController();
     const first = new RegistryClient({ chunkBytes: CHUNK, concurrency: 2 });
     try {
-      await assert.rejects(
-        first.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial), signal: controller.signal, onProgress: (n) => n >= 4 * CHUNK && controller.abort() }),
-        (err: unknown) => err instanceof AppError && err.code === 'aborted',
-      );
+      const download = first.downloadBlob(ref, large.descriptor, partial, { chunksPath: chunksOf(partial), signal: controller.signal });
+      await hold.reached(2);
+      controller.abort();
+      await assert.rejects(download, (err: unknown) => err instanceof AppError && err.code === 'aborted');
     } finally {
       first.dispose();
-      cdn.throttleBytesPerSecond = undefined;
+      hold.stop();
     }
     const sidecar = JSON.parse(await fs.readFile(chunksOf(partial), 'utf8')) as { done: number[] };
-    assert.ok(sidecar.done.length >= 1 && sidecar.done.length < chunkCount, `done: ${sidecar.done.join(',')}`);
+    assert.deepEqual(sidecar.done, [0, 1, 2, 3]);
 
     cdn.resetStats();
     const second = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
@@ -133,7 +134,12 @@ describe('resumable and chunked downloads through the CDN', () => {
       second.dispose();
     }
     assert.deepEqual(await fs.readFile(partial), large.data);
-    assert.equal(cdn.stats().ranges, chunkCount - sidecar.done.length);
+    const asked = cdn.stats().requested.map((r) => r.range);
+    const wanted = Array.from({ length: chunkCount - 4 }, (_, k) => {
+      const start = (k + 4) * CHUNK;
+      return `bytes=${start}-${Math.min(large.data.length, start + CHUNK) - 1}`;
+    });
+    assert.deepEqual([...asked].sort(), [...wanted].sort(), 'exactly the chunks the sidecar did not list were asked for');
     await assert.rejects(fs.stat(chunksOf(partial)), { code: 'ENOENT' });
   });
 

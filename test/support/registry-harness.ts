@@ -11,13 +11,14 @@
  * - 'token': Docker Hub's shape: a token server (anonymous pull, testuser/testpass may push;
  *   `tokenServer.stats()` lists the scopes asked for) and blob GETs redirected (307) to a fake
  *   CDN on 127.0.0.2 that refuses any Authorization header (`cdn.stats().rejectedAuth`) and
- *   can cut (`cdn.failAfterBytes`) or slow (`cdn.throttleBytesPerSecond`) its answers.
+ *   can cut (`cdn.failAfterBytes`) or hold (`cdn.hold()`) its answers.
  *
  * Needs `docker-registry`, `htpasswd` and `openssl` on PATH (`make test-deps` installs them).
  * Each registry gets a free port and a temporary root (`dataDir`); stop() kills its process
  * group and removes the directory.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -52,7 +53,7 @@ export interface TestRegistry {
   /** testuser/testpass for 'basic' and 'token' (push needs them on 'token'), for this registry (spread into RegistryClientOptions). */
   credentials?: { username: string; password: string; credentialsRegistry: string };
   cdn?: FakeCdn;
-  tokenServer?: Pick<TokenServer, 'stats' | 'resetStats' | 'realm'> & { expiresInSeconds: number };
+  tokenServer?: Pick<TokenServer, 'stats' | 'resetStats' | 'realm'> & { expiresInSeconds: number; expireNext: number };
   /** Temporary root; the registry stores its data under `${dataDir}/data`. */
   dataDir: string;
   /** Path of the registry's stored file for a blob digest (to corrupt it in tests). */
@@ -71,25 +72,34 @@ async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function getStatus(url: string): Promise<number> {
+/** Status and instance header of a GET, or status 0 when nothing answered. */
+function probe(url: string): Promise<{ status: number; instance?: string }> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false }, (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      resolve({ status: res.statusCode ?? 0, instance: res.headers[INSTANCE_HEADER] as string | undefined });
     });
-    req.once('error', () => resolve(0));
+    req.once('error', () => resolve({ status: 0 }));
     req.setTimeout(1000, () => req.destroy());
   });
 }
 
-function registryConfig(dataDir: string, addr: string, auth: string, middleware: string): string {
+/**
+ * Every answer of a started registry carries this header with its own id, so that readiness is
+ * judged on our registry and not on another one that took the port between its probe and our bind.
+ */
+const INSTANCE_HEADER = 'x-test-registry-instance';
+/** Ports tried when another process takes the free one before the registry binds it. */
+const PORT_ATTEMPTS = 5;
+
+function registryConfig(dataDir: string, addr: string, auth: string, middleware: string, instance: string): string {
   return [
     'version: 0.1',
     'log: {level: warn, accesslog: {disabled: true}}',
     'storage:',
     `  filesystem: {rootdirectory: ${JSON.stringify(path.join(dataDir, 'data'))}}`,
     '  delete: {enabled: true}',
-    `http: {addr: ${JSON.stringify(addr)}, secret: local-test-secret}`,
+    `http: {addr: ${JSON.stringify(addr)}, secret: local-test-secret, headers: {${INSTANCE_HEADER}: [${instance}]}}`,
     auth,
     middleware,
     '',
@@ -125,8 +135,6 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
   };
 
   try {
-    const port = await freePort();
-    const addr = `127.0.0.1:${port}`;
     let auth = '';
     let middleware = '';
     let cdn: FakeCdn | undefined;
@@ -145,25 +153,38 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
         middleware = `middleware: {storage: [{name: redirect, options: {baseurl: ${JSON.stringify(cdn.baseUrl)}}}]}`;
       }
     }
-    const configPath = path.join(dataDir, 'config.yml');
-    await fs.writeFile(configPath, registryConfig(dataDir, addr, auth, middleware));
-    child = spawn('docker-registry', ['serve', configPath], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (data: Buffer): void => {
-      output.push(data.toString('utf8'));
-      if (output.length > 50) output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const spawnError = new Promise<never>((_, reject) => child!.once('error', reject));
-    spawnError.catch(() => undefined);
+    const instance = randomUUID();
+    let addr = '';
+    for (let attempt = 1; ; attempt++) {
+      addr = `127.0.0.1:${await freePort()}`;
+      const configPath = path.join(dataDir, 'config.yml');
+      await fs.writeFile(configPath, registryConfig(dataDir, addr, auth, middleware, instance));
+      output.length = 0;
+      const started = spawn('docker-registry', ['serve', configPath], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = started;
+      const keep = (data: Buffer): void => {
+        output.push(data.toString('utf8'));
+        if (output.length > 50) output.shift();
+      };
+      started.stdout?.on('data', keep);
+      started.stderr?.on('data', keep);
+      const spawnError = new Promise<never>((_, reject) => started.once('error', reject));
+      spawnError.catch(() => undefined);
+      const exited = new Promise<{ status: -1 }>((resolve) => started.once('exit', () => resolve({ status: -1 })));
 
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
-    for (;;) {
-      const status = await Promise.race([getStatus(`http://${addr}/v2/`), spawnError]);
-      if (status === 200 || status === 401) break;
-      if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${output.join('')}`);
-      if (Date.now() > deadline) throw new Error(`docker-registry did not answer on ${addr}: ${output.join('')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+      let ready = false;
+      while (!ready) {
+        const answer = await Promise.race([probe(`http://${addr}/v2/`), spawnError, exited]);
+        if ((answer.status === 200 || answer.status === 401) && 'instance' in answer && answer.instance === instance) ready = true;
+        else if (started.exitCode !== null || answer.status === -1) break;
+        else if (Date.now() > deadline) throw new Error(`docker-registry did not answer on ${addr}: ${output.join('')}`);
+        else await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (ready) break;
+      if (!/address already in use/.test(output.join('')) || attempt >= PORT_ATTEMPTS) {
+        throw new Error(`docker-registry exited with ${started.exitCode}: ${output.join('')}`);
+      }
     }
 
     const dataRoot = path.join(dataDir, 'data');
@@ -182,6 +203,12 @@ export async function startRegistry(kind: RegistryKind, options: StartRegistryOp
         },
         set expiresInSeconds(value: number) {
           tokenServer!.expiresInSeconds = value;
+        },
+        get expireNext() {
+          return tokenServer!.expireNext;
+        },
+        set expireNext(value: number) {
+          tokenServer!.expireNext = value;
         },
       },
       dataDir,

@@ -11,6 +11,7 @@
 import { EventEmitter, once } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseRange } from './fake-cdn.js';
 
 export interface RecordedRequest {
   method: string;
@@ -86,4 +87,23 @@ export function basicChallenge(res: ServerResponse): void {
 export function bearerChallenge(res: ServerResponse, realm: string): void {
   res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="scripted"`, 'content-type': 'application/json' });
   res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+}
+
+/** Answers a blob GET as a well-behaved registry does: the whole body, or the Range asked for (206, or 416). */
+export function answerBlob(req: IncomingMessage, res: ServerResponse, data: Buffer): void {
+  const range = parseRange(req.headers.range, data.length);
+  if (range === 'invalid') {
+    res.writeHead(416, { 'content-range': `bytes */${data.length}` }).end();
+  } else if (range === undefined) {
+    res.writeHead(200, { 'content-length': data.length, 'accept-ranges': 'bytes' }).end(data);
+  } else {
+    const body = data.subarray(range.start, range.end + 1);
+    res.writeHead(206, { 'content-length': body.length, 'content-range': `bytes ${range.start}-${range.end}/${data.length}` }).end(body);
+  }
+}
+
+/** An OCI error body with `status`, and any extra headers (Retry-After). */
+export function answerError(res: ServerResponse, status: number, code: string, headers: Record<string, string> = {}): void {
+  const body = Buffer.from(JSON.stringify({ errors: [{ code, message: code.toLowerCase() }] }));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length, ...headers }).end(body);
 }

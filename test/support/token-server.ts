@@ -30,6 +30,12 @@ export interface TokenServer {
   certPath: string;
   /** Lifetime written into answers (`expires_in`), seconds. */
   expiresInSeconds: number;
+  /**
+   * How many of the next tokens are issued already expired by the registry's clock (an hour
+   * ago) while their answer still claims `expiresInSeconds`: a token the registry refuses
+   * although the client holds it for valid. Each issue counts one down.
+   */
+  expireNext: number;
   stats(): TokenServerStats;
   resetStats(): void;
   close(): Promise<void>;
@@ -95,8 +101,10 @@ export async function startTokenServer(dir: string, options: TokenServerOptions 
       const actions = wanted.filter((a) => a === 'pull' || (a === 'push' && account !== ''));
       return [{ type: 'repository', name: match[1], actions }];
     });
-    const now = Math.floor(Date.now() / 1000);
-    const token = sign({ iss: TOKEN_ISSUER, sub: account, aud: url.searchParams.get('service') ?? TOKEN_SERVICE, exp: now + tokenServer.expiresInSeconds, nbf: now - 10, iat: now, jti: randomUUID(), access });
+    // Beyond the registry's leeway for clock skew (60 s) either way.
+    const issuedAt = Math.floor(Date.now() / 1000) - (tokenServer.expireNext > 0 ? 3600 : 0);
+    if (tokenServer.expireNext > 0) tokenServer.expireNext--;
+    const token = sign({ iss: TOKEN_ISSUER, sub: account, aud: url.searchParams.get('service') ?? TOKEN_SERVICE, exp: issuedAt + tokenServer.expiresInSeconds, nbf: issuedAt - 10, iat: issuedAt, jti: randomUUID(), access });
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: tokenServer.expiresInSeconds, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve, reject) => {
@@ -108,6 +116,7 @@ export async function startTokenServer(dir: string, options: TokenServerOptions 
     realm: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
     certPath,
     expiresInSeconds: 300,
+    expireNext: 0,
     stats: () => ({ ...stats, scopes: [...stats.scopes] }),
     resetStats: () => Object.assign(stats, { requests: 0, scopes: [], refused: 0 }),
     close: async () => {
