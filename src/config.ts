@@ -34,7 +34,7 @@ export interface Config {
   contextSize: number | undefined;
   origins: string[];
   pullConcurrency: number;
-  pullChunkBytes: number;
+  pullChunkBytes: number | undefined;
   maxUploadBytes: number;
   admissionTimeoutSeconds: number;
   allowedHosts: string[];
@@ -169,7 +169,7 @@ export const SETTINGS: Setting[] = [
   row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(RUNTIME_BOUNDS.contextSize.min, RUNTIME_BOUNDS.contextSize.max)) }),
   row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
-  row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', ...bytesDefault('64MiB'), description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),
+  row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', default: undefined, defaultText: '(adaptive)', description: 'Cut layers larger than this into parallel ranged chunks of exactly this size. Unset, layers from 4 MiB up are cut to suit the layer and the measured speed of one connection: a fast link keeps one connection, a CDN that caps each connection gets up to --pull-concurrency of them.', parse: asOptional(asBytes) }),
   row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', ...bytesDefault('64GiB'), description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
   row({ key: 'admissionTimeoutSeconds', flag: '--admission-timeout', env: 'MODEL_RUNNER_ADMISSION_TIMEOUT', default: 120, description: 'Seconds a new model file may take to load and decode two tokens in the admission check (a child process, before it first runs in-process); slower files are refused.', parse: asInt(1, 86400) }),
   row({ key: 'writeStallTimeoutMs', flag: '--write-stall-timeout', env: 'MODEL_RUNNER_WRITE_STALL_TIMEOUT', default: DEFAULT_WRITE_STALL_TIMEOUT_MS, defaultText: '`60s`', description: 'How long a streamed response may wait for a client that stopped reading before it is cut and its generation cancelled.', parse: asPositiveDuration }),

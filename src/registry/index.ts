@@ -1,5 +1,5 @@
 /** Public entry of the OCI distribution client. */
-export { RegistryClient, type RegistryClientOptions, DEFAULT_CHUNK_BYTES, DEFAULT_CONCURRENCY } from './client.js';
+export { RegistryClient, type RegistryClientOptions, DEFAULT_CONCURRENCY } from './client.js';
 export { parseReference, parseModelId, usesPlainHttp, type ParseReferenceOptions, type ModelIdQuery, DOCKER_HUB, DEFAULT_TAG } from './reference.js';
 export { type PushBlobOptions } from './push.js';
 export { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
