@@ -17,6 +17,8 @@ export interface FakeCdnStats {
   ranges: number;
   /** Body bytes sent. */
   bytes: number;
+  /** Most bodies being sent at the same moment. */
+  peakConcurrent: number;
 }
 
 export interface FakeCdn {
@@ -47,13 +49,14 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 
 /** Starts the CDN serving files below `root` (the registry's rootdirectory). */
 export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<FakeCdn> {
-  const stats: FakeCdnStats = { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0 };
+  const stats: FakeCdnStats = { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, peakConcurrent: 0 };
+  let sending = 0;
   const cdn: FakeCdn = {
     baseUrl: '',
     failAfterBytes: undefined,
     throttleBytesPerSecond: undefined,
     stats: () => ({ ...stats }),
-    resetStats: () => Object.assign(stats, { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0 }),
+    resetStats: () => Object.assign(stats, { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, peakConcurrent: 0 }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -114,6 +117,7 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
     const began = Date.now();
     let sent = 0;
     const stream = createReadStream(file, { start, end, highWaterMark: rate ? Math.max(1024, Math.min(1 << 20, Math.floor(rate / 20))) : 1 << 20 });
+    stats.peakConcurrent = Math.max(stats.peakConcurrent, ++sending);
     try {
       for await (const data of stream as AsyncIterable<Buffer>) {
         let chunk = data;
@@ -137,6 +141,7 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
       }
       res.end();
     } finally {
+      sending--;
       stream.destroy();
     }
   }
