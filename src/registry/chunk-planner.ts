@@ -144,6 +144,7 @@ export class ChunkPlanner {
     const rate = this.rate ?? 0;
     const tail = Math.min(rate * TAIL_CHUNK_SECONDS, this.total / (this.connections * CHUNKS_PER_CONNECTION));
     const floor = Math.max(MIN_CHUNK_BYTES, Math.min(rate * MIN_CHUNK_SECONDS, Math.max(Math.ceil(left / this.connections), tail)));
-    return Math.min(this.maxChunkBytes, Math.max(share, floor));
+    // Rates are fractional; a range header is not.
+    return Math.ceil(Math.min(this.maxChunkBytes, Math.max(share, floor)));
   }
 }

@@ -42,6 +42,7 @@ function simulate(size: number, rate: number, maxConnections: number, probeMs = 
 
 function assertCoversExactly(chunks: ByteRange[], expected: ByteRange[]): void {
   const sorted = [...chunks].sort((a, b) => a[0] - b[0]);
+  for (const [s, e] of sorted) assert.ok(Number.isSafeInteger(s) && Number.isSafeInteger(e), `chunk ${s}-${e} has a fractional bound`);
   for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]![0] >= sorted[i - 1]![1], `chunks ${sorted[i - 1]} and ${sorted[i]} overlap`);
   assert.deepEqual(mergeRanges(sorted), mergeRanges(expected));
 }
@@ -72,9 +73,11 @@ describe('the chunk planner', () => {
   });
 
   test('a connection at 40 MB/s gets the company it needs to reach 100 MB/s and no more', () => {
-    const planner = new ChunkPlanner({ size: 1000 * MB, maxConnections: 8 });
-    planner.next();
-    assert.equal(planner.measured(40 * MB), 3);
+    const size = 1000 * MB;
+    const planner = new ChunkPlanner({ size, maxConnections: 8 });
+    const probe = planner.next()!;
+    assert.equal(planner.measured(40 * MB + 0.37), 3);
+    assertCoversExactly([probe, ...drain(planner)], [[0, size]]);
   });
 
   test('a layer of a few MB behind a capped CDN is still shared among several connections', () => {
