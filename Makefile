@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE ?= node
 SOCKET ?= model-runner.sock
-APT_PACKAGES := docker-registry skopeo apache2-utils openssl
+APT_PACKAGES := docker-registry skopeo apache2-utils openssl tinyproxy
 TEST_FILES = $(shell find test -name '*.test.ts' | sort)
 # The peer-credentials addon compiles against the headers of the node that runs it, found beside it
 # (include/node under its prefix) so that no download is needed; without them node-gyp fetches its own.

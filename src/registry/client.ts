@@ -12,6 +12,7 @@ import { MIN_CHUNKED_BYTES } from './chunk-planner.js';
 import { downloadChunked } from './chunked-download.js';
 import { CredentialStore } from './credentials.js';
 import { HttpTransport } from './http.js';
+import type { ProxySettings } from './proxy-rules.js';
 import { resolveManifest } from './manifest.js';
 import { blobExists, pushBlob, type PushBlobOptions, pushManifest } from './push.js';
 import { RegistrySession } from './registry-session.js';
@@ -58,6 +59,11 @@ export interface RegistryClientOptions {
    * range and so may send us into one (redirects, token realms). Defaults to dns.lookup.
    */
   resolveRegistryHost?: (host: string) => Promise<string[]>;
+  /**
+   * HTTP_PROXY, HTTPS_PROXY and NO_PROXY (see proxy-rules.ts); the address policy still judges the
+   * registry's URLs by where they point, not by the proxy. Defaults to none: every connection direct.
+   */
+  proxy?: ProxySettings;
 }
 
 export class RegistryClient {
@@ -69,7 +75,7 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     const stall: StallPolicy = { timeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, minBytes: STALL_MIN_BYTES };
-    const transport = new HttpTransport({ idleTimeoutMs: stall.timeoutMs });
+    const transport = new HttpTransport({ idleTimeoutMs: stall.timeoutMs, proxy: options.proxy });
     const credentials = new CredentialStore({ username: options.username, password: options.password, registry: options.credentialsRegistry, dockerConfigPath: options.dockerConfigPath });
     const addressPolicy = new RegistryAddressPolicy(options.resolveRegistryHost);
     this.session = new RegistrySession({ transport, credentials, insecureRegistries: options.insecureRegistries, addressPolicy, stall, logger: options.logger });
