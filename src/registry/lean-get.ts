@@ -259,6 +259,13 @@ export async function leanGet(url: URL, options: LeanGetOptions): Promise<LeanRe
         : forward
           ? net.connect({ host: forward.host, port: forward.port, onread })
           : net.connect({ host, port, onread, ...lookup });
+    if (tunnel) {
+      // Node ignores `onread` for TLS over an existing socket, so the tunnel's reads arrive as
+      // 'data' chunks (one allocation each) and go to the same callback; false pauses as onread would.
+      socket.on('data', (chunk: Buffer) => {
+        if (!onread.callback(chunk.length, chunk)) socket.pause();
+      });
+    }
     const onAbort = (): void => {
       socket.destroy(Object.assign(new Error('The operation was aborted', { cause: signal!.reason }), { name: 'AbortError', code: 'ABORT_ERR' }));
     };
