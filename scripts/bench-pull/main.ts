@@ -93,6 +93,7 @@ for (const name of scenarios) {
   const scenario = await startScenario(spec, artifact, throttle);
   active = scenario;
   try {
+    if (spec.warmup) for (const side of spec.sides) await pullOnce(side, scenario, 0);
     const samples: PullSample[] = [];
     const runsHere = Math.min(runCount, spec.maxRuns === Infinity ? runCount : largeRuns);
     for (let run = 1; run <= runsHere; run++) {
