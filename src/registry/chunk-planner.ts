@@ -40,8 +40,11 @@ export const MIN_CHUNK_SECONDS = 1;
 export const TAIL_CHUNK_SECONDS = 0.5;
 /** What is left is shared as if each connection would take this many more chunks. */
 export const CHUNKS_PER_CONNECTION = 2;
-/** Blobs from this size up are worth an adaptive chunked download; smaller ones take one request. */
-export const MIN_CHUNKED_BYTES = 4 * 1024 * 1024;
+/**
+ * Blobs from this size up are worth an adaptive chunked download; smaller ones take one request,
+ * which a kill leaves as a plain prefix to resume (at 8 MB/s per connection, one takes a second).
+ */
+export const MIN_CHUNKED_BYTES = 8 * 1024 * 1024;
 
 export interface ChunkPlannerOptions {
   /** Bytes in the blob. */

@@ -81,7 +81,7 @@ describe('the chunk planner', () => {
   });
 
   test('a layer of a few MB behind a capped CDN is still shared among several connections', () => {
-    const size = 6 * MB;
+    const size = 9 * MB;
     const planner = new ChunkPlanner({ size, maxConnections: 8 });
     const probe = planner.next()!;
     assert.ok(probe[1] - probe[0] <= size / 4, `the probe takes ${probe[1] - probe[0]} of ${size} bytes`);
