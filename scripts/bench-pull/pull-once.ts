@@ -34,7 +34,8 @@ const store = await openStore(values.store);
 const registry = new RegistryClient({
   concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
   chunkBytes: values['chunk-bytes'] === undefined ? undefined : Number(values['chunk-bytes']),
-  proxy: values.proxy === undefined ? undefined : { httpProxy: values.proxy, httpsProxy: values.proxy },
+  // The bench's registries are on loopback, which only a proxy on this machine can reach.
+  proxy: values.proxy === undefined ? undefined : { httpProxy: values.proxy, httpsProxy: values.proxy, proxyLoopback: true },
 });
 // Timed from outside the store so that the report can say how much of a pull is durability.
 let commitSeconds = 0;

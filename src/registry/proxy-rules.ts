@@ -9,11 +9,14 @@
  * - an IP address (`10.1.2.3`, `::1`): that address as written in the URL; a CIDR block
  *   (`10.0.0.0/8`, `fd00::/8`): every literal address inside it;
  * - any of these with `:port`: only requests to that port.
- * Names are compared without case and without a trailing dot. Loopback is not exempt on its
- * own: list `localhost,127.0.0.1` when a proxy must not see local registries.
+ * Names are compared without case and without a trailing dot. Loopback registries (localhost,
+ * 127.0.0.0/8, ::1) are always reached directly, as Go's clients (Docker, skopeo) do: a proxy
+ * elsewhere would reach its own loopback, not ours. `proxyLoopback` lifts that, for a proxy that
+ * runs on this machine.
  */
 import net from 'node:net';
 import { AppError } from '../errors.js';
+import { internalRangeOf } from './address-policy.js';
 
 export interface ProxySettings {
   /** Proxy for http:// registries and redirects, e.g. "http://proxy:3128". Defaults to none. */
@@ -22,6 +25,8 @@ export interface ProxySettings {
   httpsProxy?: string;
   /** Hosts reached directly (see above). Defaults to none. */
   noProxy?: string;
+  /** Send loopback registries through the proxy too (a proxy on this machine). Defaults to false. */
+  proxyLoopback?: boolean;
 }
 
 /** A proxy as requests use it: where to connect and what to tell it. */
@@ -98,6 +103,7 @@ export class ProxyRules {
   readonly https: ProxyEndpoint | undefined;
   private readonly bypassAll: boolean;
   private readonly entries: NoProxyEntry[];
+  private readonly proxyLoopback: boolean;
 
   constructor(settings: ProxySettings = {}) {
     this.http = settings.httpProxy ? parseProxyUrl(settings.httpProxy, 'HTTP_PROXY') : undefined;
@@ -105,6 +111,7 @@ export class ProxyRules {
     const items = (settings.noProxy ?? '').split(/[,\s]+/).filter(Boolean);
     this.bypassAll = items.includes('*');
     this.entries = items.map(parseNoProxyEntry).filter((e): e is NoProxyEntry => e !== undefined);
+    this.proxyLoopback = settings.proxyLoopback ?? false;
   }
 
   /** The proxy for `url`, or undefined to connect directly. */
@@ -112,6 +119,7 @@ export class ProxyRules {
     const proxy = url.protocol === 'https:' ? this.https : url.protocol === 'http:' ? this.http : undefined;
     if (proxy === undefined || this.bypassAll) return undefined;
     const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+    if (!this.proxyLoopback && isLoopback(host)) return undefined;
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     return this.entries.some((e) => matches(e, host, port)) ? undefined : proxy;
   }
@@ -123,6 +131,11 @@ function matches(entry: NoProxyEntry, host: string, port: number): boolean {
   if (entry.block) return family !== 0 && entry.block.check(host, family === 4 ? 'ipv4' : 'ipv6');
   if (family !== 0 || net.isIP(entry.host!) !== 0) return sameAddress(entry.host!, host);
   return host === entry.host || host.endsWith(`.${entry.host}`);
+}
+
+/** localhost (and names below it) and loopback literals (::ffff:127.0.0.1 included). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || internalRangeOf(host) === 'loopback';
 }
 
 /** IP literals compared in their canonical form ("0:0::1" is "::1"). */

@@ -31,7 +31,7 @@ const FETCH = `
 import { createHash } from 'node:crypto';
 import { HttpTransport } from './src/registry/http.ts';
 const [base, proxy] = process.argv.slice(1);
-const transport = new HttpTransport({ proxy: { httpsProxy: proxy } });
+const transport = new HttpTransport({ proxy: { httpsProxy: proxy, proxyLoopback: true } });
 try {
   const small = await transport.send({ method: 'GET', url: new URL('/small', base) });
   const chunks = [];

@@ -1,5 +1,6 @@
 /**
- * Pulls through a real forward proxy (tinyproxy on loopback): every hop of a pull (the registry,
+ * Pulls through a real forward proxy (tinyproxy on loopback, so `proxyLoopback` lets the loopback
+ * test registries through it, as a proxy elsewhere could not reach them): every hop of a pull (the registry,
  * its token server, the CDN its blobs redirect to) goes through HTTP_PROXY, NO_PROXY keeps the
  * hosts it lists off it, a proxy that wants credentials gets them from its URL, and the address
  * policy still judges where the registry sends us, not the proxy.
@@ -60,7 +61,7 @@ describe('pulls through an HTTP proxy', () => {
 
   /** Resolves the manifest and downloads every layer with `settings`; checks the bytes. */
   async function pull(settings: ProxySettings, name: string): Promise<void> {
-    const client = new RegistryClient({ proxy: settings, retries: 0 });
+    const client = new RegistryClient({ proxy: { ...settings, proxyLoopback: true }, retries: 0 });
     try {
       await client.resolveManifest(ref);
       for (const [i, layer] of layers.entries()) {
@@ -106,7 +107,7 @@ describe('pulls through an HTTP proxy', () => {
   });
 
   test('a proxy that requires credentials is refused with a clear error without them, and gets them from its URL', async () => {
-    const bare = new RegistryClient({ proxy: { httpProxy: guarded.url }, retries: 0 });
+    const bare = new RegistryClient({ proxy: { httpProxy: guarded.url, proxyLoopback: true }, retries: 0 });
     try {
       await assert.rejects(bare.resolveManifest(ref), (err: unknown) => {
         assert.ok(err instanceof AppError, String(err));
@@ -117,7 +118,7 @@ describe('pulls through an HTTP proxy', () => {
     } finally {
       bare.dispose();
     }
-    const wrong = new RegistryClient({ proxy: { httpProxy: `http://${PROXY_USER}:nope@127.0.0.1:${guarded.port}` }, retries: 0 });
+    const wrong = new RegistryClient({ proxy: { httpProxy: `http://${PROXY_USER}:nope@127.0.0.1:${guarded.port}`, proxyLoopback: true }, retries: 0 });
     try {
       // tinyproxy answers wrong credentials with 401 rather than 407, so the refusal reads as the registry's.
       await assert.rejects(wrong.resolveManifest(ref), (err: unknown) => {
@@ -140,7 +141,7 @@ describe('pulls through an HTTP proxy', () => {
     const outside = await startScriptedRegistry((_req, res) => res.writeHead(307, { location: `http://localhost:${inside.port}/secret` }).end());
     proxy.resetRequests();
     // The registry is made to look public (as in address-policy.test.ts); its connections still go to loopback.
-    const client = new RegistryClient({ proxy: { httpProxy: proxy.url }, resolveRegistryHost: async () => ['203.0.113.7'], retries: 0 });
+    const client = new RegistryClient({ proxy: { httpProxy: proxy.url, proxyLoopback: true }, resolveRegistryHost: async () => ['203.0.113.7'], retries: 0 });
     try {
       const publicRef = parseReference(`localhost:${outside.port}/ai/redirect:latest`);
       await assert.rejects(client.downloadBlob(publicRef, descriptor, path.join(dir, 'refused')), (err: unknown) => {

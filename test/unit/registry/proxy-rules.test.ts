@@ -37,17 +37,24 @@ describe('proxy rules', () => {
 
   test('NO_PROXY addresses and CIDR blocks match literal addresses, IPv6 included', () => {
     const urls = ['http://10.1.2.3:5000/', 'http://10.200.0.1/', 'http://192.168.1.1/', 'http://[::1]:5000/', 'http://[fd00::5]/'];
-    assert.deepEqual(routes('10.1.2.3', urls), ['direct', 'http', 'http', 'http', 'http']);
-    assert.deepEqual(routes('10.0.0.0/8, fd00::/8', urls), ['direct', 'direct', 'http', 'http', 'direct']);
-    assert.deepEqual(routes('::1', urls), ['http', 'http', 'http', 'direct', 'http']);
-    assert.deepEqual(routes('[::1]:5000', urls), ['http', 'http', 'http', 'direct', 'http']);
-    assert.deepEqual(routes('0:0:0:0:0:0:0:1', urls), ['http', 'http', 'http', 'direct', 'http']);
+    // [::1] is loopback, reached directly whatever NO_PROXY says.
+    assert.deepEqual(routes('10.1.2.3', urls), ['direct', 'http', 'http', 'direct', 'http']);
+    assert.deepEqual(routes('10.0.0.0/8, fd00::/8', urls), ['direct', 'direct', 'http', 'direct', 'direct']);
+    assert.deepEqual(routes('fd00::5', urls), ['http', 'http', 'http', 'direct', 'direct']);
+    assert.deepEqual(routes('[fd00::5]:80', urls), ['http', 'http', 'http', 'direct', 'direct']);
+    assert.deepEqual(routes('fd00:0:0:0:0:0:0:5', urls), ['http', 'http', 'http', 'direct', 'direct']);
   });
 
-  test('a star alone sends everything direct; loopback is proxied unless listed', () => {
+  test('a star alone sends everything direct', () => {
     assert.deepEqual(routes('*', ['http://a/', 'https://b/']), ['direct', 'direct']);
-    assert.deepEqual(routes('', ['http://127.0.0.1:5000/', 'http://localhost:5000/']), ['http', 'http']);
-    assert.deepEqual(routes('localhost,127.0.0.1', ['http://127.0.0.1:5000/', 'http://localhost:5000/', 'http://127.0.0.2/']), ['direct', 'direct', 'http']);
+  });
+
+  test('loopback registries go direct, as a proxy elsewhere cannot reach them, unless the proxy is on this machine', () => {
+    const loopback = ['http://127.0.0.1:5000/', 'http://localhost:5000/', 'https://registry.localhost/', 'http://127.9.9.9/', 'http://[::1]:5000/', 'http://[::ffff:127.0.0.1]/'];
+    assert.deepEqual(routes(undefined, loopback), loopback.map(() => 'direct'));
+    const local = new ProxyRules({ httpProxy: HTTP, httpsProxy: HTTPS, proxyLoopback: true });
+    assert.deepEqual(loopback.map((u) => local.proxyFor(new URL(u))?.display), ['proxy.corp:3128', 'proxy.corp:3128', 'tunnel.corp:8080', 'proxy.corp:3128', 'proxy.corp:3128', 'proxy.corp:3128']);
+    assert.equal(new ProxyRules({ httpProxy: HTTP, noProxy: '127.0.0.1', proxyLoopback: true }).proxyFor(new URL('http://127.0.0.1/')), undefined);
   });
 
   test('a name never matches an address, nor an address a name', () => {
