@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import type { AddressGuard } from './address-policy.js';
 import { leanGet, type LeanResponse } from './lean-get.js';
-import { type ProxyEndpoint, ProxyRules, type ProxySettings } from './proxy-rules.js';
+import { proxyAuthError, ProxyRules, type ProxySettings } from './proxy-rules.js';
 import { TunnelAgent } from './proxy-tunnel.js';
 import { DEFAULT_STALL_TIMEOUT_MS, StallGuard, stallMessage, type StallPolicy } from './stall-guard.js';
 
@@ -96,12 +96,6 @@ export function networkError(err: unknown, where: string, signal?: AbortSignal):
   // A proxy that answers CONNECT with 5xx could not reach the registry this time.
   if (TRANSIENT_CODES.has(code) || /socket hang up|aborted|premature/i.test(message) || Number((e as { status?: unknown }).status) >= 500) return retryable(error);
   return error;
-}
-
-/** The error for a proxy that answered 407 to a request it was to relay. */
-function proxyAuthError(proxy: ProxyEndpoint, url: URL): AppError {
-  const fix = proxy.authorization ? 'it refused the credentials in the proxy URL' : 'it requires credentials; put them in the proxy URL (http://user:password@host:port)';
-  return new AppError('unauthorized', `proxy ${proxy.display} would not relay the request to ${url.host}: ${fix}`, { data: { status: 407 } });
 }
 
 export class HttpTransport {

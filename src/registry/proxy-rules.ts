@@ -67,6 +67,12 @@ export function parseProxyUrl(raw: string, name: string): ProxyEndpoint {
   return { host, port, display, authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` };
 }
 
+/** The error for a proxy that answered 407 to a request it was to relay to `url`. */
+export function proxyAuthError(proxy: ProxyEndpoint, url: URL): AppError {
+  const fix = proxy.authorization ? 'it refused the credentials in the proxy URL' : 'it requires credentials; put them in the proxy URL (http://user:password@host:port)';
+  return new AppError('unauthorized', `proxy ${proxy.display} would not relay the request to ${url.host}: ${fix}`, { data: { status: 407 } });
+}
+
 function parseNoProxyEntry(raw: string): NoProxyEntry | undefined {
   let text = raw.trim().toLowerCase();
   if (text === '') return undefined;
