@@ -42,9 +42,10 @@ export const TAIL_CHUNK_SECONDS = 0.5;
 export const CHUNKS_PER_CONNECTION = 2;
 /**
  * Blobs from this size up are worth an adaptive chunked download; smaller ones take one request,
- * which a kill leaves as a plain prefix to resume (at 8 MB/s per connection, one takes a second).
+ * which a kill leaves as a plain prefix that resumes to the byte (a chunked download resumes only
+ * the chunks it finished), and which at 8 MB/s per connection takes two seconds at most.
  */
-export const MIN_CHUNKED_BYTES = 8 * 1024 * 1024;
+export const MIN_CHUNKED_BYTES = 16 * 1024 * 1024;
 
 export interface ChunkPlannerOptions {
   /** Bytes in the blob. */

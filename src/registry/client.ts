@@ -36,7 +36,7 @@ export interface RegistryClientOptions {
   /** docker config.json read for `auths` entries when no username is given. Defaults to none. */
   dockerConfigPath?: string;
   /**
-   * Most connections for one blob of MIN_CHUNKED_BYTES (8 MiB) or more; 1 disables chunking. A download starts
+   * Most connections for one blob of MIN_CHUNKED_BYTES (16 MiB) or more; 1 disables chunking. A download starts
    * with one and opens more only if it moves less than ~100 MB/s (see chunk-planner.ts). Defaults to DEFAULT_CONCURRENCY (8).
    */
   concurrency?: number;

@@ -46,7 +46,7 @@ describe('pulls through an HTTP proxy', () => {
     [registry, proxy, guarded] = await Promise.all([startRegistry('token'), startTinyproxy(), startTinyproxy({ credentials: { username: PROXY_USER, password: PROXY_PASSWORD } })]);
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-proxy-'));
     // A small layer (one request) and one large enough for a chunked download.
-    const data = [randomBytes(200_000), randomBytes(9 * 1024 * 1024 + 99)];
+    const data = [randomBytes(200_000), randomBytes(17 * 1024 * 1024 + 99)];
     await pushArtifact(registry, 'ai/proxied', 'v1', { layers: data });
     ref = parseReference(registry.reference('ai/proxied', 'v1'));
     const direct = new RegistryClient();

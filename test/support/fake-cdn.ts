@@ -30,6 +30,8 @@ export interface FakeCdn {
   throttleBytesPerSecond: number | undefined;
   stats(): FakeCdnStats;
   resetStats(): void;
+  /** Resolves once no body is being sent (a cancelled client's responses have wound down). */
+  whenIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,11 +53,13 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<FakeCdn> {
   const stats: FakeCdnStats = { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, peakConcurrent: 0 };
   let sending = 0;
+  let idleWaiters: Array<() => void> = [];
   const cdn: FakeCdn = {
     baseUrl: '',
     failAfterBytes: undefined,
     throttleBytesPerSecond: undefined,
     stats: () => ({ ...stats }),
+    whenIdle: () => (sending === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
     resetStats: () => Object.assign(stats, { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, peakConcurrent: 0 }),
     close: async () => {
       server.closeAllConnections();
@@ -125,7 +129,9 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
         if (chunk.length > 0) {
           stats.bytes += chunk.length;
           sent += chunk.length;
-          if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+          // A client that went away never drains: its close ends the wait (and the next write fails).
+          if (!res.write(chunk)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+          if (res.destroyed) return;
         }
         if (failAfter !== undefined && sent >= failAfter) {
           // Let the bytes written so far leave, then cut the connection mid-body.
@@ -141,8 +147,12 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
       }
       res.end();
     } finally {
-      sending--;
       stream.destroy();
+      if (--sending === 0) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
     }
   }
 
