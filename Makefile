@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE ?= node
 SOCKET ?= model-runner.sock
-APT_PACKAGES := docker-registry skopeo apache2-utils openssl
+APT_PACKAGES := docker-registry skopeo apache2-utils openssl tinyproxy curl
 TEST_FILES = $(shell find test -name '*.test.ts' | sort)
 # The peer-credentials addon compiles against the headers of the node that runs it, found beside it
 # (include/node under its prefix) so that no download is needed; without them node-gyp fetches its own.
@@ -68,7 +68,7 @@ llama-server: ## Build llama-server, llama-bench and llama-batched-bench from th
 bench: build ## Benchmark our server against llama-server (Q8_0 and F16); JSON in .cache/bench/latest.json
 	scripts/bench.sh
 
-bench-pull: install test-deps ## Pull a 500 MB artifact with our puller and with skopeo, side by side; JSON in .cache/bench/pull-latest.json
+bench-pull: install test-deps ## Pull with our puller and with skopeo side by side: 500 MB direct (and curl), 144 MB and 1 GB through a capped CDN, 144 MB through a proxy; JSON in .cache/bench/pull-latest.json
 	$(NODE) --import tsx scripts/bench-pull/main.ts
 
 .PHONY: readme-settings

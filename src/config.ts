@@ -35,7 +35,10 @@ export interface Config {
   contextSize: number | undefined;
   origins: string[];
   pullConcurrency: number;
-  pullChunkBytes: number;
+  pullChunkBytes: number | undefined;
+  httpProxy: string | undefined;
+  httpsProxy: string | undefined;
+  noProxy: string | undefined;
   maxUploadBytes: number;
   admissionTimeoutSeconds: number;
   allowedHosts: string[];
@@ -60,6 +63,11 @@ interface Setting<K extends keyof Config = keyof Config> {
    * that reads better with its unit. Defaults to the value itself, as code.
    */
   defaultText?: string;
+  /**
+   * Further environment variables for the same setting, read after `env` so that they win when
+   * both are set (http_proxy over HTTP_PROXY, as curl and Python read them). Defaults to none.
+   */
+  envAliases?: string[];
   /**
    * The value a flag given alone (no `=value`) stands for, for switches such as --insecure-bind.
    * Defaults to none: the flag then takes the next argument as its value.
@@ -90,6 +98,24 @@ const asBoolean: Parser<boolean> = (raw, name) => {
   const value = BOOLEAN_TEXT[raw.trim().toLowerCase()];
   if (value === undefined) throw new AppError('bad_request', `${name} must be true or false, got "${raw}"`);
   return value;
+};
+
+/**
+ * A proxy URL: http://[user:password@]host[:port] (a bare host:port means http). Only its shape
+ * is checked here; the registry client reads it. The value may hold a password, so errors never
+ * repeat it.
+ */
+const asProxyUrl: Parser<string | undefined> = (raw, name) => {
+  const text = raw.trim();
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
+  } catch {
+    throw new AppError('bad_request', `${name} must be a proxy URL such as http://proxy.example.com:3128`);
+  }
+  if (url.protocol !== 'http:') throw new AppError('bad_request', `${name} must be an http:// proxy URL (a proxy reached over TLS or SOCKS is not supported), got a ${url.protocol.replace(/:$/, '')}:// URL`);
+  return text;
 };
 
 /** A positive duration such as 60s, 5m or 1500ms (a bare number is seconds), in milliseconds. */
@@ -171,7 +197,10 @@ export const SETTINGS: Setting[] = [
   row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(RUNTIME_BOUNDS.contextSize.min, RUNTIME_BOUNDS.contextSize.max)) }),
   row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
-  row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', ...bytesDefault('64MiB'), description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),
+  row({ key: 'httpProxy', flag: '--http-proxy', env: 'HTTP_PROXY', envAliases: ['http_proxy'], default: undefined, description: 'Proxy for registries reached over plain http (http_proxy wins over HTTP_PROXY). Credentials go in the URL (http://user:password@host:port), and are sent to the proxy only; give them through the environment rather than the flag, which other users can see in ps.', parse: asProxyUrl }),
+  row({ key: 'httpsProxy', flag: '--https-proxy', env: 'HTTPS_PROXY', envAliases: ['https_proxy'], default: undefined, description: 'Proxy for registries reached over https, through CONNECT tunnels: TLS and its certificate checks stay end to end with the registry (https_proxy wins over HTTPS_PROXY). Must be an http:// URL.', parse: asProxyUrl }),
+  row({ key: 'noProxy', flag: '--no-proxy', env: 'NO_PROXY', envAliases: ['no_proxy'], default: undefined, description: 'Hosts reached without a proxy, comma-separated: * for all, a name for it and its subdomains (example.com, .example.com), an IP or CIDR block (10.0.0.0/8), each optionally with :port (no_proxy wins over NO_PROXY). Loopback registries are always reached directly.', parse: asOptional(asString) }),
+  row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', default: undefined, defaultText: '(adaptive)', description: 'Cut layers larger than this into parallel ranged chunks of exactly this size. Unset, layers from 16 MiB up are cut to suit the layer and the measured speed of one connection: a fast link keeps one connection, a CDN that caps each connection gets up to --pull-concurrency of them.', parse: asOptional(asBytes) }),
   row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', ...bytesDefault('64GiB'), description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
   row({ key: 'admissionTimeoutSeconds', flag: '--admission-timeout', env: 'MODEL_RUNNER_ADMISSION_TIMEOUT', default: 120, description: 'Seconds a new model file may take to load and decode two tokens in the admission check (a child process, before it first runs in-process); slower files are refused.', parse: asInt(1, 86400) }),
   row({ key: 'writeStallTimeoutMs', flag: '--write-stall-timeout', env: 'MODEL_RUNNER_WRITE_STALL_TIMEOUT', default: DEFAULT_WRITE_STALL_TIMEOUT_MS, defaultText: '`60s`', description: 'How long a streamed response may wait for a client that stopped reading before it is cut and its generation cancelled.', parse: asPositiveDuration }),
@@ -187,8 +216,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     (config as unknown as Record<string, unknown>)[s.key] = s.parse(raw, name);
   };
   for (const s of SETTINGS) {
-    const raw = env[s.env];
-    if (raw !== undefined) assign(s, raw, s.env);
+    for (const name of [s.env, ...(s.envAliases ?? [])]) {
+      const raw = env[name];
+      if (raw !== undefined) assign(s, raw, name);
+    }
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -61,6 +61,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       dockerConfigPath: path.join(os.homedir(), '.docker', 'config.json'),
       concurrency: config.pullConcurrency,
       chunkBytes: config.pullChunkBytes,
+      proxy: { httpProxy: config.httpProxy, httpsProxy: config.httpsProxy, noProxy: config.noProxy },
     });
     disposers.push(async () => registry.dispose());
 

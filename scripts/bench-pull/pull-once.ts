@@ -4,7 +4,8 @@
  * (manifest, config, layer, verification, commit), leaving out Node's and tsx's start-up,
  * and the part of it spent in the store's commit (its fsync and rename).
  *
- * Usage: node --import tsx scripts/bench-pull/pull-once.ts --ref REF --store DIR [--concurrency N] [--chunk-bytes N]
+ * Usage: node --import tsx scripts/bench-pull/pull-once.ts --ref REF --store DIR [--concurrency N] [--chunk-bytes N] [--proxy URL]
+ * (--proxy: every hop, http and https, goes through this proxy.)
  */
 import { parseArgs } from 'node:util';
 import { createSilentLogger } from '../../src/log.js';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     store: { type: 'string' },
     concurrency: { type: 'string' },
     'chunk-bytes': { type: 'string' },
+    proxy: { type: 'string' },
   },
 });
 if (!values.ref || !values.store) throw new Error('pull-once needs --ref and --store');
@@ -32,6 +34,8 @@ const store = await openStore(values.store);
 const registry = new RegistryClient({
   concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
   chunkBytes: values['chunk-bytes'] === undefined ? undefined : Number(values['chunk-bytes']),
+  // The bench's registries are on loopback, which only a proxy on this machine can reach.
+  proxy: values.proxy === undefined ? undefined : { httpProxy: values.proxy, httpsProxy: values.proxy, proxyLoopback: true },
 });
 // Timed from outside the store so that the report can say how much of a pull is durability.
 let commitSeconds = 0;

@@ -44,6 +44,7 @@ async function packageAndPush(packageOptions: PackageModelOptions, reference: Re
     ...registryCredentialsFromEnv(),
     credentialsRegistry: config.credentialsRegistry,
     stallTimeoutMs: config.registryStallTimeoutMs,
+    proxy: { httpProxy: config.httpProxy, httpsProxy: config.httpsProxy, noProxy: config.noProxy },
   });
   try {
     const packaged = await packageModel(store, packageOptions);

@@ -85,6 +85,28 @@ export class AddressGuard {
     if (range) throw this.refusal(url.host, host, host, range);
   }
 
+  /**
+   * For a URL a proxy will connect to on our behalf, where no lookup of ours guards the socket:
+   * checks what the name resolves to here, now. A name that does not resolve here is left to
+   * the proxy (networks behind a proxy often resolve only their own names); the remaining gap,
+   * a name that resolves differently at the proxy, is the proxy's to guard.
+   */
+  async checkResolved(url: URL): Promise<void> {
+    if (this.allowInternal) return;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (net.isIP(host) !== 0) return this.checkLiteral(url);
+    let addresses: LookupAddress[];
+    try {
+      addresses = await dns.promises.lookup(host, { all: true });
+    } catch {
+      return;
+    }
+    for (const { address } of addresses) {
+      const range = internalRangeOf(address);
+      if (range) throw this.refusal(url.host, host, address, range);
+    }
+  }
+
   /** A DNS lookup for the connection that fails when the name resolves into an internal range. */
   readonly lookup: LookupFunction = (hostname, options, callback) => {
     dns.lookup(hostname, { ...options }, ((err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => {

@@ -1,21 +1,24 @@
 /**
- * Parallel ranged download of one large blob: the file is sized up front, `concurrency`
- * connections each fetch whole chunks with `Range: bytes=a-b` and write them in place, and a
- * sidecar `<partial>.chunks` lists the finished chunks so that a killed pull fetches only
- * the rest. A CDN that caps each connection then does not cap the pull. One connection
- * starts; the others join only when it proves slow (ConnectionRamp), since on a fast link
- * they only add CPU work. The digest is computed in a worker thread as the written prefix
- * grows (PrefixHasher), so it is ready moments after the last write lands. Each chunk request
- * opens its own connection (lean-get.ts reads bodies into a reused buffer, one request each).
+ * Parallel ranged download of one large blob: the file is sized up front, connections each
+ * fetch chunks with `Range: bytes=a-b` and write them in place, and a sidecar `<partial>.chunks`
+ * lists the finished byte ranges so that a killed pull fetches only the rest. A CDN that caps
+ * each connection then does not cap the pull. How the blob is cut and how many connections
+ * run is the ChunkPlanner's decision (chunk-planner.ts): one connection probes first, and the
+ * others join only when it proves slow, since on a fast link they only add CPU work. The digest
+ * is computed in a worker thread as the written prefix grows (PrefixHasher), so it is ready
+ * moments after the last write lands. Each chunk request opens its own connection (lean-get.ts
+ * reads bodies into a reused buffer, one request each).
  */
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { blobWhere, contentRangeStart, type DownloadContext, downloadSequential, requestBlob, streamInto } from './blob-download.js';
+import { type ByteRange, coveredPrefix, mergeRanges, totalBytes } from './byte-ranges.js';
 import { type ChunkSidecar, readSidecar, writeSidecar } from './chunk-sidecar.js';
 import { hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { retryable } from './http.js';
-import { ConnectionRamp, DEFAULT_PROBE_BYTES } from './connection-ramp.js';
+import { ChunkPlanner } from './chunk-planner.js';
+import { ConnectionRamp } from './connection-ramp.js';
 import { BlobWriter, WriteBehind } from './blob-writer.js';
 import { PrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
@@ -23,35 +26,31 @@ import { errorForResponse } from './registry-errors.js';
 import { withRetries } from './retry.js';
 import type { BlobDownloadOptions, Descriptor, Reference } from './types.js';
 
-
-export interface ChunkPlan {
-  /** Bytes per chunk (the last one may be shorter). */
-  chunkBytes: number;
-  /** Connections at once. */
-  concurrency: number;
+export interface ChunkPlanOptions {
+  /** Connections at once, at most. */
+  maxConnections: number;
+  /** Cut every chunk to this size instead of adapting to the link. Defaults to undefined (adaptive). */
+  fixedChunkBytes?: number;
+  /** Largest adaptive chunk. Defaults to the planner's DEFAULT_MAX_CHUNK_BYTES (64 MiB). */
+  maxChunkBytes?: number;
 }
 
 /** Thrown inside when a server ignores or refuses Range; the caller falls back to one stream. */
 class RangesUnsupported extends Error {}
 
-function chunkBounds(index: number, plan: ChunkPlan, size: number): { start: number; end: number } {
-  const start = index * plan.chunkBytes;
-  return { start, end: Math.min(size, start + plan.chunkBytes) };
-}
-
-/** Decides which chunks the partial file already holds, and leaves it exactly `size` bytes long. */
-async function prepare(handle: FileHandle, sidecarPath: string | undefined, descriptor: Descriptor, plan: ChunkPlan, chunkCount: number): Promise<Set<number>> {
+/** Decides which ranges the partial file already holds, and leaves it exactly `size` bytes long. */
+async function prepare(handle: FileHandle, sidecarPath: string | undefined, descriptor: Descriptor): Promise<ByteRange[]> {
   const size = descriptor.size;
   const present = (await handle.stat()).size;
   const sidecar = sidecarPath === undefined ? undefined : await readSidecar(sidecarPath);
-  const done = new Set<number>();
-  if (sidecar && sidecar.digest === descriptor.digest && sidecar.size === size && sidecar.chunkBytes === plan.chunkBytes && present === size && Array.isArray(sidecar.done)) {
-    for (const i of sidecar.done) if (Number.isInteger(i) && i >= 0 && i < chunkCount) done.add(i);
+  let done: ByteRange[] = [];
+  if (sidecar && sidecar.digest === descriptor.digest && sidecar.size === size && present === size) {
+    done = sidecar.done;
   } else if (!sidecar && present < size) {
-    // A prefix left by a sequential download: every whole chunk inside it is already there.
-    for (let i = 0; i < chunkCount && chunkBounds(i, plan, size).end <= present; i++) done.add(i);
+    // A prefix left by a sequential download.
+    if (present > 0) done = [[0, present]];
   } else if (!sidecar && present === size && (await hashFile(handle, size)) === descriptor.digest) {
-    for (let i = 0; i < chunkCount; i++) done.add(i);
+    done = [[0, size]];
   } else {
     await handle.truncate(0);
   }
@@ -60,12 +59,11 @@ async function prepare(handle: FileHandle, sidecarPath: string | undefined, desc
 }
 
 /** Downloads a blob as parallel ranged chunks into `partialPath`, resuming from its sidecar. */
-export async function downloadChunked(ctx: DownloadContext, ref: Reference, descriptor: Descriptor, partialPath: string, plan: ChunkPlan, options: BlobDownloadOptions): Promise<void> {
+export async function downloadChunked(ctx: DownloadContext, ref: Reference, descriptor: Descriptor, partialPath: string, plan: ChunkPlanOptions, options: BlobDownloadOptions): Promise<void> {
   const where = blobWhere(ref);
   const size = descriptor.size;
   // Without a record (the caller keeps none) finished chunks are known to this call only.
   const sidecarPath = options.chunksPath;
-  const chunkCount = Math.ceil(size / plan.chunkBytes);
   const progress = new ProgressThrottle(options.onProgress);
   const handle = await openPartial(partialPath);
   const stop = new AbortController();
@@ -74,10 +72,14 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
   const signal = stop.signal;
   let fallback = false;
   let hasher: PrefixHasher | undefined;
+  let ramp: ConnectionRamp | undefined;
   try {
-    const done = await prepare(handle, sidecarPath, descriptor, plan, chunkCount);
+    /** One entry per finished chunk (resumed ones first), as the sidecar lists them. */
+    const finished: ByteRange[] = await prepare(handle, sidecarPath, descriptor);
+    const planner = new ChunkPlanner({ size, done: finished, maxConnections: plan.maxConnections, fixedChunkBytes: plan.fixedChunkBytes, maxChunkBytes: plan.maxChunkBytes });
+    /** Bytes received so far by each chunk in flight, keyed by its start. */
     const inFlight = new Map<number, number>();
-    let doneBytes = [...done].reduce((sum, i) => sum + chunkBounds(i, plan, size).end - chunkBounds(i, plan, size).start, 0);
+    let doneBytes = totalBytes(mergeRanges(finished));
     const report = (): void => progress.report(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0));
     report();
 
@@ -87,7 +89,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     let saving: Promise<void> = Promise.resolve();
     const save = (): Promise<void> => {
       if (sidecarPath === undefined) return saving;
-      const record: ChunkSidecar = { digest: descriptor.digest, size, chunkBytes: plan.chunkBytes, done: [...done].sort((a, b) => a - b) };
+      const record: ChunkSidecar = { digest: descriptor.digest, size, done: [...finished].sort((a, b) => a[0] - b[0]) };
       saving = saving.then(() => writeSidecar(sidecarPath, record)).catch((err: unknown) => {
         ctx.logger?.warn('cannot record finished chunks; a resumed pull may fetch them again', { path: sidecarPath, error: (err as Error).message });
       });
@@ -95,37 +97,36 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     };
     await save();
 
-    const queue = [...Array(chunkCount).keys()].filter((i) => !done.has(i));
-    let frontier = 0;
-    /** Where the writes of each unfinished chunk have reached (the front one feeds the hasher). */
+    /** How far the finished ranges reach from the start without a gap. */
+    let finishedPrefix = coveredPrefix(finished);
+    /** Where the writes of each chunk in flight have reached, keyed by its start (the one at the prefix feeds the hasher). */
     const written = new Map<number, number>();
-    const prefix = new PrefixHasher(partialPath, () => {
-      while (done.has(frontier)) frontier++;
-      const base = Math.min(size, frontier * plan.chunkBytes);
-      return Math.max(base, written.get(frontier) ?? base);
-    });
+    const prefix = new PrefixHasher(partialPath, () => Math.max(finishedPrefix, written.get(finishedPrefix) ?? finishedPrefix));
     hasher = prefix;
     prefix.poke();
     const flusher = new WriteBehind(handle);
     /** Bytes received by this call (not resumed ones): what the ramp judges the first connection by. */
     let received = 0;
-    let ramp: ConnectionRamp | undefined;
-    const fetchChunk = async (index: number): Promise<void> => {
-      const { start, end } = chunkBounds(index, plan, size);
+    const fetchChunk = async ([start, end]: ByteRange): Promise<void> => {
       let position = start;
-      await fetchRange(index, start, end, (p) => {
+      inFlight.set(start, 0);
+      await fetchRange(start, end, (p) => {
         received += p - position;
         position = p;
       });
-      inFlight.delete(index);
-      written.delete(index);
-      done.add(index);
+      inFlight.delete(start);
+      written.delete(start);
+      finished.push([start, end]);
       doneBytes += end - start;
+      finishedPrefix = coveredPrefix(finished);
+      // The probe chunk ended before the ramp measured by bytes: measure by it now.
+      ramp?.finish();
       prefix.poke();
       void save();
     };
-    const fetchRange = async (index: number, start: number, end: number, onPosition: (p: number) => void): Promise<void> => {
+    const fetchRange = async (start: number, end: number, onPosition: (p: number) => void): Promise<void> => {
       let position = start;
+      const chunk = `bytes ${start}-${end - 1}`;
       await withRetries(
         ctx.retry,
         async () => {
@@ -138,15 +139,15 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
           if (response.statusCode !== 206) throw await errorForResponse(response, `blob ${descriptor.digest} on ${where}`);
           if (contentRangeStart(response.headers['content-range'] as string | undefined) !== position) {
             response.destroy();
-            throw retryable(new AppError('upstream', `${where} answered chunk ${index} of blob ${descriptor.digest} with the wrong range`));
+            throw retryable(new AppError('upstream', `${where} answered the range ${chunk} of blob ${descriptor.digest} with the wrong range`));
           }
           const writer = new BlobWriter(handle, position, flusher);
           try {
             await streamInto(response, writer, end, (p) => {
-              written.set(index, p);
+              written.set(start, p);
               prefix.poke();
               onPosition(p);
-              inFlight.set(index, p - start);
+              inFlight.set(start, p - start);
               ramp?.observe(received);
               report();
             }, where, ctx.session.stall, signal);
@@ -154,33 +155,39 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
             position = writer.position;
             onPosition(position);
           }
-          if (position < end) throw retryable(new AppError('unavailable', `${where} ended chunk ${index} of blob ${descriptor.digest} early`));
+          if (position < end) throw retryable(new AppError('unavailable', `${where} ended the range ${chunk} of blob ${descriptor.digest} early`));
         },
         signal,
-        (error, n, delayMs) => ctx.logger?.warn('chunk download interrupted; resuming', { digest: descriptor.digest, chunk: index, attempt: n, delayMs, error: error.message }),
+        (error, n, delayMs) => ctx.logger?.warn('chunk download interrupted; resuming', { digest: descriptor.digest, chunk, attempt: n, delayMs, error: error.message }),
       );
     };
 
     let firstError: unknown;
     const worker = async (): Promise<void> => {
-      while (queue.length > 0 && firstError === undefined) {
-        const index = queue.shift()!;
+      while (firstError === undefined) {
+        const chunk = planner.next();
+        if (chunk === undefined) return;
         try {
-          await fetchChunk(index);
+          await fetchChunk(chunk);
         } catch (err) {
           firstError ??= err;
           stop.abort();
         }
       }
     };
-    // Workers never reject (they record firstError), and the ramp may add some while we wait.
-    const workers: Promise<void>[] = [worker()];
+    // Workers never reject (they record firstError), and the planner may add some while we wait.
+    const workers: Promise<void>[] = [];
     const widen = (): void => {
-      for (let i = 1; i < plan.concurrency && queue.length > 0; i++) workers.push(worker());
+      while (workers.length < planner.connections && planner.unassignedBytes > 0 && firstError === undefined) workers.push(worker());
     };
-    // A probe needs a chunk it can measure; small chunks (a tuned client, tests) get every connection at once.
-    if (plan.chunkBytes < DEFAULT_PROBE_BYTES) widen();
-    else if (plan.concurrency > 1 && queue.length > 0) ramp = new ConnectionRamp(widen);
+    if (planner.probing && planner.unassignedBytes > 0) {
+      ramp = new ConnectionRamp((bytesPerSecond) => {
+        const connections = planner.measured(bytesPerSecond);
+        ctx.logger?.debug('chunked download planned', { digest: descriptor.digest, bytesPerSecond: Math.round(bytesPerSecond), connections });
+        widen();
+      }, { probeBytes: planner.probeChunkBytes() });
+    }
+    widen();
     for (let i = 0; i < workers.length; i++) await workers[i];
     ramp?.dispose();
     await saving.catch(() => undefined);
@@ -200,6 +207,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     if (err instanceof AppError && err.code === 'digest_mismatch') await removePartial(partialPath, sidecarPath);
     throw err;
   } finally {
+    ramp?.dispose();
     options.signal?.removeEventListener('abort', onAbort);
     await hasher?.dispose();
     await handle.close();

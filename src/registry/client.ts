@@ -3,14 +3,17 @@
  * partial files it is given (resumable, parallel for large layers, digest-verified), and
  * push. Network only: it never decides where a blob lives in the store.
  */
+import { promises as fs } from 'node:fs';
 import type { Logger } from '../log.js';
 import { assertSha256Digest } from '../util/digest.js';
 import { RegistryAddressPolicy } from './address-policy.js';
 import { type DownloadContext, downloadSequential } from './blob-download.js';
+import { MIN_CHUNKED_BYTES } from './chunk-planner.js';
 import type { RegistryClock } from './clock.js';
 import { downloadChunked } from './chunked-download.js';
 import { CredentialStore } from './credentials.js';
 import { HttpTransport } from './http.js';
+import type { ProxySettings } from './proxy-rules.js';
 import { resolveManifest } from './manifest.js';
 import { blobExists, pushBlob, type PushBlobOptions, pushManifest } from './push.js';
 import { RegistrySession } from './registry-session.js';
@@ -19,7 +22,6 @@ import { DEFAULT_STALL_TIMEOUT_MS, STALL_MIN_BYTES, type StallPolicy } from './s
 import type { BlobDownloadOptions, Descriptor, PullAuth, Reference, ResolvedManifest } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 8;
-export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
 
 export interface RegistryClientOptions {
   /** Receives retry warnings and token debug lines (never secrets). Defaults to none. */
@@ -35,11 +37,14 @@ export interface RegistryClientOptions {
   /** docker config.json read for `auths` entries when no username is given. Defaults to none. */
   dockerConfigPath?: string;
   /**
-   * Most connections for one blob larger than `chunkBytes`; 1 disables chunking. A download starts with one and
-   * opens the rest only if it moves less than ~100 MB/s (see connection-ramp.ts). Defaults to DEFAULT_CONCURRENCY (8).
+   * Most connections for one blob of MIN_CHUNKED_BYTES (16 MiB) or more; 1 disables chunking. A download starts
+   * with one and opens more only if it moves less than ~100 MB/s (see chunk-planner.ts). Defaults to DEFAULT_CONCURRENCY (8).
    */
   concurrency?: number;
-  /** Size of each ranged chunk of a parallel download. Defaults to DEFAULT_CHUNK_BYTES (64 MiB). */
+  /**
+   * Cut chunked downloads into chunks of exactly this size (then only blobs larger than it are chunked).
+   * Defaults to undefined: chunks adapt to the blob and to the measured rate of a connection (see chunk-planner.ts).
+   */
   chunkBytes?: number;
   /** Retries after a transient failure (per request, or per chunk). Defaults to DEFAULT_RETRIES (5). */
   retries?: number;
@@ -60,24 +65,29 @@ export interface RegistryClientOptions {
    * one they drive. Defaults to the system clock.
    */
   clock?: RegistryClock;
+  /**
+   * HTTP_PROXY, HTTPS_PROXY and NO_PROXY (see proxy-rules.ts); the address policy still judges the
+   * registry's URLs by where they point, not by the proxy. Defaults to none: every connection direct.
+   */
+  proxy?: ProxySettings;
 }
 
 export class RegistryClient {
   private readonly session: RegistrySession;
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
-  private readonly chunkBytes: number;
+  private readonly chunkBytes: number | undefined;
   private readonly logger?: Logger;
 
   constructor(options: RegistryClientOptions = {}) {
     const stall: StallPolicy = { timeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, minBytes: STALL_MIN_BYTES };
-    const transport = new HttpTransport({ idleTimeoutMs: stall.timeoutMs });
+    const transport = new HttpTransport({ idleTimeoutMs: stall.timeoutMs, proxy: options.proxy });
     const credentials = new CredentialStore({ username: options.username, password: options.password, registry: options.credentialsRegistry, dockerConfigPath: options.dockerConfigPath });
     const addressPolicy = new RegistryAddressPolicy(options.resolveRegistryHost);
     this.session = new RegistrySession({ transport, credentials, insecureRegistries: options.insecureRegistries, addressPolicy, stall, clock: options.clock, logger: options.logger });
     this.retry = { retries: options.retries ?? DEFAULT_RETRIES, baseDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS, clock: options.clock };
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
-    this.chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    this.chunkBytes = options.chunkBytes === undefined ? undefined : Math.max(1, options.chunkBytes);
     this.logger = options.logger;
   }
 
@@ -96,8 +106,12 @@ export class RegistryClient {
   async downloadBlob(ref: Reference, descriptor: Descriptor, partialPath: string, options: BlobDownloadOptions = {}): Promise<void> {
     assertSha256Digest(descriptor.digest, 'blob digest');
     const ctx: DownloadContext = { session: this.session, retry: this.retry, logger: this.logger };
-    if (this.concurrency > 1 && descriptor.size > this.chunkBytes) {
-      await downloadChunked(ctx, ref, descriptor, partialPath, { chunkBytes: this.chunkBytes, concurrency: this.concurrency }, options);
+    const large = this.chunkBytes === undefined ? descriptor.size >= MIN_CHUNKED_BYTES : descriptor.size > this.chunkBytes;
+    // A partial that a chunked download left (its sidecar is there) is finished the same way,
+    // whatever the settings say now: a sequential download cannot tell its holes from its bytes.
+    const resumesChunks = options.chunksPath !== undefined && (await fs.stat(options.chunksPath).then(() => true, () => false));
+    if ((this.concurrency > 1 && large) || resumesChunks) {
+      await downloadChunked(ctx, ref, descriptor, partialPath, { maxConnections: this.concurrency, fixedChunkBytes: this.chunkBytes }, options);
     } else {
       await downloadSequential(ctx, ref, descriptor, partialPath, options);
     }

@@ -1,21 +1,16 @@
 /**
- * Decides how many connections a chunked download needs. It starts with one and watches it:
- * a connection that alone moves at least `enoughBytesPerSecond` (a nearby registry, a fast
- * link) is left alone, because further connections then only add CPU work (more reads, more
- * writes, chunks read back for hashing) on the same busy machine; a slower one (a CDN that
- * caps each connection, a long round trip) gets the other connections at once.
+ * Measures the first connection of a chunked download: how many bytes per second it moves,
+ * from its first request (so a slow answer, a redirect or a far server counts as slowness
+ * too) until it has received `probeBytes` or `probeMs` has passed, whichever comes first.
+ * What the measurement means is the ChunkPlanner's decision (see chunk-planner.ts).
  */
 
-/** A connection at least this fast is not helped by company. */
-export const DEFAULT_ENOUGH_BYTES_PER_SECOND = 100 * 1000 * 1000;
 /** The first connection is judged after this many bytes... */
 export const DEFAULT_PROBE_BYTES = 16 * 1024 * 1024;
 /** ...or after this long, whichever comes first. */
 export const DEFAULT_PROBE_MS = 250;
 
 export interface RampOptions {
-  /** Defaults to DEFAULT_ENOUGH_BYTES_PER_SECOND (100 MB/s). */
-  enoughBytesPerSecond?: number;
   /** Defaults to DEFAULT_PROBE_BYTES (16 MiB). */
   probeBytes?: number;
   /** Defaults to DEFAULT_PROBE_MS (250 ms). */
@@ -27,15 +22,13 @@ export class ConnectionRamp {
   private readonly timer: NodeJS.Timeout;
   private decided = false;
   private bytes = 0;
-  private readonly enough: number;
   private readonly probeBytes: number;
 
-  /** `widen` is called at most once, when the first connection turns out slow. */
+  /** `onMeasured` is called once, with the first connection's bytes per second. */
   constructor(
-    private readonly widen: () => void,
+    private readonly onMeasured: (bytesPerSecond: number) => void,
     options: RampOptions = {},
   ) {
-    this.enough = options.enoughBytesPerSecond ?? DEFAULT_ENOUGH_BYTES_PER_SECOND;
     this.probeBytes = options.probeBytes ?? DEFAULT_PROBE_BYTES;
     this.timer = setTimeout(() => this.decide(), options.probeMs ?? DEFAULT_PROBE_MS);
     // The download's own work keeps the process alive; the probe must not.
@@ -48,6 +41,11 @@ export class ConnectionRamp {
     if (!this.decided && bytes >= this.probeBytes) this.decide();
   }
 
+  /** Measures now if not yet done (the probe chunk ended before `probeBytes`). */
+  finish(): void {
+    this.decide();
+  }
+
   /** Stops watching (the download ended or failed). */
   dispose(): void {
     this.decided = true;
@@ -58,8 +56,7 @@ export class ConnectionRamp {
     if (this.decided) return;
     this.decided = true;
     clearTimeout(this.timer);
-    // Measured from the first request, so a slow answer (redirect, far server) counts as slowness too.
     const seconds = Math.max(1e-3, (performance.now() - this.began) / 1000);
-    if (this.bytes / seconds < this.enough) this.widen();
+    this.onMeasured(this.bytes / seconds);
   }
 }

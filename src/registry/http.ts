@@ -2,8 +2,10 @@
  * The HTTP layer under the registry client: node:http/node:https with keep-alive agents,
  * redirects followed by hand (Range kept, Authorization dropped once the origin changes, as
  * Docker Hub's CDN rejects a second credential next to its signed URL; each hop a registry chose
- * checked by an AddressGuard, see address-policy.ts), and transport failures turned into
- * AppErrors that say whether a retry may help.
+ * checked by an AddressGuard, see address-policy.ts), requests sent through HTTP_PROXY or
+ * HTTPS_PROXY unless NO_PROXY says otherwise (proxy-rules.ts: absolute-form requests for http
+ * URLs, CONNECT tunnels for https ones), and transport failures turned into AppErrors that say
+ * whether a retry may help.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
@@ -11,6 +13,8 @@ import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import type { AddressGuard } from './address-policy.js';
 import { leanGet, type LeanResponse } from './lean-get.js';
+import { proxyAuthError, ProxyRules, type ProxySettings } from './proxy-rules.js';
+import { TunnelAgent } from './proxy-tunnel.js';
 import { DEFAULT_STALL_TIMEOUT_MS, StallGuard, stallMessage, type StallPolicy } from './stall-guard.js';
 
 /** Sockets per host: a chunked download opens `concurrency` at once, and several layers download together. */
@@ -24,6 +28,8 @@ export interface HttpTransportOptions {
   maxSockets?: number;
   /** Milliseconds a socket may stay silent during a request. Defaults to DEFAULT_IDLE_TIMEOUT_MS (30 s). */
   idleTimeoutMs?: number;
+  /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY as config.ts read them. Defaults to none (every connection direct). */
+  proxy?: ProxySettings;
 }
 
 export interface SendOptions {
@@ -87,7 +93,8 @@ export function networkError(err: unknown, where: string, signal?: AbortSignal):
   const code = e?.code ?? '';
   const message = e?.message ?? String(err);
   const error = new AppError('unavailable', `cannot reach ${where}: ${code ? `${code} ` : ''}${message}`, { cause: err });
-  if (TRANSIENT_CODES.has(code) || /socket hang up|aborted|premature/i.test(message)) return retryable(error);
+  // A proxy that answers CONNECT with 5xx could not reach the registry this time.
+  if (TRANSIENT_CODES.has(code) || /socket hang up|aborted|premature/i.test(message) || Number((e as { status?: unknown }).status) >= 500) return retryable(error);
   return error;
 }
 
@@ -95,34 +102,56 @@ export class HttpTransport {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly idleTimeoutMs: number;
+  private readonly proxies: ProxyRules;
+  /** Connections to HTTP_PROXY, which relays absolute-form requests for http URLs. */
+  private readonly forwardAgent: http.Agent | undefined;
+  /** TLS over CONNECT tunnels through HTTPS_PROXY, pooled per registry. */
+  private readonly tunnelAgent: https.Agent | undefined;
 
   constructor(options: HttpTransportOptions = {}) {
     const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.proxies = new ProxyRules(options.proxy);
+    // No keep-alive to the proxy: some (tinyproxy) close each connection after one answer without
+    // saying so, and a request sent on such a socket fails with "socket hang up".
+    this.forwardAgent = this.proxies.http && new http.Agent({ keepAlive: false, maxSockets });
+    this.tunnelAgent = this.proxies.https && new TunnelAgent(this.proxies.https, this.idleTimeoutMs, agentOptions);
   }
 
   /** One request, no redirects. Resolves with the response whatever its status; rejects on transport failures. */
-  send(options: SendOptions): Promise<IncomingMessage> {
+  async send(options: SendOptions): Promise<IncomingMessage> {
     const { method, url, headers = {}, body, signal, guard } = options;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return Promise.reject(new AppError('upstream', `refusing to fetch ${url.origin}: only http and https are supported`));
+      throw new AppError('upstream', `refusing to fetch ${url.origin}: only http and https are supported`);
     }
-    try {
-      guard?.checkLiteral(url);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    guard?.checkLiteral(url);
+    const proxy = this.proxies.proxyFor(url);
+    // Through a proxy no lookup of ours guards the socket: the name is judged here instead.
+    if (proxy) await guard?.checkResolved(url);
     const lib = url.protocol === 'https:' ? https : http;
-    // A guarded hop gets a fresh connection, so that its address is judged by the lookup below
-    // rather than borrowed from a pooled socket that an unguarded request opened.
-    const agent = guard && !guard.allowInternal ? false : url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    let requestOptions: http.RequestOptions;
+    if (proxy && url.protocol === 'http:') {
+      // Absolute form to the proxy; its credentials travel in this hop's header, never further.
+      const forwarded: OutgoingHttpHeaders = { ...headers, host: url.host };
+      if (proxy.authorization) forwarded['proxy-authorization'] = proxy.authorization;
+      requestOptions = { host: proxy.host, port: proxy.port, method, headers: forwarded, agent: this.forwardAgent, path: `${url.protocol}//${url.host}${url.pathname}${url.search}` };
+    } else if (proxy) {
+      requestOptions = { method, headers, agent: this.tunnelAgent };
+    } else {
+      // A guarded hop gets a fresh connection, so that its address is judged by the lookup below
+      // rather than borrowed from a pooled socket that an unguarded request opened.
+      const agent = guard && !guard.allowInternal ? false : url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+      requestOptions = { method, headers, agent, ...(guard ? { lookup: guard.lookup } : {}) };
+    }
+    const relayed = proxy && url.protocol === 'http:' ? proxy : undefined;
     return new Promise<IncomingMessage>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       // Not http.request's `signal` option: its listener outlives the request, and a late abort
       // would then destroy the keep-alive socket another request is using by now.
-      const request = lib.request(url, { method, headers, agent, ...(guard ? { lookup: guard.lookup } : {}) });
+      const request = relayed ? http.request(requestOptions) : lib.request(url, requestOptions);
       let response: IncomingMessage | undefined;
       const onAbort = (): void => {
         const error = abortError(signal!);
@@ -138,6 +167,10 @@ export class HttpTransport {
       request.on('error', reject);
       request.once('response', (res) => {
         response = res;
+        if (relayed && res.statusCode === 407) {
+          res.resume();
+          return reject(proxyAuthError(relayed, url));
+        }
         // Consumers read bodies by async iteration, which surfaces errors itself; a body that
         // is only drained (a redirect, a challenge) must not turn an abort into a crash.
         res.on('error', () => undefined);
@@ -168,7 +201,13 @@ export class HttpTransport {
     if (options.method !== 'GET' || options.body !== undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) return this.send(options);
     if (signal?.aborted) throw abortError(signal);
     options.guard?.checkLiteral(url);
-    const response = await leanGet(url, { headers, signal, idleTimeoutMs: this.idleTimeoutMs, lookup: options.guard?.lookup });
+    const proxy = this.proxies.proxyFor(url);
+    if (proxy) await options.guard?.checkResolved(url);
+    const response = await leanGet(url, { headers, signal, idleTimeoutMs: this.idleTimeoutMs, lookup: options.guard?.lookup, proxy });
+    if (proxy && url.protocol === 'http:' && response.statusCode === 407) {
+      response.destroy();
+      throw proxyAuthError(proxy, url);
+    }
     if (response.framing !== 'unsupported') return response;
     response.destroy();
     return this.send(options);
@@ -211,6 +250,8 @@ export class HttpTransport {
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.forwardAgent?.destroy();
+    this.tunnelAgent?.destroy();
   }
 }
 

@@ -7,11 +7,15 @@
  * time. Only what a blob GET needs: one request per connection (`connection: close`), bodies
  * framed by Content-Length or by the end of the connection. A chunked (Transfer-Encoding)
  * answer is reported as `framing === 'unsupported'`; the transport then asks node:http instead.
+ * Through a proxy, an http URL is asked for in absolute form and an https one over a CONNECT
+ * tunnel (proxy-tunnel.ts), with TLS to the registry itself on top.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { LookupFunction } from './address-policy.js';
+import type { ProxyEndpoint } from './proxy-rules.js';
+import { openTunnel } from './proxy-tunnel.js';
 
 /** Bytes read from the socket at a time, into one buffer reused for the whole body. */
 export const LEAN_READ_BYTES = 1024 * 1024;
@@ -26,19 +30,27 @@ export interface LeanGetOptions {
   signal?: AbortSignal;
   /** Milliseconds the socket may stay silent. */
   idleTimeoutMs: number;
-  /** Resolves the host (an address guard's lookup). Defaults to dns.lookup. */
+  /** Resolves the host (an address guard's lookup); unused through a proxy. Defaults to dns.lookup. */
   lookup?: LookupFunction;
+  /** The proxy to go through. Defaults to none (a direct connection). */
+  proxy?: ProxyEndpoint;
 }
 
 function transportError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** The request head; values come from our own code, but a CR or LF must never split it. */
-function requestHead(url: URL, headers: OutgoingHttpHeaders): string {
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, 'connection: close'];
+/**
+ * The request head; values come from our own code, but a CR or LF must never split it. `forward`
+ * is the http proxy that relays it: the target then goes in absolute form, with the proxy's
+ * credentials beside it.
+ */
+function requestHead(url: URL, headers: OutgoingHttpHeaders, forward?: ProxyEndpoint): string {
+  const target = forward ? `${url.protocol}//${url.host}${url.pathname}${url.search}` : `${url.pathname}${url.search}`;
+  const lines = [`GET ${target} HTTP/1.1`, `host: ${url.host}`, 'connection: close'];
+  if (forward?.authorization) lines.push(`proxy-authorization: ${forward.authorization}`);
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || /^(host|connection)$/i.test(name)) continue;
+    if (value === undefined || /^(host|connection|proxy-authorization)$/i.test(name)) continue;
     for (const v of Array.isArray(value) ? value : [String(value)]) {
       if (/[\r\n]/.test(name + v)) throw new Error(`header ${name} contains a line break`);
       lines.push(`${name}: ${v}`);
@@ -201,8 +213,12 @@ function parseHead(head: string): { status: number; headers: IncomingHttpHeaders
 }
 
 /** Sends a GET and resolves once the response head arrived; the body waits, paused, for pump(). */
-export function leanGet(url: URL, options: LeanGetOptions): Promise<LeanResponse> {
-  const { signal } = options;
+export async function leanGet(url: URL, options: LeanGetOptions): Promise<LeanResponse> {
+  const { signal, proxy } = options;
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const tunnel = proxy && url.protocol === 'https:' ? await openTunnel(proxy, host, port, { signal, timeoutMs: options.idleTimeoutMs }) : undefined;
+  const forward = proxy && url.protocol === 'http:' ? proxy : undefined;
   return new Promise<LeanResponse>((resolve, reject) => {
     const buffer = Buffer.allocUnsafe(LEAN_READ_BYTES);
     let head: Buffer | undefined = Buffer.alloc(0);
@@ -233,14 +249,23 @@ export function leanGet(url: URL, options: LeanGetOptions): Promise<LeanResponse
         return false;
       },
     };
-    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
     const lookup: { lookup?: net.LookupFunction } = options.lookup ? { lookup: options.lookup as net.LookupFunction } : {};
+    // Over a tunnel, `host` still names whom the certificate must belong to.
+    const reach = tunnel ? { host, socket: tunnel } : { host, port, ...lookup };
     const socket =
       url.protocol === 'https:'
         ? // tls.connect passes `onread` on to net.Socket (documented), though @types/node omits it.
-          tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], onread, ...lookup } as tls.ConnectionOptions)
-        : net.connect({ host, port, onread, ...lookup });
+          tls.connect({ ...reach, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], onread } as unknown as tls.ConnectionOptions)
+        : forward
+          ? net.connect({ host: forward.host, port: forward.port, onread })
+          : net.connect({ host, port, onread, ...lookup });
+    if (tunnel) {
+      // Node ignores `onread` for TLS over an existing socket, so the tunnel's reads arrive as
+      // 'data' chunks (one allocation each) and go to the same callback; false pauses as onread would.
+      socket.on('data', (chunk: Buffer) => {
+        if (!onread.callback(chunk.length, chunk)) socket.pause();
+      });
+    }
     const onAbort = (): void => {
       socket.destroy(Object.assign(new Error('The operation was aborted', { cause: signal!.reason }), { name: 'AbortError', code: 'ABORT_ERR' }));
     };
@@ -256,7 +281,7 @@ export function leanGet(url: URL, options: LeanGetOptions): Promise<LeanResponse
       else reject(transportError(`socket hang up: ${url.host} closed the connection before answering`, 'ECONNRESET'));
     });
     try {
-      socket.write(requestHead(url, options.headers ?? {}));
+      socket.write(requestHead(url, options.headers ?? {}, forward));
     } catch (err) {
       socket.destroy(err as Error);
     }

@@ -19,19 +19,23 @@ describe('resumable and chunked downloads through the CDN', () => {
   let ref: Reference;
   let small: { data: Buffer; descriptor: Descriptor };
   let large: { data: Buffer; descriptor: Descriptor };
+  /** Large enough for an adaptive chunked download (MIN_CHUNKED_BYTES). */
+  let adaptive: { data: Buffer; descriptor: Descriptor };
 
   before(async () => {
     registry = await startRegistry('token');
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-resume-'));
     const smallData = randomBytes(1_000_000);
     const largeData = randomBytes(3 * 1024 * 1024 + 12_345);
-    await pushArtifact(registry, 'ai/resume', 'v1', { layers: [smallData, largeData] });
+    const adaptiveData = randomBytes(17 * 1024 * 1024 + 777);
+    await pushArtifact(registry, 'ai/resume', 'v1', { layers: [smallData, largeData, adaptiveData] });
     ref = parseReference(registry.reference('ai/resume', 'v1'));
     const client = new RegistryClient();
     const { manifest } = await client.resolveManifest(ref);
     client.dispose();
     small = { data: smallData, descriptor: manifest.layers[0]! };
     large = { data: largeData, descriptor: manifest.layers[1]! };
+    adaptive = { data: adaptiveData, descriptor: manifest.layers[2]! };
   });
   after(async () => {
     await registry.stop();
@@ -177,5 +181,77 @@ describe('resumable and chunked downloads through the CDN', () => {
     }
     assert.deepEqual(await fs.readFile(partial), large.data);
     assert.equal(cdn.stats().ranges, Math.ceil(large.data.length / CHUNK) - 2);
+  });
+
+  test('a CDN that caps each connection gets several connections at once from an adaptive download', async () => {
+    const partial = path.join(dir, 'adaptive.partial');
+    const cdn = registry.cdn!;
+    cdn.resetStats();
+    // Far below the rate at which one connection is left alone, whatever the machine's load.
+    cdn.throttleBytesPerSecond = 2 * 1024 * 1024;
+    const client = new RegistryClient();
+    try {
+      await client.downloadBlob(ref, adaptive.descriptor, partial, { chunksPath: chunksOf(partial) });
+    } finally {
+      client.dispose();
+      cdn.throttleBytesPerSecond = undefined;
+    }
+    assert.deepEqual(await fs.readFile(partial), adaptive.data);
+    const stats = cdn.stats();
+    assert.ok(stats.peakConcurrent >= 3, `at most ${stats.peakConcurrent} connections at once`);
+    assert.equal(stats.bytes, adaptive.data.length);
+  });
+
+  test('a download cancelled under fixed chunks resumes under the adaptive plan and fetches only the bytes its record lacks', async () => {
+    const partial = path.join(dir, 'replanned.partial');
+    const cdn = registry.cdn!;
+    cdn.throttleBytesPerSecond = 2 * 1024 * 1024;
+    const controller = new AbortController();
+    const first = new RegistryClient({ chunkBytes: CHUNK, concurrency: 2 });
+    try {
+      await assert.rejects(
+        first.downloadBlob(ref, adaptive.descriptor, partial, { chunksPath: chunksOf(partial), signal: controller.signal, onProgress: (n) => n >= 6 * CHUNK && controller.abort() }),
+        (err: unknown) => err instanceof AppError && err.code === 'aborted',
+      );
+    } finally {
+      first.dispose();
+      cdn.throttleBytesPerSecond = undefined;
+    }
+    const sidecar = JSON.parse(await fs.readFile(chunksOf(partial), 'utf8')) as { done: Array<[number, number]> };
+    const kept = sidecar.done.reduce((sum, [s, e]) => sum + e - s, 0);
+    assert.ok(kept >= CHUNK && kept < adaptive.data.length, `kept ${kept} bytes`);
+
+    // The cancelled connections' paced bodies must not be counted as the resumed pull's.
+    await cdn.whenIdle();
+    cdn.resetStats();
+    const second = new RegistryClient();
+    try {
+      await second.downloadBlob(ref, adaptive.descriptor, partial, { chunksPath: chunksOf(partial) });
+    } finally {
+      second.dispose();
+    }
+    assert.deepEqual(await fs.readFile(partial), adaptive.data);
+    assert.equal(cdn.stats().bytes, adaptive.data.length - kept);
+    await assert.rejects(fs.stat(chunksOf(partial)), { code: 'ENOENT' });
+  });
+
+  test('a chunk record in the older numbered form is read as the byte ranges it stands for', async () => {
+    const partial = path.join(dir, 'legacy.partial');
+    const file = Buffer.alloc(adaptive.data.length);
+    adaptive.data.copy(file, 0, 0, 2 * CHUNK);
+    adaptive.data.copy(file, 5 * CHUNK, 5 * CHUNK, 6 * CHUNK);
+    await fs.writeFile(partial, file);
+    await fs.writeFile(chunksOf(partial), JSON.stringify({ digest: adaptive.descriptor.digest, size: adaptive.data.length, chunkBytes: CHUNK, done: [0, 1, 5] }));
+    const cdn = registry.cdn!;
+    cdn.resetStats();
+    // One connection: the record alone sends it down the chunked path.
+    const client = new RegistryClient({ concurrency: 1 });
+    try {
+      await client.downloadBlob(ref, adaptive.descriptor, partial, { chunksPath: chunksOf(partial) });
+    } finally {
+      client.dispose();
+    }
+    assert.deepEqual(await fs.readFile(partial), adaptive.data);
+    assert.equal(cdn.stats().bytes, adaptive.data.length - 3 * CHUNK);
   });
 });

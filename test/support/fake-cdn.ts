@@ -29,6 +29,8 @@ export interface FakeCdnStats {
   bytes: number;
   /** Every GET and HEAD in order: the path asked for and its Range header. */
   requested: Array<{ path: string; range?: string }>;
+  /** Most bodies being sent at the same moment. */
+  peakConcurrent: number;
 }
 
 export interface HoldOptions {
@@ -60,6 +62,8 @@ export interface FakeCdn {
   hold(options?: HoldOptions): CdnHold;
   stats(): FakeCdnStats;
   resetStats(): void;
+  /** Resolves once no body is being sent (a cancelled client's responses have wound down). */
+  whenIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -150,8 +154,10 @@ function writeOut(res: http.ServerResponse, bytes: Buffer, flushed: boolean): Pr
 
 /** Starts the CDN serving files below `root` (the registry's rootdirectory). */
 export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<FakeCdn> {
-  const stats: FakeCdnStats = { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, requested: [] };
+  const stats: FakeCdnStats = { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, requested: [], peakConcurrent: 0 };
   let current: Hold | undefined;
+  let sending = 0;
+  let idleWaiters: Array<() => void> = [];
   const cdn: FakeCdn = {
     baseUrl: '',
     failAfterBytes: undefined,
@@ -162,7 +168,8 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
       return current;
     },
     stats: () => ({ ...stats, requested: [...stats.requested] }),
-    resetStats: () => Object.assign(stats, { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, requested: [] }),
+    resetStats: () => Object.assign(stats, { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0, requested: [], peakConcurrent: 0 }),
+    whenIdle: () => (sending === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -234,6 +241,7 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
       return writeOut(res, bytes, flushed);
     };
     const stream = createReadStream(file, { start, end, highWaterMark: rate ? Math.max(1024, Math.min(1 << 20, Math.floor(rate / 20))) : 1 << 20 });
+    stats.peakConcurrent = Math.max(stats.peakConcurrent, ++sending);
     try {
       if (stopAt === 0) {
         res.flushHeaders();
@@ -264,6 +272,11 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
       res.end();
     } finally {
       stream.destroy();
+      if (--sending === 0) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
     }
   }
 

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
     assert.equal(config.port, undefined);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.keepAlive, '5m');
-    assert.equal(config.pullChunkBytes, 64 * 2 ** 20);
+    assert.equal(config.pullChunkBytes, undefined);
     assert.equal(config.maxUploadBytes, 64 * 2 ** 30);
     assert.deepEqual(config.origins, []);
   });
@@ -126,5 +126,32 @@ describe('loadConfig', () => {
     assert.equal(loadConfig([], { MODEL_RUNNER_ISOLATION: 'process' }).isolation, 'process');
     assert.equal(loadConfig(['--isolation', 'process'], {}).isolation, 'process');
     assert.throws(() => loadConfig(['--isolation', 'container'], {}), appError('bad_request', /--isolation must be one of thread, process, got "container"/));
+  });
+
+  test('proxies come from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, the lowercase forms win, and a non-http proxy URL is refused without repeating it', () => {
+    assert.deepEqual(
+      (({ httpProxy, httpsProxy, noProxy }) => ({ httpProxy, httpsProxy, noProxy }))(loadConfig([], {})),
+      { httpProxy: undefined, httpsProxy: undefined, noProxy: undefined },
+    );
+    const upper = loadConfig([], { HTTP_PROXY: 'http://a:3128', HTTPS_PROXY: 'http://b:3128', NO_PROXY: 'localhost' });
+    assert.equal(upper.httpProxy, 'http://a:3128');
+    assert.equal(upper.httpsProxy, 'http://b:3128');
+    assert.equal(upper.noProxy, 'localhost');
+    const both = loadConfig([], { HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2', NO_PROXY: 'x', no_proxy: 'y' });
+    assert.equal(both.httpsProxy, 'http://lower:2');
+    assert.equal(both.noProxy, 'y');
+    // An empty lowercase form switches the proxy off, as it does for curl.
+    assert.equal(loadConfig([], { HTTP_PROXY: 'http://a:3128', http_proxy: '' }).httpProxy, undefined);
+    assert.equal(loadConfig(['--https-proxy', 'proxy.corp:8080'], { HTTPS_PROXY: 'http://b:3128' }).httpsProxy, 'proxy.corp:8080');
+    assert.throws(() => loadConfig([], { HTTPS_PROXY: 'socks5://user:hunter2@proxy:1080' }), (err: unknown) => {
+      assert.ok(appError('bad_request', /HTTPS_PROXY must be an http:\/\/ proxy URL .*socks5/)(err), String(err));
+      assert.ok(!(err as Error).message.includes('hunter2'));
+      return true;
+    });
+  });
+
+  test('the pull chunk size is adaptive unless one is given', () => {
+    assert.equal(loadConfig([], {}).pullChunkBytes, undefined);
+    assert.equal(loadConfig(['--pull-chunk-size', '16MiB'], {}).pullChunkBytes, 16 * 1024 * 1024);
   });
 });

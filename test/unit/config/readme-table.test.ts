@@ -36,7 +36,8 @@ describe("the README's configuration table", () => {
     const row = (flag: string) => formatSettingsMarkdown().split('\n').find((l) => l.startsWith(`| \`${flag}\``));
     assert.match(row('--threads') ?? '', /\| core count \|/);
     assert.match(row('--max-loaded-models') ?? '', /\| min\(cores, 8\) \|/);
-    assert.match(row('--pull-chunk-size') ?? '', /\| `64MiB` \|/);
+    assert.match(row('--max-upload') ?? '', /\| `64GiB` \|/);
+    assert.match(row('--pull-chunk-size') ?? '', /\| \(adaptive\) \|/);
   });
 
   test('regenerating replaces only the text between the markers', () => {
