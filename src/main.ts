@@ -146,10 +146,12 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       servers.push(tcpServer);
       port = await listenOnPort(tcpServer, config.port, config.host);
     }
-    // Shutdown order matters: stop accepting, then stop the Workers (which aborts generations in
-    // flight, so streaming responses end), then wait for the connections to finish.
+    // Shutdown order matters: stop accepting, then stop transfers and the Workers (which aborts
+    // generations in flight, so streaming responses end), then wait for the connections to finish.
     disposers.push(async () => {
       const closed = servers.map(closeServer);
+      // Pulls and pushes would keep their connections open until done: they end now, with a last line that says why.
+      catalog.close();
       await scheduler.close();
       await engines.close();
       stopAdmissionChildren();

@@ -2,7 +2,8 @@
  * A stand-in for Docker Hub's blob CDN: serves a registry's storage directory over HTTP on
  * 127.0.0.2 with Range support, and answers 400 to any request that carries an
  * Authorization header (S3/Cloudflare refuse a second credential next to a signed URL).
- * Tests steer it at run time through `failAfterBytes` and `throttleBytesPerSecond`.
+ * Tests steer it at run time through `failAfterBytes`, `throttleBytesPerSecond` and
+ * `holdAfterBytes` (a pause that lasts until the test calls releaseHeld()).
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -26,6 +27,10 @@ export interface FakeCdn {
   failAfterBytes: number | undefined;
   /** Pace each response to about this many bytes per second. Undefined: full speed. */
   throttleBytesPerSecond: number | undefined;
+  /** Pause every GET body after this many bytes until releaseHeld() is called. Undefined: never. */
+  holdAfterBytes: number | undefined;
+  /** Lets the bodies paused by holdAfterBytes go on (and clears holdAfterBytes). */
+  releaseHeld(): void;
   stats(): FakeCdnStats;
   resetStats(): void;
   close(): Promise<void>;
@@ -48,10 +53,18 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 /** Starts the CDN serving files below `root` (the registry's rootdirectory). */
 export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<FakeCdn> {
   const stats: FakeCdnStats = { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0 };
+  let release!: () => void;
+  let held = new Promise<void>((resolve) => (release = resolve));
   const cdn: FakeCdn = {
     baseUrl: '',
     failAfterBytes: undefined,
     throttleBytesPerSecond: undefined,
+    holdAfterBytes: undefined,
+    releaseHeld: () => {
+      cdn.holdAfterBytes = undefined;
+      release();
+      held = new Promise((resolve) => (release = resolve));
+    },
     stats: () => ({ ...stats }),
     resetStats: () => Object.assign(stats, { requests: 0, rejectedAuth: 0, ranges: 0, bytes: 0 }),
     close: async () => {
@@ -111,12 +124,23 @@ export async function startFakeCdn(root: string, host = '127.0.0.2'): Promise<Fa
   async function send(res: http.ServerResponse, file: string, start: number, end: number): Promise<void> {
     const failAfter = cdn.failAfterBytes;
     const rate = cdn.throttleBytesPerSecond;
+    let holdAfter = cdn.holdAfterBytes;
     const began = Date.now();
     let sent = 0;
     const stream = createReadStream(file, { start, end, highWaterMark: rate ? Math.max(1024, Math.min(1 << 20, Math.floor(rate / 20))) : 1 << 20 });
     try {
       for await (const data of stream as AsyncIterable<Buffer>) {
         let chunk = data;
+        if (holdAfter !== undefined && sent + chunk.length >= holdAfter) {
+          const before = chunk.subarray(0, holdAfter - sent);
+          stats.bytes += before.length;
+          sent += before.length;
+          if (before.length > 0 && !res.write(before)) await new Promise((resolve) => res.once('drain', resolve));
+          chunk = chunk.subarray(before.length);
+          holdAfter = undefined;
+          await Promise.race([held, new Promise((resolve) => res.once('close', resolve))]);
+          if (res.destroyed) return;
+        }
         if (failAfter !== undefined && sent + chunk.length >= failAfter) chunk = chunk.subarray(0, failAfter - sent);
         if (chunk.length > 0) {
           stats.bytes += chunk.length;
