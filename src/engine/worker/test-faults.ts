@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
+import type { TokenBarrier } from './batch-barrier.js';
 
 /** Throws an uncaught exception (any isolation). */
 export const FAULT_MARKER = '__fault_throw__';
@@ -28,6 +29,11 @@ export const ERROR_FAULT_MARKER = '__fault_error__';
  * in flight and see what an engine that cannot stop in time does.
  */
 export const HOLD_FAULT_PREFIX = '__fault_hold__:';
+/**
+ * After its second token the generation waits, its thread free, until it is cancelled: it can
+ * end only by a cancel that works, so a test that needs one fails (by its timeout) without it.
+ */
+export const AWAIT_CANCEL_FAULT_MARKER = '__fault_await_cancel__';
 /** Printed to stderr just before the hang begins. */
 export const HANG_FAULT_NOTICE = 'injected test fault: the event loop hangs now';
 export const TEST_FAULTS_ENV = 'MODEL_RUNNER_TEST_FAULTS';
@@ -61,6 +67,20 @@ export function maybeInjectFault(stops: readonly string[], generatedTokens: numb
     process.stderr.write(`${HANG_FAULT_NOTICE}\n`);
     for (;;);
   }
+}
+
+/** The barrier a token loop passes between tokens; with AWAIT_CANCEL_FAULT_MARKER, one that holds it after its second token until `signal` aborts. */
+export function withTestFaults(barrier: TokenBarrier, stops: readonly string[], signal: AbortSignal): TokenBarrier {
+  if (!enabled || !stops.includes(AWAIT_CANCEL_FAULT_MARKER)) return barrier;
+  let arrivals = 0;
+  return {
+    join: (order) => barrier.join(order),
+    leave: () => barrier.leave(),
+    arrive: async (order) => {
+      if (++arrivals === 2 && !signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      return barrier.arrive(order);
+    },
+  };
 }
 
 /** Blocks this thread (no event loop turns) until `file` exists. */
