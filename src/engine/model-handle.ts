@@ -171,10 +171,13 @@ export class WorkerModelHandle implements ModelHandle {
     if (!late) return;
     this.transport?.abandon(timeoutMs);
     // Its requests would otherwise wait on an engine that may never answer again.
-    const error = new AppError('unavailable', `${this.engineName()} did not stop within ${timeoutMs} ms; its requests were abandoned`);
+    const fate = this.transport?.isolation === 'process' ? ' and was killed' : '; its requests were abandoned';
+    const error = new AppError('unavailable', `${this.engineName()} did not stop within ${timeoutMs} ms${fate}`);
     this.loadWaiter?.reject(error);
     this.loadWaiter = undefined;
     this.failPending(error);
+    // A killed process ends for certain (and soon): dispose resolves once it has. A Worker may never end.
+    if (this.transport?.isolation === 'process') await this.transport.exited;
   }
 
   private call<T>(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, signal?: AbortSignal): Promise<T> {
