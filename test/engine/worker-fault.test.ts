@@ -22,7 +22,7 @@ import {
   type GenerateRequest,
 } from '../../src/engine/index.js';
 import { createSilentLogger } from '../../src/log.js';
-import { writeMutatedModel } from '../support/hostile-models.js';
+import { mutationNamed, writeMutatedModel } from '../support/hostile-models.js';
 import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
 
 /** A completion that runs long enough for a fault after its second token to strike. */
@@ -103,10 +103,7 @@ describe('a failing model Worker', () => {
 
   test("a model llama.cpp refuses fails its load with llama.cpp's reason and a code that blames the model", async () => {
     // Well-formed GGUF with every check in JavaScript passing: only llama.cpp knows a norm must be as wide as the embedding.
-    const file = await writeMutatedModel(path.join(path.dirname(model.path), 'narrow-norm.gguf'), (plan) => {
-      const at = plan.tensors.findIndex((t) => t.name === 'blk.0.attn_norm.weight');
-      plan.tensors[at] = { ...plan.tensors[at]!, dims: [32], data: function* () { yield new Uint8Array(32 * 4); } };
-    });
+    const file = await writeMutatedModel(path.join(path.dirname(model.path), 'narrow-norm.gguf'), mutationNamed('a norm with the wrong length'));
     const refused = new WorkerModelHandle({
       spec: { id: 'sha256:narrow', name: 'narrow', modelPath: file, mode: 'completion', settings: {} },
       settings: { contextSize: 512, parallel: 1, threads: 1 },
