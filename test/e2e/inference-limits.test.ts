@@ -5,10 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir, parseSse, type Reply, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { gguf } from '../../src/gguf/index.js';
+import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
+import { packageIntoStore } from './support/fixtures.js';
 import { openStream } from './support/sse-stream.js';
+import { waitUntil } from './support/wait.js';
 
 const DEMO = 'ai/demo';
 const HELLO = [{ role: 'user', content: 'Hello, how are you?' }];
@@ -18,6 +23,10 @@ const FAULT = '__fault_throw__';
 const EXIT_FAULT = '__fault_exit__';
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
+/** A model whose general.name starts with this holds its load until the file after the colon exists. */
+const HOLD_LOAD = '__fault_hold_load__:';
+/** The model whose load the test holds. */
+const SLOW = 'ai/slow-load';
 /** Long enough for a fault after the second token to strike. */
 const LONG = { max_tokens: 400, ignore_eos: true };
 
@@ -36,12 +45,14 @@ describe('the compiled server at its limits', () => {
   let scratch: string;
 
   const chat = (body: Record<string, unknown>) => server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, ...body } });
-  const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number }>;
+  const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number; loading: boolean; in_use: number }>;
 
   before(async () => {
     scratch = await makeTempDir('mr-e2e-limits-');
     const modelsPath = path.join(scratch, 'models');
     await storeWithDemo(modelsPath);
+    const slow = await writeMutatedModel(path.join(scratch, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(scratch, 'release-load')}`)));
+    await packageIntoStore(slow, modelsPath, SLOW);
     server = await startServer({
       modelsPath,
       args: ['--threads', '1', '--parallel', '1', '--max-queue', '0', '--log-level', 'warn'],
@@ -106,6 +117,25 @@ describe('the compiled server at its limits', () => {
     const next = await chat({ max_tokens: 3, stream: true });
     assert.equal(next.status, 200, next.text);
     assert.equal((await parseSse(next.text)).at(-1), '[DONE]');
+  });
+
+  test('a client that goes away while its model loads leaves the load to finish; the model cannot be deleted meanwhile, and then serves the next request', async () => {
+    // Sent without waiting for an answer: with the load held, none comes until it is released.
+    const req = http.request({ socketPath: server.socketPath, path: '/engines/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ model: SLOW, messages: HELLO, max_tokens: 2 }));
+    await waitUntil('the held load under way', async () => (await ps()).some((p) => p.model_name === SLOW && p.loading));
+    req.destroy();
+
+    const deleted = await server.request(`/models/${SLOW}`, { method: 'DELETE' });
+    assert.equal(deleted.status, 409, deleted.text);
+    assert.match(deleted.text, /in use/);
+
+    await fs.writeFile(path.join(scratch, 'release-load'), '');
+    await waitUntil('the load finished', async () => (await ps()).some((p) => p.model_name === SLOW && !p.loading && p.in_use === 0));
+    const next = await chat({ model: SLOW, max_tokens: 2, ignore_eos: true });
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.json().usage.completion_tokens, 2);
   });
 
   test('a context size set with _configure survives a restart and is used by the next load', async () => {

@@ -90,6 +90,18 @@ function holdUntilExists(file: string): void {
   while (!existsSync(file)) Atomics.wait(sleeper, 0, 0, 10);
 }
 
+/**
+ * A model whose general.name is `${HOLD_LOAD_PREFIX}<path>` holds its engine's load, once
+ * llama.cpp has loaded it, until a file exists at <path> (the admission check is not held): tests
+ * act while a load is surely under way.
+ */
+export const HOLD_LOAD_PREFIX = '__fault_hold_load__:';
+
+export function maybeHoldLoad(modelName: unknown): void {
+  if (!enabled || typeof modelName !== 'string' || !modelName.startsWith(HOLD_LOAD_PREFIX)) return;
+  holdUntilExists(modelName.slice(HOLD_LOAD_PREFIX.length));
+}
+
 /** A model whose general.name is this hangs the admission check's child (tests of its timeout). */
 export const HANG_MODEL_NAME = '__fault_hang__';
 
