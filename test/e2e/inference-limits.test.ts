@@ -21,6 +21,8 @@ const HELLO = [{ role: 'user', content: 'Hello, how are you?' }];
 const FAULT = '__fault_throw__';
 /** A stop string that makes the Worker exit (code 7) after two tokens. */
 const EXIT_FAULT = '__fault_exit__';
+/** A stop string that makes an error escape the engine after two tokens, so that the Worker emits 'error'. */
+const ERROR_FAULT = '__fault_error__';
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
 /** A model whose general.name starts with this holds its load until the file after the colon exists. */
@@ -105,6 +107,13 @@ describe('the compiled server at its limits', () => {
     const next = await chat({ max_tokens: 3 });
     assert.equal(next.status, 200, next.text);
     assert.equal(next.json().usage.completion_tokens, 3);
+  });
+
+  test("a Worker that emits 'error' mid-request fails that request with a JSON 500 naming the error, and the next request loads the model again", async () => {
+    const failed = await chat({ ...LONG, stop: [ERROR_FAULT] });
+    assert.match(assertOpenAIError(failed, 500).message, /the worker of model ai\/demo(:latest)? failed: injected test fault: an error the engine did not catch/);
+    const next = await chat({ max_tokens: 3 });
+    assert.equal(next.status, 200, next.text);
   });
 
   test('a Worker that throws mid-stream ends the stream with an error event, and the server keeps serving', async () => {
