@@ -6,11 +6,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { gguf } from '../../src/gguf/index.js';
+import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
 import { makeTempDir, parseNdjson, runCli, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
-import { sha256OfFile } from './support/fixtures.js';
+import { packageIntoStore, sha256OfFile } from './support/fixtures.js';
 import { openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
 
@@ -20,6 +23,10 @@ const LAYER_BYTES = 3 * 1024 * 1024;
 const HOLD_BYTES = 1024 * 1024;
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
+/** A model whose general.name starts with this holds its load until the file after the colon exists. */
+const HOLD_LOAD = '__fault_hold_load__:';
+/** The model whose load the last test holds. */
+const SLOW = 'ai/slow-load';
 
 async function sizeOf(file: string): Promise<number> {
   return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
@@ -46,6 +53,8 @@ describe('the server across a second start and a SIGTERM in the middle of work',
     configBytes = (JSON.parse(pushed.manifestBytes.toString('utf8')) as { config: { size: number } }).config.size;
     const modelsPath = path.join(scratch, 'models');
     await storeWithDemo(modelsPath);
+    const slow = await writeMutatedModel(path.join(scratch, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(scratch, 'release-load')}`)));
+    await packageIntoStore(slow, modelsPath, SLOW);
     // Info level: the test waits for the line that says the shutdown has begun.
     server = await startServer({ modelsPath, args: ['--threads', '1', '--parallel', '1', '--log-level', 'info'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
   });
@@ -114,5 +123,26 @@ describe('the server across a second start and a SIGTERM in the middle of work',
     assert.equal(await sha256OfFile(blobPath()), layerDigest);
     assert.equal(await sizeOf(blobPath('.incomplete')), 0, 'no partial is left behind');
     assert.equal((await server.request(`/models/${reference}`)).json().id, manifestDigest);
+  });
+
+  test('SIGTERM while a model loads: the request waiting for it gets a 503 that says the server is shutting down, and the exit is 0', async () => {
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ socketPath: server.socketPath, path: '/engines/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: SLOW, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 2 }));
+    });
+    await waitUntil('the held load under way', async () => ((await server.request('/engines/ps')).json() as Array<{ model_name: string; loading: boolean }>).some((p) => p.model_name === SLOW && p.loading));
+    const stopped = server.stop();
+    await server.waitForOutput(/shutting down/);
+    const reply = await answer;
+    assert.equal(reply.status, 503, reply.body);
+    assert.match(reply.body, /the server is shutting down/);
+    // The Worker finishes its load (nothing can end a thread mid native call), then stops.
+    await fs.writeFile(path.join(scratch, 'release-load'), '');
+    assert.equal(await stopped, 0, server.output());
   });
 });
