@@ -144,5 +144,7 @@ describe('the server across a second start and a SIGTERM in the middle of work',
     // The Worker finishes its load (nothing can end a thread mid native call), then stops.
     await fs.writeFile(path.join(scratch, 'release-load'), '');
     assert.equal(await stopped, 0, server.output());
+    assert.match(server.output(), /model load cancelled .*model=(docker\.io\/)?ai\/slow-load/);
+    assert.doesNotMatch(server.output(), /model failed to load/, 'a load called off is not logged as a failure');
   });
 });
