@@ -146,13 +146,13 @@ describe('a failing model Worker', () => {
     const release = path.join(path.dirname(model.path), 'release-stuck');
     await withFaulty(
       async (stuck) => {
-        const events: string[] = [];
+        const events = stuck.generate(faulting(`${HOLD_FAULT_PREFIX}${release}`))[Symbol.asyncIterator]();
+        // Its first token: from the next one on, its thread is blocked until the release file exists.
+        assert.equal((await events.next()).done, false);
         const generation = (async () => {
-          for await (const event of stuck.generate(faulting(`${HOLD_FAULT_PREFIX}${release}`))) events.push(event.type);
+          while (!(await events.next()).done);
         })();
         generation.catch(() => undefined);
-        // Wait for its first token: from the next one on, its thread is blocked until the release file exists.
-        while (events.length === 0) await new Promise((resolve) => setImmediate(resolve));
         try {
           await stuck.dispose();
           await assert.rejects(generation, isAppError('unavailable', /worker of model tiny did not stop within 300 ms; its requests were abandoned/));
