@@ -142,6 +142,19 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
 
     // The socket is guarded by its file mode and its clients send any Host: no Host check, no key.
     const servers: http.Server[] = [createHttpServer(createApp({ ...appOptions, before: [cors] }))];
+    // Registered before any listener opens, so that a start that fails half way (a port in use)
+    // closes what it opened and ends. Shutdown order matters: stop accepting, then stop transfers
+    // and the Workers (which aborts generations in flight, so streaming responses end), then wait
+    // for the connections to finish.
+    disposers.push(async () => {
+      const closed = servers.map(closeServer);
+      // Pulls and pushes would keep their connections open until done: they end now, with a last line that says why.
+      catalog.close();
+      await scheduler.close();
+      await engines.close();
+      stopAdmissionChildren();
+      await Promise.all(closed);
+    });
     // Guarded before it listens, so that no connection is ever accepted unchecked.
     if (checkPeers) guardSocketPeers(servers[0]!, { policy: peerPolicy(process.getuid!(), socketGid), logger });
     await listenOnSocket(servers[0]!, config.socketPath, { groupId: socketGid });
@@ -156,15 +169,6 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       servers.push(tcpServer);
       port = await listenOnPort(tcpServer, config.port, config.host);
     }
-    // Shutdown order matters: stop accepting, then stop the Workers (which aborts generations in
-    // flight, so streaming responses end), then wait for the connections to finish.
-    disposers.push(async () => {
-      const closed = servers.map(closeServer);
-      await scheduler.close();
-      await engines.close();
-      stopAdmissionChildren();
-      await Promise.all(closed);
-    });
     logger.info('listening', { socket: config.socketPath, port, host: port === undefined ? undefined : config.host, auth: port === undefined ? undefined : apiKey !== undefined ? 'api key' : 'none', models: config.modelsPath });
     // Once per server, so that the Workers need not repeat it; each model's 'model loaded' line says what actually loaded.
     const binaries = readNativeBuildChoice();

@@ -56,6 +56,8 @@ export class WorkerModelHandle implements ModelHandle {
   private loadedInfo: LoadedHandleInfo | undefined;
   private state: 'new' | 'loading' | 'ready' | 'retiring' | 'failed' | 'stopping' | 'stopped' = 'new';
   private loadWaiter: { resolve: (info: LoadedInfo) => void; reject: (e: unknown) => void } | undefined;
+  /** Set by dispose(): a load still under way was called off. */
+  private disposeRequested = false;
 
   constructor(private readonly options: WorkerModelHandleOptions) {}
 
@@ -104,7 +106,12 @@ export class WorkerModelHandle implements ModelHandle {
     const onAbort = () => void this.dispose();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const loaded = await new Promise<LoadedInfo>((resolve, reject) => (this.loadWaiter = { resolve, reject }));
+      const loaded = await new Promise<LoadedInfo>((resolve, reject) => (this.loadWaiter = { resolve, reject })).catch((err: unknown) => {
+        // However the engine reported its end (a load error for the abort, an exit), a load that
+        // was called off says so: nothing went wrong with the model.
+        if (this.disposeRequested) throw new AppError('aborted', `the load of model ${spec.name} was cancelled`, { cause: err });
+        throw err;
+      });
       const info = { ...loaded, isolation: this.transport.isolation };
       this.loadedInfo = info;
       this.state = 'ready';
@@ -148,6 +155,7 @@ export class WorkerModelHandle implements ModelHandle {
   }
 
   async dispose(): Promise<void> {
+    this.disposeRequested = true;
     if (this.state === 'stopped') return;
     if (this.state !== 'stopping') {
       if (this.state === 'new') {
@@ -163,7 +171,16 @@ export class WorkerModelHandle implements ModelHandle {
     const exited = this.transport?.exited ?? Promise.resolve();
     const late = await Promise.race([exited.then(() => false), timedOut]);
     clearTimeout(timer);
-    if (late) this.transport?.abandon(timeoutMs);
+    if (!late) return;
+    this.transport?.abandon(timeoutMs);
+    // Its requests would otherwise wait on an engine that may never answer again.
+    const fate = this.transport?.isolation === 'process' ? ' and was killed' : '; its requests were abandoned';
+    const error = new AppError('unavailable', `${this.engineName()} did not stop within ${timeoutMs} ms${fate}`);
+    this.loadWaiter?.reject(error);
+    this.loadWaiter = undefined;
+    this.failPending(error);
+    // A killed process ends for certain (and soon): dispose resolves once it has. A Worker may never end.
+    if (this.transport?.isolation === 'process') await this.transport.exited;
   }
 
   private call<T>(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, signal?: AbortSignal): Promise<T> {

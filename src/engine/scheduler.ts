@@ -234,7 +234,10 @@ export class Scheduler {
         if (runner.refCount === 0) this.becomeIdle(runner);
       },
       (err: unknown) => {
-        this.options.logger.error('model failed to load', { model: w.spec.name, error: err instanceof Error ? err.message : String(err) });
+        const message = err instanceof Error ? err.message : String(err);
+        // A load called off by an unload or the shutdown is not a failure of the model.
+        if (runner.gone && err instanceof AppError && err.code === 'aborted') this.options.logger.info('model load cancelled', { model: w.spec.name });
+        else this.options.logger.error('model failed to load', { model: w.spec.name, error: message });
         void this.unloadRunner(runner);
         this.failWaiters(w.key, err);
       },

@@ -141,6 +141,11 @@ export interface LoadSpec {
    * estimate uses it instead of parsing the header again on every cold load.
    */
   geometry?: ModelGeometry;
+  /**
+   * Tokens in the vocabulary, which size the logits buffer, when the caller already read the
+   * header (with `geometry`). Defaults to reading it from the file.
+   */
+  vocabularySize?: number;
 }
 
 /** Hyper-parameters that size the KV cache. */

@@ -109,11 +109,16 @@ export async function listenOnSocket(server: http.Server, socketPath: string, op
   }
 }
 
+/** Listens on a TCP port; a port that cannot be had is an error that names it and says why. */
 export async function listenOnPort(server: http.Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use by another process' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      reject(new AppError('conflict', `cannot listen on ${host}:${port}: ${why} (choose another --port)`, { cause: err }));
+    };
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

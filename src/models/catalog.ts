@@ -67,6 +67,9 @@ export interface ImportOptions {
   onEvent?: ProgressListener;
 }
 
+/** What a transfer stopped by close() ends with. */
+const SHUTDOWN_MESSAGE = 'the server is shutting down; a pull started again resumes where this one stopped';
+
 export class Catalog {
   readonly settings: SettingsService;
   private readonly store: ModelStore;
@@ -79,6 +82,8 @@ export class Catalog {
   private readonly validator = new GgufValidator();
   private readonly pulls = new SharedOperations<string, PullResult, Parameters<ProgressListener>[0]>();
   private readonly pullSlots: Semaphore;
+  /** Aborted by close(): stops the transfers in flight. */
+  private readonly closing = new AbortController();
 
   constructor(options: CatalogOptions) {
     this.store = options.store;
@@ -147,19 +152,42 @@ export class Catalog {
    */
   async pull(from: string, options: TransferOptions = {}): Promise<PullResult> {
     const ref = this.parseReference(from);
-    return this.pulls.run(ref.canonical, { onEvent: options.onEvent, signal: options.signal }, async ({ emit, signal }) => {
-      // Said, so that a pull that does not move is not mistaken for a stuck one.
-      if (this.pullSlots.exhausted) emit({ type: 'progress', message: WAITING_FOR_PULL_SLOT });
-      const release = await this.pullSlots.acquire(signal);
-      try {
-        return await pullModel(
-          { store: this.store, registry: this.registry, logger: this.logger, onPullBytes: this.onPullBytes },
-          { ref, bearerToken: options.bearerToken, emit, signal, beforeSuccess: (id) => this.admitStored(id, ref.canonical, emit) },
-        );
-      } finally {
-        release();
-      }
-    });
+    return this.transfer(() =>
+      this.pulls.run(ref.canonical, { onEvent: options.onEvent, signal: options.signal }, async ({ emit, signal: requesters }) => {
+        const signal = AbortSignal.any([requesters, this.closing.signal]);
+        // Said, so that a pull that does not move is not mistaken for a stuck one.
+        if (this.pullSlots.exhausted) emit({ type: 'progress', message: WAITING_FOR_PULL_SLOT });
+        const release = await this.pullSlots.acquire(signal);
+        try {
+          return await pullModel(
+            { store: this.store, registry: this.registry, logger: this.logger, onPullBytes: this.onPullBytes },
+            { ref, bearerToken: options.bearerToken, emit, signal, beforeSuccess: (id) => this.admitStored(id, ref.canonical, emit) },
+          );
+        } finally {
+          release();
+        }
+      }),
+    );
+  }
+
+  /**
+   * Stops every pull and push in flight (the server is shutting down): each ends with an
+   * 'unavailable' error its requester can tell from a failure, partial downloads stay on disk
+   * for the next pull to resume, and new transfers are refused.
+   */
+  close(): void {
+    this.closing.abort(new AppError('unavailable', SHUTDOWN_MESSAGE));
+  }
+
+  /** Runs a transfer; one that the catalog's close() stopped says so, whatever error it ended with. */
+  private async transfer<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closing.signal.aborted) throw new AppError('unavailable', SHUTDOWN_MESSAGE);
+    try {
+      return await run();
+    } catch (err) {
+      if (this.closing.signal.aborted) throw new AppError('unavailable', SHUTDOWN_MESSAGE, { cause: err });
+      throw err;
+    }
   }
 
   /**
@@ -173,9 +201,9 @@ export class Catalog {
       throw new AppError('bad_request', `model ${name} has no tag to push it under; tag it first`);
     }
     const target = this.parseReference(targetText);
-    await pushModel(
-      { store: this.store, registry: this.registry, logger: this.logger },
-      { id: resolved.id, target, bearerToken: options.bearerToken, emit: options.onEvent ?? (() => {}), signal: options.signal },
+    const signal = AbortSignal.any([options.signal ?? new AbortController().signal, this.closing.signal]);
+    await this.transfer(() =>
+      pushModel({ store: this.store, registry: this.registry, logger: this.logger }, { id: resolved.id, target, bearerToken: options.bearerToken, emit: options.onEvent ?? (() => {}), signal }),
     );
   }
 

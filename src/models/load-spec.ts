@@ -25,6 +25,8 @@ export interface ValidatedGguf {
   contextLength?: number;
   /** What sizes the KV cache, from the first shard; passed on so the scheduler need not read the header again. */
   geometry?: ModelGeometry;
+  /** Tokens in the vocabulary, from the first shard: they size the logits buffer. */
+  vocabularySize?: number;
 }
 
 /**
@@ -60,7 +62,7 @@ async function validateShards(id: string, shardPaths: string[]): Promise<Validat
       // Only the first shard carries the hyper-parameters; the metadata is not kept (tokenizer arrays are large).
       if (i === 0) {
         const info = describeModel(file);
-        result = { contextLength: positiveInt(info.contextLength), geometry: geometryOf(info) };
+        result = { contextLength: positiveInt(info.contextLength), geometry: geometryOf(info), vocabularySize: positiveInt(info.vocabSize) };
       }
     } catch (err) {
       const problem = isAppError(err) || err instanceof Error ? err.message : String(err);
@@ -97,6 +99,7 @@ export async function buildLoadSpec(store: ModelStore, validator: GgufValidator,
     ...(packaged === undefined ? {} : { packagedContextSize: packaged }),
     ...(trainContextSize === undefined ? {} : { trainContextSize }),
     ...(validated.geometry === undefined ? {} : { geometry: validated.geometry }),
+    ...(validated.vocabularySize === undefined ? {} : { vocabularySize: validated.vocabularySize }),
   };
   return { spec, weightsDigest: bundle.weightsDigest };
 }

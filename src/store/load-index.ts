@@ -26,7 +26,11 @@ export async function loadIndex(paths: StorePaths, logger: Logger): Promise<Load
   const entries: IndexEntry[] = [];
   const tagOwner = new Map<string, string>();
   const merged = mergeDuplicates(contents.entries);
-  if (merged.length !== contents.entries.length) changed = true;
+  if (merged.length !== contents.entries.length) {
+    changed = true;
+    const repeated = [...new Set(contents.entries.map((e) => e.id).filter((id, i, all) => all.indexOf(id) !== i))];
+    logger.warn('model index lists a model more than once; merging its entries and their tags', { models: repeated, file: paths.indexFile });
+  }
   for (const stored of merged) {
     const entry = await checkEntry(paths, stored, logger);
     if (entry === undefined) {

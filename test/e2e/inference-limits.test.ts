@@ -1,19 +1,35 @@
 /**
- * What the compiled server does at its limits: a full queue, a Worker that throws mid-request,
- * a prompt larger than the context, and per-model settings that must survive a restart. One
- * server with one slot and no queue, and the test fault switch on.
+ * What the compiled server does at its limits: a full queue, a Worker that throws or exits
+ * mid-request, a prompt larger than the context, and per-model settings that must survive a
+ * restart. One server with one slot and no queue, and the test fault switch on.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir, parseSse, type Reply, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { gguf } from '../../src/gguf/index.js';
+import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
+import { packageIntoStore } from './support/fixtures.js';
+import { openStream } from './support/sse-stream.js';
+import { waitUntil } from './support/wait.js';
 
 const DEMO = 'ai/demo';
 const HELLO = [{ role: 'user', content: 'Hello, how are you?' }];
 /** A stop string that makes the Worker throw after two tokens when MODEL_RUNNER_TEST_FAULTS=1. */
 const FAULT = '__fault_throw__';
-/** Long generations keep the single slot busy while more requests arrive. */
+/** A stop string that makes the Worker exit (code 7) after two tokens. */
+const EXIT_FAULT = '__fault_exit__';
+/** A stop string that makes an error escape the engine after two tokens, so that the Worker emits 'error'. */
+const ERROR_FAULT = '__fault_error__';
+/** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
+const HOLD_FAULT = '__fault_hold__:';
+/** A model whose general.name starts with this holds its load until the file after the colon exists. */
+const HOLD_LOAD = '__fault_hold_load__:';
+/** The model whose load the test holds. */
+const SLOW = 'ai/slow-load';
+/** Long enough for a fault after the second token to strike. */
 const LONG = { max_tokens: 400, ignore_eos: true };
 
 function assertOpenAIError(reply: Reply, status: number): { message: string; type: string; code: unknown } {
@@ -31,12 +47,14 @@ describe('the compiled server at its limits', () => {
   let scratch: string;
 
   const chat = (body: Record<string, unknown>) => server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, ...body } });
-  const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number }>;
+  const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number; loading: boolean; in_use: number }>;
 
   before(async () => {
     scratch = await makeTempDir('mr-e2e-limits-');
     const modelsPath = path.join(scratch, 'models');
     await storeWithDemo(modelsPath);
+    const slow = await writeMutatedModel(path.join(scratch, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(scratch, 'release-load')}`)));
+    await packageIntoStore(slow, modelsPath, SLOW);
     server = await startServer({
       modelsPath,
       args: ['--threads', '1', '--parallel', '1', '--max-queue', '0', '--log-level', 'warn'],
@@ -51,24 +69,30 @@ describe('the compiled server at its limits', () => {
     assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 
-  test('with one slot and no queue, extra concurrent requests get 503 with Retry-After and an OpenAI error body', async () => {
+  test('with one slot and no queue, requests that arrive while it is busy get 503 with Retry-After and an OpenAI error body', async () => {
     assert.equal((await server.request('/engines/v1/chat/completions', { headers: { 'X-Preload-Only': 'true' }, body: { model: DEMO } })).status, 200);
-    const replies = await Promise.all([1, 2, 3].map(() => chat(LONG)));
-    const served = replies.filter((r) => r.status === 200);
-    const refused = replies.filter((r) => r.status === 503);
-    assert.ok(served.length >= 1, replies.map((r) => r.status).join(','));
-    assert.ok(refused.length >= 1, replies.map((r) => r.status).join(','));
-    assert.equal(served.length + refused.length, replies.length);
-    for (const reply of refused) {
-      assert.ok(Number(reply.headers['retry-after']) >= 1, `Retry-After: ${reply.headers['retry-after']}`);
-      const error = assertOpenAIError(reply, 503);
-      assert.equal(error.code, 'busy');
+    const release = path.join(scratch, 'release-busy');
+    // Held after its second token until released: the slot is surely taken while the others arrive.
+    const busy = await openStream(server.socketPath, '/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, max_tokens: 8, ignore_eos: true, stop: [`${HOLD_FAULT}${release}`], stream: true } });
+    assert.equal(busy.status, 200);
+    await busy.started;
+    try {
+      const refused = await Promise.all([1, 2].map(() => chat(LONG)));
+      for (const reply of refused) {
+        assert.ok(Number(reply.headers['retry-after']) >= 1, `Retry-After: ${reply.headers['retry-after']}`);
+        const error = assertOpenAIError(reply, 503);
+        assert.equal(error.code, 'busy');
+      }
+    } finally {
+      await fs.writeFile(release, '');
     }
+    assert.equal((await busy.ended).at(-1), '[DONE]', 'the held request finishes once released');
+    assert.equal((await chat({ max_tokens: 2 })).status, 200, 'the freed slot serves the next request');
   });
 
   test('a Worker that throws mid-request fails that request with a JSON 500, and the next request loads the model again', async () => {
     const failed = await chat({ ...LONG, stop: [FAULT] });
-    assertOpenAIError(failed, 500);
+    assert.match(assertOpenAIError(failed, 500).message, /the worker of model ai\/demo(:latest)? failed: injected test fault/);
     assert.equal((await server.request('/')).status, 200, 'the server is still up');
     const next = await chat({ max_tokens: 3 });
     assert.equal(next.status, 200, next.text);
@@ -76,16 +100,51 @@ describe('the compiled server at its limits', () => {
     assert.ok((await ps()).some((p) => p.model_name === DEMO));
   });
 
+  test('a Worker that exits mid-request fails that request with a JSON 500 that names the exit, and the next request loads the model again', async () => {
+    const failed = await chat({ ...LONG, stop: [EXIT_FAULT] });
+    const error = assertOpenAIError(failed, 500);
+    assert.match(error.message, /the worker of model ai\/demo(:latest)? exited unexpectedly \(code 7\)/);
+    const next = await chat({ max_tokens: 3 });
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.json().usage.completion_tokens, 3);
+  });
+
+  test("a Worker that emits 'error' mid-request fails that request with a JSON 500 naming the error, and the next request loads the model again", async () => {
+    const failed = await chat({ ...LONG, stop: [ERROR_FAULT] });
+    assert.match(assertOpenAIError(failed, 500).message, /the worker of model ai\/demo(:latest)? failed: injected test fault: an error the engine did not catch/);
+    const next = await chat({ max_tokens: 3 });
+    assert.equal(next.status, 200, next.text);
+  });
+
   test('a Worker that throws mid-stream ends the stream with an error event, and the server keeps serving', async () => {
     const failed = await chat({ ...LONG, stop: [FAULT], stream: true });
     assert.equal(failed.status, 200, 'the stream had started before the fault');
     const frames = await parseSse(failed.text);
     const last = JSON.parse(frames.at(-1)!) as { error?: { message: string } };
-    assert.ok(last.error && last.error.message.length > 0, `the stream ends with an error event: ${failed.text.slice(-400)}`);
+    assert.match(last.error?.message ?? '', /the worker of model ai\/demo(:latest)? failed: injected test fault/, `the stream ends with an error event: ${failed.text.slice(-400)}`);
     assert.equal(frames.includes('[DONE]'), false);
     const next = await chat({ max_tokens: 3, stream: true });
     assert.equal(next.status, 200, next.text);
     assert.equal((await parseSse(next.text)).at(-1), '[DONE]');
+  });
+
+  test('a client that goes away while its model loads leaves the load to finish; the model cannot be deleted meanwhile, and then serves the next request', async () => {
+    // Sent without waiting for an answer: with the load held, none comes until it is released.
+    const req = http.request({ socketPath: server.socketPath, path: '/engines/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ model: SLOW, messages: HELLO, max_tokens: 2 }));
+    await waitUntil('the held load under way', async () => (await ps()).some((p) => p.model_name === SLOW && p.loading));
+    req.destroy();
+
+    const deleted = await server.request(`/models/${SLOW}`, { method: 'DELETE' });
+    assert.equal(deleted.status, 409, deleted.text);
+    assert.match(deleted.text, /in use/);
+
+    await fs.writeFile(path.join(scratch, 'release-load'), '');
+    await waitUntil('the load finished', async () => (await ps()).some((p) => p.model_name === SLOW && !p.loading && p.in_use === 0));
+    const next = await chat({ model: SLOW, max_tokens: 2, ignore_eos: true });
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.json().usage.completion_tokens, 2);
   });
 
   test('a context size set with _configure survives a restart and is used by the next load', async () => {

@@ -7,18 +7,19 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, openRequest, parseSse, type ServerProcess, sseData, startServer, storeWithDemo } from '../support/server-harness.js';
+import { makeTempDir, parseSse, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
+import { type LiveStream, openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
 
 const DEMO = 'ai/demo';
 const SECOND = 'ai/second';
-/**
- * Per-sequence context. Tool prompts need far more than the tiny model's 512 (its vocabulary is
- * nearly a token per character), and a generation that would fill this much runs for many
- * seconds: the abort test relies on that.
- */
+/** Per-sequence context. Tool prompts need far more than the tiny model's 512 (its vocabulary is nearly a token per character). */
 const CONTEXT_SIZE = 16384;
+/** A stop string that blocks the Worker after two tokens until the file after the colon exists (the test fault switch is on). */
+const HOLD_FAULT = '__fault_hold__:';
+/** A stop string that makes a generation wait after two tokens until it is cancelled. */
+const AWAIT_CANCEL_FAULT = '__fault_await_cancel__';
 const HELLO = [{ role: 'user', content: 'Hello, how are you?' }];
 /**
  * One thread per model (more only oversubscribes two cores), and a budget of three so that
@@ -40,16 +41,6 @@ interface ChatCompletion {
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
-interface Stream {
-  /** Resolves once the first data frame has arrived: the generation is running. */
-  started: Promise<void>;
-  /** Resolves with every data frame once the stream ends. */
-  ended: Promise<string[]>;
-  /** Whether the stream has ended, read at the moment of asking. */
-  readonly finished: boolean;
-  destroy(): void;
-}
-
 describe('OpenAI-compatible inference in the compiled server', () => {
   let server: ServerProcess;
   let scratch: string;
@@ -60,34 +51,10 @@ describe('OpenAI-compatible inference in the compiled server', () => {
   const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; mode: string; in_use: number; context_size: number }>;
 
   /** A streaming chat read frame by frame, so tests can act while it runs. */
-  async function stream(body: Record<string, unknown>): Promise<Stream> {
-    const { req, res } = await openRequest(server.socketPath, '/engines/v1/chat/completions', { body: { ...body, stream: true } });
-    assert.equal(res.statusCode, 200);
-    let markStarted!: () => void;
-    const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const state = { finished: false };
-    const ended = (async () => {
-      const frames: string[] = [];
-      try {
-        for await (const data of sseData(res)) {
-          frames.push(data);
-          markStarted();
-        }
-      } catch {
-        // A destroyed request ends its body with an error; the frames so far are the answer.
-      }
-      markStarted(); // a stream that ended without a frame must not leave a test waiting forever
-      state.finished = true;
-      return frames;
-    })();
-    return {
-      started,
-      ended,
-      get finished() {
-        return state.finished;
-      },
-      destroy: () => req.destroy(),
-    };
+  async function stream(body: Record<string, unknown>): Promise<LiveStream> {
+    const live = await openStream(server.socketPath, '/engines/v1/chat/completions', { body: { ...body, stream: true } });
+    assert.equal(live.status, 200);
+    return live;
   }
 
   before(async () => {
@@ -95,7 +62,7 @@ describe('OpenAI-compatible inference in the compiled server', () => {
     const modelsPath = path.join(scratch, 'models');
     demoId = await storeWithDemo(modelsPath);
     await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SECOND);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
+    server = await startServer({ modelsPath, args: SERVER_ARGS, env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
   });
 
   after(async () => {
@@ -238,46 +205,41 @@ describe('OpenAI-compatible inference in the compiled server', () => {
   });
 
   test('two models generate at once while GET /models answers before either finishes', async () => {
-    // Both loaded first, so that neither generation has ended by the time the other starts.
     for (const model of [DEMO, SECOND]) {
       assert.equal((await server.request('/engines/v1/chat/completions', { headers: { 'X-Preload-Only': 'true' }, body: { model } })).status, 200);
     }
-    const body = { messages: HELLO, max_tokens: 2000, ignore_eos: true, temperature: 0.8, seed: 3 };
-    const demo = await stream({ ...body, model: DEMO });
-    const second = await stream({ ...body, model: SECOND });
-    await Promise.all([demo.started, second.started]);
-
-    const models = await server.request('/models');
-    const stillGenerating = !demo.finished && !second.finished;
-    assert.equal(models.status, 200);
-    assert.deepEqual((models.json() as Array<{ tags: string[] }>).flatMap((m) => m.tags).sort(), ['docker.io/ai/demo:latest', 'docker.io/ai/second:latest']);
-    assert.ok(stillGenerating, 'GET /models answered while both generations were still running');
-
+    // Each generation holds its Worker after two tokens until its file exists: neither can finish before GET /models answers.
+    const release = { [DEMO]: path.join(scratch, 'release-demo'), [SECOND]: path.join(scratch, 'release-second') };
+    const body = { messages: HELLO, max_tokens: 24, ignore_eos: true, temperature: 0.8, seed: 3 };
+    const demo = await stream({ ...body, model: DEMO, stop: [`${HOLD_FAULT}${release[DEMO]}`] });
+    const second = await stream({ ...body, model: SECOND, stop: [`${HOLD_FAULT}${release[SECOND]}`] });
+    try {
+      await Promise.all([demo.started, second.started]);
+      const models = await server.request('/models');
+      assert.equal(models.status, 200);
+      assert.deepEqual((models.json() as Array<{ tags: string[] }>).flatMap((m) => m.tags).sort(), ['docker.io/ai/demo:latest', 'docker.io/ai/second:latest']);
+      assert.equal(demo.finished || second.finished, false, 'GET /models answered while both generations were in flight');
+      assert.deepEqual((await ps()).filter((p) => p.mode === 'completion' && p.in_use === 1).map((p) => p.model_name).sort(), [DEMO, SECOND]);
+    } finally {
+      await Promise.all(Object.values(release).map((file) => fs.writeFile(file, '')));
+    }
     for (const frames of await Promise.all([demo.ended, second.ended])) {
       assert.equal(frames.at(-1), '[DONE]');
       const finish = JSON.parse(frames.at(-2)!);
       assert.equal(finish.choices[0].finish_reason, 'length');
     }
-    const loaded = (await ps()).filter((p) => p.mode === 'completion').map((p) => p.model_name).sort();
-    assert.deepEqual(loaded, [DEMO, SECOND]);
   });
 
   test('a client that disconnects mid-stream stops its generation and frees the model', async () => {
-    // Unbounded, this generation would fill the whole 16K context: far longer than the yardstick below.
-    const runaway = await stream({ model: DEMO, messages: HELLO, max_tokens: -1, ignore_eos: true });
+    // This generation waits after two tokens until it is cancelled: only the disconnect can end it.
+    const runaway = await stream({ model: DEMO, messages: HELLO, max_tokens: -1, ignore_eos: true, stop: [AWAIT_CANCEL_FAULT] });
     await runaway.started;
     runaway.destroy();
     await runaway.ended;
-
-    // A bounded generation on the other model as a yardstick: with parallel 1, a request to ai/demo
-    // would queue behind the runaway if it were still going.
-    const yardstick = await stream({ model: SECOND, messages: HELLO, max_tokens: 1500, ignore_eos: true });
-    await yardstick.started;
+    // With parallel 1 the model's one sequence is the runaway's until its generation has ended.
     const next = await chat({ model: DEMO, messages: HELLO, max_tokens: 2 });
     assert.equal(next.status, 200, next.text);
-    assert.equal(yardstick.finished, false, 'ai/demo served a new request while a 1500-token generation was still running');
     await waitUntil('ai/demo idle', async () => (await ps()).some((p) => p.model_name === DEMO && p.in_use === 0));
-    assert.equal((await yardstick.ended).at(-1), '[DONE]');
   });
 
   test('a request with keep_alive "1s" unloads its model once idle', async () => {

@@ -1,12 +1,14 @@
 /**
  * The TCP listener of the compiled server: its Host check against DNS rebinding, the optional API
- * key, and the refusal to open a non-loopback address without one. The Unix socket is exempt from
- * both checks; each test also asks it, to show that.
+ * key, inference over it, the refusal to open a non-loopback address without a key, and a port
+ * that is taken. The Unix socket is exempt from both checks; each test also asks it, to show that.
  */
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
+import { makeTempDir, parseSse, runCli, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
 
 const API_KEY = 'test-key-0123456789';
 
@@ -62,13 +64,29 @@ describe('the TCP listener without an API key', () => {
 
 describe('the TCP listener with MODEL_RUNNER_API_KEY, bound to every address', () => {
   let server: ServerProcess;
+  let scratch: string;
 
   before(async () => {
-    server = await startServer({ args: ['--port', '0', '--host', '0.0.0.0'], env: { MODEL_RUNNER_API_KEY: API_KEY } });
+    scratch = await makeTempDir('mr-e2e-tcp-');
+    const modelsPath = path.join(scratch, 'models');
+    await storeWithDemo(modelsPath);
+    server = await startServer({ modelsPath, args: ['--port', '0', '--host', '0.0.0.0', '--threads', '1'], env: { MODEL_RUNNER_API_KEY: API_KEY } });
   });
 
   after(async () => {
     await server?.dispose();
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+  });
+
+  test('with the key, a streamed chat over TCP is answered by the engine, as on the socket', async () => {
+    const body = { model: 'ai/demo', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 4, ignore_eos: true, stream: true };
+    const reply = await server.tcpRequest('/engines/v1/chat/completions', { headers: { authorization: `Bearer ${API_KEY}` }, body });
+    assert.equal(reply.status, 200, reply.text);
+    const frames = await parseSse(reply.text);
+    assert.equal(frames.at(-1), '[DONE]');
+    assert.equal(JSON.parse(frames.at(-2)!).choices[0].finish_reason, 'length');
+    const refused = await server.tcpRequest('/engines/v1/chat/completions', { body });
+    assert.equal(refused.status, 401, 'the same request without the key never reaches the engine');
   });
 
   test('a request without a key is a 401 with WWW-Authenticate: Bearer that says how to send one', async () => {
@@ -125,7 +143,6 @@ describe('binding a non-loopback address', () => {
   });
 
   after(async () => {
-    const { promises: fs } = await import('node:fs');
     await fs.rm(dir, { recursive: true, force: true });
   });
 
@@ -139,6 +156,21 @@ describe('binding a non-loopback address', () => {
     assert.match(result.stderr, /MODEL_RUNNER_API_KEY/);
     assert.match(result.stderr, /--host 127\.0\.0\.1/);
     assert.match(result.stderr, /--insecure-bind/);
+  });
+
+  test('a port that another process holds: the server refuses to start, names the address, and leaves no socket behind', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    const socket = path.join(dir, 'taken-port.sock');
+    try {
+      const result = await runCli(['serve', '--socket', socket, '--models-path', path.join(dir, 'models'), '--port', String(port)]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
+      await assert.rejects(fs.lstat(socket), { code: 'ENOENT' }, 'the socket it had opened is closed and removed');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   test('with --insecure-bind it starts, and warns', async () => {

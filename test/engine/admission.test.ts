@@ -9,7 +9,7 @@ import { AppError } from '../../src/errors.js';
 import { HANG_MODEL_NAME, runAdmissionCheck, stopAdmissionChildren, TEST_FAULTS_ENV } from '../../src/engine/index.js';
 import { AdmissionChildren } from '../../src/engine/admission-child-process.js';
 import { gguf, GgufValueType } from '../../src/gguf/index.js';
-import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
+import { mutationNamed, setMetadata, writeMutatedModel } from '../support/hostile-models.js';
 import { REPO_ROOT } from '../support/server-harness.js';
 import { isProcessAlive } from '../support/processes.js';
 
@@ -47,6 +47,14 @@ describe('the admission check', () => {
     assert.equal(verdict.admitted, false);
     assert.match(!verdict.admitted ? verdict.reason : '', /killed by SIGABRT.*GGML_ASSERT\(id_to_token\.size\(\) == token_to_id\.size\(\)\)/);
     assert.doesNotMatch(!verdict.admitted ? verdict.reason : '', /\/[\w.-]+\//, 'no file-system paths in the reason');
+  });
+
+  test("refuses a model llama.cpp declines to load, with llama.cpp's own reason", async () => {
+    // A norm half as wide as the embedding: well-formed GGUF that only llama.cpp's shape check catches.
+    const file = await writeMutatedModel(path.join(dir, 'narrow-norm.gguf'), mutationNamed('a norm with the wrong length'));
+    const verdict = await check(file);
+    assert.equal(verdict.admitted, false);
+    assert.match(!verdict.admitted ? verdict.reason : '', /llama\.cpp cannot load model narrow-norm\.gguf: check_tensor_dims: tensor 'blk\.0\.attn_norm\.weight' has wrong shape; expected 64, got 32/);
   });
 
   test('refuses a model the JavaScript checks reject before llama.cpp opens it', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
+import { AWAIT_CANCEL_FAULT_MARKER, TEST_FAULTS_ENV } from '../../src/engine/index.js';
 import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
 import { readNativeBuildChoice } from '../../src/engine/worker/native-build.js';
 import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
@@ -9,10 +10,13 @@ describe('generation in a model Worker', () => {
   let model: TinyModel;
   let handle: WorkerModelHandle;
   before(async () => {
+    // For the abort test's fault marker; Workers copy the environment when they start.
+    process.env[TEST_FAULTS_ENV] = '1';
     model = await tinyModel();
     handle = await loadHandle(model.path);
   });
   after(async () => {
+    delete process.env[TEST_FAULTS_ENV];
     await handle?.dispose();
     await model?.cleanup();
   });
@@ -108,16 +112,20 @@ describe('generation in a model Worker', () => {
     });
   });
 
-  test('an abort stops generation promptly with finish reason abort', async () => {
+  test('an abort stops generation with finish reason abort, and the sequence serves the next request', async () => {
     const controller = new AbortController();
     const events = [];
-    for await (const event of handle.generate({ kind: 'completion', prompt: 'abc', sampling: { temperature: 0, ignoreEos: true } }, controller.signal)) {
+    // The marker makes the generation wait after its second token until it is cancelled: only the abort can end it.
+    const request = { kind: 'completion' as const, prompt: 'abc', sampling: { temperature: 0, ignoreEos: true, stop: [AWAIT_CANCEL_FAULT_MARKER] } };
+    for await (const event of handle.generate(request, controller.signal)) {
       events.push(event);
-      if (events.length === 3) controller.abort();
+      if (events.length === 1) controller.abort();
     }
     const done = doneOf(events);
     assert.equal(done.finishReason, 'abort');
-    assert.ok(done.usage.completionTokens < 50, `generated ${done.usage.completionTokens} tokens after the abort`);
+    assert.ok(done.usage.completionTokens <= 2, `generated ${done.usage.completionTokens} tokens`);
+    const next = doneOf(await collect(handle, { kind: 'completion', prompt: 'abc', sampling: { maxTokens: 2, temperature: 0, ignoreEos: true } }));
+    assert.equal(next.usage.completionTokens, 2);
   });
 
   test('a second turn that extends the first reuses the cached prompt', async () => {

@@ -158,6 +158,13 @@ const TENSORS: Mutation[] = [
 export const MUTATION_GROUPS = { metadata: METADATA, tokenizer: TOKENIZER, templates: TEMPLATES, tensors: TENSORS } as const;
 export type MutationGroup = keyof typeof MUTATION_GROUPS;
 
+/** One mutation by its name, for tests that need that very damage (throws when there is none by that name). */
+export function mutationNamed(name: string): (plan: Plan) => void {
+  const mutation = Object.values(MUTATION_GROUPS).flat().find((m) => m.name === name);
+  if (!mutation) throw new Error(`no hostile-model mutation is named ${JSON.stringify(name)}`);
+  return (plan) => mutation.apply(plan, Sfc32.forStream(1, 0));
+}
+
 /** Every single mutation, once each, in a fixed order: the systematic part of the fuzz. */
 export function singleMutations(): Array<{ group: MutationGroup; mutation: Mutation }> {
   return (Object.keys(MUTATION_GROUPS) as MutationGroup[]).flatMap((group) => MUTATION_GROUPS[group].map((mutation) => ({ group, mutation })));

@@ -234,11 +234,20 @@ export interface RequestOptions {
   body?: unknown;
 }
 
+/**
+ * The payload and headers of a request. A body gets a Content-Length unless the caller set one:
+ * Node sends a DELETE's body without one (nor chunked), which no server can read, while the
+ * clients the server answers (Go's, curl) always send it.
+ */
 function encodeBody(options: RequestOptions): { payload: Buffer | string | undefined; headers: http.OutgoingHttpHeaders } {
   const { body } = options;
   if (body === undefined) return { payload: undefined, headers: { ...options.headers } };
-  if (typeof body === 'string' || Buffer.isBuffer(body)) return { payload: body, headers: { ...options.headers } };
-  return { payload: JSON.stringify(body), headers: { 'content-type': 'application/json', ...options.headers } };
+  const json = typeof body !== 'string' && !Buffer.isBuffer(body);
+  const payload = json ? JSON.stringify(body) : (body as string | Buffer);
+  const headers: http.OutgoingHttpHeaders = { ...(json ? { 'content-type': 'application/json' } : {}), ...options.headers };
+  const named = Object.keys(headers).map((k) => k.toLowerCase());
+  if (!named.includes('content-length') && !named.includes('transfer-encoding')) headers['content-length'] = Buffer.byteLength(payload);
+  return { payload, headers };
 }
 
 /**

@@ -69,11 +69,8 @@ async function main(): Promise<void> {
   // A parent that goes away (ended, killed) leaves nothing for this process to do.
   process.once('disconnect', () => process.exit(0));
   const signal = new AbortController().signal;
-  let lastEngineError: string | undefined;
   const log: LogSink = (level, message) => {
-    if (level !== 'error') return;
-    lastEngineError = message;
-    process.stderr.write(`${message}\n`);
+    if (level === 'error') process.stderr.write(`${message}\n`);
   };
   let engine: StartedEngine;
   try {
@@ -93,9 +90,8 @@ async function main(): Promise<void> {
     await probe(loaded, signal);
     await reply({ type: 'verdict', ok: true, chatWrapper: loaded.info.chatWrapper, millis: Math.round(performance.now() - started) });
   } catch (err) {
+    // loadModel names llama.cpp's reason for refusing a file (see loadFailureReason).
     const error = toAppError(err).toJSON();
-    // node-llama-cpp says only "Failed to load model"; llama.cpp logged why just before.
-    if (lastEngineError && /failed to load model$/i.test(error.message)) error.message += ` (${lastEngineError})`;
     await reply({ type: 'verdict', ok: false, error });
   } finally {
     if (loaded) await disposeModel(loaded);

@@ -24,6 +24,9 @@
 /** How long arrived sequences wait for one that has not arrived: a slow one must not stall the rest. */
 export const STRAGGLER_TIMEOUT_MS = 20;
 
+/** What a token loop needs of its barrier (a test fault may stand between the two). */
+export type TokenBarrier = Pick<BatchBarrier, 'join' | 'arrive' | 'leave'>;
+
 export class BatchBarrier {
   /** Sequences inside a token loop on this context. */
   private participants = 0;

@@ -14,7 +14,7 @@ import { reusePrefix } from './prompt-cache.js';
 import { evaluateOptionsFor } from './sampling.js';
 import { SequencePool } from './sequence-pool.js';
 import { StopMatcher } from './stop-matcher.js';
-import { maybeInjectFault } from './test-faults.js';
+import { maybeInjectFault, withTestFaults } from './test-faults.js';
 import { TokenTextDecoder } from './text-decoder.js';
 import { forcedCallText, generateCall, planTools, type ToolPlan } from './tool-calls.js';
 import { runTokenLoop, type LoopEnd } from './token-loop.js';
@@ -101,7 +101,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     };
     const loop = await runTokenLoop({
       seq,
-      barrier: env.barrier,
+      barrier: withTestFaults(env.barrier, userStops, signal),
       input: rest,
       evaluate,
       maxTokens,

@@ -22,6 +22,7 @@ import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js'
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
 import { contextWasUnified, enableUnifiedKv } from './unified-kv.js';
+import { loadFailureReason } from './load-failure.js';
 
 /** A loaded model and what generation needs from it. */
 export interface LoadedModel {
@@ -45,7 +46,14 @@ export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: stri
 export interface StartedEngine {
   llama: Llama;
   nativeBuild: NativeBuildChoice;
+  /** The latest error lines llama.cpp logged, oldest first (at most RECENT_ERROR_LINES). */
+  recentErrors: string[];
 }
+
+/** Error lines kept for explaining a failed load: llama.cpp logs the reason, then a generic line or two. */
+const RECENT_ERROR_LINES = 8;
+/** Event-loop turns a failed load waits for llama.cpp's error lines to arrive. */
+const LOG_SETTLE_TURNS = 10;
 
 export async function startEngine({ gpu, threads, unifiedKv = false }: EngineStart, log: LogSink): Promise<StartedEngine> {
   // Before the binding loads: its context creation must find the library's definition first.
@@ -53,18 +61,27 @@ export async function startEngine({ gpu, threads, unifiedKv = false }: EngineSta
   if (kv.reason) log('warn', kv.reason);
   // make build's measured choice; a local build is found only under the cmake options it was built with.
   const nativeBuild = await nativeBuildChoiceFor(gpu, () => getLlamaGpuTypes('supported'));
+  const recentErrors: string[] = [];
   const llama = await getLlama({
     gpu,
     // Each Worker's Llama has its own thread splitter; the scheduler keeps the sum within the budget.
     maxThreads: threads,
     logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => log(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'warn', message.trimEnd()),
+    logger: (level, message) => {
+      const error = level === LlamaLogLevel.error || level === LlamaLogLevel.fatal;
+      if (error) {
+        recentErrors.push(message.trim());
+        if (recentErrors.length > RECENT_ERROR_LINES) recentErrors.shift();
+      }
+      log(error ? 'error' : 'warn', message.trimEnd());
+    },
     // Never download or compile at run time: use the prebuilt or an existing local build.
     build: 'never',
     ...(nativeBuild.use === 'local' ? { cmakeOptions: nativeBuild.cmakeOptions } : {}),
   });
-  return { llama, nativeBuild };
+  return { llama, nativeBuild, recentErrors };
 }
+
 
 /**
  * Validates the file, then loads it with `engine` (started here when not given; either way the
@@ -72,10 +89,20 @@ export async function startEngine({ gpu, threads, unifiedKv = false }: EngineSta
  */
 export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal, engine?: StartedEngine): Promise<LoadedModel> {
   await validateGguf(init.modelPath);
-  const { llama, nativeBuild } = engine ?? (await startEngine(init, log));
+  const { llama, nativeBuild, recentErrors } = engine ?? (await startEngine(init, log));
   let model: LlamaModel | undefined;
   try {
-    model = await llama.loadModel({ modelPath: init.modelPath, loadSignal: signal });
+    recentErrors.length = 0;
+    try {
+      model = await llama.loadModel({ modelPath: init.modelPath, loadSignal: signal });
+    } catch (err) {
+      // llama.cpp's log lines reach JavaScript through their own queue, after the rejection may have.
+      for (let turn = 0; turn < LOG_SETTLE_TURNS && loadFailureReason(recentErrors) === undefined; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const reason = signal.aborted ? undefined : loadFailureReason(recentErrors);
+      // A file llama.cpp refuses, with the reason it logged, is the model's fault, not the server's.
+      if (reason !== undefined) throw new AppError('unsupported', `llama.cpp cannot load model ${init.modelPath}: ${reason}`, { cause: err });
+      throw err;
+    }
     const vocabularySize = vocabularySizeOf(model);
     let context: LlamaContext | undefined;
     let embeddingContext: LlamaEmbeddingContext | undefined;

@@ -11,6 +11,7 @@ import { embed } from './embeddings.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
 import { disposeModel, loadModel, type LoadedModel, type StartedEngine } from './load.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';
+import { maybeHoldLoad } from './test-faults.js';
 
 /** The channel to the main side: a Worker's parentPort or a child process's IPC channel. */
 export interface EnginePort {
@@ -81,6 +82,7 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
       // A spare was started for the thread budget of its day; this model's share is in init.
       if (started) started.llama.maxThreads = init.threads;
       loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal, started);
+      maybeHoldLoad(loaded.model.fileInfo.metadata?.general?.name);
       env = createGenerationEnv(loaded);
       if (stopping) return;
       post({ type: 'ready', info: { ...loaded.info, engineStartedAhead } });

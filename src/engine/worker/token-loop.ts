@@ -7,7 +7,7 @@
  */
 import type { LlamaContextSequence, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
-import type { BatchBarrier } from './batch-barrier.js';
+import type { TokenBarrier } from './batch-barrier.js';
 import { sequenceOrder } from './sequence-order.js';
 
 export type LoopEnd = 'eog' | 'length' | 'abort' | 'stopped';
@@ -15,7 +15,7 @@ export type LoopEnd = 'eog' | 'length' | 'abort' | 'stopped';
 export interface LoopOptions {
   seq: LlamaContextSequence;
   /** Shared by every loop on the sequence's context, so that their tokens are decoded in one batch. */
-  barrier: BatchBarrier;
+  barrier: TokenBarrier;
   /** Tokens to evaluate before the first sample; at least one. */
   input: Token[];
   evaluate: SequenceEvaluateOptions;

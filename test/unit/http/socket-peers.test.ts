@@ -3,29 +3,14 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
-import winston from 'winston';
 import { AppError } from '../../../src/errors.js';
 import { closeServer, listenOnSocket } from '../../../src/http/listen.js';
 import { guardSocketPeers, isPeerAllowed, peerPolicy, resolveSocketGroup, type PeerPolicy } from '../../../src/http/socket-peers.js';
-import type { Logger } from '../../../src/log.js';
 import { peerCredentialsRequired, type PeerCredentials } from '../../../src/native.js';
+import { recordingLogger } from '../../support/recording-logger.js';
 
 const skipNative = peerCredentialsRequired() ? false : `peer credentials are not available on ${process.platform}`;
-
-/** A logger whose lines the test can read. */
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _encoding, done) {
-      lines.push(JSON.stringify(info));
-      done();
-    },
-  });
-  return { logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream })] }), lines };
-}
 
 interface Guarded {
   socketPath: string;
