@@ -41,6 +41,7 @@ export interface Config {
   apiKeyFile: string | undefined;
   insecureBind: boolean;
   writeStallTimeoutMs: number;
+  promptCacheBytes: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -167,6 +168,7 @@ export const SETTINGS: Setting[] = [
   row({ key: 'parallel', flag: '--parallel', env: 'MODEL_RUNNER_PARALLEL', default: 4, description: 'Parallel sequences per model (requests decoded together in one batch).', parse: asInt(RUNTIME_BOUNDS.parallel.min, RUNTIME_BOUNDS.parallel.max) }),
   row({ key: 'maxQueue', flag: '--max-queue', env: 'MODEL_RUNNER_MAX_QUEUE', default: 64, description: 'Requests that may wait per model before 503.', parse: asInt(0, 100000) }),
   row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(RUNTIME_BOUNDS.contextSize.min, RUNTIME_BOUNDS.contextSize.max)) }),
+  row({ key: 'promptCacheBytes', flag: '--prompt-cache-size', env: 'MODEL_RUNNER_PROMPT_CACHE_SIZE', ...bytesDefault('2GiB'), description: "Disk space for prompt prefixes saved when a model unloads (the KV state of its longest prompts, kept in the store's prompt-cache directory), so that a repeated system prompt or tool preamble is not evaluated again after a reload; least recently used go first. 0 turns it off.", parse: asBytes }),
   row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
   row({ key: 'pullChunkBytes', flag: '--pull-chunk-size', env: 'MODEL_RUNNER_PULL_CHUNK_SIZE', ...bytesDefault('64MiB'), description: 'Layers larger than this download as parallel ranged chunks of this size.', parse: asBytes }),

@@ -25,7 +25,7 @@ import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js
 import { Catalog, ModelAdmission } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
 import { RegistryClient } from './registry/index.js';
-import { openStore, UPLOADS_DIR_NAME } from './store/index.js';
+import { openStore, PROMPT_CACHE_DIR_NAME, UPLOADS_DIR_NAME } from './store/index.js';
 
 export interface RunningServer {
   logger: Logger;
@@ -82,7 +82,13 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     });
 
     // The spare starts now, while the server opens its listeners: even the first load finds it.
-    const engines = createWorkerHandleFactory({ gpu: config.gpu, isolation: config.isolation, logger, spare: config.spareEngine ? { threads: config.threads } : undefined });
+    const engines = createWorkerHandleFactory({
+      gpu: config.gpu,
+      isolation: config.isolation,
+      logger,
+      spare: config.spareEngine ? { threads: config.threads } : undefined,
+      promptCache: { dir: path.join(config.modelsPath, PROMPT_CACHE_DIR_NAME), maxBytes: config.promptCacheBytes },
+    });
     const scheduler = new Scheduler({
       createHandle: engines.createHandle,
       maxLoadedModels: config.maxLoadedModels,

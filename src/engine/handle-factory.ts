@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
-import { WorkerModelHandle } from './model-handle.js';
+import { WorkerModelHandle, type PromptCacheSettings } from './model-handle.js';
 import type { GpuSetting, Isolation } from './protocol.js';
 import { EngineWorkers } from './spare-worker.js';
 
@@ -24,6 +24,8 @@ export interface WorkerHandleFactoryOptions {
    * thread count of a typical model. Defaults to none.
    */
   spare?: { threads: number };
+  /** Where completion models keep prompt prefixes across unloads, and how many bytes at most. Defaults to none: nothing is saved. */
+  promptCache?: PromptCacheSettings;
 }
 
 export interface EngineHandles {
@@ -49,6 +51,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       isolation: options.isolation,
       hangTimeoutMs: options.hangTimeoutMs,
       workers,
+      promptCache: options.promptCache,
     });
   return { createHandle, spareReady: () => workers.spareReady(), close: () => workers.close() };
 }

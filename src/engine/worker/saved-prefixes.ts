@@ -1,0 +1,228 @@
+/**
+ * The prompt cache that survives an unload. When a model unloads, the KV state of its most
+ * valuable sequences (sequencesToSave) is written to the cache directory, one file per token
+ * prefix under the model's own directory, named by prefixStateKey(model, build, tokens). When the
+ * model loads again, those files are listed, and a request whose prompt shares a long enough
+ * prefix with one gets that state loaded into its sequence before the prompt cache
+ * (prompt-cache.ts) keeps the shared part and evaluates the rest.
+ *
+ * llama.cpp trusts a state file completely (a malformed one can abort the process), so a file
+ * reaches it only after its trailer (prefix-state-file.ts), key and checksum have been checked,
+ * through a private hard link that a concurrent save or eviction cannot change underneath.
+ * Nothing here throws to its caller: a cache that fails costs a prompt evaluation, never a request.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+import { fsyncDirectory, tempPathFor } from '../../util/atomic-file.js';
+import { isDiskFull, systemErrorText } from '../../util/disk-full.js';
+import { isSha256Digest, sha256File } from '../../util/digest.js';
+import type { PromptCacheInit } from '../protocol.js';
+import type { LoadedModel, LogSink } from './load.js';
+import { enforceCacheBound, PREFIX_FILE_SUFFIX } from './prefix-cache-bound.js';
+import { bestSavedPrefix, sequencesToSave } from './prefix-cache-policy.js';
+import { encodeTrailer, readStateTokens, readTrailer, type PrefixStateHeader } from './prefix-state-file.js';
+import { commonPrefixLength, PREFIX_STATE_FORMAT, prefixStateKey } from './prefix-state-key.js';
+
+interface Entry {
+  path: string;
+  header: PrefixStateHeader;
+  tokens: Uint32Array;
+}
+
+/** What identifies the engine that computed a state: llama.cpp's release, the binaries, backend and CPU variant, and the V cache layout (flash attention). */
+export function engineBuildId(loaded: LoadedModel): string {
+  return `llama.cpp@${loaded.info.version} ${loaded.info.backend} fa=${loaded.context?.flashAttention === true ? 1 : 0}`;
+}
+
+export class SavedPrefixes {
+  private readonly modelDir: string;
+  private entries: Promise<Entry[]>;
+
+  /** Undefined when the cache is off (no room), the model cannot use it (embeddings, no sequences) or its ID names no file. */
+  static create(init: PromptCacheInit | undefined, loaded: LoadedModel, log: LogSink): SavedPrefixes | undefined {
+    if (!init || init.maxBytes <= 0 || loaded.sequences.length === 0 || !isSha256Digest(init.modelId)) return undefined;
+    return new SavedPrefixes(init, engineBuildId(loaded), log);
+  }
+
+  private constructor(
+    private readonly init: PromptCacheInit,
+    private readonly build: string,
+    private readonly log: LogSink,
+  ) {
+    this.modelDir = path.join(init.dir, init.modelId.slice('sha256:'.length));
+    // Listed at once, while the model waits for its first request.
+    this.entries = this.scan().catch(() => []);
+  }
+
+  /**
+   * Loads into `seq` the saved prefix that shares the most with `tokens`, when that spares enough
+   * evaluation over what `seq` already holds (bestSavedPrefix). Returns the tokens restored.
+   */
+  async restoreInto(seq: LlamaContextSequence, tokens: readonly Token[]): Promise<number> {
+    try {
+      const entries = (await this.entries).filter((e) => e.tokens.length <= seq.contextSize);
+      if (entries.length === 0) return 0;
+      const inMemory = seq.compareContextTokens(tokens as Token[]).firstDifferentIndex;
+      const best = bestSavedPrefix(entries, tokens, inMemory);
+      return best ? await this.restore(seq, best.prefix) : 0;
+    } catch (err) {
+      this.log('warn', `prompt cache: a saved prefix was not restored: ${systemErrorText(err)}`);
+      return 0;
+    }
+  }
+
+  /** Saves the sequences worth keeping, then trims the cache to its bound. Run after the last request and before the context is disposed. */
+  async saveAll(sequences: readonly LlamaContextSequence[]): Promise<void> {
+    const contents = sequences.filter((seq) => !seq.needsCheckpoints).map((seq, id) => ({ id, seq, tokens: seq.contextTokens }));
+    const chosen = sequencesToSave(contents);
+    if (chosen.length === 0) return;
+    const entries = await this.entries;
+    let saved = 0;
+    let bytes = 0;
+    try {
+      await fs.mkdir(this.modelDir, { recursive: true });
+      for (const { seq, tokens } of chosen) {
+        const written = await this.save(seq, tokens, entries);
+        if (written > 0) saved++;
+        bytes += written;
+      }
+    } catch (err) {
+      const why = isDiskFull(err) ? 'the disk is full' : systemErrorText(err);
+      this.log('warn', `prompt cache: prefixes not saved (${why})`);
+    }
+    await enforceCacheBound(this.init.dir, this.init.maxBytes);
+    if (saved > 0) this.log('info', `prompt cache: saved ${saved} prompt prefix${saved === 1 ? '' : 'es'} (${bytes} bytes)`);
+  }
+
+  /** Writes one sequence's state: temp file, trailer, fsync, rename. Returns the bytes written (0 when already saved or too large). */
+  private async save(seq: LlamaContextSequence, tokens: readonly Token[], entries: Entry[]): Promise<number> {
+    const key = prefixStateKey(this.init.modelId, this.build, tokens);
+    const target = path.join(this.modelDir, `${key}${PREFIX_FILE_SUFFIX}`);
+    const now = new Date();
+    // Already saved (restored from, or saved by another Worker of this model): only its use is new.
+    if (await fs.utimes(target, now, now).then(() => true, () => false)) return 0;
+    const temp = tempPathFor(target);
+    try {
+      const { fileSize } = await seq.saveStateToFile(temp);
+      const { size } = await fs.stat(temp);
+      // A write error that surfaced only when llama.cpp closed the file shows here.
+      if (size !== fileSize) throw new Error(`llama.cpp reported ${fileSize} bytes but wrote ${size}`);
+      if (fileSize > this.init.maxBytes) {
+        await fs.rm(temp, { force: true });
+        return 0;
+      }
+      const { digest } = await sha256File(temp);
+      const header: PrefixStateHeader = { format: PREFIX_STATE_FORMAT, model: this.init.modelId, build: this.build, key, tokens: tokens.length, stateBytes: fileSize, sha256: digest.slice('sha256:'.length) };
+      const trailer = encodeTrailer(header);
+      const handle = await fs.open(temp, 'a');
+      try {
+        await handle.writeFile(trailer);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, target);
+      await fsyncDirectory(this.modelDir);
+      // A saved prefix that this one extends can serve no prompt that this one cannot.
+      for (const entry of entries) {
+        if (entry.tokens.length < tokens.length && commonPrefixLength(entry.tokens, tokens) === entry.tokens.length) await fs.rm(entry.path, { force: true });
+      }
+      return fileSize + trailer.length;
+    } catch (err) {
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async restore(seq: LlamaContextSequence, entry: Entry): Promise<number> {
+    const linked = tempPathFor(entry.path);
+    try {
+      await fs.link(entry.path, linked);
+    } catch {
+      // Evicted or replaced since it was listed.
+      this.forget(entry);
+      return 0;
+    }
+    try {
+      const problem = await this.verify(linked, entry);
+      if (problem !== undefined) {
+        this.log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
+        await this.discard(entry, linked);
+        return 0;
+      }
+      try {
+        await seq.loadStateFromFile(linked, { acceptRisk: true });
+      } catch (err) {
+        this.log('warn', `prompt cache: llama.cpp refused a saved prefix, removed it: ${(err as Error).message}`);
+        await this.discard(entry, linked);
+        return 0;
+      }
+      const now = new Date();
+      await fs.utimes(entry.path, now, now).catch(() => undefined);
+      return entry.tokens.length;
+    } finally {
+      await fs.rm(linked, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Lists this model's files: corrupt ones are removed, those of another build or model left to the byte bound. */
+  private async scan(): Promise<Entry[]> {
+    const names = await fs.readdir(this.modelDir).catch(() => [] as string[]);
+    const entries: Entry[] = [];
+    for (const name of names.filter((n) => n.endsWith(PREFIX_FILE_SUFFIX))) {
+      const file = path.join(this.modelDir, name);
+      const inspected = await inspect(file);
+      const foreign = typeof inspected !== 'string' && (inspected.header.model !== this.init.modelId || inspected.header.build !== this.build);
+      if (foreign) continue;
+      const problem = typeof inspected === 'string' ? inspected : name !== `${inspected.header.key}${PREFIX_FILE_SUFFIX}` ? 'its name is not its key' : undefined;
+      if (problem !== undefined || typeof inspected === 'string') {
+        this.log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
+        await fs.rm(file, { force: true }).catch(() => undefined);
+        continue;
+      }
+      entries.push({ path: file, ...inspected });
+    }
+    return entries;
+  }
+
+  /** Why the file is not the state `entry` describes, in full (checksum included); undefined when it is. */
+  private async verify(file: string, entry: Entry): Promise<string | undefined> {
+    const inspected = await inspect(file);
+    if (typeof inspected === 'string') return inspected;
+    if (inspected.header.key !== entry.header.key) return 'its key changed';
+    const { digest, size } = await sha256File(file, inspected.header.stateBytes);
+    if (size !== inspected.header.stateBytes || digest !== `sha256:${inspected.header.sha256}`) return 'checksum mismatch';
+    return undefined;
+  }
+
+  /** Removes the file `linked` was made from, unless it has been replaced since (another Worker's fresh save). */
+  private async discard(entry: Entry, linked: string): Promise<void> {
+    this.forget(entry);
+    const [current, ours] = await Promise.all([fs.stat(entry.path).catch(() => undefined), fs.stat(linked).catch(() => undefined)]);
+    if (current && ours && current.ino === ours.ino) await fs.rm(entry.path, { force: true }).catch(() => undefined);
+  }
+
+  private forget(entry: Entry): void {
+    this.entries = this.entries.then((list) => list.filter((e) => e !== entry));
+  }
+}
+
+/** The header and tokens of a file, checked for coherence (key = hash of model, build, tokens); or why it is corrupt. */
+async function inspect(file: string): Promise<{ header: PrefixStateHeader; tokens: Uint32Array } | string> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const { size } = await handle.stat();
+    const header = await readTrailer(handle, size);
+    if (typeof header === 'string') return header;
+    const tokens = await readStateTokens(handle, header);
+    if (typeof tokens === 'string') return tokens;
+    if (prefixStateKey(header.model, header.build, tokens) !== header.key) return 'its key does not match its tokens';
+    return { header, tokens };
+  } catch (err) {
+    return systemErrorText(err);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
