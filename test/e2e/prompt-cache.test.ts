@@ -158,4 +158,33 @@ describe('a prompt cache that survives unloads', () => {
     assert.equal((await chat(SECOND, system)).prompt_tokens_details.cached_tokens, 0, 'a state of another model is not restored');
     await unloadAll();
   });
+
+  test('the byte bound evicts the least recently used saved state, not the least recently saved', async () => {
+    await fs.rm(path.join(modelsPath, 'prompt-cache'), { recursive: true, force: true });
+    const [a, b, c] = ['alpha', 'bravo', 'charlie'].map((seed) => systemPrompt(seed));
+    await chat(DEMO, a!);
+    await unloadAll();
+    const [fileA] = await savedFiles(demoHex);
+    assert.ok(fileA, 'the unload saved the first prompt');
+    // Room for two saved prompts, not three.
+    const bound = Math.floor((await fs.stat(fileA)).size * 2.5);
+    await server.restart({ args: [...SERVER_ARGS, '--prompt-cache-size', String(bound)] });
+
+    await chat(DEMO, b!);
+    await unloadAll();
+    const fileB = (await savedFiles(demoHex)).find((f) => f !== fileA);
+    assert.ok(fileB, 'the unload saved the second prompt next to the first');
+    // The first prompt is used again: its file is now the more recently used.
+    assert.ok((await chat(DEMO, a!)).prompt_tokens_details.cached_tokens > 0);
+    await unloadAll();
+
+    await chat(DEMO, c!);
+    await unloadAll();
+    const files = await savedFiles(demoHex);
+    assert.equal(files.length, 2, `two files fit in the bound: ${files.join(', ')}`);
+    assert.ok(files.includes(fileA), 'the recently restored first prompt stays');
+    assert.ok(!files.includes(fileB), 'the second prompt, least recently used, was evicted');
+    const sizes = await Promise.all(files.map(async (f) => (await fs.stat(f)).size));
+    assert.ok(sizes.reduce((sum, n) => sum + n, 0) <= bound, 'what stays fits in the bound');
+  });
 });
