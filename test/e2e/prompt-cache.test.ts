@@ -106,6 +106,15 @@ describe('a prompt cache that survives unloads', () => {
     assert.ok(other.prompt_tokens_details.cached_tokens >= system.length / 2, `the shared system prompt came from the saved state: ${JSON.stringify(other)}`);
     assert.ok(other.prompt_tokens_details.cached_tokens < other.prompt_tokens - 1, 'the new question was evaluated');
     await unloadAll();
+
+    // Ollama's dialect says it with prompt_eval_cached_count.
+    const ollama = await server.request('/api/chat', {
+      body: { model: DEMO, messages: [{ role: 'system', content: system }, { role: 'user', content: 'What can you do?' }], stream: false, options: { num_predict: 1, temperature: 0 } },
+    });
+    assert.equal(ollama.status, 200, ollama.text);
+    const final = ollama.json() as { prompt_eval_count: number; prompt_eval_cached_count?: number };
+    assert.ok((final.prompt_eval_cached_count ?? 0) >= final.prompt_eval_count - 1, `Ollama's reply counts the restored prefix: ${ollama.text}`);
+    await unloadAll();
   });
 
   test('a corrupt saved state is removed and never restored, and the request is answered in full', async () => {
