@@ -12,6 +12,7 @@ import { encodeTrailer, readTrailer, type PrefixStateHeader } from '../../src/en
 import { prefixStateKey } from '../../src/engine/worker/prefix-state-key.js';
 import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
+import { mountSmallVolume, type SmallVolume } from './support/small-volume.js';
 
 const DEMO = 'ai/demo';
 const SECOND = 'ai/second';
@@ -24,6 +25,10 @@ function systemPrompt(seed: string, chars = 600): string {
   for (let i = 0; text.length < chars; i++) text += `${words[(i * 7 + seed.length) % words.length]} `;
   return text.slice(0, chars);
 }
+
+const probe = await mountSmallVolume(1);
+const noVolume = typeof probe === 'string' ? probe : false;
+if (typeof probe !== 'string') await probe.dispose();
 
 interface Usage {
   prompt_tokens: number;
@@ -195,5 +200,52 @@ describe('a prompt cache that survives unloads', () => {
     assert.ok(!files.includes(fileB), 'the second prompt, least recently used, was evicted');
     const sizes = await Promise.all(files.map(async (f) => (await fs.stat(f)).size));
     assert.ok(sizes.reduce((sum, n) => sum + n, 0) <= bound, 'what stays fits in the bound');
+  });
+});
+
+describe('a prompt cache on a full disk', { skip: noVolume }, () => {
+  let volume: SmallVolume | undefined;
+  let server: ServerProcess;
+  let cacheRoot: string;
+
+  before(async () => {
+    const mounted = await mountSmallVolume(32);
+    if (typeof mounted === 'string') throw new Error(mounted);
+    volume = mounted;
+    const modelsPath = path.join(mounted.dir, 'models');
+    cacheRoot = path.join(modelsPath, 'prompt-cache');
+    await storeWithDemo(modelsPath);
+    server = await startServer({ modelsPath, args: SERVER_ARGS });
+  });
+
+  after(async () => {
+    try {
+      await server?.dispose();
+    } finally {
+      await volume?.dispose();
+    }
+  });
+
+  const chat = async (): Promise<Usage> => {
+    const reply = await server.request('/engines/v1/chat/completions', {
+      body: { model: DEMO, messages: [{ role: 'system', content: systemPrompt('full') }, { role: 'user', content: 'Hi' }], max_tokens: 1, temperature: 0 },
+    });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.json().usage as Usage;
+  };
+  const unload = async () => assert.equal((await server.request('/engines/unload', { body: { all: true } })).status, 200);
+  const cacheFiles = async () => (await fs.readdir(cacheRoot, { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
+
+  test('a save that finds the disk full fails quietly and leaves no partial file; the model still serves, and saves once there is room', async () => {
+    await chat();
+    await volume!.fill();
+    await unload();
+    assert.deepEqual(await cacheFiles(), [], 'neither a state file nor a temp file is left');
+    assert.match(await server.waitForOutput(/prompt cache: prefixes not saved/), /the disk is full/, 'one warning says why');
+    assert.equal((await chat()).prompt_tokens_details.cached_tokens, 0);
+    await volume!.unfill();
+    await unload();
+    assert.equal((await cacheFiles()).length, 1, 'with room again, the unload saves the prompt');
+    assert.ok((await chat()).prompt_tokens_details.cached_tokens > 0);
   });
 });

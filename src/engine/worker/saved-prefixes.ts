@@ -24,6 +24,9 @@ import { bestSavedPrefix, sequencesToSave } from './prefix-cache-policy.js';
 import { encodeTrailer, readStateTokens, readTrailer, type PrefixStateHeader } from './prefix-state-file.js';
 import { commonPrefixLength, PREFIX_STATE_FORMAT, prefixStateKey } from './prefix-state-key.js';
 
+/** A volume with less free than this could not take a state file of any model worth caching. */
+const NO_ROOM_BYTES = 1 << 20;
+
 interface Entry {
   path: string;
   header: PrefixStateHeader;
@@ -130,8 +133,10 @@ export class SavedPrefixes {
       }
       return fileSize + trailer.length;
     } catch (err) {
+      // llama.cpp reports a failed write without its errno: the volume, looked at before the temp file goes, tells.
+      const full = !isDiskFull(err) && (await noRoomLeft(this.modelDir));
       await fs.rm(temp, { force: true }).catch(() => undefined);
-      throw err;
+      throw full ? Object.assign(new Error('no space left on device', { cause: err }), { code: 'ENOSPC' }) : err;
     }
   }
 
@@ -225,4 +230,9 @@ async function inspect(file: string): Promise<{ header: PrefixStateHeader; token
   } finally {
     await handle?.close().catch(() => undefined);
   }
+}
+
+async function noRoomLeft(dir: string): Promise<boolean> {
+  const stats = await fs.statfs(dir).catch(() => undefined);
+  return stats !== undefined && stats.bavail * stats.bsize < NO_ROOM_BYTES;
 }
