@@ -118,7 +118,8 @@ describe('a prompt cache that survives unloads', () => {
     });
     assert.equal(ollama.status, 200, ollama.text);
     const final = ollama.json() as { prompt_eval_count: number; prompt_eval_cached_count?: number };
-    assert.ok((final.prompt_eval_cached_count ?? 0) >= final.prompt_eval_count - 1, `Ollama's reply counts the restored prefix: ${ollama.text}`);
+    assert.ok((final.prompt_eval_cached_count ?? 0) >= system.length / 2, `Ollama's reply counts the restored prefix: ${ollama.text}`);
+    assert.ok(final.prompt_eval_count > (final.prompt_eval_cached_count ?? 0), 'prompt_eval_count counts every prompt token, cached ones included');
     await unloadAll();
   });
 

@@ -41,16 +41,22 @@ export interface SequenceContents {
 /**
  * Which sequences to save when the model unloads, most valuable first: the longest (a long
  * system prompt or tool preamble is what a restore spares most), skipping those too short to be
- * worth a file and those whose tokens another sequence holds too (its file restores them as well).
+ * worth a file and those another sequence covers (isCoveredBy: its file restores them as well).
  */
 export function sequencesToSave<T extends SequenceContents>(sequences: readonly T[]): T[] {
   const candidates = sequences.filter((s) => s.tokens.length >= MIN_PREFIX_TOKENS).sort((a, b) => b.tokens.length - a.tokens.length || a.id - b.id);
   const chosen: T[] = [];
-  for (const candidate of candidates) {
-    const covered = chosen.some((c) => commonPrefixLength(c.tokens, candidate.tokens) === candidate.tokens.length);
-    if (!covered) chosen.push(candidate);
-  }
+  for (const candidate of candidates) if (!chosen.some((c) => isCoveredBy(candidate.tokens, c.tokens))) chosen.push(candidate);
   return chosen;
+}
+
+/**
+ * Whether a prefix saved as `by` makes one saved as `tokens` worthless: all but fewer than
+ * MIN_PREFIX_TOKENS of its tokens are a prefix of `by`, so no prompt would gain a restore from it.
+ * The same prompt answered twice differs only in its reply's tokens; it is kept once.
+ */
+export function isCoveredBy(tokens: ArrayLike<number>, by: ArrayLike<number>): boolean {
+  return tokens.length - commonPrefixLength(tokens, by) < MIN_PREFIX_TOKENS;
 }
 
 /** A file of the cache, as the eviction sees it. */

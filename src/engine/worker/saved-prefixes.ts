@@ -7,8 +7,9 @@
  * (prompt-cache.ts) keeps the shared part and evaluates the rest.
  *
  * llama.cpp trusts a state file completely (a malformed one can abort the process), so a file
- * reaches it only after its trailer (prefix-state-file.ts), key and checksum have been checked,
- * through a private hard link that a concurrent save or eviction cannot change underneath.
+ * reaches it only after its trailer (prefix-state-file.ts), key and checksum have been checked
+ * (the checksum while the model loaded, prefix-scan.ts, when the file is still that one), through
+ * a private hard link that a concurrent save or eviction cannot change underneath.
  * Nothing here throws to its caller: a cache that fails costs a prompt evaluation, never a request.
  */
 import { promises as fs } from 'node:fs';
@@ -16,22 +17,19 @@ import path from 'node:path';
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
 import { fsyncDirectory, tempPathFor } from '../../util/atomic-file.js';
 import { isDiskFull, systemErrorText } from '../../util/disk-full.js';
-import { isSha256Digest, sha256File } from '../../util/digest.js';
+import { sha256File } from '../../util/digest.js';
 import type { PromptCacheInit } from '../protocol.js';
 import type { LoadedModel, LogSink } from './load.js';
 import { enforceCacheBound, PREFIX_FILE_SUFFIX } from './prefix-cache-bound.js';
-import { bestSavedPrefix, sequencesToSave } from './prefix-cache-policy.js';
-import { encodeTrailer, readStateTokens, readTrailer, type PrefixStateHeader } from './prefix-state-file.js';
-import { commonPrefixLength, PREFIX_STATE_FORMAT, prefixStateKey } from './prefix-state-key.js';
+import { bestSavedPrefix, isCoveredBy, sequencesToSave } from './prefix-cache-policy.js';
+import { checksumProblem, identityOf, inspectPrefixFile, modelCacheDir, sameIdentity, type ScannedPrefix } from './prefix-scan.js';
+import { encodeTrailer, type PrefixStateHeader } from './prefix-state-file.js';
+import { PREFIX_STATE_FORMAT, prefixStateKey } from './prefix-state-key.js';
 
 /** A volume with less free than this could not take a state file of any model worth caching. */
 const NO_ROOM_BYTES = 1 << 20;
 
-interface Entry {
-  path: string;
-  header: PrefixStateHeader;
-  tokens: Uint32Array;
-}
+type Entry = ScannedPrefix;
 
 /** What identifies the engine that computed a state: llama.cpp's release, the binaries, backend and CPU variant, and the V cache layout (flash attention). */
 export function engineBuildId(loaded: LoadedModel): string {
@@ -42,20 +40,25 @@ export class SavedPrefixes {
   private readonly modelDir: string;
   private entries: Promise<Entry[]>;
 
-  /** Undefined when the cache is off (no room), the model cannot use it (embeddings, no sequences) or its ID names no file. */
-  static create(init: PromptCacheInit | undefined, loaded: LoadedModel, log: LogSink): SavedPrefixes | undefined {
-    if (!init || init.maxBytes <= 0 || loaded.sequences.length === 0 || !isSha256Digest(init.modelId)) return undefined;
-    return new SavedPrefixes(init, engineBuildId(loaded), log);
+  /**
+   * Undefined when the cache is off or the model cannot use it (embeddings, no sequences).
+   * `scanned` is startPrefixScan's listing, begun before the model loaded; only the files of
+   * this engine build are kept.
+   */
+  static create(init: PromptCacheInit | undefined, scanned: Promise<ScannedPrefix[]> | undefined, loaded: LoadedModel, log: LogSink): SavedPrefixes | undefined {
+    if (!init || !scanned || loaded.sequences.length === 0) return undefined;
+    return new SavedPrefixes(init, engineBuildId(loaded), scanned, log);
   }
 
   private constructor(
     private readonly init: PromptCacheInit,
     private readonly build: string,
+    scanned: Promise<ScannedPrefix[]>,
     private readonly log: LogSink,
   ) {
-    this.modelDir = path.join(init.dir, init.modelId.slice('sha256:'.length));
-    // Listed at once, while the model waits for its first request.
-    this.entries = this.scan().catch(() => []);
+    this.modelDir = modelCacheDir(init);
+    // Another build's files are left to the byte bound: that build may run here again.
+    this.entries = scanned.then((list) => list.filter((e) => e.header.build === build));
   }
 
   /**
@@ -127,10 +130,8 @@ export class SavedPrefixes {
       }
       await fs.rename(temp, target);
       await fsyncDirectory(this.modelDir);
-      // A saved prefix that this one extends can serve no prompt that this one cannot.
-      for (const entry of entries) {
-        if (entry.tokens.length < tokens.length && commonPrefixLength(entry.tokens, tokens) === entry.tokens.length) await fs.rm(entry.path, { force: true });
-      }
+      // A saved prefix that this one covers (the same prompt, another reply) is worth no file of its own.
+      for (const entry of entries) if (isCoveredBy(entry.tokens, tokens)) await fs.rm(entry.path, { force: true });
       return fileSize + trailer.length;
     } catch (err) {
       // llama.cpp reports a failed write without its errno: the volume, looked at before the temp file goes, tells.
@@ -141,6 +142,7 @@ export class SavedPrefixes {
   }
 
   private async restore(seq: LlamaContextSequence, entry: Entry): Promise<number> {
+    const started = performance.now();
     const linked = tempPathFor(entry.path);
     try {
       await fs.link(entry.path, linked);
@@ -150,10 +152,10 @@ export class SavedPrefixes {
       return 0;
     }
     try {
-      const problem = await this.verify(linked, entry);
+      const problem = await this.problemWith(linked, entry);
       if (problem !== undefined) {
-        this.log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
-        await this.discard(entry, linked);
+        // The background check removes what it finds corrupt, and says so itself.
+        if (await this.discard(entry, linked)) this.log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
         return 0;
       }
       try {
@@ -165,70 +167,37 @@ export class SavedPrefixes {
       }
       const now = new Date();
       await fs.utimes(entry.path, now, now).catch(() => undefined);
+      const ms = Math.round(performance.now() - started);
+      this.log('info', `prompt cache: restored a saved prefix of ${entry.tokens.length} tokens (${entry.header.stateBytes} bytes) in ${ms} ms`);
       return entry.tokens.length;
     } finally {
       await fs.rm(linked, { force: true }).catch(() => undefined);
     }
   }
 
-  /** Lists this model's files: corrupt ones are removed, those of another build or model left to the byte bound. */
-  private async scan(): Promise<Entry[]> {
-    const names = await fs.readdir(this.modelDir).catch(() => [] as string[]);
-    const entries: Entry[] = [];
-    for (const name of names.filter((n) => n.endsWith(PREFIX_FILE_SUFFIX))) {
-      const file = path.join(this.modelDir, name);
-      const inspected = await inspect(file);
-      const foreign = typeof inspected !== 'string' && (inspected.header.model !== this.init.modelId || inspected.header.build !== this.build);
-      if (foreign) continue;
-      const problem = typeof inspected === 'string' ? inspected : name !== `${inspected.header.key}${PREFIX_FILE_SUFFIX}` ? 'its name is not its key' : undefined;
-      if (problem !== undefined || typeof inspected === 'string') {
-        this.log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
-        await fs.rm(file, { force: true }).catch(() => undefined);
-        continue;
-      }
-      entries.push({ path: file, ...inspected });
-    }
-    return entries;
-  }
-
-  /** Why the file is not the state `entry` describes, in full (checksum included); undefined when it is. */
-  private async verify(file: string, entry: Entry): Promise<string | undefined> {
-    const inspected = await inspect(file);
+  /**
+   * Why the file behind `linked` is not the state `entry` describes; undefined when it is. The
+   * background checksum serves when it was made on this very file, else the file is checked in full.
+   */
+  private async problemWith(linked: string, entry: Entry): Promise<string | undefined> {
+    const [checked, identity] = await Promise.all([entry.checked, identityOf(linked)]);
+    if (identity && sameIdentity(identity, checked.identity)) return checked.problem;
+    const inspected = await inspectPrefixFile(linked);
     if (typeof inspected === 'string') return inspected;
     if (inspected.header.key !== entry.header.key) return 'its key changed';
-    const { digest, size } = await sha256File(file, inspected.header.stateBytes);
-    if (size !== inspected.header.stateBytes || digest !== `sha256:${inspected.header.sha256}`) return 'checksum mismatch';
-    return undefined;
+    return checksumProblem(linked, inspected.header);
   }
 
-  /** Removes the file `linked` was made from, unless it has been replaced since (another Worker's fresh save). */
-  private async discard(entry: Entry, linked: string): Promise<void> {
+  /** Removes the file `linked` was made from, unless it is gone or has been replaced since (another Worker's fresh save); true when removed. */
+  private async discard(entry: Entry, linked: string): Promise<boolean> {
     this.forget(entry);
-    const [current, ours] = await Promise.all([fs.stat(entry.path).catch(() => undefined), fs.stat(linked).catch(() => undefined)]);
-    if (current && ours && current.ino === ours.ino) await fs.rm(entry.path, { force: true }).catch(() => undefined);
+    const [current, ours] = await Promise.all([identityOf(entry.path), identityOf(linked)]);
+    if (!current || !ours || current.ino !== ours.ino) return false;
+    return fs.rm(entry.path, { force: true }).then(() => true, () => false);
   }
 
   private forget(entry: Entry): void {
     this.entries = this.entries.then((list) => list.filter((e) => e !== entry));
-  }
-}
-
-/** The header and tokens of a file, checked for coherence (key = hash of model, build, tokens); or why it is corrupt. */
-async function inspect(file: string): Promise<{ header: PrefixStateHeader; tokens: Uint32Array } | string> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(file, 'r');
-    const { size } = await handle.stat();
-    const header = await readTrailer(handle, size);
-    if (typeof header === 'string') return header;
-    const tokens = await readStateTokens(handle, header);
-    if (typeof tokens === 'string') return tokens;
-    if (prefixStateKey(header.model, header.build, tokens) !== header.key) return 'its key does not match its tokens';
-    return { header, tokens };
-  } catch (err) {
-    return systemErrorText(err);
-  } finally {
-    await handle?.close().catch(() => undefined);
   }
 }
 

@@ -10,6 +10,7 @@ import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
 import { embed } from './embeddings.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
 import { disposeModel, loadModel, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
+import { startPrefixScan } from './prefix-scan.js';
 import { SavedPrefixes } from './saved-prefixes.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';
 
@@ -85,8 +86,10 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
       // A spare was started for the thread budget of its day; this model's share is in init.
       if (started) started.llama.maxThreads = init.threads;
       const log: LogSink = (level, message) => post({ type: 'log', level, message });
+      // Saved prompt prefixes are listed and checksummed while the model loads.
+      const scanned = init.mode === 'completion' ? startPrefixScan(init.promptCache, log) : undefined;
       loaded = await loadModel(init, log, loadController.signal, started);
-      env = createGenerationEnv(loaded, SavedPrefixes.create(init.promptCache, loaded, log));
+      env = createGenerationEnv(loaded, SavedPrefixes.create(init.promptCache, scanned, loaded, log));
       if (stopping) return;
       post({ type: 'ready', info: { ...loaded.info, engineStartedAhead } });
     } catch (err) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bestSavedPrefix, filesToEvict, MIN_PREFIX_TOKENS, sequencesToSave } from '../../../src/engine/worker/prefix-cache-policy.js';
+import { bestSavedPrefix, filesToEvict, isCoveredBy, MIN_PREFIX_TOKENS, sequencesToSave } from '../../../src/engine/worker/prefix-cache-policy.js';
 import { commonPrefixLength, prefixStateKey } from '../../../src/engine/worker/prefix-state-key.js';
 
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
@@ -80,11 +80,19 @@ describe('which sequences are saved when a model unloads', () => {
   test('a sequence whose tokens another one holds too is not saved twice', () => {
     const chosen = sequencesToSave([
       { id: 0, tokens: SYSTEM },
-      { id: 1, tokens: [...SYSTEM, 1, 2, 3] },
+      { id: 1, tokens: [...SYSTEM, ...range(1, 100)] },
       { id: 2, tokens: [...SYSTEM] },
-      { id: 3, tokens: [...SYSTEM, 4, 5] },
+      { id: 3, tokens: [...SYSTEM, ...range(7000, 80)] },
     ]);
     assert.deepEqual(chosen.map((s) => s.id), [1, 3], 'the system prompt alone is in both conversations');
+  });
+
+  test('the same prompt with another short reply is saved once: the rest is too short to be worth a restore', () => {
+    const chosen = sequencesToSave([
+      { id: 0, tokens: [...SYSTEM, 1, 2, 3] },
+      { id: 1, tokens: [...SYSTEM, 4, 5] },
+    ]);
+    assert.deepEqual(chosen.map((s) => s.id), [0]);
   });
 
   test('two sequences holding the same tokens are saved once', () => {
@@ -93,6 +101,19 @@ describe('which sequences are saved when a model unloads', () => {
 
   test('empty sequences save nothing', () => {
     assert.deepEqual(sequencesToSave([{ id: 0, tokens: [] }]), []);
+  });
+});
+
+describe('when one saved prefix makes another worthless', () => {
+  test('a prefix of the other, or one that differs only in fewer than the minimum tokens, is covered', () => {
+    assert.equal(isCoveredBy(SYSTEM, [...SYSTEM, 1]), true);
+    assert.equal(isCoveredBy([...SYSTEM, ...range(1, MIN_PREFIX_TOKENS - 1)], SYSTEM), true);
+    assert.equal(isCoveredBy(SYSTEM, SYSTEM), true);
+  });
+
+  test('one that holds at least the minimum of tokens the other lacks is not', () => {
+    assert.equal(isCoveredBy([...SYSTEM, ...range(1, MIN_PREFIX_TOKENS)], SYSTEM), false);
+    assert.equal(isCoveredBy(range(1, 100), SYSTEM), false);
   });
 });
 
