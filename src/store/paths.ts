@@ -78,6 +78,11 @@ export function manifestFile(paths: StorePaths, id: string): string {
   return path.join(paths.manifestsDir, hexOf(id, 'model ID'));
 }
 
+/** The saved prompt prefixes of one model. */
+export function promptCachePath(paths: StorePaths, id: string): string {
+  return path.join(paths.promptCacheDir, hexOf(id, 'model ID'));
+}
+
 export function bundlePath(paths: StorePaths, id: string): string {
   return path.join(paths.bundlesDir, hexOf(id, 'model ID'));
 }

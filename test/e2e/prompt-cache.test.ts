@@ -174,6 +174,17 @@ describe('a prompt cache that survives unloads', () => {
     await unloadAll();
   });
 
+  test('deleting a model removes its saved states, and only its own', async () => {
+    await chat(SECOND, systemPrompt('four'));
+    await chat(DEMO, systemPrompt('four'));
+    await unloadAll();
+    assert.ok((await savedFiles(secondHex)).length > 0 && (await savedFiles(demoHex)).length > 0, 'both models saved their prompt');
+    const reply = await server.request(`/models/${SECOND}`, { method: 'DELETE' });
+    assert.equal(reply.status, 200, reply.text);
+    await assert.rejects(fs.access(cacheDir(secondHex)), 'the deleted model\'s directory is gone');
+    assert.ok((await savedFiles(demoHex)).length > 0, 'the other model keeps its saved states');
+  });
+
   test('the byte bound evicts the least recently used saved state, not the least recently saved', async () => {
     await fs.rm(path.join(modelsPath, 'prompt-cache'), { recursive: true, force: true });
     const [a, b, c] = ['alpha', 'bravo', 'charlie'].map((seed) => systemPrompt(seed));
