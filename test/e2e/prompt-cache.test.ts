@@ -10,8 +10,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeTrailer, readTrailer, type PrefixStateHeader } from '../../src/engine/worker/prefix-state-file.js';
 import { prefixStateKey } from '../../src/engine/worker/prefix-state-key.js';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { makeTempDir, openRequest, type ServerProcess, sseData, startServer, storeWithDemo } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { mountSmallVolume, type SmallVolume } from './support/small-volume.js';
 
 const DEMO = 'ai/demo';
@@ -29,6 +30,16 @@ function systemPrompt(seed: string, chars = 600): string {
 const probe = await mountSmallVolume(1);
 const noVolume = typeof probe === 'string' ? probe : false;
 if (typeof probe !== 'string') await probe.dispose();
+
+/**
+ * Unloads the one loaded model once its last request has let go of it, and checks that it did:
+ * what a test sends next then meets a fresh load, never the sequences still in memory.
+ */
+async function unloadIdle(server: ServerProcess): Promise<void> {
+  await waitUntil('the model is idle', async () => ((await server.request('/engines/ps')).json() as Array<{ in_use: number }>).every((r) => r.in_use === 0));
+  const reply = await server.request('/engines/unload', { body: { all: true } });
+  assert.deepEqual(reply.json(), { unloaded_runners: 1 }, `the model was unloaded: ${reply.text}`);
+}
 
 interface Usage {
   prompt_tokens: number;
@@ -49,10 +60,7 @@ describe('a prompt cache that survives unloads', () => {
     assert.equal(reply.status, 200, reply.text);
     return reply.json().usage as Usage;
   };
-  const unloadAll = async () => {
-    const reply = await server.request('/engines/unload', { body: { all: true } });
-    assert.equal(reply.status, 200, reply.text);
-  };
+  const unloadAll = () => unloadIdle(server);
   const cacheDir = (hex: string) => path.join(modelsPath, 'prompt-cache', hex);
   const savedFiles = async (hex: string) => (await fs.readdir(cacheDir(hex)).catch(() => [] as string[])).filter((n) => n.endsWith('.kv')).map((n) => path.join(cacheDir(hex), n));
   const headerOf = async (file: string): Promise<PrefixStateHeader> => {
@@ -215,6 +223,51 @@ describe('a prompt cache that survives unloads', () => {
   });
 });
 
+describe('a prompt cache for a model with several sequences', () => {
+  let scratch: string;
+  let server: ServerProcess;
+
+  before(async () => {
+    scratch = await makeTempDir('mr-e2e-prompt-cache-parallel-');
+    const modelsPath = path.join(scratch, 'models');
+    await storeWithDemo(modelsPath);
+    server = await startServer({ modelsPath, args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] });
+  });
+
+  after(async () => {
+    await server?.dispose();
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+  });
+
+  const messages = (seed: string) => [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Go on.' }];
+  const chat = async (seed: string): Promise<Usage> => {
+    const reply = await server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: messages(seed), max_tokens: 1, temperature: 0 } });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.json().usage as Usage;
+  };
+
+  test('each sequence holding a different prompt is saved at unload, and each prompt is restored after it', async () => {
+    // The first conversation keeps generating on one sequence while the second takes the other.
+    const { req, res } = await openRequest(server.socketPath, '/engines/v1/chat/completions', {
+      body: { model: DEMO, messages: messages('left'), max_tokens: 1000, ignore_eos: true, stream: true },
+    });
+    assert.equal(res.statusCode, 200);
+    const frames = sseData(res);
+    await frames.next();
+    const right = await chat('right');
+    assert.equal(right.prompt_tokens_details.cached_tokens, 0);
+    req.destroy();
+    await frames.return(undefined).catch(() => undefined);
+    // Once the cancelled generation has let go of its sequence, the unload saves both.
+    await unloadIdle(server);
+
+    const left = await chat('left');
+    assert.ok(left.prompt_tokens_details.cached_tokens >= left.prompt_tokens - 1, `the first conversation's prompt was restored: ${JSON.stringify(left)}`);
+    const again = await chat('right');
+    assert.ok(again.prompt_tokens_details.cached_tokens >= again.prompt_tokens - 1, `the second conversation's prompt was restored: ${JSON.stringify(again)}`);
+  });
+});
+
 describe('a prompt cache on a full disk', { skip: noVolume }, () => {
   let volume: SmallVolume | undefined;
   let server: ServerProcess;
@@ -245,7 +298,7 @@ describe('a prompt cache on a full disk', { skip: noVolume }, () => {
     assert.equal(reply.status, 200, reply.text);
     return reply.json().usage as Usage;
   };
-  const unload = async () => assert.equal((await server.request('/engines/unload', { body: { all: true } })).status, 200);
+  const unload = () => unloadIdle(server);
   const cacheFiles = async () => (await fs.readdir(cacheRoot, { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
 
   test('a save that finds the disk full fails quietly and leaves no partial file; the model still serves, and saves once there is room', async () => {
