@@ -16,6 +16,8 @@
 #   BENCH_REQUESTS       requests per concurrency level. Defaults to 8.
 #   BENCH_ROUNDS         rounds per model, the two servers measured alternately. Defaults to 3.
 #   BENCH_COLD_RUNS      cold starts per side (first token of a model not loaded), 0 for none. Defaults to 5.
+#   BENCH_RESTORED_RUNS  runs of the restored-prefix measurement (a ~2,000-token prompt repeated after an
+#                        unload), 0 for none. Defaults to 3.
 #   BENCH_SELF_CHECK=1   run llama-server in both columns, to see the harness's own noise.
 set -euo pipefail
 
@@ -52,6 +54,7 @@ args+=(--threads "${BENCH_THREADS:-1}")
 [ -n "${BENCH_REQUESTS:-}" ] && args+=(--requests "$BENCH_REQUESTS")
 [ -n "${BENCH_ROUNDS:-}" ] && args+=(--rounds "$BENCH_ROUNDS")
 [ -n "${BENCH_COLD_RUNS:-}" ] && args+=(--cold-runs "$BENCH_COLD_RUNS")
+[ -n "${BENCH_RESTORED_RUNS:-}" ] && args+=(--restored-runs "$BENCH_RESTORED_RUNS")
 [ "${BENCH_SELF_CHECK:-0}" = "1" ] && args+=(--self-check)
 
 exec node dist/bench/compare/main.js "${args[@]}"

@@ -25,7 +25,7 @@ import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js
 import { Catalog, ModelAdmission } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama-catalog-port.js';
 import { RegistryClient } from './registry/index.js';
-import { openStore, UPLOADS_DIR_NAME } from './store/index.js';
+import { openStore, PROMPT_CACHE_DIR_NAME, UPLOADS_DIR_NAME } from './store/index.js';
 
 export interface RunningServer {
   logger: Logger;
@@ -91,6 +91,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       logger,
       spare: config.spareEngine ? { threads: config.threads } : undefined,
       unifiedKv: kvUnified,
+      promptCache: { dir: path.join(config.modelsPath, PROMPT_CACHE_DIR_NAME), maxBytes: config.promptCacheBytes },
     });
     const scheduler = new Scheduler({
       createHandle: engines.createHandle,

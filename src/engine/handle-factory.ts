@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
-import { WorkerModelHandle } from './model-handle.js';
+import { WorkerModelHandle, type PromptCacheSettings } from './model-handle.js';
 import type { GpuSetting, Isolation } from './protocol.js';
 import { EngineWorkers } from './spare-worker.js';
 
@@ -26,6 +26,8 @@ export interface WorkerHandleFactoryOptions {
   spare?: { threads: number };
   /** Whether a model's sequences share one KV cache (see WorkerInit.unifiedKv). Defaults to false. */
   unifiedKv?: boolean;
+  /** Where completion models keep prompt prefixes across unloads, and how many bytes at most. Defaults to none: nothing is saved. */
+  promptCache?: PromptCacheSettings;
 }
 
 export interface EngineHandles {
@@ -52,6 +54,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       hangTimeoutMs: options.hangTimeoutMs,
       workers,
       unifiedKv: options.unifiedKv,
+      promptCache: options.promptCache,
     });
   return { createHandle, spareReady: () => workers.spareReady(), close: () => workers.close() };
 }

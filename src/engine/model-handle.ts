@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { EventQueue } from './event-queue.js';
 import type { HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
 import { startProcessTransport } from './process-transport.js';
-import type { GpuSetting, Isolation, LoadedInfo, MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
+import type { GpuSetting, Isolation, LoadedInfo, MainToWorker, PromptCacheInit, WorkerInit, WorkerToMain } from './protocol.js';
 import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
 import type { EngineWorkers } from './spare-worker.js';
 import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec } from './types.js';
@@ -38,7 +38,12 @@ export interface WorkerModelHandleOptions {
   workers?: EngineWorkers;
   /** Whether the model's sequences share one KV cache (WorkerInit.unifiedKv). Defaults to false. */
   unifiedKv?: boolean;
+  /** Where completion models keep prompt prefixes across unloads, and how many bytes at most. Defaults to none: nothing is saved. */
+  promptCache?: PromptCacheSettings;
 }
+
+/** The prompt cache as the server configures it; each model's engine adds its own ID. */
+export type PromptCacheSettings = Omit<PromptCacheInit, 'modelId'>;
 
 /** What a loaded handle reports: the engine's info and how it is isolated. */
 export type LoadedHandleInfo = HandleInfo & LoadedInfo & { isolation: Isolation };
@@ -92,6 +97,7 @@ export class WorkerModelHandle implements ModelHandle {
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',
       unifiedKv: this.options.unifiedKv,
+      ...(this.options.promptCache && spec.mode === 'completion' ? { promptCache: { ...this.options.promptCache, modelId: spec.id } } : {}),
     };
     const transportOptions: TransportOptions = {
       init,

@@ -30,6 +30,18 @@ export interface WorkerInit {
    * worker/unified-kv.ts). Defaults to false.
    */
   unifiedKv?: boolean;
+  /** Where and how much of this model's prompt prefixes to keep across unloads (worker/saved-prefixes.ts). Defaults to none: nothing saved. */
+  promptCache?: PromptCacheInit;
+}
+
+/** The prompt cache a model's engine may use. */
+export interface PromptCacheInit {
+  /** The cache directory shared by all models; each model keeps its files in a directory of its own below it. */
+  dir: string;
+  /** Bound on the whole directory's size; least recently used files go first. 0 turns the cache off. */
+  maxBytes: number;
+  /** The model's ID (sha256:...), part of every key. */
+  modelId: string;
 }
 
 /** What an engine needs before its model is known: the backend, its first thread budget, the KV layout. */

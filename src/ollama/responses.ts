@@ -79,6 +79,8 @@ export interface FinalFields {
   total_duration: number;
   load_duration: number;
   prompt_eval_count: number;
+  /** Prompt tokens served from the KV cache (in memory, or restored from a saved prefix); counted in prompt_eval_count too. Ollama omits it when none. */
+  prompt_eval_cached_count?: number;
   prompt_eval_duration: number;
   eval_count: number;
   eval_duration: number;
@@ -91,6 +93,7 @@ export function finalFields(reason: OllamaDoneReason, stats: GenerationStats): F
     total_duration: msToNs(stats.totalMs),
     load_duration: msToNs(stats.loadMs),
     prompt_eval_count: stats.usage.promptTokens,
+    ...(stats.usage.cachedTokens ? { prompt_eval_cached_count: stats.usage.cachedTokens } : {}),
     prompt_eval_duration: msToNs(stats.promptMs),
     eval_count: stats.usage.completionTokens,
     eval_duration: msToNs(stats.generationMs),

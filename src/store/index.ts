@@ -17,7 +17,7 @@ import type { ModelStore, StoreOptions } from './types.js';
 
 export type { BlobInfo, IndexEntry, LeftoverPurge, ModelStore, StagedBlob, StoreOptions, StoreSpace } from './types.js';
 export type { RuntimeSettings } from './settings-file.js';
-export { LOCK_FILE_NAME, SETTINGS_FILE_NAME, UPLOAD_PREFIX, UPLOADS_DIR_NAME } from './paths.js';
+export { LOCK_FILE_NAME, PROMPT_CACHE_DIR_NAME, SETTINGS_FILE_NAME, UPLOAD_PREFIX, UPLOADS_DIR_NAME } from './paths.js';
 export { AdmissionVerdictFiles, type StoredVerdict } from './admission-verdicts.js';
 
 /**

@@ -19,7 +19,7 @@ import { ensureLayout, hasLayoutFile, writeLayoutFile } from './layout.js';
 import type { StoreLock } from './lock.js';
 import { parseManifestRefs, referencedDigests, type ManifestRefs } from './manifest.js';
 import { cloneEntry, detachTag, referencedBy, type ModelIndex } from './model-index.js';
-import { bundlePath, manifestFile, partialChunksFile, type StorePaths } from './paths.js';
+import { bundlePath, manifestFile, partialChunksFile, promptCachePath, type StorePaths } from './paths.js';
 import { readSettingsFile, writeSettingsFile, type RuntimeSettings } from './settings-file.js';
 import type { BlobInfo, IndexEntry, LeftoverPurge, ModelStore, StagedBlob } from './types.js';
 
@@ -238,6 +238,8 @@ export class DiskModelStore implements ModelStore {
       async (orphans) => {
         await fs.rm(manifestFile(this.paths, id), { force: true });
         await fs.rm(bundlePath(this.paths, id), { recursive: true, force: true });
+        // Its saved prompt prefixes could serve no other model.
+        await fs.rm(promptCachePath(this.paths, id), { recursive: true, force: true });
         for (const digest of orphans) await this.blobs.remove(digest);
         await fsyncDirectory(this.paths.blobsDir);
         this.logger.debug('model deleted', { model: id, blobsRemoved: orphans.length });

@@ -37,6 +37,8 @@ export async function cleanUpAtOpen(paths: StorePaths, staleAfterMs: number, now
   const report: CleanupReport = { tempFiles: [], stalePartials: [], uploads: [] };
   for (const dir of [paths.root, paths.manifestsDir, paths.blobsDir]) await removeTemps(dir, report, 0);
   await removeTemps(paths.bundlesDir, report, MAX_BUNDLE_DEPTH);
+  // prompt-cache/<model>/: a save cut short by a crash.
+  await removeTemps(paths.promptCacheDir, report, 1);
 
   // Partials only: which blobs are unreferenced is known once models.json is loaded.
   for (const leftover of await listLeftovers(paths)) {

@@ -17,6 +17,8 @@ export const PARTIAL_SUFFIX = '.incomplete';
 export const CHUNKS_SUFFIX = '.chunks';
 /** Where HTTP uploads are staged, inside the store so that packaging them is a same-filesystem copy. */
 export const UPLOADS_DIR_NAME = 'uploads.tmp';
+/** Where model engines keep prompt prefixes across unloads (their format is the engine's); bounded and pruned by the engine. */
+export const PROMPT_CACHE_DIR_NAME = 'prompt-cache';
 /** Prefix of the one directory each upload gets under uploads.tmp; open-time cleanup removes only these. */
 export const UPLOAD_PREFIX = 'upload-';
 
@@ -34,6 +36,8 @@ export interface StorePaths {
   bundlesDir: string;
   /** uploads.tmp: one `upload-*` directory per upload in progress */
   uploadsDir: string;
+  /** prompt-cache: one directory per model, written by the engine */
+  promptCacheDir: string;
 }
 
 export function storePaths(root: string): StorePaths {
@@ -48,6 +52,7 @@ export function storePaths(root: string): StorePaths {
     manifestsDir: path.join(absolute, 'manifests', 'sha256'),
     bundlesDir: path.join(absolute, 'bundles', 'sha256'),
     uploadsDir: path.join(absolute, UPLOADS_DIR_NAME),
+    promptCacheDir: path.join(absolute, PROMPT_CACHE_DIR_NAME),
   };
 }
 
@@ -71,6 +76,11 @@ export function partialChunksFile(paths: StorePaths, digest: string): string {
 
 export function manifestFile(paths: StorePaths, id: string): string {
   return path.join(paths.manifestsDir, hexOf(id, 'model ID'));
+}
+
+/** The saved prompt prefixes of one model. */
+export function promptCachePath(paths: StorePaths, id: string): string {
+  return path.join(paths.promptCacheDir, hexOf(id, 'model ID'));
 }
 
 export function bundlePath(paths: StorePaths, id: string): string {

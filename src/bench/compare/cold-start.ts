@@ -73,7 +73,7 @@ async function firstTokenMs(server: RunningServer, since: number): Promise<numbe
 }
 
 /** POST /engines/unload {"all": true} on our server's socket. */
-function unloadAll(server: RunningServer): Promise<void> {
+export function unloadAll(server: RunningServer): Promise<void> {
   const endpoint = server.endpoint;
   if (endpoint.kind !== 'unix') return Promise.reject(new Error('cold start: our server is expected on a Unix socket'));
   return new Promise((resolve, reject) => {

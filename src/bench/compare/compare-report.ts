@@ -7,6 +7,7 @@ import { fmt, formatTable } from '../report.js';
 import type { BenchReport } from '../run.js';
 import { ratio } from '../stats.js';
 import type { ColdStartResult } from './cold-start.js';
+import type { RestoredPrefixResult } from './restored-prefix.js';
 import { combineRounds } from './rounds.js';
 
 /** One side's outcome: a report, or why there is none. */
@@ -23,6 +24,8 @@ export interface ModelComparison {
   rounds?: Array<{ peer: SideResult; ours: SideResult }>;
   /** First token of a model not loaded: llama-server spawned per request, ours running (cold-start.ts). */
   coldStart?: ColdStartResult;
+  /** A long prompt repeated after an unload: ours restores its saved KV state, llama-server spawned evaluates it (restored-prefix.ts). */
+  restoredPrefix?: RestoredPrefixResult;
   /** What the "ours" column ran: our server, or llama-server again to check the harness. */
   oursKind: 'model-runner' | 'llama-server (self-check)';
 }
@@ -51,6 +54,10 @@ export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[
   if (c.coldStart) {
     const { oursMedianMs: ours, peerMedianMs: peer } = c.coldStart;
     rows.push({ metric: `cold start to first token (median of ${c.coldStart.oursMs.length})`, unit: 'ms', ours, peer, ratio: ratio(ours, peer) });
+  }
+  if (c.restoredPrefix) {
+    const { restoredMedianMs: ours, peerMedianMs: peer, promptTokens, restoredMs } = c.restoredPrefix;
+    rows.push({ metric: `restored-prefix TTFT, ${promptTokens ?? '?'}-token prompt after an unload (median of ${restoredMs.length})`, unit: 'ms', ours, peer, ratio: ratio(ours, peer) });
   }
   return rows;
 }
@@ -97,6 +104,7 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
         : `WARNING: different CPU backends, ours ${oursBackend} vs llama-server ${peerBackend}: the comparison is not like for like`);
     }
     if (c.coldStart?.error) out.push(`cold start: not measured in every run: ${c.coldStart.error}`);
+    if (c.restoredPrefix) out.push(restoredPrefixLine(c.restoredPrefix));
     const rounds = c.rounds ?? [{ peer: c.peer, ours: c.ours }];
     if (rounds.length > 1) out.push(`${rounds.length} rounds, sides alternating; medians of each side and of the per-round ratios`);
     for (const name of ['ours', 'llama-server'] as const) {
@@ -112,4 +120,13 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The restored prefix against our own cold time for the same prompt length, the figure the prompt cache is judged by. */
+function restoredPrefixLine(r: RestoredPrefixResult): string {
+  if (r.error) return `restored prefix: not measured in every run: ${r.error}`;
+  const share = ratio(r.restoredMedianMs, r.coldMedianMs);
+  const cached = r.cachedTokens.length > 0 ? Math.min(...r.cachedTokens) : undefined;
+  return `restored prefix: ${share === undefined ? '-' : `${fmt(share, 2)}x`} of our cold time for the same prompt (cold ${fmt(r.coldMedianMs)} ms, restored ${fmt(r.restoredMedianMs)} ms; ` +
+    `at least ${cached ?? '?'} of ${r.promptTokens ?? '?'} prompt tokens restored; target <= 0.2x)`;
 }

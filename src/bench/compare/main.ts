@@ -15,6 +15,7 @@
  *   --requests N           requests per concurrency level (default 8).
  *   --rounds N             rounds per model, the two servers measured alternately in each (default 3).
  *   --cold-runs N          cold starts per side (first token of a model not loaded; see cold-start.ts), 0 for none (default 5).
+ *   --restored-runs N      runs of the restored-prefix measurement (a ~2,000-token prompt repeated after an unload; see restored-prefix.ts), 0 for none (default 3).
  *   --self-check           run llama-server in the "ours" column too: the ratios then show the harness's noise.
  *   --out FILE             JSON output (default .cache/bench/latest.json).
  *   --work-dir DIR         logs and sockets (default .cache/bench).
@@ -27,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { runBench, type BenchOptions } from '../run.js';
 import { comparisonRows, formatComparison, type ModelComparison, type SideResult } from './compare-report.js';
 import { measureColdStarts, type ColdStartResult } from './cold-start.js';
+import { measureRestoredPrefix, type RestoredPrefixResult } from './restored-prefix.js';
 import { loadedCpuBackends } from './process.js';
 import { roundOrder } from './rounds.js';
 import { startLlamaServer, startModelRunner, type RunningServer, type ServerSettings } from './servers.js';
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
     'cold-runs': { type: 'string', default: '5' },
+    'restored-runs': { type: 'string', default: '3' },
     'self-check': { type: 'boolean', default: false },
     out: { type: 'string', default: '.cache/bench/latest.json' },
     'work-dir': { type: 'string', default: '.cache/bench' },
@@ -115,7 +118,7 @@ async function measure(server: RunningServer, name: string, seed: number, prompt
  * Both servers run side by side (an idle one costs no CPU) and are measured alternately, round
  * after round; every round has its own prompts, so no prompt cache carries over between rounds.
  */
-async function compareModel(label: string, settings: ServerSettings): Promise<{ rounds: Array<{ peer: SideResult; ours: SideResult }>; coldStart?: ColdStartResult }> {
+async function compareModel(label: string, settings: ServerSettings): Promise<{ rounds: Array<{ peer: SideResult; ours: SideResult }>; coldStart?: ColdStartResult; restoredPrefix?: RestoredPrefixResult }> {
   const selfCheck = values['self-check']!;
   const oursName = `${selfCheck ? 'self-check' : 'model-runner'} ${label}`;
   const names: Record<Side, string> = { peer: `llama-server ${label}`, ours: oursName };
@@ -142,10 +145,13 @@ async function compareModel(label: string, settings: ServerSettings): Promise<{ 
       for (const side of roundOrder(r)) round[side] ??= await runSide(servers[side], `${names[side]} round ${r + 1}`, seed, words);
       rounds.push({ peer: round.peer!, ours: round.ours! });
     }
+    const ours = servers.ours;
+    if (selfCheck || !('stop' in ours)) return { rounds };
     const coldRuns = Number(values['cold-runs']);
-    if (coldRuns > 0 && !selfCheck && 'stop' in servers.ours) {
-      return { rounds, coldStart: await measureColdStarts(binary!, settings, servers.ours, coldRuns, (line) => log(`${label}: ${line}`)) };
-    }
+    const restoredRuns = Number(values['restored-runs']);
+    const coldStart = coldRuns > 0 ? await measureColdStarts(binary!, settings, ours, coldRuns, (line) => log(`${label}: ${line}`)) : undefined;
+    const restoredPrefix = restoredRuns > 0 ? await measureRestoredPrefix(binary!, settings, ours, restoredRuns, (line) => log(`${label}: ${line}`)) : undefined;
+    return { rounds, ...(coldStart ? { coldStart } : {}), ...(restoredPrefix ? { restoredPrefix } : {}) };
   } finally {
     for (const server of Object.values(servers)) if ('stop' in server) await server.stop();
   }
@@ -165,8 +171,8 @@ async function main(): Promise<void> {
     const eq = spec.indexOf('=');
     const [label, gguf] = eq > 0 ? [spec.slice(0, eq), path.resolve(spec.slice(eq + 1))] : [path.basename(spec), path.resolve(spec)];
     const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label };
-    const { rounds, coldStart } = await compareModel(label, settings);
-    comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+    const { rounds, coldStart, restoredPrefix } = await compareModel(label, settings);
+    comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
   }
   const header = `threads=${threads} parallel=${parallel} context/seq=${values.context} prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +
     `requests/level=${values.requests} rounds=${values.rounds}; cpus=${os.availableParallelism()} load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`;

@@ -11,6 +11,7 @@ import { functionsFor, renderChat } from './chat-prompt.js';
 import { GrammarCache } from './grammar.js';
 import type { LoadedModel } from './load.js';
 import { reusePrefix } from './prompt-cache.js';
+import type { SavedPrefixes } from './saved-prefixes.js';
 import { evaluateOptionsFor } from './sampling.js';
 import { SequencePool } from './sequence-pool.js';
 import { StopMatcher } from './stop-matcher.js';
@@ -24,12 +25,15 @@ export interface GenerationEnv {
   grammars: GrammarCache;
   pool: SequencePool;
   barrier: BatchBarrier;
+  /** Prompt prefixes saved when the model last unloaded; unset when the cache is off. */
+  saved?: SavedPrefixes;
 }
 
-/** What generation needs around a loaded model: its grammars, its sequence pool and one batch barrier. */
-export function createGenerationEnv(loaded: LoadedModel): GenerationEnv {
+/** What generation needs around a loaded model: its grammars, its sequence pool, one batch barrier and its saved prefixes. */
+export function createGenerationEnv(loaded: LoadedModel, saved?: SavedPrefixes): GenerationEnv {
   return {
     loaded,
+    ...(saved ? { saved } : {}),
     grammars: new GrammarCache(loaded.llama, loaded.model),
     pool: new SequencePool(loaded.sequences),
     // One per context: it lines up that context's sequences into shared batches.
@@ -63,6 +67,8 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
   const maxTokens = Math.min(sampling.maxTokens ?? Infinity, contextSize - prompt.tokens.length);
   const seq = await env.pool.acquire(prompt.tokens, signal);
   try {
+    // A prefix saved before the model last unloaded, when it spares more than what the sequence holds.
+    await env.saved?.restoreInto(seq, prompt.tokens);
     const { cachedTokens, rest } = await reusePrefix(seq, prompt.tokens);
     const { kvUnified, kvCells, parallel } = env.loaded.info;
     // One shared cache: this request's prompt and a fair share of its answer must find free cells.

@@ -9,7 +9,9 @@ import { toAppError } from '../../errors.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
 import { embed } from './embeddings.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
-import { disposeModel, loadModel, type LoadedModel, type StartedEngine } from './load.js';
+import { disposeModel, loadModel, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
+import { startPrefixScan } from './prefix-scan.js';
+import { SavedPrefixes } from './saved-prefixes.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';
 import { maybeHoldLoad } from './test-faults.js';
 
@@ -39,10 +41,13 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
   let env: GenerationEnv | undefined;
   let stopping: Promise<void> | undefined;
   let retiring = false;
+  /** Set by an uncaught failure: the engine's state is then unknown, and nothing of it is saved. */
+  let failed = false;
 
   // Uncaught errors must not end the thread while a native call is in flight (that aborts the
   // process): report, then shut down cooperatively.
   const onFatal = (err: unknown) => {
+    failed = true;
     post({ type: 'fatal', error: toAppError(err).toJSON() });
     void shutdown();
   };
@@ -81,9 +86,12 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
       const started = await engine;
       // A spare was started for the thread budget of its day; this model's share is in init.
       if (started) started.llama.maxThreads = init.threads;
-      loaded = await loadModel(init, (level, message) => post({ type: 'log', level, message }), loadController.signal, started);
+      const log: LogSink = (level, message) => post({ type: 'log', level, message });
+      // Saved prompt prefixes are listed and checksummed while the model loads.
+      const scanned = init.mode === 'completion' ? startPrefixScan(init.promptCache, log) : undefined;
+      loaded = await loadModel(init, log, loadController.signal, started);
       maybeHoldLoad(loaded.model.fileInfo.metadata?.general?.name);
-      env = createGenerationEnv(loaded);
+      env = createGenerationEnv(loaded, SavedPrefixes.create(init.promptCache, scanned, loaded, log));
       if (stopping) return;
       post({ type: 'ready', info: { ...loaded.info, engineStartedAhead } });
     } catch (err) {
@@ -107,6 +115,8 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
       for (const { controller } of active.values()) controller.abort();
       await Promise.allSettled([...active.values()].map((a) => a.done));
       await started;
+      // Before the context goes: the KV state of its most valuable sequences outlives the unload.
+      if (loaded && env?.saved && !failed) await env.saved.saveAll(loaded.sequences);
       if (loaded) await disposeModel(loaded);
       process.off('uncaughtException', onFatal);
       process.off('unhandledRejection', onFatal);

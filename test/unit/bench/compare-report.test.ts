@@ -48,6 +48,17 @@ describe('comparison report', () => {
     assert.match(formatComparison([{ ...comparison, coldStart: { ...coldStart, error: 'status 500' } }], 4), /cold start: not measured in every run: status 500/);
   });
 
+  it('adds the restored-prefix row against llama-server spawned, and a line against our own cold time with the target', () => {
+    const restoredPrefix = { promptTokens: 1950, restoredMs: [300, 400, 360], coldMs: [2000, 2100, 1900], peerMs: [1500, 1600, 1400], cachedTokens: [1949, 1949, 1948], restoredMedianMs: 360, coldMedianMs: 2000, peerMedianMs: 1500 };
+    const row = comparisonRows({ ...comparison, restoredPrefix }, 4).find((r) => r.metric.startsWith('restored-prefix'))!;
+    assert.equal(row.metric, 'restored-prefix TTFT, 1950-token prompt after an unload (median of 3)');
+    assert.equal(row.ours, 360);
+    assert.equal(row.peer, 1500);
+    const text = formatComparison([{ ...comparison, restoredPrefix }], 4);
+    assert.match(text, /restored prefix: 0\.18x of our cold time for the same prompt \(cold 2000(\.0)? ms, restored 360(\.0)? ms; at least 1948 of 1950 prompt tokens restored; target <= 0\.2x\)/);
+    assert.match(formatComparison([{ ...comparison, restoredPrefix: { ...restoredPrefix, error: 'status 500' } }], 4), /restored prefix: not measured in every run: status 500/);
+  });
+
   it('leaves ratios empty and says why when one side could not be measured', () => {
     const missing: ModelComparison = { ...comparison, ours: { error: 'the route answered 404' } };
     const rows = comparisonRows(missing, 4);

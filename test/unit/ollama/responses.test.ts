@@ -39,6 +39,13 @@ describe('Ollama responses', () => {
     });
   });
 
+  test('prompt tokens served from the KV cache are reported as prompt_eval_cached_count, as Ollama does, and counted in prompt_eval_count too', () => {
+    const cached = finalFields('stop', { ...stats, usage: { ...stats.usage, cachedTokens: 8 } });
+    assert.equal(cached.prompt_eval_count, 12);
+    assert.equal(cached.prompt_eval_cached_count, 8);
+    assert.equal('prompt_eval_cached_count' in finalFields('stop', { ...stats, usage: { ...stats.usage, cachedTokens: 0 } }), false, 'omitted when none, like Ollama');
+  });
+
   test('engine finish reasons map onto stop and length; a tool call is a stop', () => {
     assert.equal(doneReason('stop'), 'stop');
     assert.equal(doneReason('length'), 'length');

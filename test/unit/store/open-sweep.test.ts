@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { openStore, UPLOADS_DIR_NAME } from '../../../src/store/index.js';
+import { openStore, PROMPT_CACHE_DIR_NAME, UPLOADS_DIR_NAME } from '../../../src/store/index.js';
 import { sha256Digest } from '../../../src/util/digest.js';
 import { addModel, makeTempRoot, manifestFor } from './support/store-fixtures.js';
 
@@ -70,6 +70,21 @@ describe('sweeping at open', () => {
     await (await openStore(root)).close();
     assert.equal(await exists(interrupted), false);
     assert.equal(await exists(unrelated), true);
+  });
+
+  test('temp files of interrupted prompt prefix saves are removed, and saved prefixes are kept', async (t) => {
+    const root = await makeTempRoot(t);
+    await (await openStore(root)).close();
+    const modelDir = path.join(root, PROMPT_CACHE_DIR_NAME, 'ab'.repeat(32));
+    await fs.mkdir(modelDir, { recursive: true });
+    const saved = path.join(modelDir, `${'cd'.repeat(32)}.kv`);
+    const interrupted = `${saved}.4242.0123abcd.tmp`;
+    await fs.writeFile(saved, 'a saved prefix');
+    await fs.writeFile(interrupted, 'half a saved prefix');
+
+    await (await openStore(root)).close();
+    assert.equal(await exists(interrupted), false);
+    assert.equal(await exists(saved), true);
   });
 
   test('bundles of models that are no longer listed are removed, and bundles of listed models are kept', async (t) => {

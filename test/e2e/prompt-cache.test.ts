@@ -1,0 +1,316 @@
+/**
+ * The prompt cache that survives unloads, through the compiled server with real Workers on tiny
+ * generated models: a prompt's KV state is saved when its model unloads and restored by the next
+ * load (cached_tokens says so); a file that is corrupt, truncated, of another engine build or of
+ * another model is never handed to llama.cpp; the byte bound evicts the least recently used.
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { encodeTrailer, readTrailer, type PrefixStateHeader } from '../../src/engine/worker/prefix-state-file.js';
+import { prefixStateKey } from '../../src/engine/worker/prefix-state-key.js';
+import { makeTempDir, openRequest, type ServerProcess, sseData, startServer, storeWithDemo } from '../support/server-harness.js';
+import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
+import { waitUntil } from './support/wait.js';
+import { mountSmallVolume, type SmallVolume } from './support/small-volume.js';
+
+const DEMO = 'ai/demo';
+const SECOND = 'ai/second';
+const SERVER_ARGS = ['--threads', '1', '--max-loaded-models', '1', '--parallel', '1', '--context-size', '2048', '--log-level', 'warn'];
+
+/** A system prompt of `chars` characters (the tiny vocabulary is nearly a token per character), different per `seed`. */
+function systemPrompt(seed: string, chars = 600): string {
+  const words = ['tools', 'answer', 'briefly', 'search', 'files', 'never', 'guess', 'always', 'cite', 'sources'];
+  let text = `You are assistant ${seed}. `;
+  for (let i = 0; text.length < chars; i++) text += `${words[(i * 7 + seed.length) % words.length]} `;
+  return text.slice(0, chars);
+}
+
+const probe = await mountSmallVolume(1);
+const noVolume = typeof probe === 'string' ? probe : false;
+if (typeof probe !== 'string') await probe.dispose();
+
+/**
+ * Unloads the one loaded model once its last request has let go of it, and checks that it did:
+ * what a test sends next then meets a fresh load, never the sequences still in memory.
+ */
+async function unloadIdle(server: ServerProcess): Promise<void> {
+  await waitUntil('the model is idle', async () => ((await server.request('/engines/ps')).json() as Array<{ in_use: number }>).every((r) => r.in_use === 0));
+  const reply = await server.request('/engines/unload', { body: { all: true } });
+  assert.deepEqual(reply.json(), { unloaded_runners: 1 }, `the model was unloaded: ${reply.text}`);
+}
+
+interface Usage {
+  prompt_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+describe('a prompt cache that survives unloads', () => {
+  let scratch: string;
+  let modelsPath: string;
+  let server: ServerProcess;
+  let demoHex: string;
+  let secondHex: string;
+
+  const chat = async (model: string, system: string, user = 'What can you do?'): Promise<Usage> => {
+    const reply = await server.request('/engines/v1/chat/completions', {
+      body: { model, messages: [{ role: 'system', content: system }, { role: 'user', content: user }], max_tokens: 1, temperature: 0 },
+    });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.json().usage as Usage;
+  };
+  const unloadAll = () => unloadIdle(server);
+  const cacheDir = (hex: string) => path.join(modelsPath, 'prompt-cache', hex);
+  const savedFiles = async (hex: string) => (await fs.readdir(cacheDir(hex)).catch(() => [] as string[])).filter((n) => n.endsWith('.kv')).map((n) => path.join(cacheDir(hex), n));
+  const headerOf = async (file: string): Promise<PrefixStateHeader> => {
+    const handle = await fs.open(file, 'r');
+    try {
+      const header = await readTrailer(handle, (await handle.stat()).size);
+      assert.equal(typeof header, 'object', `a saved file has a readable trailer: ${String(header)}`);
+      return header as PrefixStateHeader;
+    } finally {
+      await handle.close();
+    }
+  };
+  /** Rewrites a saved file's trailer with `changes`, under the name its new key gives it; returns the new path. */
+  const forge = async (file: string, changes: Partial<PrefixStateHeader>, into = path.dirname(file)): Promise<string> => {
+    const bytes = await fs.readFile(file);
+    const header = await headerOf(file);
+    const state = bytes.subarray(0, header.stateBytes);
+    const tokens = Array.from({ length: header.tokens }, (_, i) => state.readUInt32LE(12 + i * 4));
+    const forged = { ...header, ...changes };
+    forged.key = prefixStateKey(forged.model, forged.build, tokens);
+    const target = path.join(into, `${forged.key}.kv`);
+    await fs.mkdir(into, { recursive: true });
+    await fs.writeFile(target, Buffer.concat([state, encodeTrailer(forged)]));
+    return target;
+  };
+
+  before(async () => {
+    scratch = await makeTempDir('mr-e2e-prompt-cache-');
+    modelsPath = path.join(scratch, 'models');
+    demoHex = (await storeWithDemo(modelsPath)).replace(/^sha256:/, '');
+    await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SECOND);
+    server = await startServer({ modelsPath, args: SERVER_ARGS });
+    const models = (await server.request('/models')).json() as Array<{ id: string; tags: string[] }>;
+    secondHex = models.find((m) => m.tags.some((t) => t.includes('second')))!.id.replace(/^sha256:/, '');
+  });
+
+  after(async () => {
+    const code = await server?.stop();
+    await server?.dispose();
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
+  });
+
+  test('the KV state saved at unload is restored by the next load: cached_tokens counts the prefix, also for a new question', async () => {
+    const system = systemPrompt('one');
+    const first = await chat(DEMO, system);
+    assert.equal(first.prompt_tokens_details.cached_tokens, 0, 'a fresh model has nothing cached');
+    await unloadAll();
+    assert.equal((await savedFiles(demoHex)).length, 1, 'the unload saved the prompt');
+
+    const again = await chat(DEMO, system);
+    assert.ok(again.prompt_tokens_details.cached_tokens >= first.prompt_tokens - 1, `the whole prompt but its last token came from the saved state: ${JSON.stringify(again)}`);
+    await unloadAll();
+
+    const other = await chat(DEMO, system, 'Something else entirely, please.');
+    assert.ok(other.prompt_tokens_details.cached_tokens >= system.length / 2, `the shared system prompt came from the saved state: ${JSON.stringify(other)}`);
+    assert.ok(other.prompt_tokens_details.cached_tokens < other.prompt_tokens - 1, 'the new question was evaluated');
+    await unloadAll();
+
+    // Ollama's dialect says it with prompt_eval_cached_count.
+    const ollama = await server.request('/api/chat', {
+      body: { model: DEMO, messages: [{ role: 'system', content: system }, { role: 'user', content: 'What can you do?' }], stream: false, options: { num_predict: 1, temperature: 0 } },
+    });
+    assert.equal(ollama.status, 200, ollama.text);
+    const final = ollama.json() as { prompt_eval_count: number; prompt_eval_cached_count?: number };
+    assert.ok((final.prompt_eval_cached_count ?? 0) >= system.length / 2, `Ollama's reply counts the restored prefix: ${ollama.text}`);
+    assert.ok(final.prompt_eval_count > (final.prompt_eval_cached_count ?? 0), 'prompt_eval_count counts every prompt token, cached ones included');
+    await unloadAll();
+  });
+
+  test('a corrupt saved state is removed and never restored, and the request is answered in full', async () => {
+    const system = systemPrompt('two');
+    await fs.rm(cacheDir(demoHex), { recursive: true, force: true });
+    await chat(DEMO, system);
+    await unloadAll();
+    const [file] = await savedFiles(demoHex);
+    assert.ok(file, 'the unload saved the prompt');
+    // One flipped byte in the KV cells: only the checksum can tell.
+    const bytes = await fs.readFile(file);
+    const header = await headerOf(file);
+    const at = header.stateBytes - 100;
+    bytes[at] = bytes[at]! ^ 0xff;
+    await fs.writeFile(file, bytes);
+
+    const usage = await chat(DEMO, system);
+    assert.equal(usage.prompt_tokens_details.cached_tokens, 0, 'nothing was restored from the corrupt file');
+    assert.deepEqual(await savedFiles(demoHex), [], 'the corrupt file is gone');
+    await unloadAll();
+
+    // Truncated, as a crash or a full disk would leave it outside the atomic write.
+    const [saved] = await savedFiles(demoHex);
+    assert.ok(saved, 'the unload saved the prompt again');
+    const whole = await fs.readFile(saved);
+    await fs.writeFile(saved, whole.subarray(0, Math.floor(whole.length / 2)));
+    const afterTruncation = await chat(DEMO, system);
+    assert.equal(afterTruncation.prompt_tokens_details.cached_tokens, 0, 'nothing was restored from the truncated file');
+    assert.deepEqual(await savedFiles(demoHex), [], 'the truncated file is gone');
+    await unloadAll();
+  });
+
+  test('a state saved by another engine build or for another model is never restored', async () => {
+    const system = systemPrompt('three');
+    await fs.rm(cacheDir(demoHex), { recursive: true, force: true });
+    await chat(DEMO, system);
+    await unloadAll();
+    const [file] = await savedFiles(demoHex);
+    assert.ok(file, 'the unload saved the prompt');
+    const real = await headerOf(file);
+    // The real file, copied as it is into the second model's directory (same tokenizer, other weights).
+    await fs.mkdir(cacheDir(secondHex), { recursive: true });
+    await fs.copyFile(file, path.join(cacheDir(secondHex), path.basename(file)));
+    // The same tokens and KV bytes, coherent in every field, claimed by another build; the real one goes.
+    await forge(file, { build: `${real.build} (another build)` });
+    await fs.rm(file);
+
+    assert.equal((await chat(DEMO, system)).prompt_tokens_details.cached_tokens, 0, 'a state of another build is not restored');
+    await unloadAll();
+    assert.equal((await chat(SECOND, system)).prompt_tokens_details.cached_tokens, 0, 'a state of another model is not restored');
+    await unloadAll();
+  });
+
+  test('deleting a model removes its saved states, and only its own', async () => {
+    await chat(SECOND, systemPrompt('four'));
+    await chat(DEMO, systemPrompt('four'));
+    await unloadAll();
+    assert.ok((await savedFiles(secondHex)).length > 0 && (await savedFiles(demoHex)).length > 0, 'both models saved their prompt');
+    const reply = await server.request(`/models/${SECOND}`, { method: 'DELETE' });
+    assert.equal(reply.status, 200, reply.text);
+    await assert.rejects(fs.access(cacheDir(secondHex)), 'the deleted model\'s directory is gone');
+    assert.ok((await savedFiles(demoHex)).length > 0, 'the other model keeps its saved states');
+  });
+
+  test('the byte bound evicts the least recently used saved state, not the least recently saved', async () => {
+    await fs.rm(path.join(modelsPath, 'prompt-cache'), { recursive: true, force: true });
+    const [a, b, c] = ['alpha', 'bravo', 'charlie'].map((seed) => systemPrompt(seed));
+    await chat(DEMO, a!);
+    await unloadAll();
+    const [fileA] = await savedFiles(demoHex);
+    assert.ok(fileA, 'the unload saved the first prompt');
+    // Room for two saved prompts, not three.
+    const bound = Math.floor((await fs.stat(fileA)).size * 2.5);
+    await server.restart({ args: [...SERVER_ARGS, '--prompt-cache-size', String(bound)] });
+
+    await chat(DEMO, b!);
+    await unloadAll();
+    const fileB = (await savedFiles(demoHex)).find((f) => f !== fileA);
+    assert.ok(fileB, 'the unload saved the second prompt next to the first');
+    // The first prompt is used again: its file is now the more recently used.
+    assert.ok((await chat(DEMO, a!)).prompt_tokens_details.cached_tokens > 0);
+    await unloadAll();
+
+    await chat(DEMO, c!);
+    await unloadAll();
+    const files = await savedFiles(demoHex);
+    assert.equal(files.length, 2, `two files fit in the bound: ${files.join(', ')}`);
+    assert.ok(files.includes(fileA), 'the recently restored first prompt stays');
+    assert.ok(!files.includes(fileB), 'the second prompt, least recently used, was evicted');
+    const sizes = await Promise.all(files.map(async (f) => (await fs.stat(f)).size));
+    assert.ok(sizes.reduce((sum, n) => sum + n, 0) <= bound, 'what stays fits in the bound');
+  });
+});
+
+describe('a prompt cache for a model with several sequences', () => {
+  let scratch: string;
+  let server: ServerProcess;
+
+  before(async () => {
+    scratch = await makeTempDir('mr-e2e-prompt-cache-parallel-');
+    const modelsPath = path.join(scratch, 'models');
+    await storeWithDemo(modelsPath);
+    server = await startServer({ modelsPath, args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] });
+  });
+
+  after(async () => {
+    await server?.dispose();
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+  });
+
+  const messages = (seed: string) => [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Go on.' }];
+  const chat = async (seed: string): Promise<Usage> => {
+    const reply = await server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: messages(seed), max_tokens: 1, temperature: 0 } });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.json().usage as Usage;
+  };
+
+  test('each sequence holding a different prompt is saved at unload, and each prompt is restored after it', async () => {
+    // The first conversation keeps generating on one sequence while the second takes the other.
+    const { req, res } = await openRequest(server.socketPath, '/engines/v1/chat/completions', {
+      body: { model: DEMO, messages: messages('left'), max_tokens: 1000, ignore_eos: true, stream: true },
+    });
+    assert.equal(res.statusCode, 200);
+    const frames = sseData(res);
+    await frames.next();
+    const right = await chat('right');
+    assert.equal(right.prompt_tokens_details.cached_tokens, 0);
+    req.destroy();
+    await frames.return(undefined).catch(() => undefined);
+    // Once the cancelled generation has let go of its sequence, the unload saves both.
+    await unloadIdle(server);
+
+    const left = await chat('left');
+    assert.ok(left.prompt_tokens_details.cached_tokens >= left.prompt_tokens - 1, `the first conversation's prompt was restored: ${JSON.stringify(left)}`);
+    const again = await chat('right');
+    assert.ok(again.prompt_tokens_details.cached_tokens >= again.prompt_tokens - 1, `the second conversation's prompt was restored: ${JSON.stringify(again)}`);
+  });
+});
+
+describe('a prompt cache on a full disk', { skip: noVolume }, () => {
+  let volume: SmallVolume | undefined;
+  let server: ServerProcess;
+  let cacheRoot: string;
+
+  before(async () => {
+    const mounted = await mountSmallVolume(32);
+    if (typeof mounted === 'string') throw new Error(mounted);
+    volume = mounted;
+    const modelsPath = path.join(mounted.dir, 'models');
+    cacheRoot = path.join(modelsPath, 'prompt-cache');
+    await storeWithDemo(modelsPath);
+    server = await startServer({ modelsPath, args: SERVER_ARGS });
+  });
+
+  after(async () => {
+    try {
+      await server?.dispose();
+    } finally {
+      await volume?.dispose();
+    }
+  });
+
+  const chat = async (): Promise<Usage> => {
+    const reply = await server.request('/engines/v1/chat/completions', {
+      body: { model: DEMO, messages: [{ role: 'system', content: systemPrompt('full') }, { role: 'user', content: 'Hi' }], max_tokens: 1, temperature: 0 },
+    });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.json().usage as Usage;
+  };
+  const unload = () => unloadIdle(server);
+  const cacheFiles = async () => (await fs.readdir(cacheRoot, { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
+
+  test('a save that finds the disk full fails quietly and leaves no partial file; the model still serves, and saves once there is room', async () => {
+    await chat();
+    await volume!.fill();
+    await unload();
+    assert.deepEqual(await cacheFiles(), [], 'neither a state file nor a temp file is left');
+    assert.match(await server.waitForOutput(/prompt cache: prefixes not saved/), /the disk is full/, 'one warning says why');
+    assert.equal((await chat()).prompt_tokens_details.cached_tokens, 0);
+    await volume!.unfill();
+    await unload();
+    assert.equal((await cacheFiles()).length, 1, 'with room again, the unload saves the prompt');
+    assert.ok((await chat()).prompt_tokens_details.cached_tokens > 0);
+  });
+});
