@@ -1,0 +1,48 @@
+/**
+ * Entry of the single binary (`make binary` -> dist/model-runner), run by Node's single-executable
+ * support as one CommonJS script. It unpacks what cannot run from inside the binary (node-llama-cpp
+ * with its prebuilt backends, the peer-credentials addon, the engine's Worker and child scripts)
+ * to the user's cache, then runs the CLI.
+ *
+ * The binary is also its own `node` for the processes the server starts: child_process.fork()
+ * runs process.execPath, which here is the binary, with the script's path as the first argument
+ * (our admission and isolation children, node-llama-cpp's binding test). A first argument that is
+ * a script inside this build's runtime folder is therefore run as that script; nothing else can
+ * be run that way.
+ */
+import { getAsset, getRawAsset } from 'node:sea';
+import { pathToFileURL } from 'node:url';
+import { parseRuntimeManifest, runtimeId } from './manifest.js';
+import { isInside, runtimeDirFor } from './runtime-dir.js';
+import { ensureRuntime } from './unpack.js';
+import { describeUnpack } from './unpack-report.js';
+import { FILE_ASSET_PREFIX, MANIFEST_ASSET, RUNTIME_DIR_KEY } from './asset-keys.js';
+
+async function start(): Promise<void> {
+  const manifestText = getAsset(MANIFEST_ASSET, 'utf8');
+  const dir = runtimeDirFor(runtimeId(manifestText));
+  (globalThis as Record<symbol, unknown>)[RUNTIME_DIR_KEY] = dir;
+  const script = process.argv[2];
+  if (script !== undefined && isInside(dir, script)) {
+    // A forked script: its parent already checked the folder. Drop the binary's second argv
+    // entry so that the script sees `node script args` as it would under node.
+    process.argv.splice(1, 1);
+    await import(pathToFileURL(script).href);
+    return;
+  }
+  const started = performance.now();
+  const result = await ensureRuntime({
+    dir,
+    manifest: parseRuntimeManifest(manifestText),
+    // getRawAsset is the mapped section itself, no copy: the CUDA backend alone is hundreds of MB.
+    read: (file) => new Uint8Array(getRawAsset(`${FILE_ASSET_PREFIX}${file}`) as ArrayBuffer),
+  });
+  const report = describeUnpack(dir, result, performance.now() - started);
+  if (report !== undefined) process.stderr.write(`${report}\n`);
+  await import('../cli.js');
+}
+
+start().catch((err: unknown) => {
+  process.stderr.write(`model-runner: cannot prepare its runtime files: ${(err as Error)?.message ?? String(err)}\n`);
+  process.exitCode = 1;
+});
