@@ -1,10 +1,12 @@
 /**
  * `make binary`: dist/model-runner, one executable that runs where neither Node.js nor
  * node_modules exist. Node's single-executable support: esbuild bundles the CLI into the one
- * CommonJS script the binary runs (src/binary/main.ts first); the files that must exist on disk
+ * CommonJS script the binary runs (src/binary/main.ts first), `node --experimental-sea-config`
+ * writes the blob with that script and the manifest of the runtime files as its asset, and
+ * postject injects it into a copy of this node. The runtime files that must exist on disk
  * (node-llama-cpp and its backends, our addon, the engine's Worker and child scripts as ES-module
- * bundles) travel as assets with a manifest of their hashes; `node --experimental-sea-config`
- * writes the blob and postject injects it into a copy of this node. Nothing is downloaded.
+ * bundles) are then appended as the payload (src/binary/payload.ts says why not as assets).
+ * Nothing is downloaded.
  *
  * Environment:
  *   BINARY_BACKENDS      backends to carry: 'cpu', 'cuda', 'vulkan', space- or comma-separated;
@@ -14,13 +16,13 @@
  *   BINARY_OUT           the binary's path. Defaults to dist/model-runner.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { FILE_ASSET_PREFIX, MANIFEST_ASSET } from '../../src/binary/asset-keys.js';
+import { MANIFEST_ASSET } from '../../src/binary/asset-keys.js';
+import { sha256File } from '../../src/util/digest.js';
 import { commonJsShims, esmShims, projectUrlPlugin, withoutOptionalPackages } from './project-url.js';
 import { BACKEND_PACKAGES, backendFiles, localEngineFiles, nodeLlamaCppFiles, type SourceFile } from './runtime-files.js';
 
@@ -95,9 +97,21 @@ async function projectPackageJson(): Promise<SourceFile> {
 }
 
 async function hashFile(file: string): Promise<{ sha256: string; size: number; executable: boolean }> {
-  const data = await fs.readFile(file);
+  const { digest, size } = await sha256File(file);
   const stats = await fs.stat(file);
-  return { sha256: createHash('sha256').update(data).digest('hex'), size: data.byteLength, executable: (stats.mode & 0o111) !== 0 };
+  return { sha256: digest.slice('sha256:'.length), size, executable: (stats.mode & 0o111) !== 0 };
+}
+
+/** Appends the files' bytes, in manifest order, to the injected binary. */
+async function appendPayload(binary: string, files: SourceFile[]): Promise<void> {
+  const out = await fs.open(binary, 'a');
+  try {
+    for (const file of files) {
+      for await (const chunk of createReadStream(file.source, { highWaterMark: 1 << 20 })) await out.write(chunk as Buffer);
+    }
+  } finally {
+    await out.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -120,7 +134,6 @@ async function main(): Promise<void> {
   const manifestFile = path.join(WORK, MANIFEST_ASSET);
   await fs.writeFile(manifestFile, JSON.stringify({ files: entries }));
   const assets: Record<string, string> = { [MANIFEST_ASSET]: manifestFile };
-  for (const file of files) assets[`${FILE_ASSET_PREFIX}${file.path}`] = file.source;
 
   const blob = path.join(WORK, 'sea-prep.blob');
   const config = path.join(WORK, 'sea-config.json');
@@ -134,6 +147,7 @@ async function main(): Promise<void> {
   await fs.chmod(temp, 0o755);
   try {
     await run(path.join(ROOT, 'node_modules', '.bin', 'postject'), [temp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { maxBuffer: 16 << 20 });
+    await appendPayload(temp, files);
     await fs.rename(temp, out);
   } finally {
     await fs.rm(temp, { force: true });

@@ -13,6 +13,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
+import { RUNTIME_DIR_KEY } from '../../src/binary/asset-keys.js';
 
 export const URL_SHIM = '__modelRunnerUrl';
 export const RESOLVE_SHIM = '__modelRunnerResolve';
@@ -20,7 +21,7 @@ export const RESOLVE_SHIM = '__modelRunnerResolve';
 /** Shims for the CommonJS main script (src/binary/main.ts sets the runtime folder first). */
 export function commonJsShims(): string {
   return [
-    `var __modelRunnerDist = () => { const dir = globalThis[Symbol.for('model-runner.runtime-dir')]; if (typeof dir !== 'string') throw new Error('model-runner: the runtime folder is not known yet'); return require('node:path').join(dir, 'dist'); };`,
+    `var __modelRunnerDist = () => { const dir = globalThis[Symbol.for(${JSON.stringify(RUNTIME_DIR_KEY.description)})]; if (typeof dir !== 'string') throw new Error('model-runner: the runtime folder is not known yet'); return require('node:path').join(dir, 'dist'); };`,
     `var ${URL_SHIM} = (file) => require('node:url').pathToFileURL(require('node:path').join(__modelRunnerDist(), file)).href;`,
     `var ${RESOLVE_SHIM} = (specifier) => require('node:url').pathToFileURL(require('node:module').createRequire(require('node:path').join(__modelRunnerDist(), 'index.js')).resolve(specifier)).href;`,
   ].join('\n');

@@ -2,7 +2,5 @@
 
 /** The asset holding the runtime manifest (manifest.ts). */
 export const MANIFEST_ASSET = 'runtime-manifest.json';
-/** Prefix of each runtime file's asset key: the key is this plus the file's path. */
-export const FILE_ASSET_PREFIX = 'runtime/';
 /** The global the CommonJS bundle's path shims (scripts/binary/project-url.ts) read the runtime folder from. */
 export const RUNTIME_DIR_KEY = Symbol.for('model-runner.runtime-dir');

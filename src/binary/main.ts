@@ -1,8 +1,8 @@
 /**
  * Entry of the single binary (`make binary` -> dist/model-runner), run by Node's single-executable
  * support as one CommonJS script. It unpacks what cannot run from inside the binary (node-llama-cpp
- * with its prebuilt backends, the peer-credentials addon, the engine's Worker and child scripts)
- * to the user's cache, then runs the CLI.
+ * with its prebuilt backends, the peer-credentials addon, the engine's Worker and child scripts),
+ * carried in a payload at the binary's end, to the user's cache, then runs the CLI.
  *
  * The binary is also its own `node` for the processes the server starts: child_process.fork()
  * runs process.execPath, which here is the binary, with the script's path as the first argument
@@ -10,13 +10,14 @@
  * a script inside this build's runtime folder is therefore run as that script; nothing else can
  * be run that way.
  */
-import { getAsset, getRawAsset } from 'node:sea';
+import { getAsset } from 'node:sea';
 import { pathToFileURL } from 'node:url';
 import { parseRuntimeManifest, runtimeId } from './manifest.js';
 import { isInside, runtimeDirFor } from './runtime-dir.js';
 import { ensureRuntime } from './unpack.js';
 import { describeUnpack } from './unpack-report.js';
-import { FILE_ASSET_PREFIX, MANIFEST_ASSET, RUNTIME_DIR_KEY } from './asset-keys.js';
+import { MANIFEST_ASSET, RUNTIME_DIR_KEY } from './asset-keys.js';
+import { openPayload } from './payload.js';
 
 async function start(): Promise<void> {
   const manifestText = getAsset(MANIFEST_ASSET, 'utf8');
@@ -31,11 +32,11 @@ async function start(): Promise<void> {
     return;
   }
   const started = performance.now();
+  const manifest = parseRuntimeManifest(manifestText);
   const result = await ensureRuntime({
     dir,
-    manifest: parseRuntimeManifest(manifestText),
-    // getRawAsset is the mapped section itself, no copy: the CUDA backend alone is hundreds of MB.
-    read: (file) => new Uint8Array(getRawAsset(`${FILE_ASSET_PREFIX}${file}`) as ArrayBuffer),
+    manifest,
+    payload: openPayload(process.execPath, manifest),
   });
   const report = describeUnpack(dir, result, performance.now() - started);
   if (report !== undefined) process.stderr.write(`${report}\n`);

@@ -1,8 +1,9 @@
 /**
  * The list of files the single binary carries for unpacking, written by scripts/binary at build
- * time and read back from the binary's assets: each file's path in the runtime folder, its
- * SHA-256, size and whether it is executable. The folder's name is the hash of this list, so it
- * changes whenever any file does.
+ * time and read back from the binary's manifest asset: each file's path in the runtime folder,
+ * its SHA-256, size and whether it is executable. The files' bytes follow one another, in this
+ * order, in the payload at the end of the binary (payload.ts). The folder's name is the hash of
+ * this list, so it changes whenever any file does.
  */
 import path from 'node:path';
 import { sha256Hex } from '../util/digest.js';
@@ -18,6 +19,7 @@ export interface RuntimeFile {
 }
 
 export interface RuntimeManifest {
+  /** In payload order. */
   files: RuntimeFile[];
 }
 

@@ -6,20 +6,21 @@
  * missing or altered one by writing a temp file and renaming it over, which a running server that
  * has the old file open or mapped does not notice.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { fsyncDirectory } from '../util/atomic-file.js';
 import { sha256File } from '../util/digest.js';
 import type { RuntimeFile, RuntimeManifest } from './manifest.js';
+import type { Payload } from './payload.js';
 import { matchesStamp, readStamp, stampRecord, writeStamp, type Stamp } from './runtime-stamp.js';
 
 export interface EnsureRuntimeOptions {
   /** The runtime folder (runtimeDirFor). */
   dir: string;
   manifest: RuntimeManifest;
-  /** The content of one manifest file, by its path. */
-  read(file: string): Uint8Array;
+  /** Where the files' bytes come from. */
+  payload: Payload;
 }
 
 export interface EnsureRuntimeResult {
@@ -35,21 +36,29 @@ export interface EnsureRuntimeResult {
 
 const STAGING_SUFFIX = '.tmp';
 
-/** Writes `data` to a new file with the manifest's mode and fsyncs it. */
-async function writeNewFile(target: string, data: Uint8Array, executable: boolean): Promise<void> {
-  const handle = await fs.open(target, 'wx', executable ? 0o755 : 0o644);
+/**
+ * Copies one file from the payload to a new file `target` with the manifest's mode, hashing what
+ * it writes, and fsyncs it. Bytes that do not match the manifest's hash are an error: the binary
+ * itself was altered.
+ */
+async function writeNewFile(target: string, file: RuntimeFile, payload: Payload): Promise<number> {
+  const handle = await fs.open(target, 'wx', file.executable ? 0o755 : 0o644);
+  const hash = createHash('sha256');
+  let size = 0;
   try {
-    await handle.writeFile(data);
+    for await (const chunk of payload.open(file)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      await handle.write(chunk as Buffer);
+    }
     await handle.sync();
   } finally {
     await handle.close();
   }
-}
-
-function checkedContent(file: RuntimeFile, read: (file: string) => Uint8Array): Uint8Array {
-  const data = read(file.path);
-  if (data.byteLength !== file.size) throw new Error(`the binary's copy of ${file.path} has ${data.byteLength} bytes, the manifest says ${file.size}`);
-  return data;
+  if (size !== file.size || hash.digest('hex') !== file.sha256) {
+    throw new Error(`the binary's copy of ${file.path} does not match its manifest (${size} bytes read): the binary was altered or cut; build it again`);
+  }
+  return size;
 }
 
 /** Removes staging folders of this build left by starts that died (their pid is gone). */
@@ -80,7 +89,7 @@ function isAlive(pid: number): boolean {
 
 /** Unpacks everything into a staging folder and renames it to `dir`; false when another start's folder got there first. */
 async function unpackAll(options: EnsureRuntimeOptions, result: EnsureRuntimeResult): Promise<boolean> {
-  const { dir, manifest, read } = options;
+  const { dir, manifest, payload } = options;
   await fs.mkdir(path.dirname(dir), { recursive: true });
   removeDeadStaging(dir);
   const staging = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}${STAGING_SUFFIX}`;
@@ -89,9 +98,7 @@ async function unpackAll(options: EnsureRuntimeOptions, result: EnsureRuntimeRes
     for (const file of manifest.files) {
       const target = path.join(staging, file.path);
       await fs.mkdir(path.dirname(target), { recursive: true });
-      const data = checkedContent(file, read);
-      await writeNewFile(target, data, file.executable);
-      result.bytesWritten += data.byteLength;
+      result.bytesWritten += await writeNewFile(target, file, payload);
       stamp[file.path] = stampRecord(file.sha256, statSync(target));
     }
     await writeStamp(staging, stamp);
@@ -115,26 +122,26 @@ function statOrUndefined(file: string): Stats | undefined {
 }
 
 /** Rewrites one file in place: temp name beside it, then rename over it. */
-async function replaceFile(dir: string, file: RuntimeFile, read: (file: string) => Uint8Array): Promise<number> {
+async function replaceFile(dir: string, file: RuntimeFile, payload: Payload): Promise<number> {
   const target = path.join(dir, file.path);
   await fs.mkdir(path.dirname(target), { recursive: true });
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}${STAGING_SUFFIX}`;
-  const data = checkedContent(file, read);
+  let written: number;
   try {
-    await writeNewFile(temp, data, file.executable);
+    written = await writeNewFile(temp, file, payload);
     await fs.rename(temp, target);
   } catch (err) {
     await fs.rm(temp, { force: true });
     throw err;
   }
   await fsyncDirectory(path.dirname(target));
-  return data.byteLength;
+  return written;
 }
 
 const isExecutable = (stats: Stats) => (stats.mode & 0o111) !== 0;
 
 export async function ensureRuntime(options: EnsureRuntimeOptions): Promise<EnsureRuntimeResult> {
-  const { dir, manifest, read } = options;
+  const { dir, manifest, payload } = options;
   const result: EnsureRuntimeResult = { unpacked: false, hashed: 0, replaced: [], bytesWritten: 0 };
   if (statOrUndefined(dir) === undefined && (await unpackAll(options, result))) {
     result.unpacked = true;
@@ -157,7 +164,7 @@ export async function ensureRuntime(options: EnsureRuntimeOptions): Promise<Ensu
       intact = (await sha256File(full)).digest === `sha256:${file.sha256}`;
     }
     if (!intact) {
-      result.bytesWritten += await replaceFile(dir, file, read);
+      result.bytesWritten += await replaceFile(dir, file, payload);
       result.replaced.push(file.path);
       stats = statSync(full);
     }
