@@ -14,6 +14,7 @@
  *   BINARY_LOCAL_ENGINE  '1' also carries the local llama.cpp build `make build` chose (only for
  *                        machines with this CPU: it is built with -march=native). Defaults to 0.
  *   BINARY_OUT           the binary's path. Defaults to dist/model-runner.
+ *   BINARY_WORK          folder for the bundles, manifest and blob. Defaults to .cache/binary.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, promises as fs } from 'node:fs';
@@ -28,7 +29,7 @@ import { BACKEND_PACKAGES, backendFiles, localEngineFiles, nodeLlamaCppFiles, ty
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SRC = path.join(ROOT, 'src');
-const WORK = path.join(ROOT, '.cache', 'binary');
+const WORK = path.resolve(ROOT, process.env.BINARY_WORK ?? path.join('.cache', 'binary'));
 /** The fuse node's single-executable support looks for; fixed by Node. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** The engine's entries that run from files: one Worker script and two child-process scripts. */
