@@ -115,6 +115,28 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
     assert.ok(run.stdout.trim().length > 0, 'run printed an answer');
   });
 
+  test("the other commands work from the binary against its server: status, version, df, inspect, tag, push, ps, unload, configure, export, purge, load", async () => {
+    const sock = { MODEL_RUNNER_SOCK: server!.socketPath };
+    const cli = (...args: string[]) => runBinaryOk(args, sock);
+    assert.match((await cli('status')).stdout, /running/);
+    assert.match((await cli('version')).stdout, /\d+\.\d+\.\d+/);
+    // The engine's size is measured from the unpacked backend package, found from the bundle.
+    assert.doesNotMatch((await cli('df')).stdout, /^Inference engine\s+0B$/m);
+    const id = (JSON.parse((await cli('inspect', reference)).stdout) as { id: string }).id;
+    const second = registry!.reference('ai/binary-tiny', 'v2');
+    await cli('tag', reference, second);
+    await cli('push', second);
+    assert.match((await cli('ps')).stdout, /binary-tiny/);
+    assert.match((await cli('unload', '--all')).stdout, /Unloaded 1 model\./);
+    await cli('configure', reference, '--context-size', '1024');
+    assert.equal((JSON.parse((await cli('configure', 'show', reference)).stdout) as Array<{ Config: Record<string, unknown> }>)[0]?.Config['context-size'], 1024);
+    const archive = path.join(dir, 'tiny.tar');
+    await cli('export', reference, '-o', archive);
+    await cli('purge', '-f');
+    assert.equal((await cli('ls', '--json')).stdout.trim(), '[]');
+    assert.match((await cli('load', archive, '--tag', reference)).stdout, new RegExp(`Model loaded successfully: ${id}`));
+  });
+
   test('a second start reuses the unpacked files without writing one, and runs an isolated engine child from them', async () => {
     const folder = await runtimeDir();
     const watched = ['dist/engine/worker/engine-child.js', 'node_modules/node-llama-cpp/dist/index.js', '.verified.json'].map((f) => path.join(folder, f));
