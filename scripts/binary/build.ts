@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const size = (await fs.stat(out)).size;
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
   console.log(
-    `${path.relative(ROOT, out)}: ${mb(size)} (node ${mb((await fs.stat(process.execPath)).size)}, ${entries.length} runtime files ${mb(assetBytes)}); ` +
+    `${out.startsWith(`${ROOT}${path.sep}`) ? path.relative(ROOT, out) : out}: ${mb(size)} (node ${mb((await fs.stat(process.execPath)).size)}, ${entries.length} runtime files ${mb(assetBytes)}); ` +
       `backends: ${backends.included.join(', ')}${backends.missing.length > 0 ? ` (not installed: ${backends.missing.join(', ')})` : ''}` +
       `${process.env.BINARY_LOCAL_ENGINE === '1' ? ', with the local llama.cpp build' : ''}; built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
