@@ -19,7 +19,8 @@ import { describeUnpack } from './unpack-report.js';
 import { MANIFEST_ASSET, RUNTIME_DIR_KEY } from './asset-keys.js';
 import { openPayload } from './payload.js';
 
-async function start(): Promise<void> {
+/** Finds the runtime folder and, unless this is a forked script, makes sure it is complete; returns what to run. */
+async function prepare(): Promise<() => Promise<unknown>> {
   const manifestText = getAsset(MANIFEST_ASSET, 'utf8');
   const dir = runtimeDirFor(runtimeId(manifestText));
   (globalThis as Record<symbol, unknown>)[RUNTIME_DIR_KEY] = dir;
@@ -28,22 +29,23 @@ async function start(): Promise<void> {
     // A forked script: its parent already checked the folder. Drop the binary's second argv
     // entry so that the script sees `node script args` as it would under node.
     process.argv.splice(1, 1);
-    await import(pathToFileURL(script).href);
-    return;
+    return () => import(pathToFileURL(script).href);
   }
   const started = performance.now();
   const manifest = parseRuntimeManifest(manifestText);
-  const result = await ensureRuntime({
-    dir,
-    manifest,
-    payload: openPayload(process.execPath, manifest),
-  });
+  const result = await ensureRuntime({ dir, manifest, payload: openPayload(process.execPath, manifest) });
   const report = describeUnpack(dir, result, performance.now() - started);
   if (report !== undefined) process.stderr.write(`${report}\n`);
-  await import('../cli.js');
+  return () => import('../cli.js');
 }
 
-start().catch((err: unknown) => {
-  process.stderr.write(`model-runner: cannot prepare its runtime files: ${(err as Error)?.message ?? String(err)}\n`);
+const fail = (message: string) => {
+  process.stderr.write(`${message}\n`);
   process.exitCode = 1;
-});
+};
+
+prepare().then(
+  // What the script or the CLI throws while loading is theirs, printed as node would.
+  (run) => run().catch((err: unknown) => fail((err as Error)?.stack ?? String(err))),
+  (err: unknown) => fail(`model-runner: cannot prepare its runtime files: ${(err as Error)?.message ?? String(err)}`),
+);
