@@ -174,4 +174,14 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
     await fs.access(addon);
     assert.doesNotMatch((await runBinaryOk(['--version'])).stderr, REPLACED, 'the next start finds everything in order');
   });
+
+  test('a cache directory that cannot be written is refused at start with the path and the reason, exit code 1', async () => {
+    const home = path.join(dir, 'home-with-a-file-for-cache');
+    await fs.mkdir(home);
+    await fs.writeFile(path.join(home, '.cache'), 'not a directory');
+    const result = await runBinary(['--version'], { HOME: home });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^model-runner: cannot prepare its runtime files: ENOTDIR: not a directory, mkdir '.*home-with-a-file-for-cache\/\.cache\/model-runner'/);
+    assert.equal(result.stdout, '');
+  });
 });
