@@ -7,10 +7,12 @@
  * The binary is also its own `node` for the processes the server starts: child_process.fork()
  * runs process.execPath, which here is the binary, with the script's path as the first argument
  * (our admission and isolation children, node-llama-cpp's binding test). A first argument that is
- * a script inside this build's runtime folder is therefore run as that script; nothing else can
- * be run that way.
+ * a script inside a runtime folder under the cache is therefore run as that script; nothing else
+ * can be run that way. Any build's folder, not only this one's: a server whose binary was replaced
+ * on disk while it ran forks the new binary with its own (older) folder's scripts.
  */
 import { getAsset } from 'node:sea';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseRuntimeManifest, runtimeId } from './manifest.js';
 import { isInside, runtimeDirFor } from './runtime-dir.js';
@@ -25,7 +27,7 @@ async function prepare(): Promise<() => Promise<unknown>> {
   const dir = runtimeDirFor(runtimeId(manifestText));
   (globalThis as Record<symbol, unknown>)[RUNTIME_DIR_KEY] = dir;
   const script = process.argv[2];
-  if (script !== undefined && isInside(dir, script)) {
+  if (script !== undefined && isInside(path.dirname(dir), script)) {
     // A forked script: its parent already checked the folder. Drop the binary's second argv
     // entry so that the script sees `node script args` as it would under node.
     process.argv.splice(1, 1);
