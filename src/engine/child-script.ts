@@ -29,8 +29,13 @@ export function resolveChildScript(relative: string): ChildScript {
  * fork()'s execArgv and env for `script` with extra node `flags`: on the command line under node;
  * through NODE_OPTIONS in the single binary, which takes no flags from its command line.
  */
-export function childNodeFlags(script: ChildScript, flags: string[], env: NodeJS.ProcessEnv): { execArgv: string[]; env: NodeJS.ProcessEnv } {
+export function childNodeFlags(
+  script: ChildScript,
+  flags: string[],
+  env: NodeJS.ProcessEnv,
+  singleExecutable: boolean = isSingleExecutable(),
+): { execArgv: string[]; env: NodeJS.ProcessEnv } {
   const all = [...script.execArgv, ...flags];
-  if (!isSingleExecutable() || all.length === 0) return { execArgv: all, env };
+  if (!singleExecutable || all.length === 0) return { execArgv: all, env };
   return { execArgv: [], env: { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, ...all].filter((o) => o !== undefined && o !== '').join(' ') } };
 }
