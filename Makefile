@@ -10,7 +10,7 @@ ADDON := build/Release/peer_credentials.node
 NODE_DIR ?= $(shell $(NODE) -p "require('path').resolve(process.execPath, '..', '..')")
 NODE_GYP_FLAGS ?= $(if $(wildcard $(NODE_DIR)/include/node/node_api.h),--nodedir=$(NODE_DIR)) --loglevel=warn
 
-.PHONY: help install build addon run test test-unit demo bench bench-pull lint clean test-deps
+.PHONY: help install build addon binary run test test-unit demo bench bench-pull lint clean test-deps
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,18 @@ build: install addon ## Compile TypeScript to dist/ and the peer-credentials add
 	npx tsc -p tsconfig.json
 	@scripts/build-llama-context-params.sh $(NODE_GYP_FLAGS)
 	@scripts/build-native-engine.sh || echo "native-engine: the native step failed; the prebuilt binaries run" >&2
+
+# The single binary. BINARY_BACKENDS picks the prebuilt llama.cpp backends it carries (cpu, cuda,
+# vulkan; all: each one installed); BINARY_LOCAL_ENGINE=1 adds the -march=native build make build chose.
+BINARY := dist/model-runner
+BINARY_BACKENDS ?= all
+BINARY_LOCAL_ENGINE ?= 0
+BINARY_INPUTS = $(shell find src scripts/binary -name '*.ts') package-lock.json
+
+$(BINARY): $(BINARY_INPUTS) $(ADDON) | node_modules/.install-stamp
+	BINARY_BACKENDS="$(BINARY_BACKENDS)" BINARY_LOCAL_ENGINE="$(BINARY_LOCAL_ENGINE)" BINARY_OUT=$(BINARY) $(NODE) --import tsx scripts/binary/build.ts
+
+binary: $(BINARY) ## Build dist/model-runner: one executable with node, the server, node-llama-cpp and its backends inside
 
 run: build ## Install, build and start the server on ./model-runner.sock
 	$(NODE) dist/cli.js serve --socket $(SOCKET)

@@ -12,7 +12,7 @@ import { AppError } from '../errors.js';
 import type { AdmissionCheckRequest, AdmissionChildReply, AdmissionEngineRequest } from './admission-protocol.js';
 import { lastWords } from './admission-words.js';
 import { engineChildEnv } from './child-env.js';
-import { resolveChildScript } from './child-script.js';
+import { childNodeFlags, resolveChildScript } from './child-script.js';
 import type { ModelMode } from './types.js';
 
 /** For the child to start node-llama-cpp, before any model's time starts; running out is the engine's failure. */
@@ -52,9 +52,8 @@ export class AdmissionChild {
   constructor(readonly engine: AdmissionEngineRequest) {
     const script = resolveChildScript('worker/admission-child');
     this.child = fork(script.modulePath, [JSON.stringify(engine)], {
-      execArgv: [...script.execArgv, `--max-old-space-size=${CHILD_HEAP_MB}`],
       // ggml's abort handler would otherwise attach gdb for a backtrace, which takes seconds.
-      env: engineChildEnv(process.env, { GGML_NO_BACKTRACE: '1' }),
+      ...childNodeFlags(script, [`--max-old-space-size=${CHILD_HEAP_MB}`], engineChildEnv(process.env, { GGML_NO_BACKTRACE: '1' })),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });

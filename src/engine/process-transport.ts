@@ -8,7 +8,7 @@
 import { fork } from 'node:child_process';
 import { AppError } from '../errors.js';
 import { engineChildEnv } from './child-env.js';
-import { resolveChildScript } from './child-script.js';
+import { childNodeFlags, resolveChildScript } from './child-script.js';
 import { HEARTBEAT_INTERVAL_MS, type ChildToParent, type ParentToChild } from './protocol.js';
 import { SilenceWatchdog } from './silence-watchdog.js';
 import type { EngineTransport, TransportOptions } from './transport.js';
@@ -30,8 +30,7 @@ export function startProcessTransport(options: ProcessTransportOptions): EngineT
   const hangTimeoutMs = options.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
   const script = resolveChildScript('worker/engine-child');
   const child = fork(script.modulePath, [], {
-    execArgv: script.execArgv,
-    env: engineChildEnv(),
+    ...childNodeFlags(script, [], engineChildEnv()),
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

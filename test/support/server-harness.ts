@@ -33,6 +33,10 @@ export interface ServerOptions {
   args?: string[];
   /** Extra environment variables for the server process. */
   env?: Record<string, string>;
+  /** Run this executable (the single binary) instead of `node dist/cli.js`, in its own directory. Defaults to node dist/cli.js. */
+  executable?: string;
+  /** True: the process gets `env` alone, not this process's environment with `env` over it. Defaults to false. */
+  bareEnv?: boolean;
 }
 
 export interface CliResult {
@@ -133,8 +137,13 @@ export class ServerProcess {
   async start(): Promise<void> {
     if (this.running) throw new Error('the server is already running');
     this.chunks = [];
-    const args = [CLI_PATH, 'serve', '--socket', this.socketPath, '--models-path', this.modelsPath, ...(this.options.args ?? [])];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...this.options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { executable, bareEnv } = this.options;
+    const args = [...(executable ? [] : [CLI_PATH]), 'serve', '--socket', this.socketPath, '--models-path', this.modelsPath, ...(this.options.args ?? [])];
+    const child = spawn(executable ?? process.execPath, args, {
+      cwd: executable ? path.dirname(executable) : REPO_ROOT,
+      env: bareEnv ? { ...this.options.env } : { ...process.env, ...this.options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const keep = (d: Buffer) => {
       this.chunks.push(d.toString('utf8'));
@@ -197,8 +206,8 @@ export class ServerProcess {
 
 /** Starts a server in a fresh temp directory. */
 export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
-  await fs.access(CLI_PATH).catch(() => {
-    throw new Error(`${CLI_PATH} is missing: build the server first (npx tsc -p .)`);
+  await fs.access(options.executable ?? CLI_PATH).catch(() => {
+    throw new Error(`${options.executable ?? CLI_PATH} is missing: build the server first (npx tsc -p .)`);
   });
   const server = new ServerProcess(await makeTempDir('mr-e2e-'), options);
   try {

@@ -23,7 +23,8 @@ export const LEAVES = new Set(['util', 'errors', 'log', 'config', 'version', 'na
 export const REGISTRY_MAY_IMPORT = 'models/media-types.ts';
 
 const ENGINE = new Set(['engine', 'engine/worker']);
-const ENTRY_POINTS = new Set(['main', 'cli']);
+// binary is the single executable's entry: it unpacks its files, then runs cli.
+const ENTRY_POINTS = new Set(['main', 'cli', 'binary']);
 
 export interface Rule {
   /** What the rule says, printed with every import that breaks it. */
@@ -100,7 +101,7 @@ export const RULES: Rule[] = [
     breaks: (r) => (layerOf(r.file) === 'openai' || layerOf(r.file) === 'ollama') && targetPackage(r) === 'express',
   },
   srcRule((l) => l === 'http', (t) => t === 'engine/worker', 'http never imports engine/worker: Worker code runs only inside a Worker'),
-  srcRule((l) => !ENTRY_POINTS.has(l), (t) => ENTRY_POINTS.has(t), 'only the entry points (main.ts, cli.ts, cli/) import main.ts, cli.ts or cli/'),
+  srcRule((l) => !ENTRY_POINTS.has(l), (t) => ENTRY_POINTS.has(t), 'only the entry points (main.ts, cli.ts, cli/, binary/) import main.ts, cli.ts, cli/ or binary/'),
   {
     // The addon keeps process-global state; loading it on the main thread would share that state
     // with every Worker and let a native abort take the API down. Even the CLI goes through the engine.
