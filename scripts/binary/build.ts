@@ -17,7 +17,7 @@
  *   BINARY_WORK          folder for the bundles, manifest and blob. Defaults to .cache/binary.
  */
 import { execFile } from 'node:child_process';
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ import { commonJsShims, esmShims, projectUrlPlugin, withoutOptionalPackages } fr
 import { BACKEND_PACKAGES, backendFiles, localEngineFiles, nodeLlamaCppFiles, type SourceFile } from './runtime-files.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const UNIFIED_KV_ADDON = path.join(ROOT, 'build', 'Release', 'llama_context_params.node');
 const SRC = path.join(ROOT, 'src');
 const WORK = path.resolve(ROOT, process.env.BINARY_WORK ?? path.join('.cache', 'binary'));
 /** The fuse node's single-executable support looks for; fixed by Node. */
@@ -125,6 +126,8 @@ async function main(): Promise<void> {
     packageJson,
     ...engine,
     { path: 'build/Release/peer_credentials.node', source: path.join(ROOT, 'build', 'Release', 'peer_credentials.node') },
+    // The unified-KV library is optional (make build never fails on it); the binary carries it when built.
+    ...(existsSync(UNIFIED_KV_ADDON) ? [{ path: 'build/Release/llama_context_params.node', source: UNIFIED_KV_ADDON }] : []),
     ...llamaFiles,
     ...backends.files,
     ...(process.env.BINARY_LOCAL_ENGINE === '1' ? await localEngineFiles(ROOT) : []),
