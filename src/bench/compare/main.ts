@@ -19,6 +19,8 @@
  *   --self-check           run llama-server in the "ours" column too: the ratios then show the harness's noise.
  *   --out FILE             JSON output (default .cache/bench/latest.json).
  *   --work-dir DIR         logs and sockets (default .cache/bench).
+ *
+ * RSS with the model loaded is read at matched settings and at each server's defaults (see memory.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,6 +30,7 @@ import { parseArgs } from 'node:util';
 import { runBench, type BenchOptions } from '../run.js';
 import { comparisonRows, formatComparison, type ModelComparison, type SideResult } from './compare-report.js';
 import { measureColdStarts, type ColdStartResult } from './cold-start.js';
+import { measureMemory, type MemoryResult } from './memory.js';
 import { measureRestoredPrefix, type RestoredPrefixResult } from './restored-prefix.js';
 import { loadedCpuBackends } from './process.js';
 import { roundOrder } from './rounds.js';
@@ -118,16 +121,17 @@ async function measure(server: RunningServer, name: string, seed: number, prompt
  * Both servers run side by side (an idle one costs no CPU) and are measured alternately, round
  * after round; every round has its own prompts, so no prompt cache carries over between rounds.
  */
-async function compareModel(label: string, settings: ServerSettings): Promise<{ rounds: Array<{ peer: SideResult; ours: SideResult }>; coldStart?: ColdStartResult; restoredPrefix?: RestoredPrefixResult }> {
+async function compareModel(label: string, settings: ServerSettings): Promise<{ rounds: Array<{ peer: SideResult; ours: SideResult }>; coldStart?: ColdStartResult; restoredPrefix?: RestoredPrefixResult; memory?: MemoryResult }> {
   const selfCheck = values['self-check']!;
   const oursName = `${selfCheck ? 'self-check' : 'model-runner'} ${label}`;
   const names: Record<Side, string> = { peer: `llama-server ${label}`, ours: oursName };
+  const oursOptions = { cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` };
   const servers: Record<Side, RunningServer | { error: string }> = {
     peer: await startSide(() => startLlamaServer(binary!, settings), names.peer),
     ours: await startSide(
       () => (selfCheck
         ? startLlamaServer(binary!, settings, 'llama-server-again')
-        : startModelRunner({ cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` }, settings)),
+        : startModelRunner(oursOptions, settings)),
       oursName,
     ),
   };
@@ -145,13 +149,15 @@ async function compareModel(label: string, settings: ServerSettings): Promise<{ 
       for (const side of roundOrder(r)) round[side] ??= await runSide(servers[side], `${names[side]} round ${r + 1}`, seed, words);
       rounds.push({ peer: round.peer!, ours: round.ours! });
     }
-    const ours = servers.ours;
+    const { ours, peer } = servers;
     if (selfCheck || !('stop' in ours)) return { rounds };
+    // Before the cold starts, which unload our model: the matched reading needs it loaded.
+    const memory = 'stop' in peer ? await measureMemory(binary!, settings, { ours, peer }, oursOptions, (line) => log(`${label}: ${line}`)) : undefined;
     const coldRuns = Number(values['cold-runs']);
     const restoredRuns = Number(values['restored-runs']);
     const coldStart = coldRuns > 0 ? await measureColdStarts(binary!, settings, ours, coldRuns, (line) => log(`${label}: ${line}`)) : undefined;
     const restoredPrefix = restoredRuns > 0 ? await measureRestoredPrefix(binary!, settings, ours, restoredRuns, (line) => log(`${label}: ${line}`)) : undefined;
-    return { rounds, ...(coldStart ? { coldStart } : {}), ...(restoredPrefix ? { restoredPrefix } : {}) };
+    return { rounds, ...(coldStart ? { coldStart } : {}), ...(restoredPrefix ? { restoredPrefix } : {}), ...(memory ? { memory } : {}) };
   } finally {
     for (const server of Object.values(servers)) if ('stop' in server) await server.stop();
   }
@@ -171,8 +177,8 @@ async function main(): Promise<void> {
     const eq = spec.indexOf('=');
     const [label, gguf] = eq > 0 ? [spec.slice(0, eq), path.resolve(spec.slice(eq + 1))] : [path.basename(spec), path.resolve(spec)];
     const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label };
-    const { rounds, coldStart, restoredPrefix } = await compareModel(label, settings);
-    comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+    const { rounds, coldStart, restoredPrefix, memory } = await compareModel(label, settings);
+    comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, memory, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
   }
   const header = `threads=${threads} parallel=${parallel} context/seq=${values.context} prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +
     `requests/level=${values.requests} rounds=${values.rounds}; cpus=${os.availableParallelism()} load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`;

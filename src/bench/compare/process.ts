@@ -89,6 +89,23 @@ async function processTree(pid: number): Promise<number[]> {
 }
 
 /**
+ * Resident memory of a process and its descendants, from VmRSS in /proc/<pid>/status: what the
+ * server costs the machine, helpers included. Undefined when /proc cannot be read.
+ */
+export async function processTreeRssBytes(pid: number): Promise<number | undefined> {
+  let total = 0;
+  let read = false;
+  for (const p of await processTree(pid)) {
+    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    const kib = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    if (kib === undefined) continue;
+    total += Number(kib) * 1024;
+    read = true;
+  }
+  return read ? total : undefined;
+}
+
+/**
  * File names of the ggml CPU backends (libggml-cpu*.so) mapped into a process or its descendants,
  * from /proc/<pid>/maps: with GGML_BACKEND_DL, ggml loads one variant per CPU (e.g.
  * libggml-cpu-sapphirerapids.so), and both servers must run the same one for a fair comparison.

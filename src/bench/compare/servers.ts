@@ -25,6 +25,11 @@ export interface ServerSettings {
   workDir: string;
   /** A name for log files, e.g. "q8_0". */
   label: string;
+  /**
+   * Start the server as a user does, with only the model and an address: its own defaults for
+   * threads, sequences and context (the settings above are then unused). Defaults to false.
+   */
+  atDefaults?: boolean;
 }
 
 /** A started server: where to send requests, the model name to use, and how to stop it. */
@@ -53,8 +58,8 @@ async function freePort(): Promise<number> {
  */
 export async function startLlamaServer(binary: string, s: ServerSettings, name = 'llama-server', healthPollMs = 200): Promise<RunningServer> {
   const port = await freePort();
-  const args = ['-m', s.gguf, '-t', String(s.threads), '-tb', String(s.threads), '-np', String(s.parallel),
-    '-c', String(s.contextPerSequence * s.parallel), '--host', '127.0.0.1', '--port', String(port), '--no-webui'];
+  const tuning = s.atDefaults ? [] : ['-t', String(s.threads), '-tb', String(s.threads), '-np', String(s.parallel), '-c', String(s.contextPerSequence * s.parallel)];
+  const args = ['-m', s.gguf, ...tuning, '--host', '127.0.0.1', '--port', String(port), '--no-webui'];
   const proc = startProcess(binary, args, path.join(s.workDir, `${name}-${s.label}.log`));
   const stop = () => stopProcess(proc);
   try {
@@ -90,8 +95,8 @@ export async function startModelRunner(options: ModelRunnerOptions, s: ServerSet
     await rm(store, { recursive: true, force: true });
     throw new Error(`packaging ${s.gguf} failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
   }
-  const args = [options.cli, 'serve', '--socket', socketPath, ...common, '--threads', String(s.threads),
-    '--parallel', String(s.parallel), '--context-size', String(s.contextPerSequence), '--log-level', 'warn'];
+  const tuning = s.atDefaults ? [] : ['--threads', String(s.threads), '--parallel', String(s.parallel), '--context-size', String(s.contextPerSequence)];
+  const args = [options.cli, 'serve', '--socket', socketPath, ...common, ...tuning, '--log-level', 'warn'];
   const proc = startProcess(process.execPath, args, path.join(s.workDir, `model-runner-${s.label}.log`));
   const stop = async () => {
     await stopProcess(proc);

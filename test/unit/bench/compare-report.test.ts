@@ -40,6 +40,21 @@ describe('comparison report', () => {
     assert.match(formatComparison([comparison], 4), /\+20\.0 ms/);
   });
 
+  it('adds one RSS row in MiB per reading, matched settings and defaults, and names the commands run at defaults', () => {
+    const memory = {
+      matched: { oursBytes: 300 * 2 ** 20, peerBytes: 400 * 2 ** 20 },
+      defaults: { oursBytes: 350 * 2 ** 20, peerBytes: 350 * 2 ** 20, oursCommand: 'node cli.js serve', peerCommand: 'llama-server -m m.gguf' },
+    };
+    const rows = comparisonRows({ ...comparison, memory }, 4).filter((r) => r.metric.startsWith('RSS'));
+    assert.deepEqual(rows.map((r) => [r.metric, r.unit, r.ours, r.peer, r.ratio]), [
+      ['RSS with the model loaded, matched settings', 'MiB', 300, 400, 0.75],
+      ['RSS with the model loaded, each at its defaults', 'MiB', 350, 350, 1],
+    ]);
+    const text = formatComparison([{ ...comparison, memory }], 4);
+    assert.match(text, /at defaults: ours `node cli\.js serve`; llama-server `llama-server -m m\.gguf`/);
+    assert.match(formatComparison([{ ...comparison, memory: { error: 'the chat that loads the model failed: status 500' } }], 4), /memory: not measured in full: the chat that loads the model failed/);
+  });
+
   it('adds the cold start row, median against median, and says when runs failed', () => {
     const coldStart = { peerMs: [1200, 1100, 1300], oursMs: [500, 700, 600], peerMedianMs: 1200, oursMedianMs: 600 };
     const row = comparisonRows({ ...comparison, coldStart }, 4).find((r) => r.metric.startsWith('cold start'))!;
