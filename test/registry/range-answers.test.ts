@@ -150,13 +150,13 @@ describe('servers that answer byte ranges wrongly', () => {
       assert.equal(ranges().at(-1), undefined, 'the last request asked for the whole blob');
     });
 
-    test('a chunk answered with another Content-Range is retried, and once the retries are spent the error names the chunk', async () => {
+    test('a chunk answered with another Content-Range is retried, and once the retries are spent the error names its byte range', async () => {
       const third = 2 * CHUNK;
       registry.handle((req, res) => (rangeStart(req) === third ? partialAnswer(res, BLOB.subarray(0, CHUNK), `bytes 0-${CHUNK - 1}/${BLOB.length}`) : answerBlob(req, res, BLOB)));
       const partial = path.join(dir, 'chunks-elsewhere.partial');
       await assert.rejects(chunked({ retries: 2 }).downloadBlob(ref(), DESCRIPTOR, partial, { chunksPath: `${partial}.chunks` }), (err: unknown) => {
         assert.ok(err instanceof AppError && err.code === 'upstream', String(err));
-        assert.match(err.message, /answered chunk 2 of blob sha256:[0-9a-f]{64} with the wrong range \(gave up after 2 retries\)/);
+        assert.match(err.message, new RegExp(`answered the range bytes ${2 * CHUNK}-${3 * CHUNK - 1} of blob sha256:[0-9a-f]{64} with the wrong range \\(gave up after 2 retries\\)`));
         return true;
       });
       assert.equal(registry.requests.filter((r) => r.headers.range === `bytes=${third}-${third + CHUNK - 1}`).length, 3);

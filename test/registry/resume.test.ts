@@ -127,8 +127,9 @@ describe('resumable and chunked downloads through the CDN', () => {
       first.dispose();
       hold.stop();
     }
-    const sidecar = JSON.parse(await fs.readFile(chunksOf(partial), 'utf8')) as { done: number[] };
-    assert.deepEqual(sidecar.done, [0, 1, 2, 3]);
+    // The sidecar lists the finished byte ranges, [start, end): here the first four chunks.
+    const sidecar = JSON.parse(await fs.readFile(chunksOf(partial), 'utf8')) as { done: Array<[number, number]> };
+    assert.deepEqual(sidecar.done, Array.from({ length: 4 }, (_, k) => [k * CHUNK, (k + 1) * CHUNK]));
 
     cdn.resetStats();
     const second = new RegistryClient({ chunkBytes: CHUNK, concurrency: 4 });
