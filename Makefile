@@ -66,8 +66,9 @@ test-deps: ## Install the Debian packages the tests drive (a real registry, skop
 test: test-deps build ## Install everything the tests need and run every test
 	$(NODE) --import tsx --test --test-reporter=spec --test-concurrency=1 $(TEST_FILES)
 
-lint: install ## Type-check without emitting
+lint: install ## Type-check the sources, the tests and the scripts without emitting
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.test.json
 
 clean: ## Remove build output (dist/, the addon, the native-engine choice)
 	rm -rf dist .cache build

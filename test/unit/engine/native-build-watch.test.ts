@@ -32,7 +32,7 @@ describe('following the native build decision', () => {
     try {
       // Missing at the start means the prebuilt binaries: a prebuilt decision written later is no change.
       await write(JSON.stringify(prebuilt));
-      assert.deepEqual(seen, []);
+      assert.equal(seen.length, 0);
       await write(JSON.stringify(local));
       assert.deepEqual(seen, [{ use: 'local', cmakeOptions: { GGML_NATIVE: 'ON' } }]);
       await write(JSON.stringify({ ...local, reason: 'measured again' }));
