@@ -10,7 +10,7 @@ ADDON := build/Release/peer_credentials.node
 NODE_DIR ?= $(shell $(NODE) -p "require('path').resolve(process.execPath, '..', '..')")
 NODE_GYP_FLAGS ?= $(if $(wildcard $(NODE_DIR)/include/node/node_api.h),--nodedir=$(NODE_DIR)) --loglevel=warn
 
-.PHONY: help install build addon binary run test test-unit demo bench bench-pull lint clean test-deps
+.PHONY: help install compile build addon binary run test test-unit demo bench bench-pull lint clean test-deps
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,9 +29,11 @@ $(ADDON): binding.gyp native/peer-credentials.cc | node_modules/.install-stamp
 
 addon: $(ADDON) ## Compile the peer-credentials addon the server needs to check who connects to its socket
 
-build: install addon ## Compile TypeScript to dist/ and the peer-credentials addon, then llama.cpp for this CPU when that measures faster (NATIVE_ENGINE=off skips it)
+compile: install addon ## Compile TypeScript to dist/, the peer-credentials addon and the unified-KV library
 	npx tsc -p tsconfig.json
 	@scripts/build-llama-context-params.sh $(NODE_GYP_FLAGS)
+
+build: compile ## compile, then llama.cpp for this CPU when that measures faster (NATIVE_ENGINE=off skips it)
 	@scripts/build-native-engine.sh || echo "native-engine: the native step failed; the prebuilt binaries run" >&2
 
 # The single binary. BINARY_BACKENDS picks the prebuilt llama.cpp backends it carries (cpu, cuda,
@@ -46,10 +48,11 @@ $(BINARY): $(BINARY_INPUTS) $(ADDON) | node_modules/.install-stamp
 
 binary: $(BINARY) ## Build dist/model-runner: one executable with node, the server, node-llama-cpp and its backends inside
 
-run: build ## Install, build and start the server on ./model-runner.sock
+run: compile ## Install, build and start the server on ./model-runner.sock at once; llama.cpp compiles for this CPU in the background
+	@scripts/build-native-engine.sh --background || echo "native-engine: the native step failed; the prebuilt binaries run" >&2
 	$(NODE) dist/cli.js serve --socket $(SOCKET)
 
-demo: build ## Put a tiny generated model into ./models as ai/demo
+demo: compile ## Put a tiny generated model into ./models as ai/demo
 	$(NODE) dist/cli.js demo
 
 test-deps: ## Install the Debian packages the tests drive (a real registry, skopeo)
@@ -63,8 +66,9 @@ test-deps: ## Install the Debian packages the tests drive (a real registry, skop
 test: test-deps build ## Install everything the tests need and run every test
 	$(NODE) --import tsx --test --test-reporter=spec --test-concurrency=1 $(TEST_FILES)
 
-lint: install ## Type-check without emitting
+lint: install ## Type-check the sources, the tests and the scripts without emitting
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.test.json
 
 clean: ## Remove build output (dist/, the addon, the native-engine choice)
 	rm -rf dist .cache build

@@ -6,7 +6,12 @@
 # of every getLlama() and, on some CPUs, runs F16 prompts ~1.85x faster; on others the prebuilt
 # per-CPU variants win, which is why the choice is measured, not assumed.
 #
-# Usage: scripts/build-native-engine.sh
+# Usage: scripts/build-native-engine.sh [--background]
+#   --background  return at once (what `make run` does, so that a first start never waits minutes):
+#                 when there is work to do, the same script runs detached at the lowest priority and
+#                 the server serves with the prebuilt binaries meanwhile; once the decision file is
+#                 written, the server's later loads use it (src/engine/native-build-watch.ts).
+# One build at a time: a foreground run waits for a background one (flock on .cache/native-engine/build.lock).
 # Environment:
 #   NATIVE_ENGINE=off  skip all of it; the prebuilt binaries run.
 #   BUILD_NICE         niceness of the compiler. Defaults to 19, so a build never slows down measurements beside it.
@@ -34,6 +39,10 @@ niceness="${BUILD_NICE:-19}"
 # also keeps a plain `getLlama()` (no options) on the prebuilt binaries.
 cmake_options=(GGML_NATIVE=ON GGML_OPENMP=OFF)
 
+background=0
+[ "${1:-}" = "--background" ] && background=1
+lock="$log_dir/build.lock"
+
 say() { echo "native-engine: $*" >&2; }
 mkdir -p "$log_dir"
 
@@ -56,6 +65,24 @@ done
 key="$( { sha256sum "$bundle" "$patch_file" | cut -d' ' -f1; echo "${cmake_options[*]}"; g++ -dumpfullversion; } | sha256sum | cut -c1-16)"
 option_args=()
 for option in "${cmake_options[@]}"; do option_args+=(--cmake-option "$option"); done
+
+if [ "$background" = 1 ]; then
+  # Nothing to do when this build was compiled (or failed) and measured already.
+  if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$key" ] && { [ "$(sed -n 2p "$stamp")" = "failed" ] || evaluate --check "$key" >/dev/null; }; then
+    say "up to date ($(evaluate --summary))"
+    exit 0
+  fi
+  if ! flock -n "$lock" true; then
+    say "a build is already running in the background (log: $log)"
+    exit 0
+  fi
+  setsid nohup "$root/scripts/build-native-engine.sh" </dev/null >/dev/null 2>&1 &
+  say "compiling llama.cpp for this CPU in the background (log: $log); the prebuilt binaries serve until it is measured, and later loads switch to it if it is faster"
+  exit 0
+fi
+# Held until this script ends: a second run (make build during a background build) waits its turn.
+exec 9>"$lock"
+flock 9
 
 if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$key" ]; then
   if [ "$(sed -n 2p "$stamp")" = "failed" ]; then

@@ -26,6 +26,9 @@
 
 #include "llama.h"
 
+// huge-pages.cc: the other interposer this library carries.
+void define_huge_page_exports(napi_env env, napi_value exports);
+
 namespace {
 
 using InitFromModel = llama_context *(*)(llama_model *, llama_context_params);
@@ -96,6 +99,7 @@ napi_value Interposed(napi_env env, napi_callback_info) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
+  define_huge_page_exports(env, exports);
   napi_property_descriptor properties[] = {
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"interposed", nullptr, Interposed, nullptr, nullptr, nullptr, napi_default, nullptr},

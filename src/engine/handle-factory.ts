@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
 import { WorkerModelHandle, type PromptCacheSettings } from './model-handle.js';
 import type { GpuSetting, Isolation } from './protocol.js';
+import { watchNativeBuildChoice, type NativeBuildWatchOptions } from './native-build-watch.js';
 import { EngineWorkers } from './spare-worker.js';
 
 export interface WorkerHandleFactoryOptions {
@@ -28,6 +29,8 @@ export interface WorkerHandleFactoryOptions {
   unifiedKv?: boolean;
   /** Where completion models keep prompt prefixes across unloads, and how many bytes at most. Defaults to none: nothing is saved. */
   promptCache?: PromptCacheSettings;
+  /** Which decision file to follow and how often (native-build-watch.ts). Defaults to build/native-engine.json every 5 s. */
+  nativeBuildWatch?: NativeBuildWatchOptions;
 }
 
 export interface EngineHandles {
@@ -41,7 +44,7 @@ export interface EngineHandles {
 export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): EngineHandles {
   const gpu: GpuSetting = options.gpu === 'cpu' ? false : (options.gpu ?? 'auto');
   const keepSpare = options.spare !== undefined && (options.isolation ?? 'thread') === 'thread';
-  const workers = new EngineWorkers(keepSpare);
+  const workers = new EngineWorkers(keepSpare, options.nativeBuildWatch?.file);
   if (options.spare) workers.prepare({ gpu, threads: options.spare.threads, unifiedKv: options.unifiedKv });
   const createHandle: HandleFactory = (spec, settings) =>
     new WorkerModelHandle({
@@ -56,7 +59,20 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       unifiedKv: options.unifiedKv,
       promptCache: options.promptCache,
     });
-  return { createHandle, spareReady: () => workers.spareReady(), close: () => workers.close() };
+  // A background build of llama.cpp may be measured faster while the server runs: later loads use it.
+  const stopWatching = watchNativeBuildChoice((choice) => {
+    if (choice.use === 'local') options.logger.info('llama.cpp binaries: later loads use the local build, measured faster on this CPU', { cmakeOptions: choice.cmakeOptions });
+    else options.logger.info('llama.cpp binaries: later loads use the prebuilt binaries', { reason: choice.reason });
+    workers.renew();
+  }, options.nativeBuildWatch);
+  return {
+    createHandle,
+    spareReady: () => workers.spareReady(),
+    close: () => {
+      stopWatching();
+      return workers.close();
+    },
+  };
 }
 
 /**

@@ -56,6 +56,8 @@ export interface LoadedInfo {
   kvUnified?: boolean;
   /** KV cache cells allocated: contextSize when shared, contextSize x parallel when not. */
   kvCells?: number;
+  /** ggml buffers this engine's process gave transparent huge pages so far (worker/unified-kv.ts); 0 without the interposer library. */
+  hugePageBuffers?: number;
   /** Model plus context memory as node-llama-cpp accounts it (RAM and VRAM together). */
   memoryBytes: number;
   backend: string;

@@ -10,6 +10,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { EngineStart, WorkerToMain } from './protocol.js';
+import { choiceIdentity } from './native-build-watch.js';
+import { NATIVE_BUILD_FILE, readNativeBuildChoice } from './worker/native-build.js';
 import { resolveWorkerScript } from './worker-script.js';
 
 /** A Worker whose engine is starting or started, and what it posted so far. */
@@ -21,6 +23,8 @@ export interface StartedWorker {
 
 interface Spare extends StartedWorker {
   start: EngineStart;
+  /** The llama.cpp binaries chosen when its engine started (native-build-watch.ts); another choice since means a new Worker. */
+  binaries: string;
   ended: boolean;
   /** Resolves when its engine is up or it has ended. */
   settled: Promise<void>;
@@ -31,12 +35,18 @@ export class EngineWorkers {
   private spare: Spare | undefined;
   private closed = false;
 
-  /** @param keepSpare Whether to keep one Worker started ahead of need. */
-  constructor(private readonly keepSpare: boolean) {}
+  /**
+   * @param keepSpare Whether to keep one Worker started ahead of need.
+   * @param binariesFile The decision file whose choice a spare must match to be taken. Defaults to NATIVE_BUILD_FILE.
+   */
+  constructor(
+    private readonly keepSpare: boolean,
+    private readonly binariesFile: string = NATIVE_BUILD_FILE,
+  ) {}
 
   /** Starts the spare now (at server start), so that even the first load finds one. */
   prepare(start: EngineStart): void {
-    if (this.keepSpare && !this.closed && !this.spare) this.spare = startSpare(start);
+    if (this.keepSpare && !this.closed && !this.spare) this.spare = startSpare(start, binariesOf(this.binariesFile));
   }
 
   /** Resolves once the current spare's engine is up (or it failed); at once when there is none. */
@@ -58,7 +68,8 @@ export class EngineWorkers {
     const spare = this.spare;
     this.spare = undefined;
     let taken: StartedWorker;
-    if (spare && !spare.ended && spare.start.gpu === start.gpu && Boolean(spare.start.unifiedKv) === Boolean(start.unifiedKv)) {
+    const suits = spare && spare.start.gpu === start.gpu && Boolean(spare.start.unifiedKv) === Boolean(start.unifiedKv) && spare.binaries === binariesOf(this.binariesFile);
+    if (spare && !spare.ended && suits) {
       spare.worker.off('message', spare.collect);
       taken = { worker: spare.worker, early: spare.early };
     } else {
@@ -66,6 +77,19 @@ export class EngineWorkers {
       taken = { worker: newWorker(start, `model ${name}`), early: [] };
     }
     return taken;
+  }
+
+  /**
+   * Replaces the spare with one started now: the llama.cpp binaries chosen changed (a background
+   * build was measured faster), and a spare of the old choice would be refused at the next load,
+   * which would then pay for a new Worker.
+   */
+  renew(): void {
+    const spare = this.spare;
+    if (!spare || this.closed) return;
+    this.spare = undefined;
+    void stopSpare(spare);
+    this.prepare(spare.start);
   }
 
   /** Stops the spare and keeps none from now on; resolves once its thread has ended. */
@@ -82,13 +106,19 @@ function newWorker(start: EngineStart, name: string): Worker {
   return new Worker(script.entry, { eval: script.eval, workerData: start, name });
 }
 
-function startSpare(start: EngineStart): Spare {
+/** The choice the Workers read at their start, as a comparable string. */
+function binariesOf(file: string): string {
+  return choiceIdentity(readNativeBuildChoice(file));
+}
+
+function startSpare(start: EngineStart, binaries: string): Spare {
   const worker = newWorker(start, 'model engine (spare)');
   let settle = () => {};
   const settled = new Promise<void>((resolve) => (settle = resolve));
   const spare: Spare = {
     worker,
     start,
+    binaries,
     early: [],
     ended: false,
     settled,

@@ -3,10 +3,14 @@
  * by the next model load, replaced, and stopped with the server. Real Workers on the tiny model.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createWorkerHandleFactory } from '../../src/engine/index.js';
 import type { LoadedHandleInfo, WorkerModelHandle } from '../../src/engine/model-handle.js';
 import { createSilentLogger } from '../../src/log.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { collect, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
 
 const greedy = { kind: 'completion' as const, prompt: 'abc', sampling: { temperature: 0, ignoreEos: true, maxTokens: 6 } };
@@ -51,6 +55,31 @@ describe('the spare engine Worker', () => {
     } finally {
       await handle.dispose();
       await engines.close();
+    }
+  });
+
+  test('when the binaries chosen change while the server runs, it says so and the spare is replaced, so the next load still finds its engine up', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'spare-binaries-'));
+    // A decision file of the test's own: the Workers still load what the real one says, but the
+    // spare must match this one's choice to be taken.
+    const file = path.join(dir, 'native-engine.json');
+    const { logger, waitFor } = recordingLogger();
+    const engines = createWorkerHandleFactory({ gpu: 'cpu', logger, spare: { threads: 2 }, nativeBuildWatch: { file, intervalMs: 10 } });
+    let handle: WorkerModelHandle | undefined;
+    // Neither the idle spare nor the decision file's poll keeps a process alive; a server's listener does, here a timer.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      await engines.spareReady();
+      await writeFile(file, JSON.stringify({ decision: 'local', reason: 'measured faster', cmakeOptions: { GGML_NATIVE: 'ON' } }));
+      assert.match(await waitFor(/later loads use the local build/), /GGML_NATIVE/);
+      await engines.spareReady();
+      handle = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      assert.equal((await handle.load()).engineStartedAhead, true, 'a spare of the old choice would have been refused');
+    } finally {
+      clearInterval(keepAlive);
+      await handle?.dispose();
+      await engines.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -342,7 +342,7 @@ describe('Ollama chat and generate', () => {
     const t = await setup();
     const res = await request(t.socketPath, '/api/generate', { body: { model: 'smollm2', keep_alive: '10m' } });
     assert.equal(res.status, 200);
-    assert.deepEqual({ ...res.json(), created_at: undefined }, { model: 'smollm2', created_at: undefined, response: '', done_reason: 'load', done: true });
+    assert.deepEqual({ ...(res.json() as object), created_at: undefined }, { model: 'smollm2', created_at: undefined, response: '', done_reason: 'load', done: true });
     assert.deepEqual(
       t.acquired.map((a) => a.keepAlive),
       ['10m'],

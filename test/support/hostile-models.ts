@@ -34,7 +34,7 @@ function remove(plan: Plan, key: string): void {
 
 function tokens(plan: Plan): string[] {
   const entry = plan.metadata.find((e) => e.key === 'tokenizer.ggml.tokens')!;
-  return (entry.value as { value: string[] }).value.slice();
+  return (entry.value as unknown as { value: string[] }).value.slice();
 }
 
 const strings = (values: string[]) => gguf.array(GgufValueType.STRING, values);

@@ -3,14 +3,31 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Logger } from '../../src/log.js';
 
-export function recordingLogger(): { logger: Logger; lines: string[] } {
+export interface RecordingLogger {
+  logger: Logger;
+  lines: string[];
+  /** Resolves with the first line, written already or later, that matches `pattern`. */
+  waitFor(pattern: RegExp): Promise<string>;
+}
+
+export function recordingLogger(): RecordingLogger {
   const lines: string[] = [];
+  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
   const stream = new Writable({
     objectMode: true,
     write(info: Record<string, unknown>, _encoding, done) {
-      lines.push(JSON.stringify(info));
+      const line = JSON.stringify(info);
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
       done();
     },
   });
-  return { logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream })] }), lines };
+  const waitFor = (pattern: RegExp): Promise<string> => {
+    const seen = lines.find((line) => pattern.test(line));
+    return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ pattern, resolve }));
+  };
+  return { logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream })] }), lines, waitFor };
 }

@@ -27,7 +27,7 @@ export interface ModelComparison {
   coldStart?: ColdStartResult;
   /** A long prompt repeated after an unload: ours restores its saved KV state, llama-server spawned evaluates it (restored-prefix.ts). */
   restoredPrefix?: RestoredPrefixResult;
-  /** RSS with the model loaded, at matched settings and at each server's defaults (memory.ts). */
+  /** Both servers' RSS with the model loaded, after the rounds (memory.ts). */
   memory?: MemoryResult;
   /** What the "ours" column ran: our server, or llama-server again to check the harness. */
   oursKind: 'model-runner' | 'llama-server (self-check)';
@@ -62,12 +62,10 @@ export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[
     const { restoredMedianMs: ours, peerMedianMs: peer, promptTokens, restoredMs } = c.restoredPrefix;
     rows.push({ metric: `restored-prefix TTFT, ${promptTokens ?? '?'}-token prompt after an unload (median of ${restoredMs.length})`, unit: 'ms', ours, peer, ratio: ratio(ours, peer) });
   }
-  const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
-  for (const [reading, name] of [[c.memory?.matched, 'matched settings'], [c.memory?.defaults, 'each at its defaults']] as const) {
-    if (!reading) continue;
-    const ours = mib(reading.oursBytes);
-    const peer = mib(reading.peerBytes);
-    rows.push({ metric: `RSS with the model loaded, ${name}`, unit: 'MiB', ours, peer, ratio: ratio(ours, peer) });
+  if (c.memory) {
+    const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
+    const [ours, peer] = [mib(c.memory.oursBytes), mib(c.memory.peerBytes)];
+    rows.push({ metric: 'RSS with the model loaded', unit: 'MiB', ours, peer, ratio: ratio(ours, peer) });
   }
   return rows;
 }
@@ -113,8 +111,8 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
         ? `CPU backend (both): ${oursBackend}`
         : `WARNING: different CPU backends, ours ${oursBackend} vs llama-server ${peerBackend}: the comparison is not like for like`);
     }
-    if (c.memory?.error) out.push(`memory: not measured in full: ${c.memory.error}`);
-    if (c.memory?.defaults) out.push(`at defaults: ours \`${c.memory.defaults.oursCommand ?? '?'}\`; llama-server \`${c.memory.defaults.peerCommand ?? '?'}\``);
+    const commands = (side: SideResult) => ('command' in side ? side.command : undefined);
+    if (commands(c.ours) && commands(c.peer)) out.push(`ours: ${commands(c.ours)}\nllama-server: ${commands(c.peer)}`);
     if (c.coldStart?.error) out.push(`cold start: not measured in every run: ${c.coldStart.error}`);
     if (c.restoredPrefix) out.push(restoredPrefixLine(c.restoredPrefix));
     const rounds = c.rounds ?? [{ peer: c.peer, ours: c.ours }];

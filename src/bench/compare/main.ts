@@ -16,11 +16,14 @@
  *   --rounds N             rounds per model, the two servers measured alternately in each (default 3).
  *   --cold-runs N          cold starts per side (first token of a model not loaded; see cold-start.ts), 0 for none (default 5).
  *   --restored-runs N      runs of the restored-prefix measurement (a ~2,000-token prompt repeated after an unload; see restored-prefix.ts), 0 for none (default 3).
+ *   --settings LIST        which comparisons to run, comma-separated: matched (both servers with the
+ *                          settings above) and defaults (each started as a user starts it: only the
+ *                          model and an address). Default: matched,defaults.
  *   --self-check           run llama-server in the "ours" column too: the ratios then show the harness's noise.
  *   --out FILE             JSON output (default .cache/bench/latest.json).
  *   --work-dir DIR         logs and sockets (default .cache/bench).
  *
- * RSS with the model loaded is read at matched settings and at each server's defaults (see memory.ts).
+ * Each comparison ends with both servers' RSS, model loaded (see memory.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'cold-runs': { type: 'string', default: '5' },
     'restored-runs': { type: 'string', default: '3' },
+    settings: { type: 'string', default: 'matched,defaults' },
     'self-check': { type: 'boolean', default: false },
     out: { type: 'string', default: '.cache/bench/latest.json' },
     'work-dir': { type: 'string', default: '.cache/bench' },
@@ -67,6 +71,13 @@ if (!binary || values.model!.length === 0) {
   process.exit(2);
 }
 const threads = int('threads', values.threads);
+const settingsKinds = values.settings!.split(',').map((kind) => kind.trim()).filter(Boolean);
+for (const kind of settingsKinds) {
+  if (kind !== 'matched' && kind !== 'defaults') {
+    process.stderr.write(`--settings takes matched and/or defaults, got "${kind}"\n`);
+    process.exit(2);
+  }
+}
 const parallel = int('parallel', values.parallel);
 const workDir = path.resolve(values['work-dir']!);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli.js');
@@ -125,7 +136,7 @@ async function compareModel(label: string, settings: ServerSettings): Promise<{ 
   const selfCheck = values['self-check']!;
   const oursName = `${selfCheck ? 'self-check' : 'model-runner'} ${label}`;
   const names: Record<Side, string> = { peer: `llama-server ${label}`, ours: oursName };
-  const oursOptions = { cli, reference: `bench/${label.replace(/[^a-z0-9._-]/gi, '-').toLowerCase()}:latest` };
+  const oursOptions = { cli, reference: `bench/${label.replace(/[^a-z0-9._-]+/gi, '-').replace(/-+$/, '').toLowerCase()}:latest` };
   const servers: Record<Side, RunningServer | { error: string }> = {
     peer: await startSide(() => startLlamaServer(binary!, settings), names.peer),
     ours: await startSide(
@@ -152,7 +163,7 @@ async function compareModel(label: string, settings: ServerSettings): Promise<{ 
     const { ours, peer } = servers;
     if (selfCheck || !('stop' in ours)) return { rounds };
     // Before the cold starts, which unload our model: the matched reading needs it loaded.
-    const memory = 'stop' in peer ? await measureMemory(binary!, settings, { ours, peer }, oursOptions, (line) => log(`${label}: ${line}`)) : undefined;
+    const memory = 'stop' in peer ? await measureMemory({ ours, peer }) : undefined;
     const coldRuns = Number(values['cold-runs']);
     const restoredRuns = Number(values['restored-runs']);
     const coldStart = coldRuns > 0 ? await measureColdStarts(binary!, settings, ours, coldRuns, (line) => log(`${label}: ${line}`)) : undefined;
@@ -175,12 +186,15 @@ async function main(): Promise<void> {
   const comparisons: ModelComparison[] = [];
   for (const spec of values.model!) {
     const eq = spec.indexOf('=');
-    const [label, gguf] = eq > 0 ? [spec.slice(0, eq), path.resolve(spec.slice(eq + 1))] : [path.basename(spec), path.resolve(spec)];
-    const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label };
-    const { rounds, coldStart, restoredPrefix, memory } = await compareModel(label, settings);
-    comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, memory, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+    const [name, gguf] = eq > 0 ? [spec.slice(0, eq), path.resolve(spec.slice(eq + 1))] : [path.basename(spec), path.resolve(spec)];
+    for (const kind of settingsKinds) {
+      const label = `${name} ${kind === 'defaults' ? 'at defaults' : 'matched'}`;
+      const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label: `${name}-${kind}`, atDefaults: kind === 'defaults' };
+      const { rounds, coldStart, restoredPrefix, memory } = await compareModel(label, settings);
+      comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, memory, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+    }
   }
-  const header = `threads=${threads} parallel=${parallel} context/seq=${values.context} prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +
+  const header = `matched settings: threads=${threads} parallel=${parallel} context/seq=${values.context}; every run: prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +
     `requests/level=${values.requests} rounds=${values.rounds}; cpus=${os.availableParallelism()} load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`;
   process.stdout.write(`\n${header}\n\n${formatComparison(comparisons, parallel)}`);
   const out = path.resolve(values.out!);

@@ -20,9 +20,15 @@
  * queued, and the loops queue in the order they are resumed, so participants are resumed by
  * ascending sequence id.
  */
+import type { Clock } from '../clock.js';
 
 /** How long arrived sequences wait for one that has not arrived: a slow one must not stall the rest. */
 export const STRAGGLER_TIMEOUT_MS = 20;
+
+const systemTimers: Pick<Clock, 'setTimeout' | 'clearTimeout'> = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /** What a token loop needs of its barrier (a test fault may stand between the two). */
 export type TokenBarrier = Pick<BatchBarrier, 'join' | 'arrive' | 'leave'>;
@@ -31,9 +37,16 @@ export class BatchBarrier {
   /** Sequences inside a token loop on this context. */
   private participants = 0;
   private waiting: Array<{ order: number; resume: () => void }> = [];
-  private straggler: NodeJS.Timeout | undefined;
+  private straggler: unknown;
 
-  constructor(private readonly stragglerTimeoutMs = STRAGGLER_TIMEOUT_MS) {}
+  /**
+   * @param stragglerTimeoutMs How long arrived participants wait for the rest. Defaults to STRAGGLER_TIMEOUT_MS.
+   * @param timers Where the straggler timer runs; tests pass a clock they move. Defaults to the system's.
+   */
+  constructor(
+    private readonly stragglerTimeoutMs = STRAGGLER_TIMEOUT_MS,
+    private readonly timers: Pick<Clock, 'setTimeout' | 'clearTimeout'> = systemTimers,
+  ) {}
 
   /**
    * Enters a new participant. It resolves with the next release, so the new prompt is queued
@@ -65,7 +78,7 @@ export class BatchBarrier {
     return new Promise((resume) => {
       this.waiting.push({ order, resume });
       // Only a token starts the clock: a joiner waits for a batch in flight, which is not a stall.
-      if (afterToken && this.straggler === undefined) this.straggler = setTimeout(() => this.release(), this.stragglerTimeoutMs);
+      if (afterToken && this.straggler === undefined) this.straggler = this.timers.setTimeout(() => this.release(), this.stragglerTimeoutMs);
       this.releaseIfComplete();
     });
   }
@@ -75,7 +88,7 @@ export class BatchBarrier {
   }
 
   private release(): void {
-    clearTimeout(this.straggler);
+    if (this.straggler !== undefined) this.timers.clearTimeout(this.straggler);
     this.straggler = undefined;
     const released = this.waiting.sort((a, b) => a.order - b.order);
     this.waiting = [];

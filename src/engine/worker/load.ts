@@ -21,7 +21,7 @@ import { recordSequenceOrder } from './sequence-order.js';
 import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
-import { contextWasUnified, enableUnifiedKv } from './unified-kv.js';
+import { contextWasUnified, hugePageBuffers, loadInterposer } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
 
 /** A loaded model and what generation needs from it. */
@@ -57,7 +57,7 @@ const LOG_SETTLE_TURNS = 10;
 
 export async function startEngine({ gpu, threads, unifiedKv = false }: EngineStart, log: LogSink): Promise<StartedEngine> {
   // Before the binding loads: its context creation must find the library's definition first.
-  const kv = enableUnifiedKv(unifiedKv);
+  const kv = loadInterposer(unifiedKv);
   if (kv.reason) log('warn', kv.reason);
   // make build's measured choice; a local build is found only under the cmake options it was built with.
   const nativeBuild = await nativeBuildChoiceFor(gpu, () => getLlamaGpuTypes('supported'));
@@ -140,6 +140,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       threads: init.threads,
       kvUnified,
       kvCells: kvUnified ? contextSize : contextSize * init.parallel,
+      hugePageBuffers: hugePageBuffers(),
       memoryBytes: model.memoryUsage.ram + model.memoryUsage.vram + contextMemory.ram + contextMemory.vram,
       backend: `llama.cpp (${llama.gpu === false ? 'cpu' : llama.gpu}, ${binary.build}${binary.cpuVariant ? ` ${binary.cpuVariant}` : ''})`,
       build: binary.build,

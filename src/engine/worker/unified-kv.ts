@@ -1,9 +1,11 @@
 /**
- * Loads the unified-KV library (see ../unified-kv-library.ts) into this process before
- * node-llama-cpp's binding, so that the binding's context creation goes through it. The library
- * acts process-wide: every Worker of a server is started with the same setting, and the first to
- * load it decides. Loaded with RTLD_GLOBAL: only a global definition is found before libllama's
- * own when the binding's reference to llama_init_from_model is bound.
+ * Loads the interposer library (native/llama-context-params, see ../unified-kv-library.ts) into
+ * this process before node-llama-cpp's binding, so that the binding's context creation and ggml's
+ * buffer allocations go through it. It carries two things: the unified KV cache (when asked for)
+ * and huge pages for ggml's large CPU buffers (always: contexts are created several times faster
+ * on Linux, see huge-pages.cc). The library acts process-wide: every Worker of a server is started
+ * with the same setting, and the first to load it decides. Loaded with RTLD_GLOBAL: only a global
+ * definition is found before libllama's and libggml-base's own when the binding's references are bound.
  */
 import os from 'node:os';
 import { UNIFIED_KV_LIBRARY } from '../unified-kv-library.js';
@@ -11,6 +13,8 @@ import { UNIFIED_KV_LIBRARY } from '../unified-kv-library.js';
 interface UnifiedKvLibrary {
   configure(unified: boolean): void;
   interposed(): boolean;
+  hugePages(enabled: boolean): void;
+  hugePageBuffers(): number;
 }
 
 /** The outcome of asking for unified KV caches in this process. */
@@ -24,21 +28,30 @@ export interface UnifiedKvState {
 let library: UnifiedKvLibrary | undefined;
 let state: UnifiedKvState | undefined;
 
-/** Idempotent per process: the first call loads and configures the library; later ones get the same answer. */
-export function enableUnifiedKv(wanted: boolean): UnifiedKvState {
+/**
+ * Idempotent per process: the first call loads and configures the library; later ones get the
+ * same answer. Without the library (not built) huge pages are simply not used; its absence is
+ * reported only when the unified KV cache was asked for.
+ */
+export function loadInterposer(unifiedKv: boolean): UnifiedKvState {
   if (state) return state;
-  if (!wanted) return (state = { enabled: false });
   try {
     const module = { exports: {} as UnifiedKvLibrary };
     process.dlopen(module, UNIFIED_KV_LIBRARY, os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL);
     library = module.exports;
-    library.configure(true);
-    state = { enabled: true };
+    library.hugePages(true);
+    library.configure(unifiedKv);
+    state = { enabled: unifiedKv };
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    state = { enabled: false, reason: `each sequence keeps its own KV cache: the unified-KV library did not load (${message}); run make build` };
+    state = unifiedKv ? { enabled: false, reason: `each sequence keeps its own KV cache: the unified-KV library did not load (${message}); run make build` } : { enabled: false };
   }
   return state;
+}
+
+/** How many of ggml's buffers were given huge pages in this process so far (0 without the library). */
+export function hugePageBuffers(): number {
+  return library?.hugePageBuffers() ?? 0;
 }
 
 /**

@@ -32,9 +32,9 @@ describe('bench endpoint syntax', () => {
   });
 
   it('rejects https, other schemes and a missing socket path', () => {
-    assert.throws(() => parseEndpoint('https://example.com/v1'));
-    assert.throws(() => parseEndpoint('ftp://x/y'));
-    assert.throws(() => parseEndpoint('unix::/v1'));
-    assert.throws(() => parseEndpoint('not a url'));
+    assert.throws(() => parseEndpoint('https://example.com/v1'), { code: 'unsupported', message: /only http:\/\/ and unix: endpoints are supported, got "https:"/ });
+    assert.throws(() => parseEndpoint('ftp://x/y'), { code: 'unsupported', message: /got "ftp:"/ });
+    assert.throws(() => parseEndpoint('unix::/v1'), { code: 'bad_request', message: /no socket path in "unix::\/v1"/ });
+    assert.throws(() => parseEndpoint('not a url'), { code: 'bad_request', message: /invalid URL "not a url"/ });
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BatchBarrier } from '../../../src/engine/worker/batch-barrier.js';
+import { FakeClock } from './fakes.js';
 
 /** Never fires within a test: these tests are about who waits for whom, not about the clock. */
 const NO_TIMEOUT = 60_000;
@@ -17,8 +18,8 @@ function tracked(promise: Promise<void>): { done: boolean } {
 }
 
 /** Two participants that are both generating: the second joined with the first one's first token. */
-async function twoRunning(timeoutMs = NO_TIMEOUT): Promise<BatchBarrier> {
-  const barrier = new BatchBarrier(timeoutMs);
+async function twoRunning(timeoutMs = NO_TIMEOUT, clock?: FakeClock): Promise<BatchBarrier> {
+  const barrier = new BatchBarrier(timeoutMs, clock);
   await barrier.join(0);
   await Promise.all([barrier.join(1), barrier.arrive(0)]);
   return barrier;
@@ -64,7 +65,7 @@ describe('BatchBarrier', () => {
     const order: string[] = [];
     const joiner = barrier.join(2).then(() => order.push('joiner'));
     await turns();
-    assert.deepEqual(order, []);
+    assert.equal(order.length, 0);
     const a = barrier.arrive(0).then(() => order.push('a'));
     const b = barrier.arrive(1).then(() => order.push('b'));
     await Promise.all([joiner, a, b]);
@@ -78,17 +79,26 @@ describe('BatchBarrier', () => {
     assert.equal(barrier.size, 1);
   });
 
-  test('arrived participants stop waiting for a straggler once the timeout passes', { timeout: 10_000 }, async () => {
-    const barrier = await twoRunning(1);
-    await barrier.arrive(0); // the other participant never arrives
+  test('arrived participants stop waiting for a straggler once the timeout passes, and not before', async () => {
+    const clock = new FakeClock();
+    const barrier = await twoRunning(20, clock);
+    const first = tracked(barrier.arrive(0)); // the other participant never arrives
+    clock.advance(19);
+    await turns();
+    assert.equal(first.done, false, 'still waiting 1 ms before the timeout');
+    clock.advance(1);
+    await turns();
+    assert.equal(first.done, true);
     assert.equal(barrier.size, 2);
   });
 
   test('a joiner alone does not start the straggler clock, because a batch in flight is no stall', async () => {
-    const barrier = new BatchBarrier(1);
+    const clock = new FakeClock();
+    const barrier = new BatchBarrier(20, clock);
     await barrier.join(0); // now generating, its batch in flight
     const joiner = tracked(barrier.join(1));
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    clock.advance(60_000);
+    await turns();
     assert.equal(joiner.done, false);
     barrier.leave();
     await turns();
