@@ -46,6 +46,8 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
   const keepSpare = options.spare !== undefined && (options.isolation ?? 'thread') === 'thread';
   const workers = new EngineWorkers(keepSpare, options.nativeBuildWatch?.file);
   if (options.spare) workers.prepare({ gpu, threads: options.spare.threads, unifiedKv: options.unifiedKv });
+  // Lives as long as the server: a model's second and later loads skip most of the wrapper search.
+  const chatWrapperHints = new Map<string, string>();
   const createHandle: HandleFactory = (spec, settings) =>
     new WorkerModelHandle({
       spec,
@@ -58,6 +60,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       workers,
       unifiedKv: options.unifiedKv,
       promptCache: options.promptCache,
+      chatWrapperHints,
     });
   // A background build of llama.cpp may be measured faster while the server runs: later loads use it.
   const stopWatching = watchNativeBuildChoice((choice) => {

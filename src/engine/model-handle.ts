@@ -40,6 +40,11 @@ export interface WorkerModelHandleOptions {
   unifiedKv?: boolean;
   /** Where completion models keep prompt prefixes across unloads, and how many bytes at most. Defaults to none: nothing is saved. */
   promptCache?: PromptCacheSettings;
+  /**
+   * Chat wrapper types found by earlier loads, by model ID: read to hint this load, written with
+   * what it found (WorkerInit.chatWrapperHint). Shared by a factory's handles. Defaults to none kept.
+   */
+  chatWrapperHints?: Map<string, string>;
 }
 
 /** The prompt cache as the server configures it; each model's engine adds its own ID. */
@@ -97,6 +102,7 @@ export class WorkerModelHandle implements ModelHandle {
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',
       unifiedKv: this.options.unifiedKv,
+      chatWrapperHint: this.options.chatWrapperHints?.get(spec.id),
       ...(this.options.promptCache && spec.mode === 'completion' ? { promptCache: { ...this.options.promptCache, modelId: spec.id } } : {}),
     };
     const transportOptions: TransportOptions = {
@@ -119,6 +125,7 @@ export class WorkerModelHandle implements ModelHandle {
         throw err;
       });
       const info = { ...loaded, isolation: this.transport.isolation };
+      if (loaded.chatWrapperType !== undefined) this.options.chatWrapperHints?.set(spec.id, loaded.chatWrapperType);
       this.loadedInfo = info;
       this.state = 'ready';
       this.options.logger.info('model loaded', { model: spec.name, mode: spec.mode, ...info, ...(info.isolation === 'process' ? { pid: this.pid } : {}) });

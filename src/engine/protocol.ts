@@ -32,6 +32,11 @@ export interface WorkerInit {
   unifiedKv?: boolean;
   /** Where and how much of this model's prompt prefixes to keep across unloads (worker/saved-prefixes.ts). Defaults to none: nothing saved. */
   promptCache?: PromptCacheInit;
+  /**
+   * The chat wrapper type an earlier load of this model found (LoadedInfo.chatWrapperType), so that
+   * this load tests only that one against the template (worker/chat-wrapper.ts). Defaults to none: the full search.
+   */
+  chatWrapperHint?: string;
 }
 
 /** The prompt cache a model's engine may use. */
@@ -58,6 +63,11 @@ export interface LoadedInfo {
   kvCells?: number;
   /** ggml buffers this engine's process gave transparent huge pages so far (worker/unified-kv.ts); 0 without the interposer library. */
   hugePageBuffers?: number;
+  /**
+   * Where the load's time went, in milliseconds: checking the file, starting the engine (0 when a
+   * spare Worker had it up), llama.cpp's model load, the context, and all of it to the end.
+   */
+  loadMillis?: { validate: number; engine: number; model: number; context: number; total: number };
   /** Model plus context memory as node-llama-cpp accounts it (RAM and VRAM together). */
   memoryBytes: number;
   backend: string;
@@ -71,6 +81,10 @@ export interface LoadedInfo {
   embeddingSize: number;
   vocabularySize: number;
   chatWrapper: string;
+  /** Its type in node-llama-cpp's chatWrappers table: the hint a later load of this model passes (WorkerInit.chatWrapperHint). */
+  chatWrapperType?: string;
+  /** 'hint' when WorkerInit.chatWrapperHint held and only that type was tested, 'search' otherwise. */
+  chatWrapperResolvedBy?: 'hint' | 'search';
   /** Whether the engine had started before the model was named (a spare Worker): the load paid only for the model. */
   engineStartedAhead?: boolean;
 }

@@ -28,6 +28,8 @@ export const TEST_CONTEXT = 2048;
 
 export interface LoadHandleOptions {
   mode?: ModelMode;
+  /** Chat wrapper types by model ID, read and written by the load (WorkerModelHandleOptions.chatWrapperHints). Defaults to none. */
+  chatWrapperHints?: Map<string, string>;
   contextSize?: number;
   parallel?: number;
   /** Defaults to 'thread'. */
@@ -48,6 +50,7 @@ export async function loadHandle(modelPath: string, options: LoadHandleOptions =
     hangTimeoutMs: options.hangTimeoutMs,
     stopTimeoutMs: options.stopTimeoutMs,
     unifiedKv: options.unifiedKv,
+    chatWrapperHints: options.chatWrapperHints,
   });
   await handle.load();
   return handle;

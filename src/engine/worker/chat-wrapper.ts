@@ -5,26 +5,79 @@
  * llama.cpp's native Jinja renderer for templates its JavaScript parser rejects, and native code
  * has no budget: a template it loops on would hang the Worker where nothing can stop it.
  */
-import { GeneralChatWrapper, JinjaTemplateChatWrapper, resolveChatWrapper, type ChatWrapper, type LlamaModel } from 'node-llama-cpp';
+import { chatWrappers, GeneralChatWrapper, JinjaTemplateChatWrapper, resolveChatWrapper, type ChatWrapper, type LlamaModel } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
 import { TemplateBudgetExceeded, withTemplateBudget } from './template-budget.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';
 
+/** A resolved wrapper and the name node-llama-cpp's `chatWrappers` table gives its class (the hint a later load of the same model may pass). */
+export interface ResolvedChatWrapper {
+  wrapper: ChatWrapper;
+  type: string | undefined;
+  /** 'hint' when the hinted type alone was tested and held, 'search' when every type was. */
+  resolvedBy: 'hint' | 'search';
+}
 
-export function resolveModelChatWrapper(model: LlamaModel): ChatWrapper {
+/**
+ * Resolves the model's wrapper. node-llama-cpp finds it by rendering the model's Jinja template
+ * against each specialized wrapper in turn until one is equivalent: 0.3-0.5 s of a small model's
+ * cold load, spent again at every load. `hint` is the type an earlier load of the same file with
+ * the same node-llama-cpp found (see chat-wrapper-hint.ts): every other specialized wrapper then
+ * reports itself incompatible for the duration of the call, so only the hinted one is rendered.
+ * That gives the very wrapper the full search gave (the others failed the test then and would fail
+ * it again; the hinted one's settings are tried in the same order), at the cost of one test. A hint
+ * that does not reproduce itself (a changed file under the same ID) falls back to the full search.
+ */
+export function resolveModelChatWrapper(model: LlamaModel, hint?: string): ResolvedChatWrapper {
   try {
-    return withTemplateBudget(
-      () =>
-        resolveChatWrapper({
-          bosString: model.tokens.bosString,
-          architecture: model.fileInfo.metadata?.general?.architecture,
-          filename: model.filename,
-          fileInfo: model.fileInfo,
-          tokenizer: model.tokenizer,
-        }) ?? new GeneralChatWrapper(),
-    );
+    if (hint !== undefined && Object.hasOwn(chatWrappers, hint)) {
+      const hinted = withOnlyCompatible(hint, () => resolveWithBudget(model));
+      if (hinted.type === hint) return { ...hinted, resolvedBy: 'hint' };
+    }
+    return { ...resolveWithBudget(model), resolvedBy: 'search' };
   } catch (err) {
     throw templateError(err, 'cannot be used');
+  }
+}
+
+function resolveWithBudget(model: LlamaModel): Omit<ResolvedChatWrapper, 'resolvedBy'> {
+  const wrapper = withTemplateBudget(
+    () =>
+      resolveChatWrapper({
+        bosString: model.tokens.bosString,
+        architecture: model.fileInfo.metadata?.general?.architecture,
+        filename: model.filename,
+        fileInfo: model.fileInfo,
+        tokenizer: model.tokenizer,
+      }) ?? new GeneralChatWrapper(),
+  );
+  return { wrapper, type: Object.entries(chatWrappers).find(([, Class]) => wrapper.constructor === Class)?.[0] };
+}
+
+type CompatibilityCheck = (...args: unknown[]) => boolean;
+type WrapperClass = { _checkModelCompatibility?: CompatibilityCheck };
+
+/** Runs `work` with every wrapper class but `type`'s reporting itself incompatible; restores them after. */
+function withOnlyCompatible<T>(type: string, work: () => T): T {
+  const keep = (chatWrappers as Record<string, unknown>)[type] as WrapperClass;
+  const patched: Array<{ target: WrapperClass; own: boolean; original: CompatibilityCheck | undefined }> = [];
+  const patch = (target: WrapperClass, check: CompatibilityCheck | undefined): void => {
+    patched.push({ target, own: Object.hasOwn(target, '_checkModelCompatibility'), original: target._checkModelCompatibility });
+    target._checkModelCompatibility = check;
+  };
+  // Pinned first: the hinted class may inherit its check from a class patched below.
+  patch(keep, keep._checkModelCompatibility);
+  for (const Class of Object.values(chatWrappers) as unknown as WrapperClass[]) {
+    if (patched.some((p) => p.target === Class)) continue;
+    patch(Class, () => false);
+  }
+  try {
+    return work();
+  } finally {
+    for (const { target, own, original } of patched.reverse()) {
+      if (own) target._checkModelCompatibility = original;
+      else delete target._checkModelCompatibility;
+    }
   }
 }
 

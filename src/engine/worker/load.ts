@@ -88,8 +88,11 @@ export async function startEngine({ gpu, threads, unifiedKv = false }: EngineSta
  * loaded model owns it and disposeModel releases it).
  */
 export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal, engine?: StartedEngine): Promise<LoadedModel> {
+  const began = performance.now();
   await validateGguf(init.modelPath);
+  const validated = performance.now();
   const { llama, nativeBuild, recentErrors } = engine ?? (await startEngine(init, log));
+  const engineUp = performance.now();
   let model: LlamaModel | undefined;
   try {
     recentErrors.length = 0;
@@ -103,6 +106,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       if (reason !== undefined) throw new AppError('unsupported', `llama.cpp cannot load model ${init.modelPath}: ${reason}`, { cause: err });
       throw err;
     }
+    const modelLoaded = performance.now();
     const vocabularySize = vocabularySizeOf(model);
     let context: LlamaContext | undefined;
     let embeddingContext: LlamaEmbeddingContext | undefined;
@@ -127,7 +131,8 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       for (let i = 0; i < init.parallel; i++) sequences.push(context.getSequence());
       recordSequenceOrder(sequences);
     }
-    const chatWrapper = resolveModelChatWrapper(model);
+    const contextCreated = performance.now();
+    const { wrapper: chatWrapper, type: chatWrapperType, resolvedBy: chatWrapperResolvedBy } = resolveModelChatWrapper(model, init.chatWrapperHint);
     // After loadModel, so that ggml has mapped its CPU backend library.
     const binary = describeBinary(nativeBuild, llama.buildType, loadedCpuVariant(llama.buildType));
     if (binary.fallbackReason) log('warn', binary.fallbackReason);
@@ -141,6 +146,13 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       kvUnified,
       kvCells: kvUnified ? contextSize : contextSize * init.parallel,
       hugePageBuffers: hugePageBuffers(),
+      loadMillis: {
+        validate: Math.round(validated - began),
+        engine: Math.round(engineUp - validated),
+        model: Math.round(modelLoaded - engineUp),
+        context: Math.round(contextCreated - modelLoaded),
+        total: Math.round(performance.now() - began),
+      },
       memoryBytes: model.memoryUsage.ram + model.memoryUsage.vram + contextMemory.ram + contextMemory.vram,
       backend: `llama.cpp (${llama.gpu === false ? 'cpu' : llama.gpu}, ${binary.build}${binary.cpuVariant ? ` ${binary.cpuVariant}` : ''})`,
       build: binary.build,
@@ -150,6 +162,8 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       embeddingSize: model.embeddingVectorSize,
       vocabularySize,
       chatWrapper: chatWrapper.wrapperName,
+      ...(chatWrapperType !== undefined ? { chatWrapperType } : {}),
+      chatWrapperResolvedBy,
     };
     return { llama, model, init, context, sequences, embeddingContext, chatWrapper, vocabularySize, info };
   } catch (err) {
