@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
 import { WorkerModelHandle, type PromptCacheSettings } from './model-handle.js';
-import type { GpuSetting, Isolation } from './protocol.js';
+import type { GpuSetting, Isolation, LoadMemo } from './protocol.js';
 import { watchNativeBuildChoice, type NativeBuildWatchOptions } from './native-build-watch.js';
 import { EngineWorkers } from './spare-worker.js';
 
@@ -46,8 +46,8 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
   const keepSpare = options.spare !== undefined && (options.isolation ?? 'thread') === 'thread';
   const workers = new EngineWorkers(keepSpare, options.nativeBuildWatch?.file);
   if (options.spare) workers.prepare({ gpu, threads: options.spare.threads, unifiedKv: options.unifiedKv });
-  // Lives as long as the server: a model's second and later loads skip most of the wrapper search.
-  const chatWrapperHints = new Map<string, string>();
+  // Lives as long as the server: a model's second and later loads skip the file check and most of the wrapper search.
+  const loadMemos = new Map<string, LoadMemo>();
   const createHandle: HandleFactory = (spec, settings) =>
     new WorkerModelHandle({
       spec,
@@ -60,7 +60,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       workers,
       unifiedKv: options.unifiedKv,
       promptCache: options.promptCache,
-      chatWrapperHints,
+      loadMemos,
     });
   // A background build of llama.cpp may be measured faster while the server runs: later loads use it.
   const stopWatching = watchNativeBuildChoice((choice) => {

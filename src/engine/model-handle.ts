@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { EventQueue } from './event-queue.js';
 import type { HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
 import { startProcessTransport } from './process-transport.js';
-import type { GpuSetting, Isolation, LoadedInfo, MainToWorker, PromptCacheInit, WorkerInit, WorkerToMain } from './protocol.js';
+import type { GpuSetting, Isolation, LoadedInfo, LoadMemo, MainToWorker, PromptCacheInit, WorkerInit, WorkerToMain } from './protocol.js';
 import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
 import type { EngineWorkers } from './spare-worker.js';
 import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec } from './types.js';
@@ -41,10 +41,10 @@ export interface WorkerModelHandleOptions {
   /** Where completion models keep prompt prefixes across unloads, and how many bytes at most. Defaults to none: nothing is saved. */
   promptCache?: PromptCacheSettings;
   /**
-   * Chat wrapper types found by earlier loads, by model ID: read to hint this load, written with
-   * what it found (WorkerInit.chatWrapperHint). Shared by a factory's handles. Defaults to none kept.
+   * What earlier loads learned, by model ID: read for this load, replaced with what it learned
+   * (WorkerInit.memo). Shared by a factory's handles. Defaults to none kept.
    */
-  chatWrapperHints?: Map<string, string>;
+  loadMemos?: Map<string, LoadMemo>;
 }
 
 /** The prompt cache as the server configures it; each model's engine adds its own ID. */
@@ -102,7 +102,7 @@ export class WorkerModelHandle implements ModelHandle {
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',
       unifiedKv: this.options.unifiedKv,
-      chatWrapperHint: this.options.chatWrapperHints?.get(spec.id),
+      memo: this.options.loadMemos?.get(spec.id),
       ...(this.options.promptCache && spec.mode === 'completion' ? { promptCache: { ...this.options.promptCache, modelId: spec.id } } : {}),
     };
     const transportOptions: TransportOptions = {
@@ -125,7 +125,7 @@ export class WorkerModelHandle implements ModelHandle {
         throw err;
       });
       const info = { ...loaded, isolation: this.transport.isolation };
-      if (loaded.chatWrapperType !== undefined) this.options.chatWrapperHints?.set(spec.id, loaded.chatWrapperType);
+      if (loaded.memo) this.options.loadMemos?.set(spec.id, loaded.memo);
       this.loadedInfo = info;
       this.state = 'ready';
       this.options.logger.info('model loaded', { model: spec.name, mode: spec.mode, ...info, ...(info.isolation === 'process' ? { pid: this.pid } : {}) });

@@ -32,11 +32,8 @@ export interface WorkerInit {
   unifiedKv?: boolean;
   /** Where and how much of this model's prompt prefixes to keep across unloads (worker/saved-prefixes.ts). Defaults to none: nothing saved. */
   promptCache?: PromptCacheInit;
-  /**
-   * The chat wrapper type an earlier load of this model found (LoadedInfo.chatWrapperType), so that
-   * this load tests only that one against the template (worker/chat-wrapper.ts). Defaults to none: the full search.
-   */
-  chatWrapperHint?: string;
+  /** What an earlier load of this model learned (LoadedInfo.memo). Defaults to none: every step in full. */
+  memo?: LoadMemo;
 }
 
 /** The prompt cache a model's engine may use. */
@@ -51,6 +48,25 @@ export interface PromptCacheInit {
 
 /** What an engine needs before its model is known: the backend, its first thread budget, the KV layout. */
 export type EngineStart = Pick<WorkerInit, 'gpu' | 'threads' | 'unifiedKv'>;
+
+/**
+ * What one load of a model learned that makes the next load of it cheaper; the main side keeps it
+ * per model ID for the server's life.
+ */
+export interface LoadMemo {
+  /** The chat wrapper type found, as node-llama-cpp's chatWrappers table names it (worker/chat-wrapper.ts). */
+  chatWrapperType?: string;
+  /** The model file as it was when it passed validation: the same file, unchanged, is not read again (worker/file-stamp.ts). */
+  validatedFile?: FileStamp;
+}
+
+/** A file's identity and version: device, inode, size and modification time. */
+export interface FileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
 
 /** What a loaded Worker reports about itself. */
 export interface LoadedInfo {
@@ -81,10 +97,12 @@ export interface LoadedInfo {
   embeddingSize: number;
   vocabularySize: number;
   chatWrapper: string;
-  /** Its type in node-llama-cpp's chatWrappers table: the hint a later load of this model passes (WorkerInit.chatWrapperHint). */
-  chatWrapperType?: string;
-  /** 'hint' when WorkerInit.chatWrapperHint held and only that type was tested, 'search' otherwise. */
+  /** 'hint' when the memo's wrapper type held and only that type was tested, 'search' otherwise. */
   chatWrapperResolvedBy?: 'hint' | 'search';
+  /** 'checked' when the file was read and checked before llama.cpp saw it, 'known' when the memo showed it unchanged since it passed. */
+  validation?: 'checked' | 'known';
+  /** What this load learned, for the main side to pass to the next load of the same model. */
+  memo?: LoadMemo;
   /** Whether the engine had started before the model was named (a spare Worker): the load paid only for the model. */
   engineStartedAhead?: boolean;
 }

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkerModelHandle } from '../../src/engine/model-handle.js';
-import type { Isolation } from '../../src/engine/protocol.js';
+import type { Isolation, LoadMemo } from '../../src/engine/protocol.js';
 import type { GenerateEvent, GenerateRequest, ModelMode } from '../../src/engine/types.js';
 import { generateModel } from '../../src/gguf/generate.js';
 import { createSilentLogger } from '../../src/log.js';
@@ -28,8 +28,8 @@ export const TEST_CONTEXT = 2048;
 
 export interface LoadHandleOptions {
   mode?: ModelMode;
-  /** Chat wrapper types by model ID, read and written by the load (WorkerModelHandleOptions.chatWrapperHints). Defaults to none. */
-  chatWrapperHints?: Map<string, string>;
+  /** What earlier loads learned, by model ID, read and written by the load (WorkerModelHandleOptions.loadMemos). Defaults to none. */
+  loadMemos?: Map<string, LoadMemo>;
   contextSize?: number;
   parallel?: number;
   /** Defaults to 'thread'. */
@@ -50,7 +50,7 @@ export async function loadHandle(modelPath: string, options: LoadHandleOptions =
     hangTimeoutMs: options.hangTimeoutMs,
     stopTimeoutMs: options.stopTimeoutMs,
     unifiedKv: options.unifiedKv,
-    chatWrapperHints: options.chatWrapperHints,
+    loadMemos: options.loadMemos,
   });
   await handle.load();
   return handle;

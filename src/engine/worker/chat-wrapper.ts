@@ -22,7 +22,7 @@ export interface ResolvedChatWrapper {
  * Resolves the model's wrapper. node-llama-cpp finds it by rendering the model's Jinja template
  * against each specialized wrapper in turn until one is equivalent: 0.3-0.5 s of a small model's
  * cold load, spent again at every load. `hint` is the type an earlier load of the same file with
- * the same node-llama-cpp found (see chat-wrapper-hint.ts): every other specialized wrapper then
+ * the same node-llama-cpp found (LoadMemo.chatWrapperType): every other specialized wrapper then
  * reports itself incompatible for the duration of the call, so only the hinted one is rendered.
  * That gives the very wrapper the full search gave (the others failed the test then and would fail
  * it again; the hinted one's settings are tried in the same order), at the cost of one test. A hint

@@ -21,6 +21,7 @@ import { recordSequenceOrder } from './sequence-order.js';
 import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
+import { fileStampOf, sameFile } from './file-stamp.js';
 import { contextWasUnified, hugePageBuffers, loadInterposer } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
 
@@ -89,7 +90,10 @@ export async function startEngine({ gpu, threads, unifiedKv = false }: EngineSta
  */
 export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal, engine?: StartedEngine): Promise<LoadedModel> {
   const began = performance.now();
-  await validateGguf(init.modelPath);
+  // The same file, unchanged since an earlier load of this model passed the check, is not read again.
+  const stamp = await fileStampOf(init.modelPath);
+  const known = sameFile(init.memo?.validatedFile, stamp);
+  if (!known) await validateGguf(init.modelPath);
   const validated = performance.now();
   const { llama, nativeBuild, recentErrors } = engine ?? (await startEngine(init, log));
   const engineUp = performance.now();
@@ -132,7 +136,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       recordSequenceOrder(sequences);
     }
     const contextCreated = performance.now();
-    const { wrapper: chatWrapper, type: chatWrapperType, resolvedBy: chatWrapperResolvedBy } = resolveModelChatWrapper(model, init.chatWrapperHint);
+    const { wrapper: chatWrapper, type: chatWrapperType, resolvedBy: chatWrapperResolvedBy } = resolveModelChatWrapper(model, init.memo?.chatWrapperType);
     // After loadModel, so that ggml has mapped its CPU backend library.
     const binary = describeBinary(nativeBuild, llama.buildType, loadedCpuVariant(llama.buildType));
     if (binary.fallbackReason) log('warn', binary.fallbackReason);
@@ -162,8 +166,9 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       embeddingSize: model.embeddingVectorSize,
       vocabularySize,
       chatWrapper: chatWrapper.wrapperName,
-      ...(chatWrapperType !== undefined ? { chatWrapperType } : {}),
       chatWrapperResolvedBy,
+      validation: known ? 'known' : 'checked',
+      memo: { validatedFile: stamp, ...(chatWrapperType !== undefined ? { chatWrapperType } : {}) },
     };
     return { llama, model, init, context, sequences, embeddingContext, chatWrapper, vocabularySize, info };
   } catch (err) {
