@@ -3,7 +3,8 @@
  * metadata damage, broken token lists, damaged tensors, chat templates that loop, recurse, blow
  * up or raise) go through the real server: uploaded, then asked to chat. Every request must be
  * answered with a status and a readable error, the server must stay up throughout, and a healthy
- * model must keep answering beside them. FUZZ_MODELS sets how many (default 200).
+ * model must keep answering beside them. FUZZ_MODELS sets how many (default: every single
+ * mutation, then COMBINED seeded combinations).
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -14,7 +15,9 @@ import { gguf, GgufValueType } from '../../src/gguf/index.js';
 import { setMetadata, singleMutations, writeHostileModel, writeMutatedModel } from '../support/hostile-models.js';
 import { generateTinyGguf, multipartBody, sha256OfFile } from './support/fixtures.js';
 
-const COUNT = Number(process.env.FUZZ_MODELS ?? 200);
+/** Combinations of mutations run after every single one; FUZZ_MODELS=1000 runs a deeper fuzz. */
+const COMBINED = 26;
+const COUNT = Number(process.env.FUZZ_MODELS ?? singleMutations().length + COMBINED);
 /** Hostile models in flight at once. */
 const LANES = 2;
 /** How often (in models) the healthy model is asked to chat between hostile ones. */
