@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { createEnginesRouter } from '../../src/http/engines-router.js';
+import { createEnginesRouter } from '../../src/http/docker/engines-router.js';
 import { CHAT_ID, type ScriptedDepsOptions, scriptedDeps } from './scripted-deps.js';
 import { request, startTestServer } from './socket-client.js';
 
@@ -154,7 +154,7 @@ describe('_configure', () => {
     const t = await setup();
     const res = await request(t.socketPath, '/engines/_configure', { body: '{nope' });
     assert.equal(res.status, 400);
-    assert.match(res.text, /^invalid request: /);
+    assert.match(res.text, /^invalid request body: /);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
   });
 });

@@ -11,7 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createHttpServer, HEADERS_TIMEOUT_MS } from '../../src/http/http-server.js';
+import { createHttpServer, HEADERS_TIMEOUT_MS } from '../../src/http/common/http-server.js';
 
 describe('the HTTP server', () => {
   let dir: string;

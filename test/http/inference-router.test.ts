@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { createEnginesRouter } from '../../src/http/engines-router.js';
-import { createInferenceRouter } from '../../src/http/inference-router.js';
-import { createMetricsRouter } from '../../src/http/metrics.js';
+import { createEnginesRouter } from '../../src/http/docker/engines-router.js';
+import { createInferenceRouter } from '../../src/http/openai/inference-router.js';
+import { createMetricsRouter } from '../../src/http/common/metrics.js';
 import { hangUpDuringGeneration } from './hang-up.js';
 import { CHAT_ID, DONE, type ScriptedDepsOptions, scriptedDeps } from './scripted-deps.js';
 import { request, sseData, startTestServer } from './socket-client.js';
@@ -90,7 +90,7 @@ describe('chat completions', () => {
     const res = await request(t.socketPath, '/v1/chat/completions', { body: '{"model": "ai/smollm2",' });
     assert.equal(res.status, 400);
     const { error } = res.json();
-    assert.match(error.message, /^invalid request: /);
+    assert.match(error.message, /^invalid request body: /);
     assert.equal(error.type, 'invalid_request_error');
   });
 

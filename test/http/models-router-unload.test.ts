@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createModelsRouter } from '../../src/http/models-router.js';
+import { createModelsRouter } from '../../src/http/docker/models-router.js';
 import { createSilentLogger } from '../../src/log.js';
 import { Catalog } from '../../src/models/index.js';
 import { RegistryClient } from '../../src/registry/index.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Router } from 'express';
-import { createNdjsonWriter } from '../../src/http/ndjson.js';
+import { createNdjsonWriter } from '../../src/http/common/ndjson.js';
 import { request, startTestServer, type TestServer } from './socket-client.js';
 
 let server: TestServer | undefined;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import type { OllamaCatalogPort, OllamaPullOptions } from '../../src/http/ollama-deps.js';
-import { createOllamaRouter } from '../../src/http/ollama-router.js';
+import type { OllamaCatalogPort, OllamaPullOptions } from '../../src/http/ollama/deps.js';
+import { createOllamaRouter } from '../../src/http/ollama/router.js';
 import type { ProgressEvent } from '../../src/models/index.js';
 import { VERSION } from '../../src/version.js';
 import { hangUpDuringGeneration, postToAbandon } from './hang-up.js';

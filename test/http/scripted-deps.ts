@@ -5,8 +5,8 @@
  */
 import type { EmbedRequest, GenerateEvent, GenerateRequest, LoadSpec, ModelMode, ModelSession, RuntimeSettings } from '../../src/engine/types.js';
 import { AppError } from '../../src/errors.js';
-import type { InferenceDeps, Lease, PsEntry } from '../../src/http/inference-deps.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import type { InferenceDeps, Lease, PsEntry } from '../../src/http/common/inference-deps.js';
+import { createMetrics } from '../../src/http/common/metrics.js';
 import { createSilentLogger } from '../../src/log.js';
 import type { DockerModel } from '../../src/openai/models.js';
 

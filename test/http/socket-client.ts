@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Router } from 'express';
-import { type AppOptions, createApp } from '../../src/http/app.js';
+import { type AppOptions, createApp } from '../../src/http/common/app.js';
 import { createSilentLogger } from '../../src/log.js';
 
 export interface HttpResult {

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { GenerateEvent } from '../../src/engine/types.js';
-import { createInferenceRouter } from '../../src/http/inference-router.js';
-import { createOllamaRouter, type OllamaCatalogPort } from '../../src/http/ollama-router.js';
+import { createInferenceRouter } from '../../src/http/openai/inference-router.js';
+import { createOllamaRouter, type OllamaCatalogPort } from '../../src/http/ollama/router.js';
 import { stopReadingDuringGeneration } from './hang-up.js';
 import { scriptedDeps } from './scripted-deps.js';
 import { startTestServer } from './socket-client.js';

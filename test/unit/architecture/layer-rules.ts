@@ -26,6 +26,19 @@ const ENGINE = new Set(['engine', 'engine/worker']);
 // binary is the single executable's entry: it unpacks its files, then runs cli.
 const ENTRY_POINTS = new Set(['main', 'cli', 'binary']);
 
+/** The folder of http/ a file lives in (common, docker, openai, ollama, ...), or undefined outside http/. */
+export function httpFolderOf(file: string): string | undefined {
+  const match = /^http\/([^/]+)\//.exec(file);
+  return match?.[1];
+}
+
+/**
+ * The one file of http/common that may read the dialect folders: before any router runs (TCP
+ * access checks), it picks the error shape of the dialect a path belongs to. Debt until each
+ * dialect registers its renderer with common instead.
+ */
+export const COMMON_MAY_READ_DIALECTS = 'http/common/dialect-error.ts';
+
 export interface Rule {
   /** What the rule says, printed with every import that breaks it. */
   description: string;
@@ -101,6 +114,15 @@ export const RULES: Rule[] = [
     breaks: (r) => (layerOf(r.file) === 'openai' || layerOf(r.file) === 'ollama') && targetPackage(r) === 'express',
   },
   srcRule((l) => l === 'http', (t) => t === 'engine/worker', 'http never imports engine/worker: Worker code runs only inside a Worker'),
+  {
+    description: `http/common is shared plumbing: it never imports a dialect folder (but ${COMMON_MAY_READ_DIALECTS}), and one dialect folder never imports another`,
+    breaks(r) {
+      const source = httpFolderOf(r.file);
+      const target = r.target.kind === 'src' ? httpFolderOf(r.target.path) : undefined;
+      if (source === undefined || target === undefined || source === target || target === 'common') return false;
+      return !(source === 'common' && r.file === COMMON_MAY_READ_DIALECTS);
+    },
+  },
   srcRule((l) => !ENTRY_POINTS.has(l), (t) => ENTRY_POINTS.has(t), 'only the entry points (main.ts, cli.ts, cli/, binary/) import main.ts, cli.ts, cli/ or binary/'),
   {
     // The addon keeps process-global state; loading it on the main thread would share that state

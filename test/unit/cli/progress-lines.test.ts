@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { followProgress, parseProgressLine, readProgress, unescapeHtml } from '../../../src/cli/client/progress-lines.js';
-import { escapeHtml } from '../../../src/http/progress-stream.js';
+import { escapeHtml } from '../../../src/http/common/progress-stream.js';
 
 /** A response stand-in: the chunks as a stream plus the Content-Type header. */
 function response(chunks: string[], contentType: string): IncomingMessage {

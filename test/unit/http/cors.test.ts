@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
-import { compileOriginPattern, corsMiddleware, createOriginPolicy, DEFAULT_ORIGINS } from '../../../src/http/cors.js';
+import { compileOriginPattern, corsMiddleware, createOriginPolicy, DEFAULT_ORIGINS } from '../../../src/http/common/cors.js';
 
 describe('origin patterns', () => {
   test('a host wildcard matches one or more subdomain labels, including second-level ones', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createHostPolicy, hostnameOf, isLoopbackHost } from '../../../src/http/host-policy.js';
-import { checkTcpBind } from '../../../src/http/tcp-access.js';
+import { createHostPolicy, hostnameOf, isLoopbackHost } from '../../../src/http/common/host-policy.js';
+import { checkTcpBind } from '../../../src/http/common/tcp-access.js';
 
 describe('the Host policy of the TCP listener', () => {
   test('a Host value loses its port, brackets, case and trailing dot', () => {

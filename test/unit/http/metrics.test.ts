@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createMetrics } from '../../../src/http/metrics.js';
+import { createMetrics } from '../../../src/http/common/metrics.js';
 
 describe('metrics', () => {
   test('gauges read the collectors at scrape time and pull bytes accumulate', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseRuntimeFlags, splitRawFlags, toRuntimeFlags } from '../../../src/http/runtime-flags.js';
+import { parseRuntimeFlags, splitRawFlags, toRuntimeFlags } from '../../../src/http/docker/runtime-flags.js';
 
 describe('runtime flags', () => {
   test('each allowed flag, long or short, with a separate or inline value, maps to its setting', () => {

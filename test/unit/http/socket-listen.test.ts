@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { AppError } from '../../../src/errors.js';
-import { closeServer, listenOnSocket } from '../../../src/http/listen.js';
+import { closeServer, listenOnSocket } from '../../../src/http/common/listen.js';
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mr-listen-'));

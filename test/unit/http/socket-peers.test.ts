@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { AppError } from '../../../src/errors.js';
-import { closeServer, listenOnSocket } from '../../../src/http/listen.js';
-import { guardSocketPeers, isPeerAllowed, peerPolicy, resolveSocketGroup, type PeerPolicy } from '../../../src/http/socket-peers.js';
+import { closeServer, listenOnSocket } from '../../../src/http/common/listen.js';
+import { guardSocketPeers, isPeerAllowed, peerPolicy, resolveSocketGroup, type PeerPolicy } from '../../../src/http/common/socket-peers.js';
 import { peerCredentialsRequired, type PeerCredentials } from '../../../src/native.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { escapeHtml, formatProgressLine } from '../../../src/http/progress-stream.js';
+import { escapeHtml, formatProgressLine } from '../../../src/http/common/progress-stream.js';
 import { type ProgressEvent, TransferProgress } from '../../../src/models/progress.js';
 
 describe('progress lines as Docker Model Runner writes them', () => {

@@ -1,0 +1,42 @@
+/**
+ * What the Ollama-compatible routes need: everything the inference routes need, plus a narrow
+ * port onto the catalog. The composition root adapts the catalog to the port; tests back it with
+ * stand-ins.
+ */
+import type { Capability, ProgressListener } from '../../models/index.js';
+import type { ModelSummary } from '../../ollama/details.js';
+import type { InferenceDeps } from '../common/inference-deps.js';
+
+export interface OllamaPullOptions {
+  /** The client went away: stop the pull (a pull shared with others stops when all have). */
+  signal: AbortSignal;
+  /** Receives the catalog's progress, success and warning events. */
+  onEvent: ProgressListener;
+}
+
+export interface OllamaShowResult {
+  /** The stored model: ID, tags, creation time and config (with its `gguf` metadata map). */
+  model: ModelSummary;
+  /** What the model can do (Ollama's `capabilities`). */
+  capabilities: Capability[];
+}
+
+export interface OllamaRemoveResult {
+  /** The model ID when the model itself was deleted (not merely one of its tags); it is then unloaded. */
+  deletedId?: string;
+}
+
+export interface OllamaCatalogPort {
+  /** Pulls a reference into the store; throws AppError (invalid_reference, unauthorized, not_found...). */
+  pull(from: string, options: OllamaPullOptions): Promise<unknown>;
+  /** Removes the tag `name` (the model too once no tag is left); throws AppError not_found. */
+  remove(name: string): Promise<OllamaRemoveResult>;
+  /** Tags the model `source` names as `destination`; throws not_found for the source, invalid_reference for the target. */
+  copy(source: string, destination: string): Promise<void>;
+  /** The stored model `name` resolves to; throws AppError not_found. */
+  show(name: string): Promise<OllamaShowResult>;
+}
+
+export interface OllamaDeps extends InferenceDeps {
+  catalog: OllamaCatalogPort;
+}
