@@ -34,6 +34,8 @@ export interface Config {
   maxQueue: number;
   contextSize: number | undefined;
   origins: string[];
+  requestHistory: number;
+  recordRequestBodies: boolean;
   pullConcurrency: number;
   pullChunkBytes: number | undefined;
   httpProxy: string | undefined;
@@ -197,6 +199,8 @@ export const SETTINGS: Setting[] = [
   row({ key: 'maxQueue', flag: '--max-queue', env: 'MODEL_RUNNER_MAX_QUEUE', default: 64, description: 'Requests that may wait per model before 503.', parse: asInt(0, 100000) }),
   row({ key: 'contextSize', flag: '--context-size', env: 'MODEL_RUNNER_CONTEXT_SIZE', default: undefined, description: "Context size per sequence (defaults to the model's packaged size, capped at 4096).", parse: asOptional(asInt(RUNTIME_BOUNDS.contextSize.min, RUNTIME_BOUNDS.contextSize.max)) }),
   row({ key: 'promptCacheBytes', flag: '--prompt-cache-size', env: 'MODEL_RUNNER_PROMPT_CACHE_SIZE', ...bytesDefault('2GiB'), description: "Disk space for prompt prefixes saved when a model unloads (the KV state of its longest prompts, kept in the store's prompt-cache directory), so that a repeated system prompt or tool preamble is not evaluated again after a reload; least recently used go first. 0 turns it off.", parse: asBytes }),
+  row({ key: 'requestHistory', flag: '--request-history', env: 'MODEL_RUNNER_REQUEST_HISTORY', default: 10, description: 'Inference requests kept per model for GET /engines/requests (model, route, status, token counts, timings); 0 keeps none.', parse: asInt(0, 10000) }),
+  row({ key: 'recordRequestBodies', flag: '--record-request-bodies', env: 'MODEL_RUNNER_RECORD_REQUEST_BODIES', default: false, bareValue: 'true', description: 'Also keep the request and response bodies of those requests (64 KiB of each at most; they hold prompts and answers). Headers are never kept.', parse: asBoolean }),
   row({ key: 'origins', flag: '--origins', env: 'DMR_ORIGINS', default: [], description: 'Extra CORS origins (comma list; * allows all).', parse: asList }),
   row({ key: 'pullConcurrency', flag: '--pull-concurrency', env: 'MODEL_RUNNER_PULL_CONCURRENCY', default: 8, description: 'Parallel connections per pull (layers and chunks).', parse: asInt(1, 64) }),
   row({ key: 'httpProxy', flag: '--http-proxy', env: 'HTTP_PROXY', envAliases: ['http_proxy'], default: undefined, description: 'Proxy for registries reached over plain http (http_proxy wins over HTTP_PROXY). Credentials go in the URL (http://user:password@host:port), and are sent to the proxy only; give them through the environment rather than the flag, which other users can see in ps.', parse: asProxyUrl }),

@@ -18,6 +18,7 @@ import { guardSocketPeers, peerPolicy, resolveSocketGroup } from './http/common/
 import { createMetrics, createMetricsRouter } from './http/common/metrics.js';
 import { createModelsRouter } from './http/docker/models-router.js';
 import { createOllamaRouter } from './http/ollama/router.js';
+import { RequestHistory } from './http/common/request-history.js';
 import { isLoopbackHost } from './http/common/host-policy.js';
 import { apiKeyCheck, checkTcpBind, hostCheck } from './http/common/tcp-access.js';
 import { createLogger, type Logger } from './log.js';
@@ -115,6 +116,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       settings: catalog.settings,
       metrics,
       logger,
+      requestHistory: new RequestHistory({ perModel: config.requestHistory, recordBodies: config.recordRequestBodies }),
     };
 
     const routers = [

@@ -6,6 +6,7 @@ import type { AcquireOptions as EngineAcquireOptions, Lease as EngineLease, Load
 import type { Logger } from '../../log.js';
 import type { DockerModel } from '../../openai/models.js';
 import type { Metrics } from './metrics.js';
+import type { RequestHistory } from './request-history.js';
 
 /** The only backend this server runs; /engines/{backend}/v1 accepts this name alone. */
 export const BACKEND_NAME = 'llama.cpp';
@@ -57,4 +58,6 @@ export interface InferenceDeps {
   settings: SettingsStore;
   metrics: Metrics;
   logger: Logger;
+  /** Where inference requests are recorded for GET /engines/requests. Defaults to none kept. */
+  requestHistory?: RequestHistory;
 }

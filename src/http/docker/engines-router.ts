@@ -77,6 +77,15 @@ export function createEnginesRouter(deps: InferenceDeps): Router {
     res.json(deps.scheduler.ps().map(toPsJson));
   });
 
+  // Docker Model Runner's request recorder: the last requests per model, newest first.
+  router.get(
+    '/engines/requests',
+    textHandler(async (req, res) => {
+      const model = typeof req.query.model === 'string' && req.query.model !== '' ? req.query.model : undefined;
+      res.json(deps.requestHistory?.list(model) ?? []);
+    }),
+  );
+
   router.post(
     '/engines/unload',
     body,

@@ -20,6 +20,7 @@ import {
   toOllamaToolCalls,
 } from '../../ollama/responses.js';
 import { collectGeneration, type Finished, streamGeneration } from '../common/generation-events.js';
+import { noteGeneration } from '../common/request-history.js';
 import { createNdjsonWriter } from '../common/ndjson.js';
 import { applyContextSize } from './context.js';
 import type { OllamaDeps } from './deps.js';
@@ -118,7 +119,10 @@ export function createOllamaGenerateHandler(deps: OllamaDeps, kind: Kind): Reque
       const finished = parsed.stream
         ? await replyStream(deps, res, kind, parsed.model, events, clock, signal)
         : await replyJson(res, kind, parsed.model, events, clock, signal);
-      if (finished) deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
+      if (finished) {
+        deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
+        noteGeneration(res, finished);
+      }
     });
   });
 }

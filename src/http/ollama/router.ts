@@ -12,6 +12,7 @@ import { optionalString } from '../../openai/validate.js';
 import { VERSION } from '../../version.js';
 import { jsonBody } from '../common/json-body.js';
 import { countRequests, type Metrics } from '../common/metrics.js';
+import { recordRequests } from '../common/request-history.js';
 import { createOllamaEmbedHandler } from './embed.js';
 import type { OllamaDeps } from './deps.js';
 import { ollamaHandler, sendOllamaError } from './errors.js';
@@ -73,9 +74,10 @@ export function createOllamaRouter(deps: OllamaDeps): Router {
   router.delete('/api/delete', count('/api/delete'), body, handle(m.remove));
   router.post('/api/copy', count('/api/copy'), body, handle(m.copy));
   router.post('/api/pull', count('/api/pull'), body, createOllamaPullHandler(deps));
-  router.post('/api/chat', count('/api/chat'), body, createOllamaGenerateHandler(deps, 'chat'));
-  router.post('/api/generate', count('/api/generate'), body, createOllamaGenerateHandler(deps, 'generate'));
-  router.post('/api/embed', count('/api/embed'), body, createOllamaEmbedHandler(deps, false));
-  router.post('/api/embeddings', count('/api/embeddings'), body, createOllamaEmbedHandler(deps, true));
+  const record = deps.requestHistory ? [recordRequests(deps.requestHistory)] : [];
+  router.post('/api/chat', count('/api/chat'), body, ...record, createOllamaGenerateHandler(deps, 'chat'));
+  router.post('/api/generate', count('/api/generate'), body, ...record, createOllamaGenerateHandler(deps, 'generate'));
+  router.post('/api/embed', count('/api/embed'), body, ...record, createOllamaEmbedHandler(deps, false));
+  router.post('/api/embeddings', count('/api/embeddings'), body, ...record, createOllamaEmbedHandler(deps, true));
   return router;
 }

@@ -11,6 +11,7 @@ import { collectGeneration, type Finished, streamGeneration } from '../common/ge
 import type { InferenceDeps } from '../common/inference-deps.js';
 import { sendInferenceError, sendStreamError } from './inference-errors.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../common/lease-scope.js';
+import { noteGeneration } from '../common/request-history.js';
 import { createSseWriter } from '../common/sse.js';
 
 type Kind = GenerateRequest['kind'];
@@ -89,7 +90,10 @@ export function createGenerateHandler(deps: InferenceDeps, kind: Kind) {
         const finished = parsed.stream
           ? await respondStream(deps, res, events, kind, meta, parsed.includeUsage, signal)
           : await respondJson(res, events, kind, meta, signal);
-        if (finished) deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
+        if (finished) {
+          deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
+          noteGeneration(res, finished);
+        }
       });
     } catch (err) {
       // After a disconnect there is nobody to answer; the abort already stopped the work.

@@ -13,6 +13,7 @@ import { sendInferenceError } from './inference-errors.js';
 import { jsonBody } from '../common/json-body.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../common/lease-scope.js';
 import { countRequests, type Metrics } from '../common/metrics.js';
+import { recordRequests } from '../common/request-history.js';
 
 
 /** Both spellings of an inference path: the default backend and the named one. */
@@ -79,8 +80,9 @@ export function createInferenceRouter(deps: InferenceDeps): Router {
   const router = Router();
   const body = jsonBody({ sendError: (res, error) => sendInferenceError(res, error, deps.logger) });
   const models = modelHandlers(deps);
+  const record = deps.requestHistory ? [recordRequests(deps.requestHistory)] : [];
   const post = (suffix: string, handler: RequestHandler) =>
-    router.post(inferencePaths(suffix), checkBackend, countRequests(deps.metrics, `/v1/${suffix}`), body, handler);
+    router.post(inferencePaths(suffix), checkBackend, countRequests(deps.metrics, `/v1/${suffix}`), body, ...record, handler);
   const get = (suffix: string, route: string, handler: RequestHandler) =>
     router.get(inferencePaths(suffix), checkBackend, countRequests(deps.metrics, route), handler);
 
