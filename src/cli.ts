@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   inspect: { describe: "Print a model's details as JSON", run: async (argv) => (await import('./cli/inspect.js')).inspectCommand(argv) },
   run: { describe: 'Chat with a model (one prompt, stdin or interactive)', run: async (argv) => (await import('./cli/run.js')).runCommand(argv) },
   ps: { describe: 'List the models loaded in memory', run: async (argv) => (await import('./cli/ps.js')).psCommand(argv) },
+  requests: { describe: 'List the last inference requests per model', run: async (argv) => (await import('./cli/requests.js')).requestsCommand(argv) },
   df: { describe: 'Show disk usage of models and engine', run: async (argv) => (await import('./cli/df.js')).dfCommand(argv) },
   unload: { describe: 'Unload idle models from memory', run: async (argv) => (await import('./cli/unload.js')).unloadCommand(argv) },
   configure: { describe: "Set or show a model's load settings", run: async (argv) => (await import('./cli/configure.js')).configureCommand(argv) },

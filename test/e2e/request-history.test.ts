@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { makeTempDir, runCliOk, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
 
 const DEMO = 'ai/demo';
 const chat = (content: string) => ({ model: DEMO, messages: [{ role: 'user', content }], max_tokens: 4 });
@@ -56,6 +56,11 @@ describe('the request history', () => {
     assert.doesNotMatch(JSON.stringify(listed), /secret-token/);
     assert.equal(listed.find((l) => l.model === 'ai/missing')!.records[0]!.status_code, 404);
     assert.deepEqual((await plain.request(`/engines/requests?model=${encodeURIComponent(DEMO)}`)).json<Listed[]>().map((l) => l.model), [DEMO]);
+
+    const table = (await runCliOk(['requests', '--socket', plain.socketPath, '--model', DEMO])).stdout;
+    assert.match(table, /POST \/engines\/v1\/chat\/completions/);
+    assert.match(table, new RegExp(`${usage.prompt_tokens} / ${usage.completion_tokens}`));
+    assert.doesNotMatch(table, /ai\/missing/);
   });
 
   test('with bodies recorded it keeps the request and the answer but never a header, and only the last N per model', async () => {
