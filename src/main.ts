@@ -13,6 +13,8 @@ import { createEnginesRouter } from './http/engines-router.js';
 import { createHttpServer } from './http/http-server.js';
 import type { InferenceDeps } from './http/inference-deps.js';
 import { createInferenceRouter } from './http/inference-router.js';
+import { createResponsesRouter } from './http/responses/router.js';
+import { ResponseStore } from './responses/store.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
 import { guardSocketPeers, peerPolicy, resolveSocketGroup } from './http/socket-peers.js';
 import { createMetrics, createMetricsRouter } from './http/metrics.js';
@@ -133,6 +135,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       }),
       createEnginesRouter(inference),
       createInferenceRouter(inference),
+      createResponsesRouter({ ...inference, store: new ResponseStore({ maxEntries: config.responsesMaxStored, ttlMs: config.responsesTtlMs }) }),
       createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
       createMetricsRouter(metrics),
     ];
