@@ -27,6 +27,9 @@ export interface ParsedResponsesRequest {
   sampling: ChatRequest['sampling'];
 }
 
+/** Sampling fields llama-server accepts beyond OpenAI's, read here as the chat route reads them. */
+const LLAMA_EXTENSIONS = ['seed', 'top_k', 'min_p', 'ignore_eos', 'stop', 'repeat_penalty'] as const;
+
 function parseTools(body: JsonObject): { tools: ToolDefinition[]; echo: JsonObject[] } {
   const value = body.tools;
   if (value === undefined || value === null) return { tools: [], echo: [] };
@@ -97,6 +100,8 @@ export function parseResponsesRequest(body: unknown): ParsedResponsesRequest {
     top_p: object.top_p,
     max_tokens: maxOutputTokens,
     response_format: format,
+    // llama-server's sampling extensions, which its clients send to every OpenAI route.
+    ...Object.fromEntries(LLAMA_EXTENSIONS.map((field) => [field, object[field]])),
   });
   const previousResponseId = optionalString(object, 'previous_response_id');
   const instructions = optionalString(object, 'instructions');

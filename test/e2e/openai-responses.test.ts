@@ -1,8 +1,9 @@
 /**
  * The OpenAI Responses API through the compiled server, judged by the official `openai` client
  * unchanged: plain and streamed responses, conversations continued by previous_response_id, the
- * stored responses' GET and DELETE, a forced function call, and the error shapes. Two tiny
- * generated models: ai/demo with a context large enough for tool prompts, ai/small with 256.
+ * stored responses' GET and DELETE, a forced function call, a client that leaves mid-stream,
+ * and the error shapes. Two tiny generated models (different weights), each with a context large
+ * enough for tool prompts; a generation that fills it runs for many seconds.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -11,9 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
+import { waitUntil } from './support/wait.js';
 
 const DEMO = 'ai/demo';
-const SMALL = 'ai/small';
+const SECOND = 'ai/second';
 const SERVER_ARGS = ['--port', '0', '--threads', '2', '--max-loaded-models', '2', '--parallel', '1', '--context-size', '16384'];
 
 describe('the OpenAI Responses API in the compiled server', () => {
@@ -25,10 +27,8 @@ describe('the OpenAI Responses API in the compiled server', () => {
     scratch = await makeTempDir('mr-e2e-responses-');
     const modelsPath = path.join(scratch, 'models');
     await storeWithDemo(modelsPath);
-    await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SMALL);
+    await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SECOND);
     server = await startServer({ modelsPath, args: SERVER_ARGS });
-    const configured = await server.request('/engines/_configure', { body: { model: SMALL, 'context-size': 256 } });
-    assert.equal(configured.status, 202, configured.text);
     client = new OpenAI({ baseURL: `http://127.0.0.1:${server.tcpPort()}/v1`, apiKey: 'not-needed' });
   });
 
@@ -178,12 +178,38 @@ describe('the OpenAI Responses API in the compiled server', () => {
       assert.equal(err.param, 'max_output_tokens');
       return true;
     });
-    await assert.rejects(client.responses.create({ model: SMALL, input: 'hello world '.repeat(100), max_output_tokens: 3 }), (err: unknown) => {
+    await assert.rejects(client.responses.create({ model: DEMO, input: 'hello world '.repeat(6000), max_output_tokens: 3 }), (err: unknown) => {
       assert.ok(err instanceof OpenAI.BadRequestError);
       assert.equal(err.type, 'exceed_context_size_error');
       return true;
     });
     const unknownBackend = await server.request('/engines/other/v1/responses/resp_x');
     assert.equal(unknownBackend.status, 404);
+  });
+
+  test('a client that leaves mid-stream stops its generation and frees the model', async () => {
+    const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; in_use: number }>;
+    // Unbounded, this generation would fill the whole 16K context: far longer than the yardstick below.
+    const runaway = await client.responses.create({ model: DEMO, input: 'Hello', stream: true, ignore_eos: true } as OpenAI.Responses.ResponseCreateParamsStreaming);
+    for await (const event of runaway) if (event.type === 'response.output_text.delta') break;
+    runaway.controller.abort();
+
+    // A bounded generation on the other model as a yardstick: with --parallel 1, a request to
+    // ai/demo would queue behind the runaway if it were still going.
+    const yardstick = await client.responses.create({ model: SECOND, input: 'Hello', stream: true, max_output_tokens: 1500, ignore_eos: true } as OpenAI.Responses.ResponseCreateParamsStreaming);
+    const events = yardstick[Symbol.asyncIterator]();
+    assert.equal((await events.next()).value?.type, 'response.created');
+    let yardstickDone = false;
+    const drained = (async () => {
+      let last: string | undefined;
+      for (let next = await events.next(); !next.done; next = await events.next()) last = next.value.type;
+      yardstickDone = true;
+      return last;
+    })();
+    const next = await client.responses.create({ model: DEMO, input: 'Hi', max_output_tokens: 2 });
+    assert.equal(next.object, 'response');
+    assert.equal(yardstickDone, false, 'ai/demo served a new request while a 1500-token generation was still running');
+    await waitUntil('ai/demo idle', async () => (await ps()).some((p) => p.model_name === DEMO && p.in_use === 0));
+    assert.equal(await drained, 'response.incomplete');
   });
 });

@@ -83,3 +83,13 @@ describe('input items to chat messages', () => {
     assertBadParam(() => parseInput([{ role: 'user', content: [{ type: 'input_image', image_url: 'x' }] }]), 'input[0].content[0].type');
   });
 });
+
+describe('llama-server sampling extensions on /v1/responses', () => {
+  test('seed, top_k, ignore_eos and stop reach sampling as on the chat route', () => {
+    const parsed = parseResponsesRequest({ model: 'm', input: 'x', seed: 3, top_k: 5, ignore_eos: true, stop: ['\n'] });
+    assert.equal(parsed.sampling.seed, 3);
+    assert.equal(parsed.sampling.topK, 5);
+    assert.equal(parsed.sampling.ignoreEos, true);
+    assert.deepEqual(parsed.sampling.stop, ['\n']);
+  });
+});
