@@ -65,8 +65,8 @@ export function parseInput(value: unknown): InputItem[] {
 const ROLE: Record<string, Role> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant' };
 
 /**
- * Items -> chat messages. Consecutive function calls join the assistant turn before them, as chat
- * templates expect one assistant message carrying all its calls.
+ * Items -> chat messages. Function calls join the assistant turn before them (its text included), as
+ * chat templates expect one assistant message carrying its text and all its calls.
  */
 export function toChatMessages(instructions: string | undefined, items: InputItem[]): ChatMessage[] {
   const messages: ChatMessage[] = instructions ? [{ role: 'system', content: instructions }] : [];
@@ -76,7 +76,7 @@ export function toChatMessages(instructions: string | undefined, items: InputIte
     } else if (item.type === 'function_call') {
       const call = { id: item.call_id, name: item.name, arguments: item.arguments };
       const last = messages.at(-1);
-      if (last?.role === 'assistant' && (last.toolCalls || last.content === '')) (last.toolCalls ??= []).push(call);
+      if (last?.role === 'assistant') (last.toolCalls ??= []).push(call);
       else messages.push({ role: 'assistant', content: '', toolCalls: [call] });
     } else {
       messages.push({ role: 'tool', content: item.output, toolCallId: item.call_id });

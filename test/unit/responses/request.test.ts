@@ -93,3 +93,13 @@ describe('llama-server sampling extensions on /v1/responses', () => {
     assert.deepEqual(parsed.sampling.stop, ['\n']);
   });
 });
+
+describe('an assistant turn with text and calls', () => {
+  test('becomes one assistant message carrying its text and its calls', () => {
+    const items = parseInput([
+      { role: 'assistant', content: [{ type: 'output_text', text: 'Checking.' }] },
+      { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' },
+    ]);
+    assert.deepEqual(toChatMessages(undefined, items), [{ role: 'assistant', content: 'Checking.', toolCalls: [{ id: 'call_1', name: 'f', arguments: '{}' }] }]);
+  });
+});
