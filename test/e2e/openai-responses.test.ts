@@ -103,6 +103,9 @@ describe('the OpenAI Responses API in the compiled server', () => {
     assert.deepEqual(raw.json(), { id: created.id, object: 'response', deleted: true });
     await assert.rejects(client.responses.retrieve(created.id), (err: unknown) => err instanceof OpenAI.NotFoundError);
     await assert.rejects(client.responses.delete(created.id), (err: unknown) => err instanceof OpenAI.NotFoundError);
+    const metrics = (await server.request('/metrics')).text;
+    assert.match(metrics, /route="\/v1\/responses\/\{id\}",method="DELETE",status="404"/);
+    assert.match(metrics, /route="\/v1\/responses",method="POST",status="200"/);
   });
 
   test('a response made with store:false cannot be retrieved or continued', async () => {

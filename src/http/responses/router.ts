@@ -4,7 +4,7 @@
  */
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { AppError } from '../../errors.js';
-import { BACKEND_NAME } from '../inference-router.js';
+import { BACKEND_NAME, countRequests } from '../inference-router.js';
 import { jsonBody } from '../json-body.js';
 import { createResponsesHandler, type ResponsesDeps } from './create-handler.js';
 import { sendResponsesError } from './errors.js';
@@ -28,15 +28,18 @@ export function createResponsesRouter(deps: ResponsesDeps): Router {
   const router = Router();
   const body = jsonBody({ sendError: (res, error) => sendResponsesError(res, error, deps.logger) });
   const create = createResponsesHandler(deps);
-  router.post(PATHS, body, guarded(deps, create));
+  const counted = (route: string) => countRequests(deps.metrics, route);
+  router.post(PATHS, counted('/v1/responses'), body, guarded(deps, create));
   router.get(
     ID_PATHS,
+    counted('/v1/responses/{id}'),
     guarded(deps, (req, res) => {
       res.json(deps.store.get(String(req.params.id)).response);
     }),
   );
   router.delete(
     ID_PATHS,
+    counted('/v1/responses/{id}'),
     guarded(deps, (req, res) => {
       const id = String(req.params.id);
       deps.store.delete(id);
