@@ -48,6 +48,8 @@ export interface Config {
   insecureBind: boolean;
   writeStallTimeoutMs: number;
   promptCacheBytes: number;
+  responsesMaxStored: number;
+  responsesTtlMs: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -210,6 +212,8 @@ export const SETTINGS: Setting[] = [
   row({ key: 'maxUploadBytes', flag: '--max-upload', env: 'MODEL_RUNNER_MAX_UPLOAD', ...bytesDefault('64GiB'), description: 'Largest model upload accepted by POST /models/load.', parse: asBytes }),
   row({ key: 'admissionTimeoutSeconds', flag: '--admission-timeout', env: 'MODEL_RUNNER_ADMISSION_TIMEOUT', default: 120, description: 'Seconds a new model file may take to load and decode two tokens in the admission check (a child process, before it first runs in-process); slower files are refused.', parse: asInt(1, 86400) }),
   row({ key: 'writeStallTimeoutMs', flag: '--write-stall-timeout', env: 'MODEL_RUNNER_WRITE_STALL_TIMEOUT', default: DEFAULT_WRITE_STALL_TIMEOUT_MS, defaultText: '`60s`', description: 'How long a streamed response may wait for a client that stopped reading before it is cut and its generation cancelled.', parse: asPositiveDuration }),
+  row({ key: 'responsesMaxStored', flag: '--responses-max-stored', env: 'MODEL_RUNNER_RESPONSES_MAX_STORED', default: 1000, description: 'Most Responses API responses kept in memory for GET and previous_response_id; the oldest goes first.', parse: asInt(0, 1_000_000) }),
+  row({ key: 'responsesTtlMs', flag: '--responses-ttl', env: 'MODEL_RUNNER_RESPONSES_TTL', default: 3_600_000, defaultText: '`1h`', description: 'How long a stored Responses API response stays retrievable and continuable.', parse: asPositiveDurationMs }),
 ];
 
 /**

@@ -21,6 +21,8 @@ import { createOllamaRouter } from './http/ollama/router.js';
 import { RequestHistory } from './http/common/request-history.js';
 import { isLoopbackHost } from './http/common/host-policy.js';
 import { apiKeyCheck, checkTcpBind, hostCheck } from './http/common/tcp-access.js';
+import { createResponsesRouter } from './http/openai/responses-router.js';
+import { ResponseStore } from './responses/store.js';
 import { createLogger, type Logger } from './log.js';
 import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js';
 import { Catalog, ModelAdmission } from './models/index.js';
@@ -137,6 +139,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       }),
       createEnginesRouter(inference),
       createInferenceRouter(inference),
+      createResponsesRouter({ ...inference, store: new ResponseStore({ maxEntries: config.responsesMaxStored, ttlMs: config.responsesTtlMs }) }),
       createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
       createMetricsRouter(metrics),
     ];
