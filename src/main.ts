@@ -13,6 +13,7 @@ import { createEnginesRouter } from './http/engines-router.js';
 import { createHttpServer } from './http/http-server.js';
 import type { InferenceDeps } from './http/inference-deps.js';
 import { createInferenceRouter } from './http/inference-router.js';
+import { createLlamaUtilitiesRouter } from './http/llama/utilities-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
 import { guardSocketPeers, peerPolicy, resolveSocketGroup } from './http/socket-peers.js';
 import { createMetrics, createMetricsRouter } from './http/metrics.js';
@@ -131,6 +132,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
         // A runner still loading counts as in use: requests are waiting for it.
         isModelInUse: (id) => scheduler.ps().some((r) => r.id === id && (r.inUse > 0 || r.loading)),
       }),
+      createLlamaUtilitiesRouter(inference),
       createEnginesRouter(inference),
       createInferenceRouter(inference),
       createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
