@@ -111,13 +111,16 @@ export type TokensRequest =
       /** Also return each token's text. Defaults to false. */
       withPieces?: boolean;
     }
-  | { op: 'detokenize'; tokens: number[] };
+  | { op: 'detokenize'; tokens: number[] }
+  /** The chat template applied to `messages`, ending where the assistant's reply starts. */
+  | { op: 'apply-template'; messages: ChatMessage[] };
 
 /** `tokens` (and `pieces` when asked) for tokenize; `content` for detokenize. */
 export interface TokensResult {
   tokens?: number[];
   pieces?: string[];
   content?: string;
+  prompt?: string;
 }
 
 /** What a caller holds while it uses a loaded model. */

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import type { TokensRequest, TokensResult } from '../engine/types.js';
 import { AppError } from '../errors.js';
+import { parseMessages } from '../openai/chat-request.js';
+import { requireObjectBody } from '../openai/validate.js';
 
 const tokenizeBody = z.object({
   model: z.string().trim().min(1).optional(),
@@ -42,10 +44,19 @@ export function parseDetokenizeRequest(body: unknown): ParsedTokens {
   return { model: b.model, request: { op: 'detokenize', tokens: b.tokens } };
 }
 
+/** /apply-template: the messages read exactly as the chat route reads them. */
+export function parseApplyTemplateRequest(body: unknown): ParsedTokens {
+  const object = requireObjectBody(body);
+  const model = typeof object.model === 'string' && object.model.trim() !== '' ? object.model.trim() : undefined;
+  if (object.model !== undefined && typeof object.model !== 'string') throw new AppError('bad_request', 'model must be a string', { data: { param: 'model' } });
+  return { model, request: { op: 'apply-template', messages: parseMessages(object) } };
+}
+
 /** A piece as llama-server gives it: its text, or (not valid UTF-8) its bytes. */
 export type Piece = string | number[];
 
-export function buildTokensResponse(result: TokensResult): { tokens: Array<number | { id: number; piece: Piece }> } | { content: string } {
+export function buildTokensResponse(result: TokensResult): { tokens: Array<number | { id: number; piece: Piece }> } | { content: string } | { prompt: string } {
+  if (result.prompt !== undefined) return { prompt: result.prompt };
   if (result.content !== undefined) return { content: result.content };
   const tokens = result.tokens ?? [];
   if (!result.pieces) return { tokens };

@@ -76,6 +76,29 @@ describe("llama-server's utility routes in the compiled server", () => {
     assert.match(reply.json().error.message, /99999999/);
   });
 
+  test('apply-template gives the text the chat route evaluates: its tokens number the chat reply\'s prompt_tokens', async () => {
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: TEXT },
+    ];
+    for (const prefix of ['/engines/llama.cpp', '/v1']) {
+      const applied = await server.request(`${prefix}/apply-template`, { body: { model: DEMO, messages } });
+      assert.equal(applied.status, 200, applied.text);
+      const { prompt } = applied.json() as { prompt: string };
+      assert.ok(prompt.includes(TEXT) && prompt.includes('Be brief.'), prompt);
+      const tokenized = (await server.request('/engines/llama.cpp/tokenize', { body: { model: DEMO, content: prompt, add_special: true } })).json() as { tokens: number[] };
+      const chat = await server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages, max_tokens: 1 } });
+      assert.equal(chat.status, 200, chat.text);
+      assert.equal(tokenized.tokens.length, chat.json().usage.prompt_tokens, JSON.stringify({ prompt, tokens: tokenized.tokens }));
+    }
+  });
+
+  test('apply-template without messages is a 400 naming messages', async () => {
+    const reply = await server.request('/engines/llama.cpp/apply-template', { body: { model: DEMO } });
+    assert.equal(reply.status, 400, reply.text);
+    assert.match(reply.json().error.message, /messages/);
+  });
+
   test('props reports the context size, the slots, the model path and the build', async () => {
     const reply = await server.request(`/engines/llama.cpp/props?model=${encodeURIComponent(DEMO)}`);
     assert.equal(reply.status, 200, reply.text);

@@ -1,5 +1,5 @@
 /**
- * llama-server's utility routes (/tokenize, /detokenize, /props) under /engines/llama.cpp/,
+ * llama-server's utility routes (/tokenize, /detokenize, /apply-template, /props) under /engines/llama.cpp/,
  * /engines/llama.cpp/v1/ and /engines/v1/ (the app maps /v1/... onto the last). The model comes
  * from the body's `model` (a `?model=` query for GET /props); without one, the request goes to
  * the one model loaded for completion when exactly one is, and is refused otherwise.
@@ -7,7 +7,7 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { AppError } from '../../errors.js';
 import { buildPropsResponse } from '../../llama/props.js';
-import { buildTokensResponse, parseDetokenizeRequest, parseTokenizeRequest, type ParsedTokens } from '../../llama/tokens-request.js';
+import { buildTokensResponse, parseApplyTemplateRequest, parseDetokenizeRequest, parseTokenizeRequest, type ParsedTokens } from '../../llama/tokens-request.js';
 import type { InferenceDeps } from '../inference-deps.js';
 import { sendInferenceError } from '../inference-errors.js';
 import { BACKEND_NAME } from '../inference-router.js';
@@ -66,6 +66,7 @@ export function createLlamaUtilitiesRouter(deps: InferenceDeps): Router {
   const paths = (suffix: string) => PREFIXES.map((p) => `${p}/${suffix}`);
   router.post(paths('tokenize'), body, handle(deps, tokensHandler(deps, parseTokenizeRequest)));
   router.post(paths('detokenize'), body, handle(deps, tokensHandler(deps, parseDetokenizeRequest)));
+  router.post(paths('apply-template'), body, handle(deps, tokensHandler(deps, parseApplyTemplateRequest)));
   router.get(paths('props'), handle(deps, propsHandler(deps)));
   return router;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AppError } from '../../../src/errors.js';
-import { buildTokensResponse, parseDetokenizeRequest, parseTokenizeRequest } from '../../../src/llama/tokens-request.js';
+import { buildTokensResponse, parseApplyTemplateRequest, parseDetokenizeRequest, parseTokenizeRequest } from '../../../src/llama/tokens-request.js';
 
 describe('llama-server tokenize and detokenize translation', () => {
   test('a tokenize body becomes an engine request with add_special and with_pieces off by default', () => {
@@ -23,9 +23,19 @@ describe('llama-server tokenize and detokenize translation', () => {
     }
   });
 
+  test('an apply-template body reads its messages as the chat route does, and needs at least one', () => {
+    assert.deepEqual(parseApplyTemplateRequest({ model: 'ai/demo', messages: [{ role: 'user', content: 'hi' }] }), {
+      model: 'ai/demo',
+      request: { op: 'apply-template', messages: [{ role: 'user', content: 'hi' }] },
+    });
+    assert.throws(() => parseApplyTemplateRequest({ messages: [] }), (err: unknown) => err instanceof AppError && err.code === 'bad_request' && err.data?.param === 'messages');
+    assert.throws(() => parseApplyTemplateRequest({ model: 5, messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => err instanceof AppError && err.data?.param === 'model');
+  });
+
   test('the response is token IDs, ID and piece pairs, or content', () => {
     assert.deepEqual(buildTokensResponse({ tokens: [5, 6] }), { tokens: [5, 6] });
     assert.deepEqual(buildTokensResponse({ tokens: [5, 6], pieces: ['a', 'b'] }), { tokens: [{ id: 5, piece: 'a' }, { id: 6, piece: 'b' }] });
     assert.deepEqual(buildTokensResponse({ content: 'ab' }), { content: 'ab' });
+    assert.deepEqual(buildTokensResponse({ prompt: 'p' }), { prompt: 'p' });
   });
 });
