@@ -113,7 +113,9 @@ export type TokensRequest =
     }
   | { op: 'detokenize'; tokens: number[] }
   /** The chat template applied to `messages`, ending where the assistant's reply starts. */
-  | { op: 'apply-template'; messages: ChatMessage[] };
+  | { op: 'apply-template'; messages: ChatMessage[] }
+  /** What llama-server's /props tells of the model itself: its chat template. */
+  | { op: 'props' };
 
 /** `tokens` (and `pieces` when asked) for tokenize; `content` for detokenize. */
 export interface TokensResult {
@@ -121,6 +123,8 @@ export interface TokensResult {
   pieces?: string[];
   content?: string;
   prompt?: string;
+  /** The GGUF's tokenizer.chat_template ('' when it has none). */
+  chatTemplate?: string;
 }
 
 /** What a caller holds while it uses a loaded model. */

@@ -12,6 +12,8 @@ export interface PropsInput {
   parallel: number;
   /** The llama.cpp release the engine runs. */
   version: string;
+  /** The model's chat template ('' when it has none). */
+  chatTemplate: string;
 }
 
 export function buildPropsResponse(input: PropsInput): Record<string, unknown> {
@@ -20,6 +22,7 @@ export function buildPropsResponse(input: PropsInput): Record<string, unknown> {
     total_slots: input.parallel,
     model_alias: input.modelName,
     model_path: input.modelPath,
+    chat_template: input.chatTemplate,
     build_info: input.version,
   };
 }

@@ -102,11 +102,12 @@ describe("llama-server's utility routes in the compiled server", () => {
   test('props reports the context size, the slots, the model path and the build', async () => {
     const reply = await server.request(`/engines/llama.cpp/props?model=${encodeURIComponent(DEMO)}`);
     assert.equal(reply.status, 200, reply.text);
-    const props = reply.json() as { default_generation_settings: { n_ctx: number }; total_slots: number; model_path: string; build_info: string };
+    const props = reply.json() as { default_generation_settings: { n_ctx: number }; total_slots: number; model_path: string; build_info: string; chat_template: string };
     assert.equal(props.default_generation_settings.n_ctx, 2048);
     assert.equal(props.total_slots, 1);
     assert.match(props.model_path, /\S/);
     assert.match(props.build_info, /\S/);
+    assert.match(props.chat_template, /im_start/, 'the demo model carries a ChatML template');
   });
 
   test('an unknown model is a 404 in the OpenAI error shape', async () => {

@@ -10,6 +10,10 @@ import type { LoadedModel } from './load.js';
 
 export function runTokens(loaded: LoadedModel, request: TokensRequest): TokensResult {
   const { model } = loaded;
+  if (request.op === 'props') {
+    const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+    return { chatTemplate: typeof template === 'string' ? template : '' };
+  }
   if (request.op === 'apply-template') {
     // The same rendering the chat route evaluates (without tools); special tokens stay as their text.
     return { prompt: promptText(model, renderChat(model, loaded.chatWrapper, request.messages, undefined).text) };

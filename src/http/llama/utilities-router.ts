@@ -50,11 +50,13 @@ function propsHandler(deps: InferenceDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const query = typeof req.query.model === 'string' ? req.query.model.trim() : '';
     const spec = await deps.resolveModel(modelFor(deps, query || undefined), 'completion');
-    await withLease(req, res, { scheduler: deps.scheduler, spec }, async () => {
+    await withLease(req, res, { scheduler: deps.scheduler, spec }, async (lease, signal) => {
+      const { chatTemplate = '' } = await lease.session.tokens({ op: 'props' }, signal);
+      if (signal.aborted) return;
       const entry = deps.scheduler.ps().find((e) => e.id === spec.id && e.mode === 'completion');
       if (!entry) throw new AppError('unavailable', `model "${spec.name}" is not loaded`);
       res.json(
-        buildPropsResponse({ modelName: spec.name, modelPath: spec.modelPath, contextSize: entry.contextSize, parallel: entry.parallel, version: deps.scheduler.status().version }),
+        buildPropsResponse({ modelName: spec.name, modelPath: spec.modelPath, contextSize: entry.contextSize, parallel: entry.parallel, version: deps.scheduler.status().version, chatTemplate }),
       );
     });
   };
