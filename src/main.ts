@@ -23,6 +23,7 @@ import { isLoopbackHost } from './http/common/host-policy.js';
 import { apiKeyCheck, checkTcpBind, hostCheck } from './http/common/tcp-access.js';
 import { createResponsesRouter } from './http/openai/responses-router.js';
 import { ResponseStore } from './responses/store.js';
+import { createLlamaUtilitiesRouter } from './http/llama/utilities-router.js';
 import { createLogger, type Logger } from './log.js';
 import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js';
 import { Catalog, ModelAdmission } from './models/index.js';
@@ -137,6 +138,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
         // A runner still loading counts as in use: requests are waiting for it.
         isModelInUse: (id) => scheduler.ps().some((r) => r.id === id && (r.inUse > 0 || r.loading)),
       }),
+      createLlamaUtilitiesRouter(inference),
       createEnginesRouter(inference),
       createInferenceRouter(inference),
       createResponsesRouter({ ...inference, store: new ResponseStore({ maxEntries: config.responsesMaxStored, ttlMs: config.responsesTtlMs }) }),

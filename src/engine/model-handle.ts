@@ -15,7 +15,7 @@ import { startProcessTransport } from './process-transport.js';
 import type { GpuSetting, Isolation, LoadedInfo, LoadMemo, MainToWorker, PromptCacheInit, WorkerInit, WorkerToMain } from './protocol.js';
 import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
 import type { EngineWorkers } from './spare-worker.js';
-import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec } from './types.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec, TokensRequest, TokensResult } from './types.js';
 import { startWorkerTransport } from './worker-transport.js';
 
 /** How long dispose() waits for the engine to end by itself before giving up on it (a Worker) or killing it (a process). */
@@ -165,6 +165,10 @@ export class WorkerModelHandle implements ModelHandle {
 
   tokenize(text: string, signal?: AbortSignal): Promise<number[]> {
     return this.call<number[]>({ type: 'tokenize', id: 0, text }, signal);
+  }
+
+  tokens(request: TokensRequest, signal?: AbortSignal): Promise<TokensResult> {
+    return this.call<TokensResult>({ type: 'tokens', id: 0, request }, signal);
   }
 
   async dispose(): Promise<void> {

@@ -101,11 +101,38 @@ export interface EmbedResult {
   promptTokens: number;
 }
 
+/** A tokenizer-only request (llama-server's /tokenize and /detokenize). */
+export type TokensRequest =
+  | {
+      op: 'tokenize';
+      text: string;
+      /** Prepend the BOS token when the model wants one. Defaults to false. */
+      addSpecial?: boolean;
+      /** Also return each token's text. Defaults to false. */
+      withPieces?: boolean;
+    }
+  | { op: 'detokenize'; tokens: number[] }
+  /** The chat template applied to `messages`, ending where the assistant's reply starts. */
+  | { op: 'apply-template'; messages: ChatMessage[] }
+  /** What llama-server's /props tells of the model itself: its chat template. */
+  | { op: 'props' };
+
+/** `tokens` (and `pieces` when asked) for tokenize; `content` for detokenize. */
+export interface TokensResult {
+  tokens?: number[];
+  pieces?: string[];
+  content?: string;
+  prompt?: string;
+  /** The GGUF's tokenizer.chat_template ('' when it has none). */
+  chatTemplate?: string;
+}
+
 /** What a caller holds while it uses a loaded model. */
 export interface ModelSession {
   generate(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateEvent>;
   embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult>;
   tokenize(text: string, signal?: AbortSignal): Promise<number[]>;
+  tokens(request: TokensRequest, signal?: AbortSignal): Promise<TokensResult>;
 }
 
 export type ModelMode = 'completion' | 'embedding';

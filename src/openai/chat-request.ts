@@ -56,7 +56,7 @@ function parseMessage(value: unknown, index: number): ChatMessage {
   return message;
 }
 
-function parseMessages(body: JsonObject): ChatMessage[] {
+export function parseMessages(body: JsonObject): ChatMessage[] {
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw badParam('messages', 'messages is required and must be a non-empty array');

@@ -8,6 +8,7 @@
 import { toAppError } from '../../errors.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
 import { embed } from './embeddings.js';
+import { runTokens } from './tokens.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
 import { disposeModel, loadModel, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
 import { startPrefixScan } from './prefix-scan.js';
@@ -68,6 +69,8 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
         await generate(current, message.request, controller.signal, (event) => post({ type: 'event', id: message.id, event }));
       } else if (message.type === 'embed') {
         post({ type: 'result', id: message.id, value: await embed(current.loaded, message.request, controller.signal) });
+      } else if (message.type === 'tokens') {
+        post({ type: 'result', id: message.id, value: runTokens(current.loaded, message.request) });
       } else {
         post({ type: 'result', id: message.id, value: current.loaded.model.tokenize(message.text, false).map(Number) });
       }

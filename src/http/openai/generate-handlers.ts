@@ -9,7 +9,7 @@ import type { CommonFields } from '../../openai/request-common.js';
 import { ChatChunkStream, TextChunkStream } from '../../openai/stream-chunks.js';
 import { collectGeneration, type Finished, streamGeneration } from '../common/generation-events.js';
 import type { InferenceDeps } from '../common/inference-deps.js';
-import { sendInferenceError, sendStreamError } from './inference-errors.js';
+import { sendInferenceError, sendStreamError } from '../common/inference-errors.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../common/lease-scope.js';
 import { noteGeneration } from '../common/request-history.js';
 import { createSseWriter } from '../common/sse.js';

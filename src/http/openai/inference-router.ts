@@ -9,7 +9,7 @@ import { buildEmbeddingsResponse } from '../../openai/embeddings-response.js';
 import { toOpenAIModel, toOpenAIModelList } from '../../openai/models.js';
 import { createGenerateHandler } from './generate-handlers.js';
 import { BACKEND_NAME, type InferenceDeps } from '../common/inference-deps.js';
-import { sendInferenceError } from './inference-errors.js';
+import { sendInferenceError } from '../common/inference-errors.js';
 import { jsonBody } from '../common/json-body.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../common/lease-scope.js';
 import { countRequests, type Metrics } from '../common/metrics.js';

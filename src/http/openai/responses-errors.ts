@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { toAppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { statusFor } from '../common/error-status.js';
-import { sendInferenceError } from './inference-errors.js';
+import { sendInferenceError } from '../common/inference-errors.js';
 
 /**
  * The official SDKs retry every 5xx three times unless told not to; a failed generation would

@@ -85,6 +85,9 @@ export class FakeHandle implements ModelHandle {
   async tokenize() {
     return [];
   }
+  async tokens(): Promise<never> {
+    throw new AppError('unsupported', 'the fake engine has no tokenizer routes');
+  }
 }
 
 export function spec(name: string, extra: Partial<LoadSpec> = {}): LoadSpec {

@@ -2,8 +2,8 @@
 import type { Response } from 'express';
 import { type AppError, toAppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { openAIErrorBody, sendOpenAIError, statusFor } from '../common/error-status.js';
-import type { SseWriter } from '../common/sse.js';
+import { openAIErrorBody, sendOpenAIError, statusFor } from './error-status.js';
+import type { SseWriter } from './sse.js';
 
 /** Seconds a client is told to wait when the queue is full and the scheduler names no figure. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
