@@ -12,6 +12,7 @@ import { corsMiddleware } from './http/cors.js';
 import { createEnginesRouter } from './http/engines-router.js';
 import { createHttpServer } from './http/http-server.js';
 import type { InferenceDeps } from './http/inference-deps.js';
+import { createMessagesRouter } from './http/anthropic/messages-router.js';
 import { createInferenceRouter } from './http/inference-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
 import { guardSocketPeers, peerPolicy, resolveSocketGroup } from './http/socket-peers.js';
@@ -133,6 +134,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       }),
       createEnginesRouter(inference),
       createInferenceRouter(inference),
+      createMessagesRouter(inference),
       createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
       createMetricsRouter(metrics),
     ];

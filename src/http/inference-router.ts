@@ -22,7 +22,7 @@ function inferencePaths(suffix: string): string[] {
   return [`/engines/v1/${suffix}`, `/engines/:backend/v1/${suffix}`];
 }
 
-const checkBackend: RequestHandler = (req, res, next) => {
+export const checkBackend: RequestHandler = (req, res, next) => {
   const backend = req.params.backend;
   if (backend !== undefined && backend !== BACKEND_NAME) {
     sendInferenceError(res, new AppError('not_found', `backend "${backend}" not found`));
@@ -32,7 +32,7 @@ const checkBackend: RequestHandler = (req, res, next) => {
 };
 
 /** Counts each request once it ends, under a stable route label whichever prefix it came by. */
-function countRequests(metrics: Metrics, route: string): RequestHandler {
+export function countRequests(metrics: Metrics, route: string): RequestHandler {
   return (req, res, next) => {
     res.on('close', () => {
       metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
