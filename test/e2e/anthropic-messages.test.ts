@@ -142,6 +142,17 @@ describe('the Anthropic Messages API in the compiled server', () => {
     });
   });
 
+  test('a prompt longer than the context is a 400 invalid_request_error, streaming or not', async () => {
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'word '.repeat(20_000) }];
+    for (const stream of [false, true]) {
+      await assert.rejects(client.messages.create({ model: DEMO, max_tokens: 4, messages, stream }), (err: unknown) => {
+        assert.ok(err instanceof Anthropic.BadRequestError, String(err));
+        assert.equal((err.error as { error: { type: string } }).error.type, 'invalid_request_error');
+        return true;
+      });
+    }
+  });
+
   test('a body that is not JSON is a 400 invalid_request_error, on every path prefix', async () => {
     for (const prefix of ['/v1', '/engines/v1', '/engines/llama.cpp/v1']) {
       const reply = await server.tcpRequest(`${prefix}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": ' });
