@@ -30,12 +30,7 @@ export function toAnthropicUsage(usage: Usage): AnthropicUsage {
   return { input_tokens: usage.promptTokens - cached, output_tokens: usage.completionTokens, cache_read_input_tokens: cached, cache_creation_input_tokens: 0 };
 }
 
-/**
- * The engine says 'stop' both for the model's end and for a user stop sequence and drops the
- * sequence from the text, so which one ended it is not known; with stop sequences asked for and
- * the text not ending naturally we cannot tell either, so 'stop' reads as end_turn unless the
- * caller passes the sequence it knows matched.
- */
+/** The engine says 'stop' for the model's own end and for a stop sequence alike; the sequence it names tells them apart. */
 export function toStopReason(reason: FinishReason, stopSequence: string | null): StopReason {
   if (reason === 'length') return 'max_tokens';
   if (reason === 'tool_calls') return 'tool_use';
@@ -139,10 +134,11 @@ export class MessageEventStream {
       this.index = 0;
     }
     const usage = toAnthropicUsage(event.usage);
+    const stopSequence = event.stopSequence ?? null;
     out.push(
       {
         event: 'message_delta',
-        data: { type: 'message_delta', delta: { stop_reason: toStopReason(event.finishReason, null), stop_sequence: null }, usage: { ...usage } },
+        data: { type: 'message_delta', delta: { stop_reason: toStopReason(event.finishReason, stopSequence), stop_sequence: stopSequence }, usage: { ...usage } },
       },
       { event: 'message_stop', data: { type: 'message_stop' } },
     );

@@ -66,6 +66,18 @@ describe('the Anthropic Messages API in the compiled server', () => {
     assert.ok(['max_tokens', 'end_turn'].includes(message.stop_reason!));
   });
 
+  test('a stop sequence that ends the text is named, with the stop_sequence stop reason, whole and streamed', async () => {
+    // Stop on every character the tiny model's text is made of, so some sequence surely matches.
+    const stops = [...'abcdefghijklmnopqrstuvwxyz .,!?'];
+    const body = { model: DEMO, max_tokens: 64, temperature: 0, stop_sequences: stops, messages: [{ role: 'user' as const, content: 'Hello' }] };
+    const message = await client.messages.create(body);
+    assert.equal(message.stop_reason, 'stop_sequence', JSON.stringify(message));
+    assert.ok(stops.includes(message.stop_sequence!), String(message.stop_sequence));
+    const streamed = await client.messages.stream(body).finalMessage();
+    assert.equal(streamed.stop_reason, 'stop_sequence');
+    assert.equal(streamed.stop_sequence, message.stop_sequence);
+  });
+
   test('messages.stream sends the events in order and the SDK assembles the final message', async () => {
     const stream = client.messages.stream({ model: DEMO, max_tokens: 5, messages: [{ role: 'user', content: 'Count to ten.' }] });
     const names: string[] = [];

@@ -26,6 +26,12 @@ describe('buildMessage', () => {
     assert.deepEqual(empty.content, [{ type: 'text', text: '' }]);
   });
 
+  test('a stop naming the stop sequence that matched is stop_sequence, with the sequence echoed', () => {
+    const message = buildMessage(meta, { text: 'x', toolCalls: [], finishReason: 'stop', usage, stopSequence: 'END' });
+    assert.equal(message.stop_reason, 'stop_sequence');
+    assert.equal(message.stop_sequence, 'END');
+  });
+
   test('usage splits cached prompt tokens out of input_tokens into cache_read_input_tokens', () => {
     assert.deepEqual(toAnthropicUsage(usage), { input_tokens: 7, output_tokens: 4, cache_read_input_tokens: 3, cache_creation_input_tokens: 0 });
   });
