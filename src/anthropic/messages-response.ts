@@ -16,8 +16,6 @@ export interface AnthropicUsage {
 export interface MessageMeta {
   id: string;
   model: string;
-  /** The request's stop_sequences, to tell a stop sequence from the model's own end. */
-  stopSequences: string[];
 }
 
 export function newMessageId(): string {

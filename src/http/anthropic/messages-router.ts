@@ -52,7 +52,7 @@ function messagesHandler(deps: InferenceDeps): RequestHandler {
       const parsed = parseMessagesRequest(req.body);
       const spec = await deps.resolveModel(parsed.model, 'completion');
       await withLease(req, res, { scheduler: deps.scheduler, spec }, async (lease, signal) => {
-        const meta: MessageMeta = { id: newMessageId(), model: parsed.model, stopSequences: parsed.request.sampling.stop ?? [] };
+        const meta: MessageMeta = { id: newMessageId(), model: parsed.model };
         const events = lease.session.generate(parsed.request, signal);
         let finished: Finished | undefined;
         if (parsed.stream) finished = await respondStream(deps, res, events, meta, signal);

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { buildMessage, MessageEventStream, toAnthropicUsage } from '../../../src/anthropic/messages-response.js';
 import type { FinishReason, GenerateEvent } from '../../../src/engine/types.js';
 
-const meta = { id: 'msg_1', model: 'ai/demo', stopSequences: [] };
+const meta = { id: 'msg_1', model: 'ai/demo' };
 const usage = { promptTokens: 10, completionTokens: 4, cachedTokens: 3 };
 const done = (finishReason: FinishReason): GenerateEvent => ({ type: 'done', finishReason, usage, timings: { timeToFirstTokenMs: 1, promptMs: 1, generationMs: 1 } });
 
