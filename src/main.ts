@@ -24,6 +24,7 @@ import { apiKeyCheck, checkTcpBind, hostCheck } from './http/common/tcp-access.j
 import { createResponsesRouter } from './http/openai/responses-router.js';
 import { ResponseStore } from './responses/store.js';
 import { createLlamaUtilitiesRouter } from './http/llama/utilities-router.js';
+import { createMessagesRouter } from './http/anthropic/messages-router.js';
 import { createLogger, type Logger } from './log.js';
 import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js';
 import { Catalog, ModelAdmission } from './models/index.js';
@@ -142,6 +143,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       createEnginesRouter(inference),
       createInferenceRouter(inference),
       createResponsesRouter({ ...inference, store: new ResponseStore({ maxEntries: config.responsesMaxStored, ttlMs: config.responsesTtlMs }) }),
+      createMessagesRouter(inference),
       createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
       createMetricsRouter(metrics),
     ];

@@ -90,7 +90,14 @@ export interface Timings {
 export type GenerateEvent =
   | { type: 'text'; text: string }
   | { type: 'tool_calls'; calls: ToolCall[] }
-  | { type: 'done'; finishReason: FinishReason; usage: Usage; timings: Timings };
+  | {
+      type: 'done';
+      finishReason: FinishReason;
+      usage: Usage;
+      timings: Timings;
+      /** The request's stop sequence that ended the text, when one did. */
+      stopSequence?: string;
+    };
 
 export interface EmbedRequest {
   inputs: string[];

@@ -78,6 +78,8 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const grammarState = await env.grammars.stateFor(sampling);
     if (grammarState) evaluate.grammarEvaluationState = grammarState;
     const evalStarted = performance.now();
+    // The caller's stop sequence that ended the text, for dialects that report it (Anthropic).
+    let matchedStop: string | undefined;
     const finish = (reason: FinishReason, firstTokenAt: number | undefined, completionTokens: number) => {
       const now = performance.now();
       const first = firstTokenAt ?? now;
@@ -85,6 +87,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         type: 'done',
         finishReason: reason,
         usage: { promptTokens: prompt.tokens.length, completionTokens, cachedTokens },
+        ...(matchedStop === undefined ? {} : { stopSequence: matchedStop }),
         timings: { timeToFirstTokenMs: first - started, promptMs: first - evalStarted, generationMs: now - first },
       });
     };
@@ -124,7 +127,10 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         if (text.length === 0) return false;
         const result = matcher.push(text);
         emitText(result.text);
-        if (result.match) stopped = { callPrefix: result.match.index >= callPrefixAt, rest: result.rest ?? '' };
+        if (result.match) {
+          stopped = { callPrefix: result.match.index >= callPrefixAt, rest: result.rest ?? '' };
+          if (result.match.index < userStops.length) matchedStop = userStops[result.match.index];
+        }
         return stopped !== undefined;
       },
     });

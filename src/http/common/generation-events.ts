@@ -10,6 +10,8 @@ export interface Finished {
   finishReason: FinishReason;
   usage: Usage;
   timings: Timings;
+  /** The request's stop sequence that ended the text, when one did. */
+  stopSequence?: string;
 }
 
 /** A generation whose events ended without `done`: the Worker broke its own protocol. */

@@ -5,11 +5,27 @@
 import type { AcquireOptions as EngineAcquireOptions, Lease as EngineLease, LoadSpec, ModelMode, RunnerStatus, RuntimeSettings } from '../../engine/index.js';
 import type { Logger } from '../../log.js';
 import type { DockerModel } from '../../openai/models.js';
+import type { RequestHandler } from 'express';
+import { AppError } from '../../errors.js';
+import { sendInferenceError } from './inference-errors.js';
 import type { Metrics } from './metrics.js';
 import type { RequestHistory } from './request-history.js';
 
 /** The only backend this server runs; /engines/{backend}/v1 accepts this name alone. */
 export const BACKEND_NAME = 'llama.cpp';
+
+/**
+ * Refuses a path that names another backend (/engines/{backend}/v1/...) with a 404; every dialect
+ * that serves under /engines/{backend}/ mounts it before its handlers.
+ */
+export const checkBackend: RequestHandler = (req, res, next) => {
+  const backend = req.params.backend;
+  if (backend !== undefined && backend !== BACKEND_NAME) {
+    sendInferenceError(res, new AppError('not_found', `backend "${backend}" not found`));
+    return;
+  }
+  next();
+};
 
 /** A loaded model held for one request: the engine's own lease, released exactly once. */
 export type Lease = EngineLease;

@@ -8,7 +8,7 @@ import { parseEmbeddingsRequest } from '../../openai/embeddings-request.js';
 import { buildEmbeddingsResponse } from '../../openai/embeddings-response.js';
 import { toOpenAIModel, toOpenAIModelList } from '../../openai/models.js';
 import { createGenerateHandler } from './generate-handlers.js';
-import { BACKEND_NAME, type InferenceDeps } from '../common/inference-deps.js';
+import { BACKEND_NAME, checkBackend, type InferenceDeps } from '../common/inference-deps.js';
 import { sendInferenceError } from '../common/inference-errors.js';
 import { jsonBody } from '../common/json-body.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../common/lease-scope.js';
@@ -21,14 +21,6 @@ function inferencePaths(suffix: string): string[] {
   return [`/engines/v1/${suffix}`, `/engines/:backend/v1/${suffix}`];
 }
 
-const checkBackend: RequestHandler = (req, res, next) => {
-  const backend = req.params.backend;
-  if (backend !== undefined && backend !== BACKEND_NAME) {
-    sendInferenceError(res, new AppError('not_found', `backend "${backend}" not found`));
-    return;
-  }
-  next();
-};
 
 /** Express 5 gives a `*name` wildcard as its path segments. */
 function wildcardName(value: unknown): string {
