@@ -13,6 +13,7 @@ import { createEnginesRouter } from './http/engines-router.js';
 import { createHttpServer } from './http/http-server.js';
 import type { InferenceDeps } from './http/inference-deps.js';
 import { createInferenceRouter } from './http/inference-router.js';
+import { createRerankRouter } from './http/rerank/rerank-router.js';
 import { closeServer, listenOnPort, listenOnSocket } from './http/listen.js';
 import { guardSocketPeers, peerPolicy, resolveSocketGroup } from './http/socket-peers.js';
 import { createMetrics, createMetricsRouter } from './http/metrics.js';
@@ -133,6 +134,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       }),
       createEnginesRouter(inference),
       createInferenceRouter(inference),
+      createRerankRouter(inference),
       createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
       createMetricsRouter(metrics),
     ];

@@ -4,7 +4,7 @@
  * AppErrors again on the receiving side.
  */
 import type { SerializedError } from '../errors.js';
-import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, ModelMode } from './types.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, ModelMode, RankRequest, RankResult } from './types.js';
 
 /** Backends a Worker may ask node-llama-cpp for; false means CPU only. */
 export type GpuSetting = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
@@ -64,6 +64,7 @@ export interface LoadedInfo {
 export type MainToWorker =
   | { type: 'generate'; id: number; request: GenerateRequest }
   | { type: 'embed'; id: number; request: EmbedRequest }
+  | { type: 'rank'; id: number; request: RankRequest }
   | { type: 'tokenize'; id: number; text: string }
   | { type: 'cancel'; id: number }
   | { type: 'shutdown' };
@@ -74,7 +75,7 @@ export type WorkerToMain =
   | { type: 'ready'; info: LoadedInfo }
   | { type: 'load-error'; error: SerializedError }
   | { type: 'event'; id: number; event: GenerateEvent }
-  | { type: 'result'; id: number; value: EmbedResult | number[] }
+  | { type: 'result'; id: number; value: EmbedResult | RankResult | number[] }
   | { type: 'error'; id: number; error: SerializedError }
   /** The Worker hit an uncaught failure; it aborts its work and shuts itself down. */
   | { type: 'fatal'; error: SerializedError }

@@ -8,6 +8,7 @@
 import { toAppError } from '../../errors.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
 import { embed } from './embeddings.js';
+import { rank } from './ranking.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
 import { disposeModel, loadModel, type LoadedModel, type StartedEngine } from './load.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';
@@ -62,6 +63,8 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
         await generate(current, message.request, controller.signal, (event) => post({ type: 'event', id: message.id, event }));
       } else if (message.type === 'embed') {
         post({ type: 'result', id: message.id, value: await embed(current.loaded, message.request, controller.signal) });
+      } else if (message.type === 'rank') {
+        post({ type: 'result', id: message.id, value: await rank(current.loaded, message.request, controller.signal) });
       } else {
         post({ type: 'result', id: message.id, value: current.loaded.model.tokenize(message.text, false).map(Number) });
       }

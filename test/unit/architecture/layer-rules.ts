@@ -54,7 +54,7 @@ function srcRule(from: (layer: string) => boolean, forbids: (target: string, rec
 }
 
 /** Translators may read engine and models only for their types: values would couple them to services. */
-function translatorRule(layer: 'openai' | 'ollama', valueLayers: string[]): Rule {
+function translatorRule(layer: 'openai' | 'ollama' | 'rerank', valueLayers: string[]): Rule {
   const values = new Set(valueLayers);
   const types = new Set([...valueLayers, 'engine', 'models']);
   return srcRule(
@@ -95,9 +95,10 @@ export const RULES: Rule[] = [
   ),
   translatorRule('openai', ['util', 'errors']),
   translatorRule('ollama', ['openai', 'util', 'errors']),
+  translatorRule('rerank', ['util', 'errors']),
   {
-    description: 'openai and ollama are pure translation: they never import express',
-    breaks: (r) => (layerOf(r.file) === 'openai' || layerOf(r.file) === 'ollama') && targetPackage(r) === 'express',
+    description: 'openai, ollama and rerank are pure translation: they never import express',
+    breaks: (r) => ['openai', 'ollama', 'rerank'].includes(layerOf(r.file) ?? '') && targetPackage(r) === 'express',
   },
   srcRule((l) => l === 'http', (t) => t === 'engine/worker', 'http never imports engine/worker: Worker code runs only inside a Worker'),
   srcRule((l) => !ENTRY_POINTS.has(l), (t) => ENTRY_POINTS.has(t), 'only the entry points (main.ts, cli.ts, cli/) import main.ts, cli.ts or cli/'),

@@ -1,0 +1,16 @@
+/** Validates a JSON body against a zod schema; the first problem becomes a 400 naming its field. */
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AppError('bad_request', 'the request body must be a JSON object');
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const param = issue.path.map(String).join('.');
+  // A field that is absent gets zod's own wording otherwise; name it plainly.
+  const message = issue.code === 'invalid_type' && issue.input === undefined && param !== '' && !/required/.test(issue.message) ? `${param} is required` : issue.message;
+  throw new AppError('bad_request', message, { data: { param } });
+}
