@@ -11,6 +11,7 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   const issue = result.error.issues[0]!;
   const param = issue.path.map(String).join('.');
   // A field that is absent gets zod's own wording otherwise; name it plainly.
-  const message = issue.code === 'invalid_type' && issue.input === undefined && param !== '' && !/required/.test(issue.message) ? `${param} is required` : issue.message;
+  const absent = issue.code === 'invalid_type' && issue.input === undefined && param !== '' && !/required/.test(issue.message);
+  const message = absent ? `${param} is required` : issue.message.startsWith(String(issue.path[0] ?? '')) ? issue.message : `${param}: ${issue.message}`;
   throw new AppError('bad_request', message, { data: { param } });
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { RankRequest } from '../engine/types.js';
 import { parseBody } from './parse-body.js';
 
-const documentSchema = z.union([z.string(), z.object({ text: z.string() })]);
+const documentSchema = z.union([z.string(), z.object({ text: z.string() })], { error: 'each document must be a string or a {text} object' });
 
 const rerankSchema = z.object({
   model: z.string().trim().min(1, 'model is required'),
