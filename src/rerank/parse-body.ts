@@ -10,8 +10,9 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = issue.path.map(String).join('.');
-  // A field that is absent gets zod's own wording otherwise; name it plainly.
-  const absent = issue.code === 'invalid_type' && issue.input === undefined && param !== '' && !/required/.test(issue.message);
+  // An absent field would get its type's wording; name it plainly instead.
+  const field = issue.path[0];
+  const absent = field !== undefined && issue.path.length === 1 && (body as Record<PropertyKey, unknown>)[field] === undefined;
   const message = absent ? `${param} is required` : issue.message.startsWith(String(issue.path[0] ?? '')) ? issue.message : `${param}: ${issue.message}`;
   throw new AppError('bad_request', message, { data: { param } });
 }

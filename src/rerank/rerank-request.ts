@@ -10,9 +10,9 @@ const documentSchema = z.union([z.string(), z.object({ text: z.string() })], { e
 
 const rerankSchema = z.object({
   model: z.string().trim().min(1, 'model is required'),
-  query: z.string({ error: (issue) => (issue.input === undefined ? 'query is required' : 'query must be a string') }),
+  query: z.string('query must be a string'),
   documents: z
-    .array(documentSchema, { error: (issue) => (issue.input === undefined ? 'documents is required' : 'documents must be an array of strings or {text} objects') })
+    .array(documentSchema, 'documents must be an array of strings or {text} objects')
     .min(1, 'documents must not be empty: send at least one document to score'),
   top_n: z.number().int('top_n must be an integer').positive('top_n must be at least 1').nullish(),
   return_documents: z.boolean('return_documents must be true or false').nullish(),

@@ -8,10 +8,8 @@ import { parseBody } from './parse-body.js';
 
 const scoreSchema = z.object({
   model: z.string().trim().min(1, 'model is required'),
-  text_1: z.string({ error: (issue) => (issue.input === undefined ? 'text_1 is required' : 'text_1 must be a string') }),
-  text_2: z.union([z.string(), z.array(z.string()).min(1, 'text_2 must not be empty: send at least one text to score')], {
-    error: (issue) => (issue.input === undefined ? 'text_2 is required' : 'text_2 must be a string or an array of strings'),
-  }),
+  text_1: z.string('text_1 must be a string'),
+  text_2: z.union([z.string(), z.array(z.string()).min(1, 'text_2 must not be empty: send at least one text to score')], 'text_2 must be a string or an array of strings'),
 });
 
 export interface ParsedScoreRequest {
