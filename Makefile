@@ -37,8 +37,9 @@ build: install addon ## Compile TypeScript to dist/ and the peer-credentials add
 run: build ## Install, build and start the server on ./model-runner.sock
 	$(NODE) dist/cli.js serve --socket $(SOCKET)
 
-demo: build ## Put a tiny generated model into ./models as ai/demo
+demo: build ## Put a tiny generated model into ./models as ai/demo, and a tiny reranker as ai/demo-reranker
 	$(NODE) dist/cli.js demo
+	$(NODE) dist/cli.js demo --reranker
 
 test-deps: ## Install the Debian packages the tests drive (a real registry, skopeo)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -38,6 +38,7 @@ describe('reranking in the compiled server', () => {
     scratch = await makeTempDir('mr-e2e-rerank-');
     const modelsPath = path.join(scratch, 'models');
     await storeWithDemo(modelsPath);
+    await runCliOk(['demo', '--reranker', '--models-path', modelsPath]);
     const file = path.join(scratch, 'reranker.gguf');
     await runCliOk(['generate-model', '--preset', 'tiny', '--type', 'q8_0', '--seed', '3', '--reranker', '--out', file]);
     await packageIntoStore(file, modelsPath, RERANKER);
@@ -105,6 +106,12 @@ describe('reranking in the compiled server', () => {
     const single = await server.request('/engines/score', { body: { model: RERANKER, text_1: 'where is the cat?', text_2: DOCUMENTS[2] } });
     assert.equal(single.status, 200, single.text);
     assert.deepEqual(single.json().data, [{ index: 0, object: 'score', score: scoreOf[2] }]);
+  });
+
+  test('the demo reranker (demo --reranker, as make demo stores it) answers /rerank', async () => {
+    const reply = await rerank({ model: 'ai/demo-reranker', query: 'where is the cat?', documents: DOCUMENTS, top_n: 1 });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.json<RerankReply>().results.length, 1);
   });
 
   test('a chat model asked to rerank gets a 400 saying it is not a reranker', async () => {
