@@ -114,6 +114,14 @@ describe('reranking in the compiled server', () => {
     assert.equal(reply.json<RerankReply>().results.length, 1);
   });
 
+  test('X-Preload-Only loads a reranker in reranking mode and answers an empty 200', async () => {
+    const reply = await server.request('/rerank', { headers: { 'X-Preload-Only': 'true' }, body: { model: 'ai/demo-reranker' } });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.text, '');
+    const ps = (await server.request('/engines/ps')).json<Array<{ model_name: string; mode: string }>>();
+    assert.ok(ps.some((m) => m.model_name === 'ai/demo-reranker' && m.mode === 'reranking'), JSON.stringify(ps));
+  });
+
   test('a chat model asked to rerank gets a 400 saying it is not a reranker', async () => {
     const reply = await rerank({ model: DEMO, query: 'q', documents: ['a'] });
     assert.equal(reply.status, 400, reply.text);

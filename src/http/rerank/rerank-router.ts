@@ -15,7 +15,7 @@ import type { InferenceDeps } from '../inference-deps.js';
 import { sendInferenceError } from '../inference-errors.js';
 import { BACKEND_NAME } from '../inference-router.js';
 import { jsonBody } from '../json-body.js';
-import { withLease } from '../lease-scope.js';
+import { isPreloadOnly, parsePreloadBody, withLease } from '../lease-scope.js';
 
 /** Every spelling of a reranking path: with and without /v1, with and without the backend name. */
 function rankingPaths(suffixes: string[]): string[] {
@@ -48,9 +48,19 @@ async function rankOn(deps: InferenceDeps, req: Request, res: Response, model: s
   return result;
 }
 
+/**
+ * Runs an async handler and answers any error in OpenAI's shape. A preload-only request (the CLI's
+ * `run --detach`) names just the model: it loads it in reranking mode and answers an empty 200.
+ */
 function handle(deps: InferenceDeps, handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
   return async (req, res) => {
     try {
+      if (isPreloadOnly(req)) {
+        const target = parsePreloadBody(req.body);
+        const spec = await deps.resolveModel(target.model, 'reranking');
+        await withLease(req, res, { scheduler: deps.scheduler, spec, keepAlive: target.keepAlive }, async () => undefined);
+        return;
+      }
       await handler(req, res);
     } catch (err) {
       if (!res.headersSent) sendInferenceError(res, err, deps.logger);
