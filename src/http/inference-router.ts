@@ -32,7 +32,7 @@ const checkBackend: RequestHandler = (req, res, next) => {
 };
 
 /** Counts each request once it ends, under a stable route label whichever prefix it came by. */
-function countRequests(metrics: Metrics, route: string): RequestHandler {
+export function countRequests(metrics: Metrics, route: string): RequestHandler {
   return (req, res, next) => {
     res.on('close', () => {
       metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });

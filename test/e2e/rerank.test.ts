@@ -122,6 +122,12 @@ describe('reranking in the compiled server', () => {
     assert.ok(ps.some((m) => m.model_name === 'ai/demo-reranker' && m.mode === 'reranking'), JSON.stringify(ps));
   });
 
+  test('/metrics counts rerank and score requests under one route label each, whichever spelling they came by', async () => {
+    const metrics = (await server.request('/metrics')).text;
+    assert.match(metrics, /route="\/rerank",method="POST",status="200"\} ([5-9]|\d\d)/, metrics);
+    assert.match(metrics, /route="\/score",method="POST",status="200"\} 2/, metrics);
+  });
+
   test('a chat model asked to rerank gets a 400 saying it is not a reranker', async () => {
     const reply = await rerank({ model: DEMO, query: 'q', documents: ['a'] });
     assert.equal(reply.status, 400, reply.text);

@@ -13,7 +13,7 @@ import { parseRerankRequest } from '../../rerank/rerank-request.js';
 import { buildScoreResponse, parseScoreRequest } from '../../rerank/score.js';
 import type { InferenceDeps } from '../inference-deps.js';
 import { sendInferenceError } from '../inference-errors.js';
-import { BACKEND_NAME } from '../inference-router.js';
+import { BACKEND_NAME, countRequests } from '../inference-router.js';
 import { jsonBody } from '../json-body.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../lease-scope.js';
 
@@ -75,6 +75,7 @@ export function createRerankRouter(deps: InferenceDeps): Router {
   router.post(
     rankingPaths(['rerank', 'reranking']),
     checkBackend,
+    countRequests(deps.metrics, '/rerank'),
     body,
     handle(deps, async (req, res) => {
       const parsed = parseRerankRequest(req.body);
@@ -86,6 +87,7 @@ export function createRerankRouter(deps: InferenceDeps): Router {
   router.post(
     rankingPaths(['score']),
     checkBackend,
+    countRequests(deps.metrics, '/score'),
     body,
     handle(deps, async (req, res) => {
       const parsed = parseScoreRequest(req.body);
