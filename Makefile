@@ -52,8 +52,9 @@ run: compile ## Install, build and start the server on ./model-runner.sock at on
 	@scripts/build-native-engine.sh --background || echo "native-engine: the native step failed; the prebuilt binaries run" >&2
 	$(NODE) dist/cli.js serve --socket $(SOCKET)
 
-demo: compile ## Put a tiny generated model into ./models as ai/demo
+demo: compile ## Put a tiny generated model into ./models as ai/demo, and a tiny reranker as ai/demo-reranker
 	$(NODE) dist/cli.js demo
+	$(NODE) dist/cli.js demo --reranker
 
 test-deps: ## Install the Debian packages the tests drive (a real registry, skopeo)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -25,6 +25,7 @@ import { createResponsesRouter } from './http/openai/responses-router.js';
 import { ResponseStore } from './responses/store.js';
 import { createLlamaUtilitiesRouter } from './http/llama/utilities-router.js';
 import { createMessagesRouter } from './http/anthropic/messages-router.js';
+import { createRerankRouter } from './http/rerank/rerank-router.js';
 import { createLogger, type Logger } from './log.js';
 import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js';
 import { Catalog, ModelAdmission } from './models/index.js';
@@ -144,6 +145,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       createInferenceRouter(inference),
       createResponsesRouter({ ...inference, store: new ResponseStore({ maxEntries: config.responsesMaxStored, ttlMs: config.responsesTtlMs }) }),
       createMessagesRouter(inference),
+      createRerankRouter(inference),
       createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
       createMetricsRouter(metrics),
     ];

@@ -11,7 +11,7 @@ Options:
   --context-size N   Context size in tokens per sequence
   --keep-alive D     Idle time before unloading: 5m, 1h, 0 (at once), -1 (never)
   --parallel N       Requests served at the same time (sequences)
-  --mode M           completion (default) or embedding
+  --mode M           completion (default), embedding or reranking
   -- FLAGS...        llama.cpp-style runtime flags, e.g. -- --temp 0.7 --threads 4
 `;
 
@@ -43,7 +43,9 @@ export function parseConfigureArgs(argv: string[]): { body: Record<string, unkno
   if (args.positionals.length !== 1) throw usageError('configure needs exactly one MODEL', USAGE);
   const { values } = args;
   const mode = values.mode ?? 'completion';
-  if (mode !== 'completion' && mode !== 'embedding') throw usageError(`--mode must be completion or embedding, got ${JSON.stringify(mode)}`, USAGE);
+  if (mode !== 'completion' && mode !== 'embedding' && mode !== 'reranking') {
+    throw usageError(`--mode must be completion, embedding or reranking, got ${JSON.stringify(mode)}`, USAGE);
+  }
   const body: Record<string, unknown> = { model: args.positionals[0], mode };
   const contextSize = boundedInteger(values['context-size'], '--context-size', 'contextSize');
   if (contextSize !== undefined) body['context-size'] = contextSize;

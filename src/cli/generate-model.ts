@@ -3,11 +3,12 @@ import { AppError } from '../errors.js';
 import { generateModel, isPresetName, MODEL_PRESETS, WEIGHT_TYPES, type WeightType } from '../gguf/index.js';
 
 const USAGE = `Usage: model-runner generate-model --out FILE [--preset tiny] [--type q8_0] [--seed 0]
-                                   [--context-length N] [--name NAME] [--allow-invalid-utf8]
+                                   [--context-length N] [--name NAME] [--allow-invalid-utf8] [--reranker]
 
 Writes a random-weight llama GGUF model (deterministic: same options, same bytes).
   --preset   ${Object.keys(MODEL_PRESETS).join(' | ')} (default tiny)
   --type     ${Object.keys(WEIGHT_TYPES).join(' | ')} (default q8_0)
+  --reranker a qwen3 reranker (pooling type rank, classification head) for /rerank and /score
 `;
 
 function parseInteger(flag: string, value: string | undefined): number | undefined {
@@ -28,6 +29,7 @@ export async function generateModelCommand(argv: string[]): Promise<void> {
       'context-length': { type: 'string' },
       name: { type: 'string' },
       'allow-invalid-utf8': { type: 'boolean', default: false },
+      reranker: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -52,6 +54,7 @@ export async function generateModelCommand(argv: string[]): Promise<void> {
     contextLength: parseInteger('--context-length', values['context-length']),
     name: values.name,
     allowInvalidUtf8: values['allow-invalid-utf8'],
+    reranker: values.reranker,
   });
   process.stdout.write(
     `${result.path}: ${result.size} bytes, ${result.parameters} parameters, ${Date.now() - started} ms\n`,

@@ -15,7 +15,7 @@ import { startProcessTransport } from './process-transport.js';
 import type { GpuSetting, Isolation, LoadedInfo, LoadMemo, MainToWorker, PromptCacheInit, WorkerInit, WorkerToMain } from './protocol.js';
 import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
 import type { EngineWorkers } from './spare-worker.js';
-import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec, TokensRequest, TokensResult } from './types.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
 import { startWorkerTransport } from './worker-transport.js';
 
 /** How long dispose() waits for the engine to end by itself before giving up on it (a Worker) or killing it (a process). */
@@ -161,6 +161,10 @@ export class WorkerModelHandle implements ModelHandle {
 
   embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult> {
     return this.call<EmbedResult>({ type: 'embed', id: 0, request }, signal);
+  }
+
+  rank(request: RankRequest, signal?: AbortSignal): Promise<RankResult> {
+    return this.call<RankResult>({ type: 'rank', id: 0, request }, signal);
   }
 
   tokenize(text: string, signal?: AbortSignal): Promise<number[]> {

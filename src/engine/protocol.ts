@@ -4,7 +4,7 @@
  * AppErrors again on the receiving side.
  */
 import type { SerializedError } from '../errors.js';
-import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, ModelMode, TokensRequest, TokensResult } from './types.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, ModelMode, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
 
 /** Backends a Worker may ask node-llama-cpp for; false means CPU only. */
 export type GpuSetting = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
@@ -110,6 +110,7 @@ export interface LoadedInfo {
 export type MainToWorker =
   | { type: 'generate'; id: number; request: GenerateRequest }
   | { type: 'embed'; id: number; request: EmbedRequest }
+  | { type: 'rank'; id: number; request: RankRequest }
   | { type: 'tokenize'; id: number; text: string }
   | { type: 'tokens'; id: number; request: TokensRequest }
   | { type: 'cancel'; id: number }
@@ -121,7 +122,7 @@ export type WorkerToMain =
   | { type: 'ready'; info: LoadedInfo }
   | { type: 'load-error'; error: SerializedError }
   | { type: 'event'; id: number; event: GenerateEvent }
-  | { type: 'result'; id: number; value: EmbedResult | number[] | TokensResult }
+  | { type: 'result'; id: number; value: EmbedResult | RankResult | number[] | TokensResult }
   | { type: 'error'; id: number; error: SerializedError }
   /** The Worker hit an uncaught failure; it aborts its work and shuts itself down. */
   | { type: 'fatal'; error: SerializedError }

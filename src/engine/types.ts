@@ -134,15 +134,29 @@ export interface TokensResult {
   chatTemplate?: string;
 }
 
+/** One query scored against documents by a reranker ('reranking' mode). */
+export interface RankRequest {
+  query: string;
+  documents: string[];
+}
+
+export interface RankResult {
+  /** One relevance score in [0, 1] per document, in the documents' order. */
+  scores: number[];
+  /** Tokens evaluated over all the query/document pairs. */
+  promptTokens: number;
+}
+
 /** What a caller holds while it uses a loaded model. */
 export interface ModelSession {
   generate(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateEvent>;
   embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult>;
+  rank(request: RankRequest, signal?: AbortSignal): Promise<RankResult>;
   tokenize(text: string, signal?: AbortSignal): Promise<number[]>;
   tokens(request: TokensRequest, signal?: AbortSignal): Promise<TokensResult>;
 }
 
-export type ModelMode = 'completion' | 'embedding';
+export type ModelMode = 'completion' | 'embedding' | 'reranking';
 
 /** Runtime settings of one model; persisted by `_configure`. Every field optional: unset means the default. */
 export interface RuntimeSettings {

@@ -34,6 +34,15 @@ export interface ModelPlanOptions {
    * greedy choice). Defaults to false.
    */
   allowInvalidUtf8?: boolean;
+  /**
+   * Make a reranker instead of a chat model: the qwen3 architecture (llama's layers plus
+   * per-head query/key norms) with pooling_type rank and a two-label classification head
+   * (cls.output.weight), the shape of Qwen3-Reranker GGUFs. llama.cpp pools the last token
+   * through the head and softmaxes it, so the first label's probability is the score.
+   * qwen3 rather than BERT because it reuses this file's tokenizer and layer layout.
+   * Defaults to false.
+   */
+  reranker?: boolean;
 }
 
 export interface ModelPlan {
@@ -47,6 +56,10 @@ export interface ModelPlan {
 const CHUNK_ELEMENTS = 1 << 16;
 const EMBEDDING_STD = 0.02;
 const SQRT3 = Math.sqrt(3);
+/** LLAMA_POOLING_TYPE_RANK in llama.h. */
+const RANK_POOLING_TYPE = 4;
+/** The classifier's labels, as Qwen3-Reranker names them: the score is P(yes). */
+const RERANKER_LABELS = ['yes', 'no'] as const;
 
 interface WeightSpec {
   /** Stream index for the PRNG: the tensor's position in the file. */
@@ -118,22 +131,23 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
     }
   }
   const vocab = buildVocabulary(p.vocabSize);
+  const arch = options.reranker === true ? 'qwen3' : 'llama';
   const metadata: GgufWritableKv[] = [
-    kv('general.architecture', gguf.str('llama')),
+    kv('general.architecture', gguf.str(arch)),
     kv('general.name', gguf.str(options.name ?? `random-${options.preset}-${options.type}`)),
     kv('general.alignment', gguf.u32(GGUF_DEFAULT_ALIGNMENT)),
     kv('general.file_type', gguf.u32(fileType)),
     kv('general.quantization_version', gguf.u32(2)),
-    kv('llama.vocab_size', gguf.u32(p.vocabSize)),
-    kv('llama.context_length', gguf.u32(options.contextLength ?? p.contextLength)),
-    kv('llama.embedding_length', gguf.u32(p.embeddingLength)),
-    kv('llama.block_count', gguf.u32(p.blockCount)),
-    kv('llama.feed_forward_length', gguf.u32(p.feedForwardLength)),
-    kv('llama.attention.head_count', gguf.u32(p.headCount)),
-    kv('llama.attention.head_count_kv', gguf.u32(p.headCountKv)),
-    kv('llama.rope.dimension_count', gguf.u32(headDim)),
-    kv('llama.rope.freq_base', gguf.f32(p.ropeFreqBase)),
-    kv('llama.attention.layer_norm_rms_epsilon', gguf.f32(p.rmsEpsilon)),
+    kv(`${arch}.vocab_size`, gguf.u32(p.vocabSize)),
+    kv(`${arch}.context_length`, gguf.u32(options.contextLength ?? p.contextLength)),
+    kv(`${arch}.embedding_length`, gguf.u32(p.embeddingLength)),
+    kv(`${arch}.block_count`, gguf.u32(p.blockCount)),
+    kv(`${arch}.feed_forward_length`, gguf.u32(p.feedForwardLength)),
+    kv(`${arch}.attention.head_count`, gguf.u32(p.headCount)),
+    kv(`${arch}.attention.head_count_kv`, gguf.u32(p.headCountKv)),
+    kv(`${arch}.rope.dimension_count`, gguf.u32(headDim)),
+    kv(`${arch}.rope.freq_base`, gguf.f32(p.ropeFreqBase)),
+    kv(`${arch}.attention.layer_norm_rms_epsilon`, gguf.f32(p.rmsEpsilon)),
     kv('tokenizer.ggml.model', gguf.str('gpt2')),
     kv('tokenizer.ggml.pre', gguf.str('smollm')),
     kv('tokenizer.ggml.tokens', gguf.array(GgufValueType.STRING, vocab.tokens)),
@@ -146,14 +160,21 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
     kv('tokenizer.ggml.add_bos_token', gguf.bool(false)),
     kv('tokenizer.chat_template', gguf.str(CHATML_TEMPLATE)),
   ];
+  if (options.reranker === true) {
+    metadata.push(
+      // LLAMA_POOLING_TYPE_RANK in llama.h.
+      kv(`${arch}.pooling_type`, gguf.u32(RANK_POOLING_TYPE)),
+      kv(`${arch}.classifier.output_labels`, gguf.array(GgufValueType.STRING, [...RERANKER_LABELS])),
+    );
+  }
 
   const tensors: GgufTensorSource[] = [];
   const addWeight = (name: string, dims: [number, number], std: number, zeroRows?: WeightSpec['zeroRows']) => {
     const spec: WeightSpec = { index: tensors.length, seed, dims, range: std * SQRT3, zeroRows };
     tensors.push({ name, dims, type: ggmlType, data: () => weightChunks(spec, ggmlType) });
   };
-  const addNorm = (name: string) => {
-    tensors.push({ name, dims: [p.embeddingLength], type: GGML_TYPE.F32, data: () => onesF32(p.embeddingLength) });
+  const addNorm = (name: string, length = p.embeddingLength) => {
+    tensors.push({ name, dims: [length], type: GGML_TYPE.F32, data: () => onesF32(length) });
   };
   const projection = (fanIn: number) => 1 / Math.sqrt(fanIn);
 
@@ -166,6 +187,10 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
     addWeight(`${blk}.attn_k.weight`, [p.embeddingLength, kvDim], projection(p.embeddingLength));
     addWeight(`${blk}.attn_v.weight`, [p.embeddingLength, kvDim], projection(p.embeddingLength));
     addWeight(`${blk}.attn_output.weight`, [p.embeddingLength, p.embeddingLength], projection(p.embeddingLength));
+    if (options.reranker === true) {
+      addNorm(`${blk}.attn_q_norm.weight`, headDim);
+      addNorm(`${blk}.attn_k_norm.weight`, headDim);
+    }
     addNorm(`${blk}.ffn_norm.weight`);
     addWeight(`${blk}.ffn_gate.weight`, [p.embeddingLength, p.feedForwardLength], projection(p.embeddingLength));
     addWeight(`${blk}.ffn_up.weight`, [p.embeddingLength, p.feedForwardLength], projection(p.embeddingLength));
@@ -173,6 +198,11 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
   }
   // No output.weight: the embedding is tied, as in SmolLM2.
   addNorm('output_norm.weight');
+  if (options.reranker === true) {
+    // F32 whatever the weight type: its rows (one per label) are only as long as the hidden size.
+    const spec: WeightSpec = { index: tensors.length, seed, dims: [p.embeddingLength, RERANKER_LABELS.length], range: projection(p.embeddingLength) * SQRT3 };
+    tensors.push({ name: 'cls.output.weight', dims: spec.dims, type: GGML_TYPE.F32, data: () => weightChunks(spec, GGML_TYPE.F32) });
+  }
 
   const parameters = tensors.reduce((sum, t) => sum + elementCount(t.dims), 0);
   return { metadata, tensors, parameters };

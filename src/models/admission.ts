@@ -55,7 +55,7 @@ export class ModelAdmission {
     const verdict = await this.verdictFor(target, onChecking);
     if (!verdict.admitted) {
       // Verdicts are per mode: an embedding refusal says so, since the model may still chat.
-      const how = target.mode === 'embedding' ? ' as an embedding model' : '';
+      const how = target.mode === 'embedding' ? ' as an embedding model' : target.mode === 'reranking' ? ' as a reranker' : '';
       throw new AppError('unsupported', `model ${target.name} cannot run here${how}: ${verdict.reason ?? 'it failed the admission check'}`, {
         data: { admission: 'refused' },
       });

@@ -34,7 +34,17 @@ export function capabilitiesOf(config: CapabilityFields): Capability[] {
   return template.includes('tools') ? ['completion', 'tools'] : ['completion'];
 }
 
+/** llama.cpp's LLAMA_POOLING_TYPE_RANK: the pooled vector goes through a classification head. */
+const RANK_POOLING_TYPE = '4';
+
+/** Whether the model scores query/document pairs (a reranker: pooling type rank, as bge-reranker and Qwen3-Reranker GGUFs carry). */
+export function isReranker(config: CapabilityFields): boolean {
+  const architecture = config.architecture ?? '';
+  return config.gguf?.[`${architecture}.pooling_type`] === RANK_POOLING_TYPE;
+}
+
 /** The mode a model is checked in when it arrives: the one it will mostly run in. */
 export function primaryMode(config: CapabilityFields): ModelMode {
+  if (isReranker(config)) return 'reranking';
   return capabilitiesOf(config).includes('completion') ? 'completion' : 'embedding';
 }

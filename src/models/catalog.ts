@@ -14,7 +14,7 @@ import type { LeftoverPurge, ModelStore, StoreSpace } from '../store/types.js';
 import { isDiskFull } from '../util/disk-full.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { ModelAdmission } from './admission.js';
-import { primaryMode } from './capabilities.js';
+import { isReranker, primaryMode } from './capabilities.js';
 import { type DeleteAction, deleteResolved, type DeleteOptions } from './delete.js';
 import { diskFilledUp } from './disk-full.js';
 import { buildLoadSpec, GgufValidator } from './load-spec.js';
@@ -298,6 +298,9 @@ export class Catalog {
   async resolveForInference(name: string, mode: ModelMode): Promise<LoadSpec> {
     const { id } = await this.resolve(name);
     const [details, settings] = await Promise.all([this.views.details(id), this.settings.get(id)]);
+    if (mode === 'reranking' && !isReranker(details.config)) {
+      throw new AppError('bad_request', `model "${name}" is not a reranker: it cannot score documents (a reranker's GGUF has pooling type rank and a classification head)`);
+    }
     const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode, details, settings });
     await this.admission?.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode });
     return spec;

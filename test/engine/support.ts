@@ -16,10 +16,11 @@ export interface TinyModel {
   cleanup(): Promise<void>;
 }
 
-export async function tinyModel(): Promise<TinyModel> {
+/** A generated tiny model; `reranker` makes the qwen3 reranker with a classification head. Defaults to false. */
+export async function tinyModel(options: { reranker?: boolean } = {}): Promise<TinyModel> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'engine-test-'));
   const file = path.join(dir, 'tiny.gguf');
-  await generateModel({ path: file, preset: 'tiny', type: 'q8_0', seed: 1 });
+  await generateModel({ path: file, preset: 'tiny', type: 'q8_0', seed: 1, reranker: options.reranker });
   return { path: file, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 

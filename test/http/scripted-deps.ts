@@ -87,6 +87,9 @@ export function scriptedSession(script: SessionScript = {}): ScriptedSession {
     async tokenize(text) {
       return [...text].map((c) => c.charCodeAt(0));
     },
+    async rank() {
+      throw new AppError('unsupported', 'the scripted engine does not rank');
+    },
     async tokens() {
       throw new AppError('unsupported', 'the scripted engine has no tokenizer routes');
     },

@@ -17,6 +17,7 @@ import type { GenerateRequest } from '../types.js';
 import { embed } from './embeddings.js';
 import { createGenerationEnv, generate } from './generate.js';
 import { disposeModel, loadModel, startEngine, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
+import { rank } from './ranking.js';
 import { maybeHangAdmission } from './test-faults.js';
 
 /** Enough for the probe requests on any model; small so the check allocates little. */
@@ -47,6 +48,10 @@ const PROBES: GenerateRequest[] = [
 async function probe(loaded: LoadedModel, signal: AbortSignal): Promise<void> {
   if (loaded.init.mode === 'embedding') {
     await embed(loaded, { inputs: ['The quick brown fox'] }, signal);
+    return;
+  }
+  if (loaded.init.mode === 'reranking') {
+    await rank(loaded, { query: 'The quick brown fox', documents: ['jumps over the lazy dog'] }, signal);
     return;
   }
   const env = createGenerationEnv(loaded);

@@ -1,7 +1,7 @@
 /**
  * Loads one model inside a Worker: validate the GGUF in JS, getLlama with this model's thread
  * share, loadModel, then either a completion context with a pool of sequences or an embedding
- * context. Everything here runs once per Worker.
+ * context or a ranking context. Everything here runs once per Worker.
  */
 import {
   getLlama,
@@ -12,6 +12,7 @@ import {
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaEmbeddingContext,
+  type LlamaRankingContext,
   type LlamaModel,
 } from 'node-llama-cpp';
 import { AppError } from '../../errors.js';
@@ -35,6 +36,8 @@ export interface LoadedModel {
   sequences: LlamaContextSequence[];
   /** Set in 'embedding' mode. */
   embeddingContext?: LlamaEmbeddingContext;
+  /** Set in 'reranking' mode. */
+  rankingContext?: LlamaRankingContext;
   /** Resolved once: resolving it per request blocks for ~200 ms (it inspects the Jinja template). */
   chatWrapper: ChatWrapper;
   vocabularySize: number;
@@ -114,9 +117,18 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     const vocabularySize = vocabularySizeOf(model);
     let context: LlamaContext | undefined;
     let embeddingContext: LlamaEmbeddingContext | undefined;
+    let rankingContext: LlamaRankingContext | undefined;
     const sequences: LlamaContextSequence[] = [];
     if (init.mode === 'embedding') {
       embeddingContext = await model.createEmbeddingContext({
+        contextSize: init.contextSize,
+        threads: init.threads,
+        batchSize: init.batchSize ?? init.contextSize,
+      });
+    } else if (init.mode === 'reranking') {
+      // node-llama-cpp refuses a model without a classification head (cls.weight / cls.output.weight).
+      if (!model.fileInsights.supportsRanking) throw new AppError('bad_request', 'this model is not a reranker: it has no classification head to score documents with');
+      rankingContext = await model.createRankingContext({
         contextSize: init.contextSize,
         threads: init.threads,
         batchSize: init.batchSize ?? init.contextSize,
@@ -170,7 +182,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       validation: known ? 'known' : 'checked',
       memo: { validatedFile: stamp, ...(chatWrapperType !== undefined ? { chatWrapperType } : {}) },
     };
-    return { llama, model, init, context, sequences, embeddingContext, chatWrapper, vocabularySize, info };
+    return { llama, model, init, context, sequences, embeddingContext, rankingContext, chatWrapper, vocabularySize, info };
   } catch (err) {
     await model?.dispose().catch(() => undefined);
     await llama.dispose().catch(() => undefined);
@@ -184,6 +196,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
 export async function disposeModel(loaded: LoadedModel): Promise<void> {
   for (const step of [
     () => loaded.embeddingContext?.dispose(),
+    () => loaded.rankingContext?.dispose(),
     () => loaded.context?.dispose(),
     () => loaded.model.dispose(),
     () => loaded.llama.dispose(),

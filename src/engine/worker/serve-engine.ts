@@ -9,6 +9,7 @@ import { toAppError } from '../../errors.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../protocol.js';
 import { embed } from './embeddings.js';
 import { runTokens } from './tokens.js';
+import { rank } from './ranking.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
 import { disposeModel, loadModel, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
 import { startPrefixScan } from './prefix-scan.js';
@@ -71,6 +72,8 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
         post({ type: 'result', id: message.id, value: await embed(current.loaded, message.request, controller.signal) });
       } else if (message.type === 'tokens') {
         post({ type: 'result', id: message.id, value: runTokens(current.loaded, message.request) });
+      } else if (message.type === 'rank') {
+        post({ type: 'result', id: message.id, value: await rank(current.loaded, message.request, controller.signal) });
       } else {
         post({ type: 'result', id: message.id, value: current.loaded.model.tokenize(message.text, false).map(Number) });
       }

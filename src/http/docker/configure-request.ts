@@ -51,7 +51,9 @@ export function parseConfigureRequest(body: unknown): ConfigureRequest {
   const model = object.model;
   if (typeof model !== 'string' || model.trim() === '') throw bad('model is required');
   const mode = object.mode ?? 'completion';
-  if (mode !== 'completion' && mode !== 'embedding') throw bad(`mode must be "completion" or "embedding", got ${JSON.stringify(mode)}`);
+  if (mode !== 'completion' && mode !== 'embedding' && mode !== 'reranking') {
+    throw bad(`mode must be "completion", "embedding" or "reranking", got ${JSON.stringify(mode)}`);
+  }
 
   // Explicit fields win over the same setting given as a flag.
   const patch: RuntimeSettings = parseRuntimeFlags(parseFlags(object));

@@ -68,7 +68,7 @@ function srcRule(from: (layer: string) => boolean, forbids: (target: string, rec
 }
 
 /** Translators may read engine and models only for their types: values would couple them to services. */
-function translatorRule(layer: 'openai' | 'ollama' | 'responses', valueLayers: string[]): Rule {
+function translatorRule(layer: 'openai' | 'ollama' | 'responses' | 'rerank', valueLayers: string[]): Rule {
   const values = new Set(valueLayers);
   const types = new Set([...valueLayers, 'engine', 'models']);
   return srcRule(
@@ -110,9 +110,10 @@ export const RULES: Rule[] = [
   translatorRule('openai', ['util', 'errors']),
   translatorRule('ollama', ['openai', 'util', 'errors']),
   translatorRule('responses', ['openai', 'util', 'errors']),
+  translatorRule('rerank', ['util', 'errors']),
   {
-    description: 'openai, ollama and responses are pure translation: they never import express',
-    breaks: (r) => ['openai', 'ollama', 'responses'].includes(layerOf(r.file)) && targetPackage(r) === 'express',
+    description: 'openai, ollama, responses and rerank are pure translation: they never import express',
+    breaks: (r) => ['openai', 'ollama', 'responses', 'rerank'].includes(layerOf(r.file)) && targetPackage(r) === 'express',
   },
   srcRule((l) => l === 'http', (t) => t === 'engine/worker', 'http never imports engine/worker: Worker code runs only inside a Worker'),
   {

@@ -100,6 +100,6 @@ describe('configure arguments', () => {
 
   test('configure without any setting is a usage error', () => {
     assert.throws(() => parseConfigureArgs(['m']), /at least one setting/);
-    assert.throws(() => parseConfigureArgs(['m', '--mode', 'rerank', '--parallel', '1']), /--mode must be completion or embedding/);
+    assert.throws(() => parseConfigureArgs(['m', '--mode', 'rerank', '--parallel', '1']), /--mode must be completion, embedding or reranking/);
   });
 });

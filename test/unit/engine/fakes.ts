@@ -85,6 +85,9 @@ export class FakeHandle implements ModelHandle {
   async tokenize() {
     return [];
   }
+  async rank(): Promise<never> {
+    throw new AppError('unsupported', 'the fake engine does not rank');
+  }
   async tokens(): Promise<never> {
     throw new AppError('unsupported', 'the fake engine has no tokenizer routes');
   }

@@ -40,6 +40,21 @@ describe('generateModel', () => {
     assert.equal(a.size, da!.size);
   });
 
+  test('a reranker is a qwen3 model with pooling type rank, two labels and a classification head of two rows', async () => {
+    const model = await generateModel({ path: path.join(dir, 'rerank.gguf'), preset: 'tiny', type: 'q8_0', seed: 7, reranker: true });
+    const info = await readGgufFile(model.path);
+    const meta = new Map([...info.metadata].map(([key, entry]) => [key, entry.value]));
+    assert.equal(meta.get('general.architecture'), 'qwen3');
+    assert.equal(meta.get('qwen3.pooling_type'), 4);
+    assert.deepEqual((meta.get('qwen3.classifier.output_labels') as { items: unknown[] }).items, ['yes', 'no']);
+    assert.equal(meta.get('llama.block_count'), undefined);
+    const names = info.tensors.map((t) => t.name);
+    assert.deepEqual(info.tensors.find((t) => t.name === 'cls.output.weight')?.dims, [64, 2]);
+    assert.ok(names.includes('blk.1.attn_q_norm.weight') && names.includes('blk.1.attn_k_norm.weight'));
+    const again = await generateModel({ path: path.join(dir, 'rerank-2.gguf'), preset: 'tiny', type: 'q8_0', seed: 7, reranker: true });
+    assert.equal((await sha256File(again.path)).digest, (await sha256File(model.path)).digest);
+  });
+
   test('the tiny preset has the parameter count its shape implies, for every weight type', async () => {
     const [vocab, dim, layers, ffn, kvDim] = [320, 64, 2, 192, (64 / 4) * 2];
     const perLayer = 2 * dim * dim + 2 * dim * kvDim + 3 * dim * ffn + 2 * dim;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { capabilitiesOf, primaryMode } from '../../../src/models/capabilities.js';
+import { capabilitiesOf, isReranker, primaryMode } from '../../../src/models/capabilities.js';
 
 describe('what a stored model can do', () => {
   test('completion alone without tools in the template, and tools when the template knows them', () => {
@@ -13,5 +13,13 @@ describe('what a stored model can do', () => {
     assert.deepEqual(capabilitiesOf({ architecture: 'qwen3', gguf: { 'qwen3.pooling_type': '3' } }), ['embedding']);
     assert.equal(primaryMode({ architecture: 'nomic-bert' }), 'embedding');
     assert.equal(primaryMode({ architecture: 'llama', gguf: {} }), 'completion');
+  });
+
+  test('a model with pooling type rank is a reranker and is checked by reranking when it arrives', () => {
+    const reranker = { architecture: 'bert', gguf: { 'bert.pooling_type': '4' } };
+    assert.equal(isReranker(reranker), true);
+    assert.equal(primaryMode(reranker), 'reranking');
+    assert.equal(isReranker({ architecture: 'bert', gguf: { 'bert.pooling_type': '2' } }), false);
+    assert.equal(isReranker({ architecture: 'llama', gguf: {} }), false);
   });
 });
