@@ -35,7 +35,7 @@ export interface ChatCompletion {
   model: string;
   system_fingerprint?: string;
   choices: Array<{
-    index: 0;
+    index: number;
     message: { role: 'assistant'; content: string | null; tool_calls?: OpenAIToolCall[] };
     finish_reason: OpenAIFinishReason;
     logprobs: null;
@@ -49,7 +49,7 @@ export interface TextCompletion {
   created: number;
   model: string;
   system_fingerprint?: string;
-  choices: Array<{ index: 0; text: string; finish_reason: OpenAIFinishReason; logprobs: null }>;
+  choices: Array<{ index: number; text: string; finish_reason: OpenAIFinishReason; logprobs: null }>;
   usage: OpenAIUsage;
 }
 

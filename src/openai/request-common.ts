@@ -11,7 +11,12 @@ export interface CommonFields {
   includeUsage: boolean;
   /** keep_alive as sent (validated), for the scheduler. */
   keepAlive?: string | number;
+  /** Choices to generate for the same prompt, one after another (`n`). */
+  choices: number;
 }
+
+/** Most choices one request may ask for: each is a full generation on the model's time. */
+export const MAX_CHOICES = 8;
 
 export function parseModel(body: JsonObject): string {
   const model = body.model;
@@ -37,17 +42,18 @@ export function parseKeepAlive(body: JsonObject): string | number | undefined {
   return value;
 }
 
-/** We generate one choice per request; n > 1 would silently return fewer choices than asked. */
-export function checkSingleChoice(body: JsonObject): void {
+/** `n`: how many choices, 1 to MAX_CHOICES. */
+export function parseChoiceCount(body: JsonObject): number {
   const n = optionalNumber(body, 'n', { integer: true, min: 1 });
-  if (n !== undefined && n !== 1) throw badParam('n', `n must be 1: only one choice per request is supported, got ${n}`);
+  if (n !== undefined && n > MAX_CHOICES) throw badParam('n', `n must be at most ${MAX_CHOICES}, got ${n}`);
+  return n ?? 1;
 }
 
 export function parseCommonFields(body: JsonObject): CommonFields {
   const model = parseModel(body);
-  checkSingleChoice(body);
+  const choices = parseChoiceCount(body);
   const stream = optionalBoolean(body, 'stream') ?? false;
   const options = optionalObject(body, 'stream_options');
   const includeUsage = options ? (optionalBoolean(options, 'include_usage', 'stream_options.include_usage') ?? false) : false;
-  return { model, stream, includeUsage, keepAlive: parseKeepAlive(body) };
+  return { model, stream, includeUsage, keepAlive: parseKeepAlive(body), choices };
 }

@@ -26,7 +26,7 @@ export interface ChatCompletionChunk {
   created: number;
   model: string;
   system_fingerprint?: string;
-  choices: Array<{ index: 0; delta: ChatDelta; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
+  choices: Array<{ index: number; delta: ChatDelta; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
   /** Present (null until the last chunk) only when the client asked for include_usage, as OpenAI does. */
   usage?: OpenAIUsage | null;
 }
@@ -37,17 +37,20 @@ export interface TextCompletionChunk {
   created: number;
   model: string;
   system_fingerprint?: string;
-  choices: Array<{ index: 0; text: string; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
+  choices: Array<{ index: number; text: string; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
   usage?: OpenAIUsage | null;
 }
 
 export interface ChunkStreamOptions {
   /** Append a usage-only chunk after the finish chunk. Defaults to false. */
   includeUsage?: boolean;
+  /** The choice these chunks belong to (`n` > 1 streams the choices one after another). Defaults to 0. */
+  index?: number;
 }
 
 export class ChatChunkStream {
   private readonly includeUsage: boolean;
+  private readonly index: number;
   /** OpenAI numbers tool calls across the whole response, not per chunk. */
   private nextToolIndex = 0;
 
@@ -56,12 +59,13 @@ export class ChatChunkStream {
     options: ChunkStreamOptions = {},
   ) {
     this.includeUsage = options.includeUsage ?? false;
+    this.index = options.index ?? 0;
   }
 
   private chunk(delta: ChatDelta, finishReason: OpenAIFinishReason | null = null): ChatCompletionChunk {
     return {
       ...metaFields(this.meta, 'chat.completion.chunk'),
-      choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+      choices: [{ index: this.index, delta, finish_reason: finishReason, logprobs: null }],
       ...(this.includeUsage ? { usage: null } : {}),
     };
   }
@@ -97,18 +101,20 @@ export class ChatChunkStream {
 
 export class TextChunkStream {
   private readonly includeUsage: boolean;
+  private readonly index: number;
 
   constructor(
     private readonly meta: ResponseMeta,
     options: ChunkStreamOptions = {},
   ) {
     this.includeUsage = options.includeUsage ?? false;
+    this.index = options.index ?? 0;
   }
 
   private chunk(text: string, finishReason: OpenAIFinishReason | null = null): TextCompletionChunk {
     return {
       ...metaFields(this.meta, 'text_completion'),
-      choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }],
+      choices: [{ index: this.index, text, finish_reason: finishReason, logprobs: null }],
       ...(this.includeUsage ? { usage: null } : {}),
     };
   }

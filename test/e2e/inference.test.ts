@@ -230,6 +230,32 @@ describe('OpenAI-compatible inference in the compiled server', () => {
     }
   });
 
+  test('n choices come back as n generations of the same prompt, indexed, with the prompt counted once', async () => {
+    const one = (await chat({ model: DEMO, messages: HELLO, max_tokens: 3, ignore_eos: true })).json() as ChatCompletion;
+    const reply = await chat({ model: DEMO, messages: HELLO, max_tokens: 3, ignore_eos: true, n: 3, temperature: 0.9, seed: 11 });
+    assert.equal(reply.status, 200, reply.text);
+    const body = reply.json() as ChatCompletion;
+    assert.deepEqual(body.choices.map((c) => c.index), [0, 1, 2]);
+    assert.ok(body.choices.every((c) => c.finish_reason === 'length' && typeof c.message.content === 'string'));
+    assert.equal(body.usage.prompt_tokens, one.usage.prompt_tokens);
+    assert.equal(body.usage.completion_tokens, 9);
+    const again = (await chat({ model: DEMO, messages: HELLO, max_tokens: 3, ignore_eos: true, n: 3, temperature: 0.9, seed: 11 })).json() as ChatCompletion;
+    assert.deepEqual(again.choices.map((c) => c.message.content), body.choices.map((c) => c.message.content), 'the same seed gives the same choices');
+  });
+
+  test('streamed n choices arrive one after another under their indexes, then one usage chunk and [DONE]', async () => {
+    const live = await stream({ model: DEMO, messages: HELLO, max_tokens: 2, ignore_eos: true, n: 2, stream_options: { include_usage: true } });
+    const frames = await live.ended;
+    assert.equal(frames.at(-1), '[DONE]');
+    const chunks = frames.slice(0, -1).map((f) => JSON.parse(f) as { choices: Array<{ index: number; finish_reason: string | null }>; usage: { completion_tokens: number } | null });
+    const finishes = chunks.flatMap((c) => c.choices.filter((choice) => choice.finish_reason !== null).map((choice) => choice.index));
+    assert.deepEqual(finishes, [0, 1]);
+    const usage = chunks.filter((c) => c.usage !== null);
+    assert.equal(usage.length, 1);
+    assert.equal(usage[0]!.usage!.completion_tokens, 4);
+    assert.ok(chunks.slice(0, -1).every((c) => c.usage === null), 'every other chunk says usage: null');
+  });
+
   test('a client that disconnects mid-stream stops its generation and frees the model', async () => {
     // This generation waits after two tokens until it is cancelled: only the disconnect can end it.
     const runaway = await stream({ model: DEMO, messages: HELLO, max_tokens: -1, ignore_eos: true, stop: [AWAIT_CANCEL_FAULT] });

@@ -119,11 +119,12 @@ describe('chat completions', () => {
     assert.equal(t.acquired.length, 0);
   });
 
-  test('n=2 is a 400 naming the n parameter', async () => {
+  test('n above 8 is a 400 naming the n parameter', async () => {
     const t = await setup();
-    const res = await request(t.socketPath, '/v1/chat/completions', { body: { ...chatBody, n: 2 } });
+    const res = await request(t.socketPath, '/v1/chat/completions', { body: { ...chatBody, n: 9 } });
     assert.equal(res.status, 400);
     assert.equal(res.json().error.param, 'n');
+    assert.match(res.json().error.message, /at most 8/);
   });
 
   test('a full queue is a 503 with a Retry-After header taken from the error', async () => {

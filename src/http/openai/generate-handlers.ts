@@ -1,18 +1,18 @@
 /** POST chat/completions and completions: run one generation and answer it as JSON or SSE. */
 import type { Request, Response } from 'express';
-import type { GenerateEvent, GenerateRequest } from '../../engine/types.js';
+import type { GenerateEvent, GenerateRequest, Usage } from '../../engine/types.js';
 import { parseChatRequest } from '../../openai/chat-request.js';
-import { buildChatCompletion, buildTextCompletion, type ResponseMeta } from '../../openai/chat-response.js';
+import { buildChatCompletion, buildTextCompletion, metaFields, type ResponseMeta, toOpenAIUsage } from '../../openai/chat-response.js';
 import { parseCompletionRequest } from '../../openai/completion-request.js';
 import { newResponseId, unixSeconds } from '../../openai/ids.js';
 import type { CommonFields } from '../../openai/request-common.js';
 import { ChatChunkStream, TextChunkStream } from '../../openai/stream-chunks.js';
-import { collectGeneration, type Finished, streamGeneration } from '../common/generation-events.js';
+import { type CollectedGeneration, collectGeneration, type Finished, streamGeneration } from '../common/generation-events.js';
 import type { InferenceDeps } from '../common/inference-deps.js';
 import { sendInferenceError, sendStreamError } from '../common/inference-errors.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../common/lease-scope.js';
 import { noteGeneration } from '../common/request-history.js';
-import { createSseWriter } from '../common/sse.js';
+import { createSseWriter, type SseWriter } from '../common/sse.js';
 
 type Kind = GenerateRequest['kind'];
 
@@ -26,47 +26,83 @@ function responseMeta(deps: InferenceDeps, kind: Kind, model: string): ResponseM
   return meta;
 }
 
-async function respondJson(
-  res: Response,
-  events: AsyncIterable<GenerateEvent>,
-  kind: Kind,
-  meta: ResponseMeta,
-  signal: AbortSignal,
-): Promise<Finished | undefined> {
-  const collected = await collectGeneration(events, signal);
-  if (!collected) return undefined;
-  const { text, toolCalls, finished } = collected;
-  res.json(
-    kind === 'chat'
-      ? buildChatCompletion(meta, { text, toolCalls, finishReason: finished.finishReason, usage: finished.usage })
-      : buildTextCompletion(meta, { text, finishReason: finished.finishReason, usage: finished.usage }),
-  );
-  return finished;
+/** The generations of one request: choice `i` of `n`, each a full generation on the same prompt. */
+type Choices = { n: number; generate(i: number): AsyncIterable<GenerateEvent>; finished(i: number, finished: Finished): void };
+
+/** What the choices cost together: the prompt once (choices after the first find it cached), every completion. */
+function combinedUsage(all: Finished[]): Usage {
+  const first = all[0]!.usage;
+  return { promptTokens: first.promptTokens, completionTokens: all.reduce((sum, f) => sum + f.usage.completionTokens, 0), ...(first.cachedTokens !== undefined ? { cachedTokens: first.cachedTokens } : {}) };
 }
 
+async function respondJson(res: Response, choices: Choices, kind: Kind, meta: ResponseMeta, signal: AbortSignal): Promise<Usage | undefined> {
+  const collected: CollectedGeneration[] = [];
+  for (let i = 0; i < choices.n; i++) {
+    const one = await collectGeneration(choices.generate(i), signal);
+    if (!one) return undefined;
+    choices.finished(i, one.finished);
+    collected.push(one);
+  }
+  const usage = combinedUsage(collected.map((c) => c.finished));
+  const built = collected.map(({ text, toolCalls, finished }) =>
+    kind === 'chat'
+      ? buildChatCompletion(meta, { text, toolCalls, finishReason: finished.finishReason, usage })
+      : buildTextCompletion(meta, { text, finishReason: finished.finishReason, usage }),
+  );
+  const choicesJson = built.map((completion, index) => ({ ...completion.choices[0]!, index }));
+  res.json({ ...built[0]!, choices: choicesJson });
+  return usage;
+}
+
+/**
+ * Streams the choices one after another, each with its own index (OpenAI clients assemble
+ * choices by index, in any order), then one usage chunk for all of them when asked, then [DONE].
+ */
 async function respondStream(
   deps: InferenceDeps,
   res: Response,
-  events: AsyncIterable<GenerateEvent>,
+  choices: Choices,
   kind: Kind,
   meta: ResponseMeta,
   includeUsage: boolean,
   signal: AbortSignal,
-): Promise<Finished | undefined> {
-  return streamGeneration(events, signal, () => {
-    const sse = createSseWriter(res);
-    const chunks = kind === 'chat' ? new ChatChunkStream(meta, { includeUsage }) : new TextChunkStream(meta, { includeUsage });
-    return {
-      start: async () => {
-        if (chunks instanceof ChatChunkStream) await sse.send(chunks.start());
-      },
-      event: async (event) => {
-        for (const chunk of chunks.push(event)) await sse.send(chunk);
-      },
-      end: async () => sse.done(),
-      fail: (err) => sendStreamError(sse, err, deps.logger),
-    };
-  });
+): Promise<Usage | undefined> {
+  let sse: SseWriter | undefined;
+  const all: Finished[] = [];
+  // With include_usage every chunk says usage: null until the last one, which carries it, as OpenAI's do.
+  const withUsageNull = <T extends object>(chunk: T): T => (includeUsage ? { ...chunk, usage: null } : chunk);
+  for (let index = 0; index < choices.n; index++) {
+    const last = index === choices.n - 1;
+    const finished = await streamGeneration(choices.generate(index), signal, () => {
+      sse ??= createSseWriter(res);
+      const writer = sse;
+      const chunks = kind === 'chat' ? new ChatChunkStream(meta, { index }) : new TextChunkStream(meta, { index });
+      return {
+        start: async () => {
+          if (chunks instanceof ChatChunkStream) await writer.send(withUsageNull(chunks.start()));
+        },
+        event: async (event) => {
+          for (const chunk of chunks.push(event)) await writer.send(withUsageNull(chunk));
+        },
+        end: async (finished) => {
+          if (!last) return;
+          if (includeUsage) await writer.send({ ...metaFields(meta, kind === 'chat' ? 'chat.completion.chunk' : 'text_completion'), choices: [], usage: toOpenAIUsage(combinedUsage([...all, finished])) });
+          await writer.done();
+        },
+        fail: (err) => sendStreamError(writer, err, deps.logger),
+      };
+    });
+    if (!finished) return undefined;
+    all.push(finished);
+    choices.finished(index, finished);
+  }
+  return combinedUsage(all);
+}
+
+/** Choice `i`: the same request, a seed moved by `i` so that seeded choices differ (and repeat). */
+function choiceRequest(request: GenerateRequest, i: number): GenerateRequest {
+  if (i === 0 || request.sampling.seed === undefined) return request;
+  return { ...request, sampling: { ...request.sampling, seed: request.sampling.seed + i } };
 }
 
 function parse(kind: Kind, body: unknown): CommonFields & { request: GenerateRequest } {
@@ -86,14 +122,19 @@ export function createGenerateHandler(deps: InferenceDeps, kind: Kind) {
       const spec = await deps.resolveModel(parsed.model, 'completion');
       await withLease(req, res, { scheduler: deps.scheduler, spec, keepAlive: parsed.keepAlive }, async (lease, signal) => {
         const meta = responseMeta(deps, kind, parsed.model);
-        const events = lease.session.generate(parsed.request, signal);
-        const finished = parsed.stream
-          ? await respondStream(deps, res, events, kind, meta, parsed.includeUsage, signal)
-          : await respondJson(res, events, kind, meta, signal);
-        if (finished) {
-          deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
-          noteGeneration(res, finished);
-        }
+        let first: Finished | undefined;
+        const choices: Choices = {
+          n: parsed.choices,
+          generate: (i) => lease.session.generate(choiceRequest(parsed.request, i), signal),
+          finished: (i, finished) => {
+            first ??= finished;
+            deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
+          },
+        };
+        const usage = parsed.stream
+          ? await respondStream(deps, res, choices, kind, meta, parsed.includeUsage, signal)
+          : await respondJson(res, choices, kind, meta, signal);
+        if (usage && first) noteGeneration(res, { usage, timings: first.timings });
       });
     } catch (err) {
       // After a disconnect there is nobody to answer; the abort already stopped the work.

@@ -13,6 +13,7 @@ describe('parseChatRequest', () => {
       stream: false,
       includeUsage: false,
       keepAlive: undefined,
+      choices: 1,
       request: { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: {} },
     });
   });
@@ -73,7 +74,7 @@ describe('parseChatRequest', () => {
   const invalid: Array<[string, unknown, string]> = [
     ['a missing model', { messages: base.messages }, 'model'],
     ['a numeric model', { ...base, model: 5 }, 'model'],
-    ['n of 2', { ...base, n: 2 }, 'n'],
+    ['n of 9', { ...base, n: 9 }, 'n'],
     ['a string stream', { ...base, stream: 'yes' }, 'stream'],
     ['a non-boolean include_usage', { ...base, stream_options: { include_usage: 1 } }, 'stream_options.include_usage'],
     ['an unparseable keep_alive', { ...base, keep_alive: 'later' }, 'keep_alive'],

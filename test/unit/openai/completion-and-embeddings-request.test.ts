@@ -19,7 +19,8 @@ describe('parseCompletionRequest', () => {
     ['a token-array prompt', { model: 'm', prompt: [1, 2, 3] }, 'prompt'],
     ['a batch of two prompts', { model: 'm', prompt: ['a', 'b'] }, 'prompt'],
     ['a missing model', { prompt: 'x' }, 'model'],
-    ['n of 3', { model: 'm', prompt: 'x', n: 3 }, 'n'],
+    ['n of 9', { model: 'm', prompt: 'x', n: 9 }, 'n'],
+    ['n of 0', { model: 'm', prompt: 'x', n: 0 }, 'n'],
   ];
   for (const [what, body, param] of invalid) {
     test(`${what} is a bad request naming ${param}`, () => {
