@@ -33,6 +33,9 @@ std::atomic<unsigned long> huge_buffers{0};
 
 }  // namespace
 
+// Linux only: elsewhere ggml pairs its own allocator with a matching free (vm_allocate and
+// vm_deallocate on macOS), which a posix_memalign'd buffer must never reach.
+#if defined(__linux__)
 extern "C" __attribute__((visibility("default"))) void *ggml_aligned_malloc(size_t size) {
   if (size == 0) return nullptr;
   bool huge = enabled.load() && size >= HUGE_PAGE;
@@ -47,6 +50,7 @@ extern "C" __attribute__((visibility("default"))) void *ggml_aligned_malloc(size
   }
   return memory;
 }
+#endif
 
 namespace {
 
