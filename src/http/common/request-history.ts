@@ -17,6 +17,13 @@ import type { Timings, Usage } from '../../engine/types.js';
 export const DEFAULT_RECORDS_PER_MODEL = 10;
 /** Bytes of a request or response body kept when bodies are recorded; the rest is cut. */
 export const MAX_RECORDED_BODY_BYTES = 64 * 1024;
+/**
+ * Models with records kept at once: requests name their model freely (unknown names included),
+ * so the history must not grow with every name a client invents. The model asked least recently goes first.
+ */
+export const MAX_MODELS = 64;
+/** Longest model name recorded as given; longer ones are cut. */
+const MAX_MODEL_NAME = 256;
 
 export interface RequestRecord {
   id: string;
@@ -58,10 +65,14 @@ export class RequestHistory {
 
   add(record: RequestRecord): void {
     if (this.perModel === 0) return;
-    const records = this.byModel.get(record.model) ?? [];
-    records.push(record);
+    const model = record.model.slice(0, MAX_MODEL_NAME);
+    const records = this.byModel.get(model) ?? [];
+    records.push({ ...record, model });
     if (records.length > this.perModel) records.splice(0, records.length - this.perModel);
-    this.byModel.set(record.model, records);
+    // Re-inserted, so the map's order is the order models were last asked for.
+    this.byModel.delete(model);
+    this.byModel.set(model, records);
+    if (this.byModel.size > MAX_MODELS) this.byModel.delete(this.byModel.keys().next().value!);
   }
 
   /** Docker's shape: one entry per model, its records newest first; `model` keeps one model's. */
