@@ -77,6 +77,8 @@ export class ServerProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private chunks: string[] = [];
+  /** The TCP port from the 'listening' line, read once at start. */
+  private port: number | undefined;
   /** Called with each chunk of output as it arrives (waitForOutput's listeners). */
   private readonly outputListeners = new Set<() => void>();
 
@@ -122,8 +124,7 @@ export class ServerProcess {
 
   /** The TCP port the server reported in its 'listening' line (started with --port), else undefined. */
   tcpPort(): number | undefined {
-    const match = /\blistening\b.*\bport=(\d+)/.exec(this.output());
-    return match ? Number(match[1]) : undefined;
+    return this.port;
   }
 
   /** A request to the TCP listener on 127.0.0.1; `headers` may set Host to anything. */
@@ -154,6 +155,12 @@ export class ServerProcess {
     child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     await this.waitReady();
+    // The socket answers before the TCP listener is up and has said its port: wait for that line.
+    this.port = undefined;
+    if (this.options.args?.includes('--port')) {
+      const line = await this.waitForOutput(/\blistening\b.*\bport=\d+/);
+      this.port = Number(/\bport=(\d+)/.exec(line)![1]);
+    }
   }
 
   private async waitReady(): Promise<void> {
