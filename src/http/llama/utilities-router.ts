@@ -11,6 +11,7 @@ import { buildTokensResponse, parseApplyTemplateRequest, parseDetokenizeRequest,
 import type { InferenceDeps } from '../common/inference-deps.js';
 import { sendInferenceError } from '../common/inference-errors.js';
 import { BACKEND_NAME } from '../common/inference-deps.js';
+import { routeWith } from '../common/handler.js';
 import { jsonBody } from '../common/json-body.js';
 import { withLease } from '../common/lease-scope.js';
 
@@ -24,15 +25,9 @@ function modelFor(deps: InferenceDeps, named: string | undefined): string {
   throw new AppError('bad_request', `model is required when ${loaded.length === 0 ? 'no model is' : 'several models are'} loaded`, { data: { param: 'model' } });
 }
 
+/** Runs a route; whatever it throws is answered in OpenAI's error shape, llama-server's own. */
 function handle(deps: InferenceDeps, work: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return async (req, res) => {
-    try {
-      await work(req, res);
-    } catch (err) {
-      if (!res.headersSent) sendInferenceError(res, err, deps.logger);
-      else if (!res.writableEnded) res.end();
-    }
-  };
+  return routeWith((res, err) => sendInferenceError(res, err, deps.logger))(work);
 }
 
 function tokensHandler(deps: InferenceDeps, parse: (body: unknown) => ParsedTokens) {

@@ -15,6 +15,7 @@ import type { InferenceDeps } from '../common/inference-deps.js';
 import { sendInferenceError } from '../common/inference-errors.js';
 import { BACKEND_NAME } from '../common/inference-deps.js';
 import { countRequests } from '../common/metrics.js';
+import { routeWith } from '../common/handler.js';
 import { jsonBody } from '../common/json-body.js';
 import { isPreloadOnly, parsePreloadBody, withLease } from '../common/lease-scope.js';
 
@@ -54,20 +55,15 @@ async function rankOn(deps: InferenceDeps, req: Request, res: Response, model: s
  * `run --detach`) names just the model: it loads it in reranking mode and answers an empty 200.
  */
 function handle(deps: InferenceDeps, handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return async (req, res) => {
-    try {
-      if (isPreloadOnly(req)) {
-        const target = parsePreloadBody(req.body);
-        const spec = await deps.resolveModel(target.model, 'reranking');
-        await withLease(req, res, { scheduler: deps.scheduler, spec, keepAlive: target.keepAlive }, async () => undefined);
-        return;
-      }
-      await handler(req, res);
-    } catch (err) {
-      if (!res.headersSent) sendInferenceError(res, err, deps.logger);
-      else if (!res.writableEnded) res.end();
+  return routeWith((res, err) => sendInferenceError(res, err, deps.logger))(async (req, res) => {
+    if (isPreloadOnly(req)) {
+      const target = parsePreloadBody(req.body);
+      const spec = await deps.resolveModel(target.model, 'reranking');
+      await withLease(req, res, { scheduler: deps.scheduler, spec, keepAlive: target.keepAlive }, async () => undefined);
+      return;
     }
-  };
+    await handler(req, res);
+  });
 }
 
 export function createRerankRouter(deps: InferenceDeps): Router {
