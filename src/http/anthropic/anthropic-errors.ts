@@ -4,6 +4,7 @@ import { type AppError, type ErrorCode, toAppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { statusFor } from '../common/error-status.js';
 import { writeChunk } from '../common/drain.js';
+import { sseEventFrame } from '../common/sse.js';
 
 const TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   bad_request: 'invalid_request_error',
@@ -48,6 +49,6 @@ export function sendAnthropicError(res: Response, error: unknown, logger?: Logge
 export async function sendAnthropicStreamError(res: Response, error: unknown, logger?: Logger): Promise<void> {
   const err = toAppError(error);
   logIfServerError(err, logger);
-  await writeChunk(res, `event: error\ndata: ${JSON.stringify(anthropicErrorBody(err).body)}\n\n`);
+  await writeChunk(res, sseEventFrame('error', anthropicErrorBody(err).body));
   if (!res.writableEnded) res.end();
 }

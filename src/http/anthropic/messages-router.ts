@@ -6,13 +6,13 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import { parseCountTokensRequest, parseMessagesRequest } from '../../anthropic/messages-request.js';
 import { buildMessage, type MessageMeta, MessageEventStream, newMessageId, type StreamEvent } from '../../anthropic/messages-response.js';
 import type { GenerateEvent } from '../../engine/types.js';
-import { writeChunk } from '../common/drain.js';
 import { collectGeneration, type Finished, streamGeneration } from '../common/generation-events.js';
 import type { InferenceDeps } from '../common/inference-deps.js';
 import { checkBackend } from '../common/inference-deps.js';
 import { countRequests } from '../common/metrics.js';
 import { jsonBody } from '../common/json-body.js';
 import { withLease } from '../common/lease-scope.js';
+import { createSseWriter } from '../common/sse.js';
 import { sendAnthropicError, sendAnthropicStreamError } from './anthropic-errors.js';
 
 function paths(suffix: string): string[] {
@@ -20,15 +20,10 @@ function paths(suffix: string): string[] {
 }
 
 function openSse(res: Response) {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream');
-  res.setHeader('Cache-Control', 'no-cache');
-  res.setHeader('Connection', 'keep-alive');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
+  const sse = createSseWriter(res);
   // Anthropic's stream names every event with an `event:` line, unlike OpenAI's bare data frames.
   return async (events: StreamEvent[]) => {
-    for (const e of events) await writeChunk(res, `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+    for (const e of events) await sse.sendEvent(e.event, e.data);
   };
 }
 

@@ -1,6 +1,5 @@
 /** Server-sent events with an `event:` line per frame, as the Responses API streams them (no [DONE]). */
 import type { Response } from 'express';
-import { writeChunk } from '../common/drain.js';
 import { createSseWriter } from '../common/sse.js';
 
 export interface TypedSseWriter {
@@ -13,7 +12,7 @@ export function createTypedSseWriter(res: Response): TypedSseWriter {
   // The plain writer sets the headers; frames differ only by their event line.
   const plain = createSseWriter(res);
   return {
-    send: (value) => writeChunk(res, `event: ${value.type}\ndata: ${JSON.stringify(value)}\n\n`),
+    send: (value) => plain.sendEvent(value.type, value),
     end: () => plain.end(),
   };
 }
