@@ -115,7 +115,7 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
     assert.ok(run.stdout.trim().length > 0, 'run printed an answer');
   });
 
-  test("the other commands work from the binary against its server: status, version, df, inspect, tag, push, ps, unload, configure, export, purge, load", async () => {
+  test("the other commands work from the binary against its server: status, version, df, inspect, tag, push, rm, list, ps, requests, bench, unload, configure, export, purge, load", async () => {
     const sock = { MODEL_RUNNER_SOCK: server!.socketPath };
     const cli = (...args: string[]) => runBinaryOk(args, sock);
     assert.match((await cli('status')).stdout, /running/);
@@ -126,7 +126,12 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
     const second = registry!.reference('ai/binary-tiny', 'v2');
     await cli('tag', reference, second);
     await cli('push', second);
+    await cli('rm', second);
+    assert.doesNotMatch((await cli('list')).stdout, /\bv2\b/, 'rm removed the second name');
     assert.match((await cli('ps')).stdout, /binary-tiny/);
+    assert.match((await cli('requests')).stdout, /POST \/engines\/v1\/chat\/completions/, 'the run above is in the request history');
+    const bench = await cli('bench', '--url', `unix:${server!.socketPath}`, '--model', reference, '--concurrency', '1', '--requests', '1', '--warmup', '0', '--max-tokens', '2', '--prompt', 'Hi', '--json');
+    assert.equal((JSON.parse(bench.stdout) as { levels: Array<{ requests: number; errors: number }> }).levels[0]?.errors, 0);
     assert.match((await cli('unload', '--all')).stdout, /Unloaded 1 model\./);
     await cli('configure', reference, '--context-size', '1024');
     assert.equal((JSON.parse((await cli('configure', 'show', reference)).stdout) as Array<{ Config: Record<string, unknown> }>)[0]?.Config['context-size'], 1024);
