@@ -115,7 +115,7 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
     assert.ok(run.stdout.trim().length > 0, 'run printed an answer');
   });
 
-  test("the other commands work from the binary against its server: status, version, df, inspect, tag, push, rm, list, ps, requests, bench, unload, configure, export, purge, load", async () => {
+  test("the other commands work from the binary against its server: status, version, df, inspect, tag, push, rm, list, ps, requests, bench, unload, configure, export, purge, load, demo", async () => {
     const sock = { MODEL_RUNNER_SOCK: server!.socketPath };
     const cli = (...args: string[]) => runBinaryOk(args, sock);
     assert.match((await cli('status')).stdout, /running/);
@@ -140,6 +140,8 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
     await cli('purge', '-f');
     assert.equal((await cli('ls', '--json')).stdout.trim(), '[]');
     assert.match((await cli('load', archive, '--tag', reference)).stdout, new RegExp(`Model loaded successfully: ${id}`));
+    // demo writes into a store no server holds.
+    assert.match((await runBinaryOk(['demo', '--models-path', path.join(dir, 'demo-store')])).stdout, /sha256:[0-9a-f]{64}/);
   });
 
   test('a second start reuses the unpacked files without writing one, and runs an isolated engine child from them', async () => {
