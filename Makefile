@@ -29,8 +29,9 @@ $(ADDON): binding.gyp native/peer-credentials.cc | node_modules/.install-stamp
 
 addon: $(ADDON) ## Compile the peer-credentials addon the server needs to check who connects to its socket
 
-compile: install addon ## Compile TypeScript to dist/, the peer-credentials addon and the unified-KV library
+compile: install addon ## Compile TypeScript to dist/, bundle node-llama-cpp, the peer-credentials addon and the unified-KV library
 	npx tsc -p tsconfig.json
+	$(NODE) --import tsx scripts/bundle-node-llama-cpp.ts
 	@scripts/build-llama-context-params.sh $(NODE_GYP_FLAGS)
 
 build: compile ## compile, then llama.cpp for this CPU when that measures faster (NATIVE_ENGINE=off skips it)

@@ -21,7 +21,7 @@ import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { MANIFEST_ASSET } from '../../src/binary/asset-keys.js';
 import { sha256File } from '../../src/util/digest.js';
 import { commonJsShims, esmShims, projectUrlPlugin, withoutOptionalPackages } from './project-url.js';
@@ -37,6 +37,18 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ENGINE_ENTRIES = ['engine/worker/main', 'engine/worker/admission-child', 'engine/worker/engine-child'];
 /** Never bundled: node-llama-cpp is unpacked as files (scripts/binary/runtime-files.ts says why). */
 const EXTERNAL = ['node-llama-cpp', '@node-llama-cpp/*'];
+
+/**
+ * The source imports node-llama-cpp as `#node-llama-cpp`, its one-file bundle beside dist/ (see
+ * scripts/bundle-node-llama-cpp.ts). That bundle finds node-llama-cpp's files relative to itself,
+ * which the runtime folder's layout does not keep, so the binary imports the unpacked tree instead.
+ */
+const nodeLlamaCppFromTree: Plugin = {
+  name: 'node-llama-cpp-from-tree',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^#node-llama-cpp$/ }, () => ({ path: 'node-llama-cpp', external: true }));
+  },
+};
 /** Packages the bundles ask for inside try/catch and run without (debug's colour detection). */
 const OPTIONAL_PACKAGES = ['supports-color'];
 
@@ -57,7 +69,7 @@ async function bundleMain(): Promise<string> {
     format: 'cjs',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [projectUrlPlugin(SRC), withoutOptionalPackages(OPTIONAL_PACKAGES)],
+    plugins: [nodeLlamaCppFromTree, projectUrlPlugin(SRC), withoutOptionalPackages(OPTIONAL_PACKAGES)],
     banner: { js: commonJsShims() },
     outfile,
     logLevel: 'warning',
@@ -82,7 +94,7 @@ async function bundleEngine(): Promise<SourceFile[]> {
     format: 'esm',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [projectUrlPlugin(SRC), withoutOptionalPackages(OPTIONAL_PACKAGES)],
+    plugins: [nodeLlamaCppFromTree, projectUrlPlugin(SRC), withoutOptionalPackages(OPTIONAL_PACKAGES)],
     banner: { js: esmShims('engine/worker/entry.js') },
     logLevel: 'warning',
   });

@@ -8,7 +8,7 @@
  * Usage: node --import tsx scripts/native-engine/measure.ts probe|bench local|prebuilt MODEL [CMAKE_OPTIONS_JSON]
  */
 import { performance } from 'node:perf_hooks';
-import { getLlama, LlamaLogLevel, TokenBias, type LlamaModel, type Token } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, TokenBias, type LlamaModel, type Token } from '#node-llama-cpp';
 import { loadedCpuVariant } from '../../src/engine/worker/binary-info.js';
 
 const PROMPT_TOKENS = 256;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { getLlama, LlamaLogLevel, type BatchItem, type EvaluationPriority, type Llama, type LlamaContext, type LlamaModel, type PrioritizedBatchItem } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, type BatchItem, type EvaluationPriority, type Llama, type LlamaContext, type LlamaModel, type PrioritizedBatchItem } from '#node-llama-cpp';
 import { BatchBarrier } from '../../src/engine/worker/batch-barrier.js';
 import { recordSequenceOrder } from '../../src/engine/worker/sequence-order.js';
 import { runTokenLoop } from '../../src/engine/worker/token-loop.js';

@@ -14,7 +14,7 @@ import {
   type ChatWrapper,
   type LlamaModel,
   type Token,
-} from 'node-llama-cpp';
+} from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { ChatMessage, ToolDefinition } from '../types.js';
 import { renderWithBudget } from './chat-wrapper.js';

@@ -5,7 +5,7 @@
  * llama.cpp's native Jinja renderer for templates its JavaScript parser rejects, and native code
  * has no budget: a template it loops on would hang the Worker where nothing can stop it.
  */
-import { chatWrappers, GeneralChatWrapper, JinjaTemplateChatWrapper, resolveChatWrapper, type ChatWrapper, type LlamaModel } from 'node-llama-cpp';
+import { chatWrappers, GeneralChatWrapper, JinjaTemplateChatWrapper, resolveChatWrapper, type ChatWrapper, type LlamaModel } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import { TemplateBudgetExceeded, withTemplateBudget } from './template-budget.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';

@@ -3,7 +3,7 @@
  * reuse the cached prefix, then stream text token by token (stop strings, EOG, length,
  * abort), or produce a tool call. Events go out through `emit` as soon as they exist.
  */
-import { LlamaText, type Token } from 'node-llama-cpp';
+import { LlamaText, type Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { FinishReason, GenerateEvent, GenerateRequest, ToolCall } from '../types.js';
 import { BatchBarrier } from './batch-barrier.js';

@@ -3,7 +3,7 @@
  * (function names). Built grammars are cached per Worker because compiling one costs a few ms
  * and clients tend to resend the same schema.
  */
-import { LlamaGrammarEvaluationState, type Llama, type LlamaGrammar, type LlamaModel } from 'node-llama-cpp';
+import { LlamaGrammarEvaluationState, type Llama, type LlamaGrammar, type LlamaModel } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { SamplingOptions } from '../types.js';
 

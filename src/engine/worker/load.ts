@@ -14,7 +14,7 @@ import {
   type LlamaEmbeddingContext,
   type LlamaRankingContext,
   type LlamaModel,
-} from 'node-llama-cpp';
+} from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { EngineStart, LoadedInfo, WorkerInit } from '../protocol.js';
 import { validateGguf } from './validate.js';

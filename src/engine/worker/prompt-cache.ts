@@ -3,7 +3,7 @@
  * already holds and the new prompt, erase the rest, and evaluate only the new suffix. A chat
  * that resends its history then costs only the new turn.
  */
-import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, Token } from '#node-llama-cpp';
 
 export interface PrefixReuse {
   /** Prompt tokens whose KV was kept. */

@@ -2,7 +2,7 @@
  * Maps the engine's SamplingOptions onto node-llama-cpp's sequence evaluation options.
  * Defaults follow llama-server so that a request without sampling fields behaves the same.
  */
-import { TokenBias, type LlamaModel, type SequenceEvaluateOptions, type Token } from 'node-llama-cpp';
+import { TokenBias, type LlamaModel, type SequenceEvaluateOptions, type Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { SamplingOptions } from '../types.js';
 

@@ -14,7 +14,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, Token } from '#node-llama-cpp';
 import { fsyncDirectory, tempPathFor } from '../../util/atomic-file.js';
 import { isDiskFull, systemErrorText } from '../../util/disk-full.js';
 import { sha256File } from '../../util/digest.js';

@@ -3,7 +3,7 @@
  * node-llama-cpp does not expose it, but hands out ids 0, 1, 2... in the order getSequence() is
  * called on a fresh context, and load.ts creates every sequence up front, in that order.
  */
-import type { LlamaContextSequence } from 'node-llama-cpp';
+import type { LlamaContextSequence } from '#node-llama-cpp';
 
 const orders = new WeakMap<LlamaContextSequence, number>();
 

@@ -11,7 +11,7 @@
  * requests take cells from that one cache; makeRoom gives them up, least recently used first,
  * when a request needs the cells.
  */
-import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import { sequenceOrder } from './sequence-order.js';
 

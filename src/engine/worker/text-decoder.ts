@@ -3,7 +3,7 @@
  * character (byte-level BPE), so text is released only once it decodes without a trailing
  * replacement character; the held tokens are decoded together with the next one.
  */
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaModel, Token } from '#node-llama-cpp';
 
 /** Tokens of already-released text passed as context, so leading spaces decode as they would in the full text. */
 const CONTEXT_TOKENS = 4;

@@ -5,7 +5,7 @@
  * context passes through that context's BatchBarrier between tokens, so that the loops share
  * decode batches and leave room between batches for other requests.
  */
-import type { LlamaContextSequence, SequenceEvaluateOptions, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, SequenceEvaluateOptions, Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { TokenBarrier } from './batch-barrier.js';
 import { sequenceOrder } from './sequence-order.js';

@@ -2,7 +2,7 @@
  * The tokenizer on its own, as llama-server's /tokenize and /detokenize expose it: text to token
  * IDs (special-token text parsed, the BOS added on request) and back.
  */
-import { type LlamaModel, type LlamaText, SpecialToken, SpecialTokensText, type Token } from 'node-llama-cpp';
+import { type LlamaModel, type LlamaText, SpecialToken, SpecialTokensText, type Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { TokensRequest, TokensResult } from '../types.js';
 import { renderChat } from './chat-prompt.js';

@@ -5,7 +5,7 @@
  * JSON schema, so a forced call is well-formed even from a model that never learned tools.
  */
 import { randomBytes } from 'node:crypto';
-import { LlamaText, type ChatWrapper, type LlamaModel, type SequenceEvaluateOptions, type Token } from 'node-llama-cpp';
+import { LlamaText, type ChatWrapper, type LlamaModel, type SequenceEvaluateOptions, type Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { ToolCall, ToolChoice, ToolDefinition } from '../types.js';
 import { callSyntax, plainTextOf } from './chat-prompt.js';

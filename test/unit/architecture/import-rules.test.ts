@@ -101,11 +101,16 @@ describe('the import rule of the architecture', () => {
   });
 
   test('node-llama-cpp is loaded only inside engine/worker', () => {
-    assert.deepEqual(brokenBy('engine/worker/load.ts', 'node-llama-cpp'), []);
-    assert.deepEqual(brokenBy('engine/handle-factory.ts', 'node-llama-cpp', 'type'), []);
-    assert.equal(brokenBy('engine/handle-factory.ts', 'node-llama-cpp').length, 1);
-    assert.equal(brokenBy('http/app.ts', 'node-llama-cpp', 'type').length, 1);
-    assert.equal(brokenBy('cli/run.ts', 'node-llama-cpp').length, 1);
+    assert.deepEqual(brokenBy('engine/worker/load.ts', '#node-llama-cpp'), []);
+    assert.deepEqual(brokenBy('engine/handle-factory.ts', '#node-llama-cpp', 'type'), []);
+    assert.equal(brokenBy('engine/handle-factory.ts', '#node-llama-cpp').length, 1);
+    assert.equal(brokenBy('http/app.ts', '#node-llama-cpp', 'type').length, 1);
+    assert.equal(brokenBy('cli/run.ts', '#node-llama-cpp').length, 1);
+  });
+
+  test('node-llama-cpp is loaded from its bundle, never from its file tree', () => {
+    assert.equal(brokenBy('engine/worker/load.ts', 'node-llama-cpp').length, 1);
+    assert.deepEqual(brokenBy('engine/worker/load.ts', 'node-llama-cpp', 'type'), []);
   });
 
   test('a relative import that names no file is reported', () => {

@@ -137,6 +137,11 @@ export const RULES: Rule[] = [
       return !(source === 'engine' && r.kind === 'type');
     },
   },
+  {
+    // Two copies of node-llama-cpp in one Worker would double its memory and break instanceof.
+    description: 'node-llama-cpp is imported as #node-llama-cpp (its one-file bundle, which starts 3x faster), never from its file tree',
+    breaks: (r) => r.kind === 'value' && r.target.kind === 'package' && r.target.name === 'node-llama-cpp' && r.target.bundled !== true,
+  },
 ];
 
 export interface Violation {

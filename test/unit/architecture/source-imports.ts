@@ -13,7 +13,7 @@ import ts from 'typescript';
 export type ImportTarget =
   | { kind: 'src'; path: string }
   | { kind: 'builtin' }
-  | { kind: 'package'; name: string }
+  | { kind: 'package'; name: string; bundled?: true }
   | { kind: 'unresolved' };
 
 export interface ImportRecord {
@@ -47,6 +47,8 @@ export function resolveTarget(srcDir: string, file: string, specifier: string): 
     return { kind: 'src', path: path.relative(srcDir, found).split(path.sep).join('/') };
   }
   if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return { kind: 'builtin' };
+  // package.json "imports": `#<package>` is that package bundled into one file (see scripts/bundle-*.ts).
+  if (specifier.startsWith('#')) return { kind: 'package', name: specifier.slice(1), bundled: true };
   const parts = specifier.split('/');
   return { kind: 'package', name: specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]! };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ChatMLChatWrapper } from 'node-llama-cpp';
+import { ChatMLChatWrapper } from '#node-llama-cpp';
 import { functionsFor, toChatHistory } from '../../../src/engine/worker/chat-prompt.js';
 import type { ChatMessage } from '../../../src/engine/types.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, Token } from '#node-llama-cpp';
 import { SequencePool } from '../../../src/engine/worker/sequence-pool.js';
 import { recordSequenceOrder } from '../../../src/engine/worker/sequence-order.js';
 
