@@ -183,6 +183,8 @@ export class WorkerModelHandle implements ModelHandle {
         this.state = 'stopped';
         return;
       }
+      // A model that served and is going away is the likeliest to be asked for again.
+      if (this.loadedInfo) this.options.workers?.expect(this.options.spec.modelPath);
       this.state = 'stopping';
       this.post({ type: 'shutdown' });
     }

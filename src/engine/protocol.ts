@@ -105,6 +105,8 @@ export interface LoadedInfo {
   memo?: LoadMemo;
   /** Whether the engine had started before the model was named (a spare Worker): the load paid only for the model. */
   engineStartedAhead?: boolean;
+  /** Whether the model file's GGUF header had been read ahead while the Worker waited (worker/gguf-read-ahead.ts). */
+  headerReadAhead?: boolean;
 }
 
 export type MainToWorker =
@@ -142,6 +144,9 @@ export type Isolation = 'thread' | 'process';
  * process's IPC channel the child also posts a heartbeat every HEARTBEAT_INTERVAL_MS from its
  * event loop, so a blocked loop shows as silence.
  */
-export type ParentToChild = { type: 'init'; init: WorkerInit } | MainToWorker;
+export type ParentToChild = { type: 'init'; init: WorkerInit } | SpareMessage | MainToWorker;
+
+/** To a Worker still waiting for its model: read this model file's GGUF header now, it is likely next. */
+export type SpareMessage = { type: 'read-ahead'; modelPath: string };
 export type ChildToParent = WorkerToMain | { type: 'heartbeat' };
 export const HEARTBEAT_INTERVAL_MS = 1_000;

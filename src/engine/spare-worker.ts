@@ -9,7 +9,7 @@
  * with it, so a failed start still reaches the model's log.
  */
 import { Worker } from 'node:worker_threads';
-import type { EngineStart, WorkerToMain } from './protocol.js';
+import type { EngineStart, SpareMessage, WorkerToMain } from './protocol.js';
 import { choiceIdentity } from './native-build-watch.js';
 import { NATIVE_BUILD_FILE, readNativeBuildChoice } from './worker/native-build.js';
 import { resolveWorkerScript } from './worker-script.js';
@@ -34,6 +34,8 @@ interface Spare extends StartedWorker {
 export class EngineWorkers {
   private spare: Spare | undefined;
   private closed = false;
+  /** The model file a spare should read ahead (the one unloaded last), until a load takes a Worker. */
+  private likelyNext: string | undefined;
 
   /**
    * @param keepSpare Whether to keep one Worker started ahead of need.
@@ -46,7 +48,20 @@ export class EngineWorkers {
 
   /** Starts the spare now (at server start), so that even the first load finds one. */
   prepare(start: EngineStart): void {
-    if (this.keepSpare && !this.closed && !this.spare) this.spare = startSpare(start, binariesOf(this.binariesFile));
+    if (!this.keepSpare || this.closed || this.spare) return;
+    this.spare = startSpare(start, binariesOf(this.binariesFile));
+    if (this.likelyNext !== undefined) postReadAhead(this.spare, this.likelyNext);
+  }
+
+  /**
+   * Names the model file most likely to load next (one just unloaded comes back most often: a
+   * keep-alive that ran out, an unload before a run): the spare reads its GGUF header now, so
+   * that its load skips node-llama-cpp's parse of it.
+   */
+  expect(modelPath: string): void {
+    if (!this.keepSpare || this.closed) return;
+    this.likelyNext = modelPath;
+    if (this.spare) postReadAhead(this.spare, modelPath);
   }
 
   /** Resolves once the current spare's engine is up (or it failed); at once when there is none. */
@@ -67,6 +82,7 @@ export class EngineWorkers {
   take(start: EngineStart, name: string): StartedWorker {
     const spare = this.spare;
     this.spare = undefined;
+    this.likelyNext = undefined;
     let taken: StartedWorker;
     const suits = spare && spare.start.gpu === start.gpu && Boolean(spare.start.unifiedKv) === Boolean(start.unifiedKv) && spare.binaries === binariesOf(this.binariesFile);
     if (spare && !spare.ended && suits) {
@@ -137,6 +153,10 @@ function startSpare(start: EngineStart, binaries: string): Spare {
   // Idle, it must not keep the process alive; a Worker that is taken is ref'd again.
   worker.unref();
   return spare;
+}
+
+function postReadAhead(spare: Spare, modelPath: string): void {
+  if (!spare.ended) spare.worker.postMessage({ type: 'read-ahead', modelPath } satisfies SpareMessage);
 }
 
 function stopSpare(spare: Spare): Promise<void> {

@@ -58,6 +58,46 @@ describe('the spare engine Worker', () => {
     }
   });
 
+  test('a model unloaded and asked for again loads with its GGUF header read ahead by the spare, and answers as before', async () => {
+    const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger(), spare: { threads: 2 } });
+    const handles: WorkerModelHandle[] = [];
+    try {
+      await engines.spareReady();
+      const first = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      handles.push(first);
+      assert.equal((await first.load()).headerReadAhead, false, 'nothing was unloaded before the first load');
+      const before = textOf(await collect(first, greedy));
+      await first.dispose();
+      const again = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      handles.push(again);
+      assert.equal((await again.load()).headerReadAhead, true, 'the spare read the header of the model just unloaded');
+      assert.equal(textOf(await collect(again, greedy)), before);
+    } finally {
+      await Promise.all(handles.map((h) => h.dispose()));
+      await engines.close();
+    }
+  });
+
+  test('a header read ahead for one model is not used by the load of another', async () => {
+    const other = await tinyModel();
+    const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger(), spare: { threads: 2 } });
+    const handles: WorkerModelHandle[] = [];
+    try {
+      await engines.spareReady();
+      const first = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      handles.push(first);
+      await first.load();
+      await first.dispose();
+      const second = engines.createHandle(spec(other.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      handles.push(second);
+      assert.equal((await second.load()).headerReadAhead, false);
+    } finally {
+      await Promise.all(handles.map((h) => h.dispose()));
+      await engines.close();
+      await other.cleanup();
+    }
+  });
+
   test('when the binaries chosen change while the server runs, it says so and the spare is replaced, so the next load still finds its engine up', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'spare-binaries-'));
     // A decision file of the test's own: the Workers still load what the real one says, but the

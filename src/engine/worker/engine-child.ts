@@ -24,6 +24,8 @@ let listener: ((message: MainToWorker) => void) | undefined;
 let engine: ServingEngine | undefined;
 
 process.on('message', (message: ParentToChild) => {
+  // A child is never a spare: nothing is read ahead in it.
+  if (message.type === 'read-ahead') return;
   if (message.type !== 'init') return listener?.(message);
   engine ??= serveEngine(message.init, {
     post: send,

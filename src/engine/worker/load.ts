@@ -23,6 +23,7 @@ import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js'
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
 import { fileStampOf, sameFile } from './file-stamp.js';
+import { headerWasReadAhead } from './gguf-read-ahead.js';
 import { contextWasUnified, hugePageBuffers, loadInterposer } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
 
@@ -180,6 +181,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       chatWrapper: chatWrapper.wrapperName,
       chatWrapperResolvedBy,
       validation: known ? 'known' : 'checked',
+      headerReadAhead: headerWasReadAhead(),
       memo: { validatedFile: stamp, ...(chatWrapperType !== undefined ? { chatWrapperType } : {}) },
     };
     return { llama, model, init, context, sequences, embeddingContext, rankingContext, chatWrapper, vocabularySize, info };

@@ -2,12 +2,14 @@
  * Worker entry. The Worker starts its engine at once (node-llama-cpp's import and binding load are
  * most of a small model's cold start) and learns its model from the first message, an 'init'.
  * So the main thread can keep one Worker started ahead of need (engine/spare-worker.ts) and give
- * it to the next model. It then serves that model (serve-engine.ts) over parentPort. The main
+ * it to the next model; while it waits, it may be told which model file is likely next and read its
+ * header ahead (gguf-read-ahead.ts). It then serves that model (serve-engine.ts) over parentPort. The main
  * thread never terminates this Worker: terminating during a native call aborts the process, so
  * the Worker ends by itself once the engine closes the port.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineStart, MainToWorker, ParentToChild } from '../protocol.js';
+import { readAhead } from './gguf-read-ahead.js';
 import { startEngine } from './load.js';
 import { serveEngine, type ServingEngine } from './serve-engine.js';
 
@@ -32,6 +34,10 @@ port.on('message', (message: ParentToChild) => {
   if (message.type === 'init') {
     const ahead = engineUp;
     serving ??= serveEngine(message.init, { post: (m) => port.postMessage(m), onMessage: (l) => (listener = l), close: () => port.close() }, engine, ahead);
+    return;
+  }
+  if (message.type === 'read-ahead') {
+    if (!serving) void readAhead(message.modelPath);
     return;
   }
   if (serving) return listener?.(message);
