@@ -112,7 +112,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const callPrefixAt = stops.length;
     const matcher = new StopMatcher([...stops, ...prompt.plan.callPrefixes]);
     const decoder = new TokenTextDecoder(model);
-    const track = top === undefined ? undefined : new LogprobTrack(model);
+    const track = top === undefined ? undefined : new LogprobTrack((t) => model.detokenize([t], true));
     let stopped: { callPrefix: boolean; rest: string } | undefined;
     const emitText = (text: string) => {
       if (text.length === 0) return;

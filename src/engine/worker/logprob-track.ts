@@ -5,7 +5,7 @@
  * begin a stop string. An entry leaves only once all of its text has left, so the entries of a
  * response concatenate to its text; tokens of a stop string never leave.
  */
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { Token } from 'node-llama-cpp';
 import type { TokenAlternative, TokenLogprob } from '../types.js';
 import type { TokenScore } from './token-scores.js';
 
@@ -31,8 +31,11 @@ export class LogprobTrack {
   private consumed = 0;
   private released = 0;
 
-  /** @param model Detokenizes the alternatives; only ids the sampler reported reach it. */
-  constructor(private readonly model: LlamaModel) {}
+  /**
+   * @param textOf The text of one token on its own, for the alternatives (the sampled token's text
+   * comes from the decoder, in context). Only ids the sampler reported reach it.
+   */
+  constructor(private readonly textOf: (token: Token) => string) {}
 
   /** A sampled token and its score, before its text is known. */
   sampled(token: Token, score: TokenScore): void {
@@ -48,7 +51,7 @@ export class LogprobTrack {
     this.undecoded = [];
     group.forEach(({ token, score }, i) => {
       const own = i === group.length - 1 ? text : '';
-      const top = score.top.map((t) => alternative(t.token === token ? own : this.model.detokenize([t.token], true), t.probability));
+      const top = score.top.map((t) => alternative(t.token === token ? own : this.textOf(t.token), t.probability));
       this.decoded.push({ ...alternative(own, score.probability), top });
     });
   }
