@@ -74,8 +74,9 @@ export interface TokenAlternative {
 /**
  * A generated token's log-probability and the most likely tokens at its step, most likely first.
  * With greedy sampling (temperature 0) the distribution is the model's full softmax over its
- * logits; with temperature above 0 it is the one the sampler drew from, after top-k, top-p, min-p
- * and temperature (llama-server's post_sampling_probs view).
+ * logits (after any logit bias, penalties and JSON grammar); with temperature above 0 it is the
+ * one the sampler drew from, after top-k, top-p, min-p and temperature (llama-server's
+ * post_sampling_probs view).
  */
 export interface TokenLogprob extends TokenAlternative {
   top: TokenAlternative[];

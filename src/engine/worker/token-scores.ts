@@ -8,9 +8,13 @@
  * candidates are the whole vocabulary with its logits as they are: the model's full distribution,
  * as llama-server reports it. With temperature above 0, top-k, top-p and min-p have cut the
  * candidates and the temperature has scaled them: the distribution the token was drawn from.
- * `probabilities` builds a Map of every candidate (the whole vocabulary when greedy), which costs
- * far more than the decode of a small model, so it is asked for only when alternatives are wanted;
- * `confidence` alone costs one sort.
+ * Token bias, penalties and a grammar (applied first when either is asked) shape both. The raw
+ * logits themselves are out of reach: the binding offers no other view of them.
+ *
+ * `probabilities` builds a JS Map of every candidate (the whole vocabulary when greedy: about 30 ms
+ * a token for a 49k vocabulary, more than the decode of a small model, and on the Worker's thread,
+ * so the sequences batched with it wait too), so it is asked for only when alternatives are
+ * wanted; `confidence` alone costs one native sort.
  */
 import type { SequenceEvaluateMetadataOptions, Token } from 'node-llama-cpp';
 
