@@ -1,7 +1,7 @@
 /**
  * The innermost loop: evaluate input tokens, then sample one token at a time with
- * seq.evaluate(), handing each to the caller as soon as it exists. It never lets the sequence
- * run past its context (no context shift): it stops with 'length' instead. Every loop on a
+ * seq.evaluateWithMetadata(), handing each to the caller as soon as it exists. It never lets the
+ * sequence run past its context (no context shift): it stops with 'length' instead. Every loop on a
  * context passes through that context's BatchBarrier between tokens, so that the loops share
  * decode batches and leave room between batches for other requests. A loop asked for scores
  * hands each token out with its probability and the most likely alternatives (token-scores.ts).
