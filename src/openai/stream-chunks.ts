@@ -81,7 +81,9 @@ export class ChatChunkStream {
   push(event: GenerateEvent): ChatCompletionChunk[] {
     switch (event.type) {
       case 'text':
-        return event.text === '' ? [] : [this.chunk({ content: event.text }, null, event.logprobs ? toChatLogprobs(event.logprobs) : null)];
+        // An empty text still carries the entry of a token whose text a stop string swallowed.
+        if (event.text === '' && !event.logprobs?.length) return [];
+        return [this.chunk({ content: event.text }, null, event.logprobs ? toChatLogprobs(event.logprobs) : null)];
       case 'tool_calls':
         return event.calls.map((call) =>
           this.chunk({
@@ -127,7 +129,7 @@ export class TextChunkStream {
   push(event: GenerateEvent): TextCompletionChunk[] {
     switch (event.type) {
       case 'text': {
-        if (event.text === '') return [];
+        if (event.text === '' && !event.logprobs?.length) return [];
         const logprobs = event.logprobs ? toCompletionLogprobs(event.logprobs, this.sent) : null;
         this.sent += event.text.length;
         return [this.chunk(event.text, null, logprobs)];

@@ -151,6 +151,23 @@ describe('log-probabilities in the compiled server', () => {
     assert.deepEqual(tokens, logprobs.tokens);
   });
 
+  test('a stop string that begins inside a token keeps that token\'s entry and drops the ones after it', async () => {
+    const request = { model: DEMO, prompt: 'Once upon a time', max_tokens: 16, temperature: 0, logprobs: 2 };
+    const full = (await openai.completions.create(request)).choices[0]!;
+    const { tokens, text_offset: offsets } = full.logprobs as { tokens: string[]; text_offset: number[] };
+    // A stop string that starts in the middle of a token of more than one character.
+    const split = tokens.findIndex((t, i) => i > 0 && t.length >= 2);
+    assert.ok(split > 0, `the answer needs a token of two characters or more: ${JSON.stringify(tokens)}`);
+    const stop = full.text.slice(offsets[split]! + 1, offsets[split]! + 3);
+    const cut = full.text.indexOf(stop);
+    const stopped = (await openai.completions.create({ ...request, stop: [stop] })).choices[0]!;
+    assert.equal(stopped.text, full.text.slice(0, cut));
+    assert.deepEqual(stopped.logprobs!.tokens, tokens.filter((_, i) => offsets[i]! < cut));
+    const streamed: string[] = [];
+    for await (const chunk of await openai.completions.create({ ...request, stop: [stop], stream: true })) streamed.push(...(chunk.choices[0]?.logprobs?.tokens ?? []));
+    assert.deepEqual(streamed, stopped.logprobs!.tokens);
+  });
+
   test('Ollama chat and generate report logprobs with top_logprobs on the final object, and per chunk when streaming', async () => {
     const options = { temperature: 0, num_predict: MAX_TOKENS };
     const whole = await ollama.chat({ model: DEMO, messages: MESSAGES, options, logprobs: true, top_logprobs: 3 });

@@ -114,9 +114,11 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const decoder = new TokenTextDecoder(model);
     const track = top === undefined ? undefined : new LogprobTrack((t) => model.detokenize([t], true));
     let stopped: { callPrefix: boolean; rest: string } | undefined;
-    const emitText = (text: string) => {
-      if (text.length === 0) return;
-      const logprobs = track?.take(text.length);
+    /** `last`: a stop string cut the text right after this (its entries may still have to go out, with no text). */
+    const emitText = (text: string, last = false) => {
+      if (text.length === 0 && !(last && track)) return;
+      const logprobs = track?.take(text.length, last);
+      if (text.length === 0 && !logprobs?.length) return;
       emit({ type: 'text', text, ...(logprobs ? { logprobs } : {}) });
     };
     const decode = (text: string) => {
@@ -143,7 +145,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         const text = decode(decoder.push(token));
         if (text.length === 0) return false;
         const result = matcher.push(text);
-        emitText(result.text);
+        emitText(result.text, result.match !== undefined);
         if (result.match) {
           stopped = { callPrefix: result.match.index >= callPrefixAt, rest: result.rest ?? '' };
           if (result.match.index < userStops.length) matchedStop = userStops[result.match.index];
@@ -157,7 +159,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     }
     if (!stopped) {
       const tail = matcher.push(decode(decoder.flush()));
-      emitText(tail.text);
+      emitText(tail.text, tail.match !== undefined);
       if (!tail.match) emitText(matcher.flush());
     }
     finish(stopped ? 'stop' : reasonOf(loop.end), loop.firstTokenAt, loop.sampled);

@@ -3,7 +3,9 @@
  * text event that completes its token's text. Text passes two holds on its way out: the token
  * decoder keeps tokens that end inside a UTF-8 character, and the stop matcher keeps text that may
  * begin a stop string. An entry leaves only once all of its text has left, so the entries of a
- * response concatenate to its text; tokens of a stop string never leave.
+ * response concatenate to its text. At a stop string the token that reaches into it leaves too
+ * when part of its text is in the answer (it was generated and shaped that text); tokens wholly
+ * inside the stop string never leave.
  */
 import type { Token } from 'node-llama-cpp';
 import type { TokenAlternative, TokenLogprob } from '../types.js';
@@ -56,14 +58,18 @@ export class LogprobTrack {
     });
   }
 
-  /** `length` more characters of text go out: the entries they complete go with them. */
-  take(length: number): TokenLogprob[] {
+  /**
+   * `length` more characters of text go out: the entries they complete go with them. `last`: a
+   * stop string ends the text here, so an entry whose text starts before the end goes too.
+   */
+  take(length: number, last = false): TokenLogprob[] {
     this.released += length;
     let count = 0;
     let consumed = this.consumed;
     for (const entry of this.decoded) {
-      if (consumed + entry.token.length > this.released) break;
-      consumed += entry.token.length;
+      const end = consumed + entry.token.length;
+      if (end > this.released && !(last && consumed < this.released)) break;
+      consumed = end;
       count++;
     }
     this.consumed = consumed;

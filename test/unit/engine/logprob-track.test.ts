@@ -63,11 +63,29 @@ describe('LogprobTrack', () => {
       track.decodedAs(textOf(t));
       const result = matcher.push(textOf(t));
       text += result.text;
-      entries.push(...track.take(result.text.length));
+      entries.push(...track.take(result.text.length, result.match !== undefined));
       if (result.match) break;
     }
     assert.equal(text, ' one');
     assert.equal(entries.map((e) => e.token).join(''), text);
+  });
+
+  test('at a stop string the token that reaches into it is reported, and the tokens after it are not', () => {
+    const track = new LogprobTrack(textOf);
+    const matcher = new StopMatcher(['ne t']);
+    let text = '';
+    const entries = [];
+    for (const t of [1, 2, 3] as Token[]) {
+      track.sampled(t, score(0.5));
+      track.decodedAs(textOf(t));
+      const result = matcher.push(textOf(t));
+      text += result.text;
+      entries.push(...track.take(result.text.length, result.match !== undefined));
+      if (result.match) break;
+    }
+    // ' one' gave the answer its ' o'; ' two' lies inside the stop string.
+    assert.equal(text, ' o');
+    assert.deepEqual(entries.map((e) => e.token), [' one']);
   });
 
   test('a probability of 0 is reported as the floor, not as minus infinity', () => {

@@ -68,6 +68,12 @@ describe('OpenAI logprobs', () => {
     );
   });
 
+  test('a text event with no text still sends the entries it carries (a token that a stop string cut)', () => {
+    const chunks = new ChatChunkStream(meta).push({ type: 'text', text: '', logprobs: [HI] });
+    assert.deepEqual(chunks.map((c) => [c.choices[0]!.delta, c.choices[0]!.logprobs?.content.length]), [[{ content: '' }, 1]]);
+    assert.deepEqual(new ChatChunkStream(meta).push({ type: 'text', text: '' }), []);
+  });
+
   test('legacy completions list tokens, their logprobs, {token: logprob} maps and where each token starts', () => {
     assert.deepEqual(toCompletionLogprobs([HI, THERE]), {
       tokens: ['Hi', ' there'],
