@@ -14,8 +14,9 @@ import type { TokenScore } from './token-scores.js';
 /** OpenAI's stand-in for the logarithm of a probability of 0. */
 export const MIN_LOGPROB = -9999;
 
+/** The natural log, floored at MIN_LOGPROB and capped at 0 (float rounding can push a sure token's probability past 1). */
 export function logprobOf(probability: number): number {
-  return probability > 0 ? Math.max(Math.log(probability), MIN_LOGPROB) : MIN_LOGPROB;
+  return probability > 0 ? Math.min(0, Math.max(Math.log(probability), MIN_LOGPROB)) : MIN_LOGPROB;
 }
 
 const encoder = new TextEncoder();

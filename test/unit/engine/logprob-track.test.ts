@@ -88,9 +88,11 @@ describe('LogprobTrack', () => {
     assert.deepEqual(entries.map((e) => e.token), [' one']);
   });
 
-  test('a probability of 0 is reported as the floor, not as minus infinity', () => {
+  test('a probability of 0 (or no number) is reported as the floor, not as minus infinity, and none above 0 is reported', () => {
     assert.equal(logprobOf(0), MIN_LOGPROB);
     assert.equal(logprobOf(1e-300 * 1e-300), MIN_LOGPROB);
     assert.equal(logprobOf(1), 0);
+    assert.equal(logprobOf(1.0000001), 0);
+    assert.equal(logprobOf(Number.NaN), MIN_LOGPROB);
   });
 });
