@@ -53,6 +53,33 @@ export interface SamplingOptions {
   json?: boolean;
   /** Constrain output to this JSON schema. */
   jsonSchema?: Record<string, unknown>;
+  /**
+   * Report each generated token's log-probability together with this many of the most likely
+   * tokens at its step (0 to 20, OpenAI's and Ollama's top_logprobs limit). Costs time per token,
+   * so only requests that set it pay. Defaults to unset: nothing reported.
+   */
+  logprobs?: number;
+}
+
+/** One token as the log-probability report shows it. */
+export interface TokenAlternative {
+  /** The token's text. */
+  token: string;
+  /** Natural log of its probability; never below -9999, OpenAI's stand-in for a probability of 0 (which has no logarithm). */
+  logprob: number;
+  /** The UTF-8 bytes of `token`. */
+  bytes: number[];
+}
+
+/**
+ * A generated token's log-probability and the most likely tokens at its step, most likely first.
+ * With greedy sampling (temperature 0) the distribution is the model's full softmax over its
+ * logits (after any logit bias, penalties and JSON grammar); with temperature above 0 it is the
+ * one the sampler drew from, after top-k, top-p, min-p and temperature (llama-server's
+ * post_sampling_probs view).
+ */
+export interface TokenLogprob extends TokenAlternative {
+  top: TokenAlternative[];
 }
 
 export interface ChatRequest {
@@ -88,7 +115,8 @@ export interface Timings {
 }
 
 export type GenerateEvent =
-  | { type: 'text'; text: string }
+  /** `logprobs`: the entries of the tokens whose text this event completes, when the request asked for them. */
+  | { type: 'text'; text: string; logprobs?: TokenLogprob[] }
   | { type: 'tool_calls'; calls: ToolCall[] }
   | {
       type: 'done';

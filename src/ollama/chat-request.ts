@@ -1,6 +1,7 @@
 /** POST /api/chat body -> a ChatRequest, or a load/unload request when there are no messages. */
 import type { ChatRequest } from '../engine/types.js';
 import { isZeroKeepAlive, parseModelName, parseOllamaKeepAlive, parseStream, requireObjectBody } from './common.js';
+import { parseOllamaLogprobs } from './logprobs.js';
 import { parseMessages, parseTools } from './messages.js';
 import { parseOptions } from './options.js';
 
@@ -26,7 +27,7 @@ export interface ParsedOllamaChat extends ParsedOllamaCommon {
 }
 
 /** Fields Ollama accepts that change nothing here; listed so that a request using them is logged. */
-const IGNORED_CHAT_FIELDS = ['think', 'truncate', 'shift', 'logprobs', 'top_logprobs'] as const;
+const IGNORED_CHAT_FIELDS = ['think', 'truncate', 'shift'] as const;
 
 /** The fields of `fields` that the body sets to something other than an empty or off value. */
 export function presentFields(body: Record<string, unknown>, fields: readonly string[]): string[] {
@@ -45,6 +46,8 @@ export function parseOllamaChat(body: unknown): ParsedOllamaChat {
   const messages = parseMessages(object);
   const tools = parseTools(object);
   const { sampling, numCtx } = parseOptions(object);
+  const logprobs = parseOllamaLogprobs(object);
+  if (logprobs !== undefined) sampling.logprobs = logprobs;
   const keepAlive = parseOllamaKeepAlive(object);
   const request: ChatRequest = { kind: 'chat', messages, sampling };
   if (tools) request.tools = tools;

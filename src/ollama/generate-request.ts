@@ -7,6 +7,7 @@ import type { ChatMessage, GenerateRequest } from '../engine/types.js';
 import { optionalBoolean, optionalString } from '../openai/validate.js';
 import { actionFor, type ParsedOllamaCommon, presentFields } from './chat-request.js';
 import { parseModelName, parseOllamaKeepAlive, parseStream, rejectImages, requireObjectBody } from './common.js';
+import { parseOllamaLogprobs } from './logprobs.js';
 import { parseOptions } from './options.js';
 
 export interface ParsedOllamaGenerate extends ParsedOllamaCommon {
@@ -17,7 +18,7 @@ export interface ParsedOllamaGenerate extends ParsedOllamaCommon {
  * `suffix` (fill-in-the-middle) needs the model's FIM tokens, `template` a template engine and
  * `context` the token state of an earlier answer; none exists here, so they are accepted and ignored.
  */
-const IGNORED_GENERATE_FIELDS = ['suffix', 'template', 'context', 'think', 'truncate', 'shift', 'logprobs', 'top_logprobs'] as const;
+const IGNORED_GENERATE_FIELDS = ['suffix', 'template', 'context', 'think', 'truncate', 'shift'] as const;
 
 export function parseOllamaGenerate(body: unknown): ParsedOllamaGenerate {
   const object = requireObjectBody(body);
@@ -28,6 +29,8 @@ export function parseOllamaGenerate(body: unknown): ParsedOllamaGenerate {
   const raw = optionalBoolean(object, 'raw') ?? false;
   rejectImages(object.images, 'images');
   const { sampling, numCtx } = parseOptions(object);
+  const logprobs = parseOllamaLogprobs(object);
+  if (logprobs !== undefined) sampling.logprobs = logprobs;
   const keepAlive = parseOllamaKeepAlive(object);
 
   let request: GenerateRequest;

@@ -1,5 +1,6 @@
 /** POST /v1/chat/completions body -> ChatRequest. */
 import type { ChatMessage, ChatRequest, Role, ToolChoice, ToolDefinition } from '../engine/types.js';
+import { parseChatLogprobs } from './logprobs.js';
 import { type CommonFields, parseCommonFields } from './request-common.js';
 import { parseSampling } from './sampling.js';
 import { parseToolCalls, parseToolFunction } from './tool-fields.js';
@@ -98,6 +99,8 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   const tools = parseTools(object);
   const toolChoice = parseToolChoice(object, tools);
   const request: ChatRequest = { kind: 'chat', messages, sampling: parseSampling(object) };
+  const logprobs = parseChatLogprobs(object);
+  if (logprobs !== undefined) request.sampling.logprobs = logprobs;
   if (tools && tools.length > 0) request.tools = tools;
   if (toolChoice !== undefined) request.toolChoice = toolChoice;
   return { ...common, request };

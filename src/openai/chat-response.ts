@@ -1,5 +1,6 @@
 /** Non-streaming response bodies: chat.completion and text_completion. */
-import type { FinishReason, ToolCall, Usage } from '../engine/types.js';
+import type { FinishReason, TokenLogprob, ToolCall, Usage } from '../engine/types.js';
+import { type ChatLogprobs, type CompletionLogprobs, toChatLogprobs, toCompletionLogprobs } from './logprobs.js';
 
 /** What identifies one response; shared by its JSON body and all its stream chunks. */
 export interface ResponseMeta {
@@ -38,7 +39,7 @@ export interface ChatCompletion {
     index: number;
     message: { role: 'assistant'; content: string | null; tool_calls?: OpenAIToolCall[] };
     finish_reason: OpenAIFinishReason;
-    logprobs: null;
+    logprobs: ChatLogprobs | null;
   }>;
   usage: OpenAIUsage;
 }
@@ -49,7 +50,7 @@ export interface TextCompletion {
   created: number;
   model: string;
   system_fingerprint?: string;
-  choices: Array<{ index: number; text: string; finish_reason: OpenAIFinishReason; logprobs: null }>;
+  choices: Array<{ index: number; text: string; finish_reason: OpenAIFinishReason; logprobs: CompletionLogprobs | null }>;
   usage: OpenAIUsage;
 }
 
@@ -87,6 +88,8 @@ export interface ChatResult {
   toolCalls: ToolCall[];
   finishReason: FinishReason;
   usage: Usage;
+  /** Every token's entry, when the request asked for logprobs. Defaults to unset: `logprobs: null`. */
+  logprobs?: TokenLogprob[];
 }
 
 export function buildChatCompletion(meta: ResponseMeta, result: ChatResult): ChatCompletion {
@@ -103,7 +106,7 @@ export function buildChatCompletion(meta: ResponseMeta, result: ChatResult): Cha
           ...(hasCalls ? { tool_calls: result.toolCalls.map(toOpenAIToolCall) } : {}),
         },
         finish_reason: toOpenAIFinishReason(result.finishReason),
-        logprobs: null,
+        logprobs: result.logprobs ? toChatLogprobs(result.logprobs) : null,
       },
     ],
     usage: toOpenAIUsage(result.usage),
@@ -114,12 +117,21 @@ export interface TextResult {
   text: string;
   finishReason: FinishReason;
   usage: Usage;
+  /** Every token's entry, when the request asked for logprobs. Defaults to unset: `logprobs: null`. */
+  logprobs?: TokenLogprob[];
 }
 
 export function buildTextCompletion(meta: ResponseMeta, result: TextResult): TextCompletion {
   return {
     ...metaFields(meta, 'text_completion'),
-    choices: [{ index: 0, text: result.text, finish_reason: toOpenAIFinishReason(result.finishReason), logprobs: null }],
+    choices: [
+      {
+        index: 0,
+        text: result.text,
+        finish_reason: toOpenAIFinishReason(result.finishReason),
+        logprobs: result.logprobs ? toCompletionLogprobs(result.logprobs) : null,
+      },
+    ],
     usage: toOpenAIUsage(result.usage),
   };
 }

@@ -1,5 +1,6 @@
 /** POST /v1/completions body -> CompletionRequest. */
 import type { CompletionRequest } from '../engine/types.js';
+import { parseCompletionLogprobs } from './logprobs.js';
 import { type CommonFields, parseCommonFields } from './request-common.js';
 import { parseSampling } from './sampling.js';
 import { badParam, type JsonObject, requireObjectBody } from './validate.js';
@@ -27,5 +28,8 @@ export function parseCompletionRequest(body: unknown): ParsedCompletionRequest {
   const object = requireObjectBody(body);
   const common = parseCommonFields(object);
   const prompt = parsePrompt(object);
-  return { ...common, request: { kind: 'completion', prompt, sampling: parseSampling(object) } };
+  const sampling = parseSampling(object);
+  const logprobs = parseCompletionLogprobs(object);
+  if (logprobs !== undefined) sampling.logprobs = logprobs;
+  return { ...common, request: { kind: 'completion', prompt, sampling } };
 }

@@ -13,6 +13,7 @@ import {
   toOpenAIFinishReason,
   toOpenAIUsage,
 } from './chat-response.js';
+import { type ChatLogprobs, type CompletionLogprobs, toChatLogprobs, toCompletionLogprobs } from './logprobs.js';
 
 export interface ChatDelta {
   role?: 'assistant';
@@ -26,7 +27,8 @@ export interface ChatCompletionChunk {
   created: number;
   model: string;
   system_fingerprint?: string;
-  choices: Array<{ index: number; delta: ChatDelta; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
+  /** `logprobs` holds the entries of the chunk's own tokens when the request asked for them. */
+  choices: Array<{ index: number; delta: ChatDelta; finish_reason: OpenAIFinishReason | null; logprobs: ChatLogprobs | null }>;
   /** Present (null until the last chunk) only when the client asked for include_usage, as OpenAI does. */
   usage?: OpenAIUsage | null;
 }
@@ -37,7 +39,7 @@ export interface TextCompletionChunk {
   created: number;
   model: string;
   system_fingerprint?: string;
-  choices: Array<{ index: number; text: string; finish_reason: OpenAIFinishReason | null; logprobs: null }>;
+  choices: Array<{ index: number; text: string; finish_reason: OpenAIFinishReason | null; logprobs: CompletionLogprobs | null }>;
   usage?: OpenAIUsage | null;
 }
 
@@ -62,10 +64,10 @@ export class ChatChunkStream {
     this.index = options.index ?? 0;
   }
 
-  private chunk(delta: ChatDelta, finishReason: OpenAIFinishReason | null = null): ChatCompletionChunk {
+  private chunk(delta: ChatDelta, finishReason: OpenAIFinishReason | null = null, logprobs: ChatLogprobs | null = null): ChatCompletionChunk {
     return {
       ...metaFields(this.meta, 'chat.completion.chunk'),
-      choices: [{ index: this.index, delta, finish_reason: finishReason, logprobs: null }],
+      choices: [{ index: this.index, delta, finish_reason: finishReason, logprobs }],
       ...(this.includeUsage ? { usage: null } : {}),
     };
   }
@@ -79,7 +81,9 @@ export class ChatChunkStream {
   push(event: GenerateEvent): ChatCompletionChunk[] {
     switch (event.type) {
       case 'text':
-        return event.text === '' ? [] : [this.chunk({ content: event.text })];
+        // An empty text still carries the entry of a token whose text a stop string swallowed.
+        if (event.text === '' && !event.logprobs?.length) return [];
+        return [this.chunk({ content: event.text }, null, event.logprobs ? toChatLogprobs(event.logprobs) : null)];
       case 'tool_calls':
         return event.calls.map((call) =>
           this.chunk({
@@ -102,6 +106,8 @@ export class ChatChunkStream {
 export class TextChunkStream {
   private readonly includeUsage: boolean;
   private readonly index: number;
+  /** Characters of text sent so far: the text_offset of the next chunk's first token. */
+  private sent = 0;
 
   constructor(
     private readonly meta: ResponseMeta,
@@ -111,10 +117,10 @@ export class TextChunkStream {
     this.index = options.index ?? 0;
   }
 
-  private chunk(text: string, finishReason: OpenAIFinishReason | null = null): TextCompletionChunk {
+  private chunk(text: string, finishReason: OpenAIFinishReason | null = null, logprobs: CompletionLogprobs | null = null): TextCompletionChunk {
     return {
       ...metaFields(this.meta, 'text_completion'),
-      choices: [{ index: this.index, text, finish_reason: finishReason, logprobs: null }],
+      choices: [{ index: this.index, text, finish_reason: finishReason, logprobs }],
       ...(this.includeUsage ? { usage: null } : {}),
     };
   }
@@ -122,8 +128,12 @@ export class TextChunkStream {
   /** Completions have no tool calls; such events are dropped rather than invented into text. */
   push(event: GenerateEvent): TextCompletionChunk[] {
     switch (event.type) {
-      case 'text':
-        return event.text === '' ? [] : [this.chunk(event.text)];
+      case 'text': {
+        if (event.text === '' && !event.logprobs?.length) return [];
+        const logprobs = event.logprobs ? toCompletionLogprobs(event.logprobs, this.sent) : null;
+        this.sent += event.text.length;
+        return [this.chunk(event.text, null, logprobs)];
+      }
       case 'tool_calls':
         return [];
       case 'done': {

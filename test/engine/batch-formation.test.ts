@@ -52,36 +52,64 @@ describe('batch formation on one context', () => {
     await tiny?.cleanup();
   });
 
-  test('concurrent streams with a shared barrier decode one token of every stream per batch, in sequence id order', async () => {
+  /**
+   * Runs STREAMS loops to TOKENS tokens each on fresh sequences, started out of id order (so that
+   * only the barrier's ordering puts the batches in id order); `scoreTops[id]` asks stream `id` for
+   * token scores. Asserts every stream ran to its length and hands back the batches recorded.
+   */
+  async function runStreams(scoreTops: Array<number | undefined>): Promise<{ sizes: number[]; orders: number[][]; scored: number[] }> {
+    batches.length = 0;
+    batchOrders.length = 0;
     const barrier = new BatchBarrier();
     const signal = new AbortController().signal;
     const sequences = Array.from({ length: STREAMS }, () => context.getSequence());
     recordSequenceOrder(sequences);
-    // Started out of id order, so that only the barrier's ordering puts the batches in id order.
     const startOrder = [2, 0, 3, 1];
-    const results = await Promise.all(
-      startOrder.map((id) =>
-        runTokenLoop({
-          seq: sequences[id]!,
-          barrier,
-          input: model.tokenize(`stream ${id} says`),
-          // EOG must not end a stream early; the priority only labels the batch items with the id.
-          evaluate: { temperature: 0, yieldEogToken: true, evaluationPriority: (id + 1) as EvaluationPriority },
-          maxTokens: TOKENS,
-          signal,
-          onToken: () => false,
-        }),
-      ),
-    );
-    assert.deepEqual(results.map((r) => [r.end, r.sampled]), startOrder.map(() => ['length', TOKENS]));
-    // Streams start one batch apart at most (a joiner waits for the next tokens of the running
-    // ones), so all but the first few batches must hold every stream.
-    const full = batches.filter((n) => n === STREAMS).length;
-    assert.ok(full >= TOKENS - 3, `batch sizes: ${batches.join(',')}`);
+    const scored = Array.from({ length: STREAMS }, () => 0);
+    try {
+      const results = await Promise.all(
+        startOrder.map((id) =>
+          runTokenLoop({
+            seq: sequences[id]!,
+            barrier,
+            input: model.tokenize(`stream ${id} says`),
+            // EOG must not end a stream early; the priority only labels the batch items with the id.
+            evaluate: { temperature: 0, yieldEogToken: true, evaluationPriority: (id + 1) as EvaluationPriority },
+            maxTokens: TOKENS,
+            signal,
+            ...(scoreTops[id] === undefined ? {} : { scoreTop: scoreTops[id] }),
+            onToken: (_token, score) => {
+              if (score) scored[id]!++;
+              return false;
+            },
+          }),
+        ),
+      );
+      assert.deepEqual(results.map((r) => [r.end, r.sampled]), startOrder.map(() => ['length', TOKENS]));
+      assert.equal(barrier.size, 0);
+    } finally {
+      for (const seq of sequences) seq.dispose();
+    }
+    return { sizes: [...batches], orders: batchOrders.map((o) => [...o]), scored };
+  }
+
+  /** Streams start one batch apart at most, so all but the first few batches hold every stream, in id order. */
+  function assertBatched({ sizes, orders }: { sizes: number[]; orders: number[][] }): void {
+    const full = sizes.filter((n) => n === STREAMS).length;
+    assert.ok(full >= TOKENS - 3, `batch sizes: ${sizes.join(',')}`);
     // llama.cpp decodes a batch in one pass only when its sequence ids ascend one by one. The
     // first full batch holds the joiners' prompts, which reach the queue by a longer path.
-    const fullOrders = batchOrders.filter((o) => o.length === STREAMS).slice(1).map((o) => o.join(','));
+    const fullOrders = orders.filter((o) => o.length === STREAMS).slice(1).map((o) => o.join(','));
     assert.deepEqual([...new Set(fullOrders)], ['1,2,3,4']);
-    assert.equal(barrier.size, 0);
+  }
+
+  test('concurrent streams with a shared barrier decode one token of every stream per batch, in sequence id order', async () => {
+    assertBatched(await runStreams([undefined, undefined, undefined, undefined]));
+  });
+
+  test('streams that ask for token scores (log-probabilities) batch with the others just the same', async () => {
+    const run = await runStreams([5, undefined, 0, undefined]);
+    assertBatched(run);
+    assert.deepEqual(run.scored, [TOKENS, 0, TOKENS, 0]);
   });
 });

@@ -7,6 +7,7 @@ import { fmt, formatTable } from '../report.js';
 import type { BenchReport } from '../run.js';
 import { ratio } from '../stats.js';
 import type { ColdStartResult } from './cold-start.js';
+import { agreementLine, type LogprobAgreement } from './logprob-agreement.js';
 import type { MemoryResult } from './memory.js';
 import type { RestoredPrefixResult } from './restored-prefix.js';
 import { combineRounds } from './rounds.js';
@@ -27,6 +28,8 @@ export interface ModelComparison {
   coldStart?: ColdStartResult;
   /** A long prompt repeated after an unload: ours restores its saved KV state, llama-server spawned evaluates it (restored-prefix.ts). */
   restoredPrefix?: RestoredPrefixResult;
+  /** Greedy log-probabilities of both servers on the same prompts, compared (logprob-agreement.ts). */
+  logprobs?: LogprobAgreement;
   /** Both servers' RSS with the model loaded, after the rounds (memory.ts). */
   memory?: MemoryResult;
   /** What the "ours" column ran: our server, or llama-server again to check the harness. */
@@ -115,6 +118,7 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
     if (commands(c.ours) && commands(c.peer)) out.push(`ours: ${commands(c.ours)}\nllama-server: ${commands(c.peer)}`);
     if (c.coldStart?.error) out.push(`cold start: not measured in every run: ${c.coldStart.error}`);
     if (c.restoredPrefix) out.push(restoredPrefixLine(c.restoredPrefix));
+    if (c.logprobs) out.push(agreementLine(c.logprobs));
     const rounds = c.rounds ?? [{ peer: c.peer, ours: c.ours }];
     if (rounds.length > 1) out.push(`${rounds.length} rounds, sides alternating; medians of each side and of the per-round ratios`);
     for (const name of ['ours', 'llama-server'] as const) {

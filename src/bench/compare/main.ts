@@ -33,6 +33,7 @@ import { parseArgs } from 'node:util';
 import { runBench, type BenchOptions } from '../run.js';
 import { comparisonRows, formatComparison, type ModelComparison, type SideResult } from './compare-report.js';
 import { measureColdStarts, type ColdStartResult } from './cold-start.js';
+import { measureLogprobAgreement, type LogprobAgreement } from './logprob-agreement.js';
 import { measureMemory, type MemoryResult } from './memory.js';
 import { measureRestoredPrefix, type RestoredPrefixResult } from './restored-prefix.js';
 import { loadedCpuBackends } from './process.js';
@@ -132,7 +133,7 @@ async function measure(server: RunningServer, name: string, seed: number, prompt
  * Both servers run side by side (an idle one costs no CPU) and are measured alternately, round
  * after round; every round has its own prompts, so no prompt cache carries over between rounds.
  */
-async function compareModel(label: string, settings: ServerSettings): Promise<{ rounds: Array<{ peer: SideResult; ours: SideResult }>; coldStart?: ColdStartResult; restoredPrefix?: RestoredPrefixResult; memory?: MemoryResult }> {
+async function compareModel(label: string, settings: ServerSettings): Promise<{ rounds: Array<{ peer: SideResult; ours: SideResult }>; coldStart?: ColdStartResult; restoredPrefix?: RestoredPrefixResult; memory?: MemoryResult; logprobs?: LogprobAgreement }> {
   const selfCheck = values['self-check']!;
   const oursName = `${selfCheck ? 'self-check' : 'model-runner'} ${label}`;
   const names: Record<Side, string> = { peer: `llama-server ${label}`, ours: oursName };
@@ -164,11 +165,12 @@ async function compareModel(label: string, settings: ServerSettings): Promise<{ 
     if (selfCheck || !('stop' in ours)) return { rounds };
     // Before the cold starts, which unload our model: the matched reading needs it loaded.
     const memory = 'stop' in peer ? await measureMemory({ ours, peer }) : undefined;
+    const logprobs = 'stop' in peer ? await measureLogprobAgreement({ ours, peer }) : undefined;
     const coldRuns = Number(values['cold-runs']);
     const restoredRuns = Number(values['restored-runs']);
     const coldStart = coldRuns > 0 ? await measureColdStarts(binary!, settings, ours, coldRuns, (line) => log(`${label}: ${line}`)) : undefined;
     const restoredPrefix = restoredRuns > 0 ? await measureRestoredPrefix(binary!, settings, ours, restoredRuns, (line) => log(`${label}: ${line}`)) : undefined;
-    return { rounds, ...(coldStart ? { coldStart } : {}), ...(restoredPrefix ? { restoredPrefix } : {}), ...(memory ? { memory } : {}) };
+    return { rounds, ...(coldStart ? { coldStart } : {}), ...(restoredPrefix ? { restoredPrefix } : {}), ...(memory ? { memory } : {}), ...(logprobs ? { logprobs } : {}) };
   } finally {
     for (const server of Object.values(servers)) if ('stop' in server) await server.stop();
   }
@@ -190,8 +192,8 @@ async function main(): Promise<void> {
     for (const kind of settingsKinds) {
       const label = `${name} ${kind === 'defaults' ? 'at defaults' : 'matched'}`;
       const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label: `${name}-${kind}`, atDefaults: kind === 'defaults' };
-      const { rounds, coldStart, restoredPrefix, memory } = await compareModel(label, settings);
-      comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, memory, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+      const { rounds, coldStart, restoredPrefix, memory, logprobs } = await compareModel(label, settings);
+      comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, memory, logprobs, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
     }
   }
   const header = `matched settings: threads=${threads} parallel=${parallel} context/seq=${values.context}; every run: prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +

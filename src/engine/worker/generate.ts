@@ -10,6 +10,7 @@ import { BatchBarrier } from './batch-barrier.js';
 import { functionsFor, renderChat } from './chat-prompt.js';
 import { GrammarCache } from './grammar.js';
 import type { LoadedModel } from './load.js';
+import { LogprobTrack } from './logprob-track.js';
 import { reusePrefix } from './prompt-cache.js';
 import type { SavedPrefixes } from './saved-prefixes.js';
 import { evaluateOptionsFor } from './sampling.js';
@@ -19,6 +20,9 @@ import { maybeInjectFault, withTestFaults } from './test-faults.js';
 import { TokenTextDecoder } from './text-decoder.js';
 import { forcedCallText, generateCall, planTools, type ToolPlan } from './tool-calls.js';
 import { runTokenLoop, type LoopEnd } from './token-loop.js';
+
+/** Most alternatives per token a request may ask for (OpenAI's and Ollama's top_logprobs limit). */
+export const MAX_TOP_LOGPROBS = 20;
 
 export interface GenerationEnv {
   loaded: LoadedModel;
@@ -63,6 +67,10 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
   if (sampling.maxTokens !== undefined && (!Number.isInteger(sampling.maxTokens) || sampling.maxTokens < 0)) {
     throw new AppError('bad_request', `max tokens must be a non-negative integer, got ${sampling.maxTokens}`);
   }
+  const top = sampling.logprobs;
+  if (top !== undefined && (!Number.isInteger(top) || top < 0 || top > MAX_TOP_LOGPROBS)) {
+    throw new AppError('bad_request', `top logprobs must be an integer from 0 to ${MAX_TOP_LOGPROBS}, got ${top}`);
+  }
   // Default: whatever fits in the context after the prompt.
   const maxTokens = Math.min(sampling.maxTokens ?? Infinity, contextSize - prompt.tokens.length);
   const seq = await env.pool.acquire(prompt.tokens, signal);
@@ -104,9 +112,18 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const callPrefixAt = stops.length;
     const matcher = new StopMatcher([...stops, ...prompt.plan.callPrefixes]);
     const decoder = new TokenTextDecoder(model);
+    const track = top === undefined ? undefined : new LogprobTrack((t) => model.detokenize([t], true));
     let stopped: { callPrefix: boolean; rest: string } | undefined;
-    const emitText = (text: string) => {
-      if (text.length > 0) emit({ type: 'text', text });
+    /** `last`: a stop string cut the text right after this (its entries may still have to go out, with no text). */
+    const emitText = (text: string, last = false) => {
+      if (text.length === 0 && !(last && track)) return;
+      const logprobs = track?.take(text.length, last);
+      if (text.length === 0 && !logprobs?.length) return;
+      emit({ type: 'text', text, ...(logprobs ? { logprobs } : {}) });
+    };
+    const decode = (text: string) => {
+      if (text.length > 0) track?.decodedAs(text);
+      return text;
     };
     const loop = await runTokenLoop({
       seq,
@@ -115,7 +132,8 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
       evaluate,
       maxTokens,
       signal,
-      onToken: (token) => {
+      ...(top === undefined ? {} : { scoreTop: top }),
+      onToken: (token, score) => {
         generated.push(token);
         maybeInjectFault(userStops, generated.length);
         if (model.isEogToken(token)) return false; // only seen with ignoreEos: skip it, keep going
@@ -123,10 +141,11 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
           stopped = { callPrefix: false, rest: '' };
           return true;
         }
-        const text = decoder.push(token);
+        if (score) track?.sampled(token, score);
+        const text = decode(decoder.push(token));
         if (text.length === 0) return false;
         const result = matcher.push(text);
-        emitText(result.text);
+        emitText(result.text, result.match !== undefined);
         if (result.match) {
           stopped = { callPrefix: result.match.index >= callPrefixAt, rest: result.rest ?? '' };
           if (result.match.index < userStops.length) matchedStop = userStops[result.match.index];
@@ -139,8 +158,8 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
       return finishCall(call.call, call.end, emit, (r) => finish(r, loop.firstTokenAt, loop.sampled + call.sampled));
     }
     if (!stopped) {
-      const tail = matcher.push(decoder.flush());
-      emitText(tail.text);
+      const tail = matcher.push(decode(decoder.flush()));
+      emitText(tail.text, tail.match !== undefined);
       if (!tail.match) emitText(matcher.flush());
     }
     finish(stopped ? 'stop' : reasonOf(loop.end), loop.firstTokenAt, loop.sampled);

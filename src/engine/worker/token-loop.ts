@@ -1,14 +1,16 @@
 /**
  * The innermost loop: evaluate input tokens, then sample one token at a time with
- * seq.evaluate(), handing each to the caller as soon as it exists. It never lets the sequence
- * run past its context (no context shift): it stops with 'length' instead. Every loop on a
+ * seq.evaluateWithMetadata(), handing each to the caller as soon as it exists. It never lets the
+ * sequence run past its context (no context shift): it stops with 'length' instead. Every loop on a
  * context passes through that context's BatchBarrier between tokens, so that the loops share
- * decode batches and leave room between batches for other requests.
+ * decode batches and leave room between batches for other requests. A loop asked for scores
+ * hands each token out with its probability and the most likely alternatives (token-scores.ts).
  */
 import type { LlamaContextSequence, SequenceEvaluateOptions, Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
 import type { TokenBarrier } from './batch-barrier.js';
 import { sequenceOrder } from './sequence-order.js';
+import { scoreMetadata, scoreOf, type TokenScore } from './token-scores.js';
 
 export type LoopEnd = 'eog' | 'length' | 'abort' | 'stopped';
 
@@ -22,8 +24,13 @@ export interface LoopOptions {
   /** Most tokens to sample in this loop. */
   maxTokens: number;
   signal: AbortSignal;
-  /** Called with every sampled token; return true to stop after it. */
-  onToken: (token: Token) => boolean;
+  /**
+   * Alternatives to report with every sampled token's probability (0 for its probability only).
+   * Defaults to unset: no scores, and none of their cost.
+   */
+  scoreTop?: number;
+  /** Called with every sampled token (and its score when `scoreTop` is set); return true to stop after it. */
+  onToken: (token: Token, score?: TokenScore) => boolean;
 }
 
 export interface LoopResult {
@@ -37,6 +44,9 @@ export interface LoopResult {
    */
   unevaluated?: Token;
 }
+
+/** evaluateWithMetadata's output: which fields are there depends on the metadata asked for. */
+type ScoredOutput = { probabilities?: ReadonlyMap<Token, number>; confidence?: number };
 
 /** Thrown by the context-shift hook: the loop checks space itself, so a shift means a bug. */
 const noContextShift = {
@@ -62,12 +72,15 @@ async function loop(options: LoopOptions): Promise<LoopResult> {
   const order = sequenceOrder(seq);
   let sampled = 0;
   let firstTokenAt: number | undefined;
-  const iterator = seq.evaluate(options.input, { ...options.evaluate, contextShift: noContextShift });
+  const { scoreTop } = options;
+  const metadata = scoreTop === undefined ? {} : scoreMetadata(scoreTop);
+  const iterator = seq.evaluateWithMetadata(options.input, metadata, { ...options.evaluate, contextShift: noContextShift });
   try {
-    for await (const token of iterator) {
+    for await (const output of iterator) {
+      const token = output.token;
       sampled++;
       firstTokenAt ??= performance.now();
-      const stop = options.onToken(token);
+      const stop = options.onToken(token, scoreTop === undefined ? undefined : scoreOf(token, output as ScoredOutput, scoreTop));
       if (stop) return { end: 'stopped', sampled, firstTokenAt, unevaluated: token };
       if (signal.aborted) return { end: 'abort', sampled, firstTokenAt, unevaluated: token };
       // The next iteration evaluates this token into cell nextTokenIndex.

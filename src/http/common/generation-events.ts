@@ -2,7 +2,7 @@
  * Reading one generation's events, whole or as a stream. The OpenAI and the Ollama routes read
  * them the same way and differ only in how they word the answer (JSON, SSE or NDJSON).
  */
-import type { FinishReason, GenerateEvent, Timings, ToolCall, Usage } from '../../engine/types.js';
+import type { FinishReason, GenerateEvent, Timings, TokenLogprob, ToolCall, Usage } from '../../engine/types.js';
 import { AppError } from '../../errors.js';
 
 /** What the engine's `done` event reports. */
@@ -23,6 +23,8 @@ export interface CollectedGeneration {
   text: string;
   toolCalls: ToolCall[];
   finished: Finished;
+  /** The text's token entries, in order (empty when the request asked for none). */
+  logprobs: TokenLogprob[];
 }
 
 /**
@@ -32,15 +34,18 @@ export interface CollectedGeneration {
 export async function collectGeneration(events: AsyncIterable<GenerateEvent>, signal: AbortSignal): Promise<CollectedGeneration | undefined> {
   let text = '';
   const toolCalls: ToolCall[] = [];
+  const logprobs: TokenLogprob[] = [];
   let finished: Finished | undefined;
   for await (const event of events) {
-    if (event.type === 'text') text += event.text;
-    else if (event.type === 'tool_calls') toolCalls.push(...event.calls);
+    if (event.type === 'text') {
+      text += event.text;
+      if (event.logprobs) logprobs.push(...event.logprobs);
+    } else if (event.type === 'tool_calls') toolCalls.push(...event.calls);
     else finished = event;
   }
   if (signal.aborted) return undefined;
   if (!finished) throw missingDone();
-  return { text, toolCalls, finished };
+  return { text, toolCalls, finished, logprobs };
 }
 
 /** Where a streamed generation goes: the SSE or NDJSON wording of one route. */

@@ -5,9 +5,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
-import type { GenerateEvent, ToolCall } from '../../engine/types.js';
+import type { GenerateEvent, TokenLogprob, ToolCall } from '../../engine/types.js';
 import { type ParsedOllamaChat, parseOllamaChat } from '../../ollama/chat-request.js';
 import { type ParsedOllamaGenerate, parseOllamaGenerate } from '../../ollama/generate-request.js';
+import { logprobsField } from '../../ollama/logprobs.js';
 import {
   assistantMessage,
   chatChunk,
@@ -40,7 +41,7 @@ function now(): string {
   return new Date().toISOString();
 }
 
-function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, text = '', calls: ToolCall[] = []) {
+function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, text = '', calls: ToolCall[] = [], logprobs?: TokenLogprob[]) {
   const fields = finalFields(doneReason(finished.finishReason), {
     totalMs: performance.now() - clock.startedAt,
     loadMs: clock.loadMs,
@@ -48,14 +49,14 @@ function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, te
     promptMs: finished.timings.promptMs,
     generationMs: finished.timings.generationMs,
   });
-  if (kind === 'generate') return generateFinal(model, now(), text, fields);
-  return chatFinal(model, now(), assistantMessage(text, toOllamaToolCalls(calls)), fields);
+  if (kind === 'generate') return { ...generateFinal(model, now(), text, fields), ...logprobsField(logprobs) };
+  return { ...chatFinal(model, now(), assistantMessage(text, toOllamaToolCalls(calls)), fields), ...logprobsField(logprobs) };
 }
 
 async function replyJson(res: Response, kind: Kind, model: string, events: AsyncIterable<GenerateEvent>, clock: Clock, signal: AbortSignal) {
   const collected = await collectGeneration(events, signal);
   if (!collected) return undefined;
-  res.json(finalOf(kind, model, collected.finished, clock, collected.text, collected.toolCalls));
+  res.json(finalOf(kind, model, collected.finished, clock, collected.text, collected.toolCalls, collected.logprobs));
   return collected.finished;
 }
 
@@ -74,7 +75,8 @@ async function replyStream(
     return {
       event: async (event) => {
         if (event.type === 'text') {
-          await writer.write(kind === 'chat' ? chatChunk(model, now(), event.text) : generateChunk(model, now(), event.text));
+          const chunk = kind === 'chat' ? chatChunk(model, now(), event.text) : generateChunk(model, now(), event.text);
+          await writer.write({ ...chunk, ...logprobsField(event.logprobs) });
         } else if (event.type === 'tool_calls' && kind === 'chat') {
           await writer.write(chatChunk(model, now(), '', toOllamaToolCalls(event.calls, callIndex)));
           callIndex += event.calls.length;

@@ -35,7 +35,8 @@ function combinedUsage(all: Finished[]): Usage {
   return { promptTokens: first.promptTokens, completionTokens: all.reduce((sum, f) => sum + f.usage.completionTokens, 0), ...(first.cachedTokens !== undefined ? { cachedTokens: first.cachedTokens } : {}) };
 }
 
-async function respondJson(res: Response, choices: Choices, kind: Kind, meta: ResponseMeta, signal: AbortSignal): Promise<Usage | undefined> {
+/** `withLogprobs`: the request asked for logprobs, so every choice carries them (an empty list when it generated nothing). */
+async function respondJson(res: Response, choices: Choices, kind: Kind, meta: ResponseMeta, withLogprobs: boolean, signal: AbortSignal): Promise<Usage | undefined> {
   const collected: CollectedGeneration[] = [];
   for (let i = 0; i < choices.n; i++) {
     const one = await collectGeneration(choices.generate(i), signal);
@@ -44,11 +45,10 @@ async function respondJson(res: Response, choices: Choices, kind: Kind, meta: Re
     collected.push(one);
   }
   const usage = combinedUsage(collected.map((c) => c.finished));
-  const built = collected.map(({ text, toolCalls, finished }) =>
-    kind === 'chat'
-      ? buildChatCompletion(meta, { text, toolCalls, finishReason: finished.finishReason, usage })
-      : buildTextCompletion(meta, { text, finishReason: finished.finishReason, usage }),
-  );
+  const built = collected.map(({ text, toolCalls, finished, logprobs }) => {
+    const result = { text, finishReason: finished.finishReason, usage, ...(withLogprobs ? { logprobs } : {}) };
+    return kind === 'chat' ? buildChatCompletion(meta, { ...result, toolCalls }) : buildTextCompletion(meta, result);
+  });
   const choicesJson = built.map((completion, index) => ({ ...completion.choices[0]!, index }));
   res.json({ ...built[0]!, choices: choicesJson });
   return usage;
@@ -133,7 +133,7 @@ export function createGenerateHandler(deps: InferenceDeps, kind: Kind) {
         };
         const usage = parsed.stream
           ? await respondStream(deps, res, choices, kind, meta, parsed.includeUsage, signal)
-          : await respondJson(res, choices, kind, meta, signal);
+          : await respondJson(res, choices, kind, meta, parsed.request.sampling.logprobs !== undefined, signal);
         if (usage && first) noteGeneration(res, { usage, timings: first.timings });
       });
     } catch (err) {
