@@ -7,7 +7,7 @@
  * when part of its text is in the answer (it was generated and shaped that text); tokens wholly
  * inside the stop string never leave.
  */
-import type { Token } from 'node-llama-cpp';
+import type { Token } from '#node-llama-cpp';
 import type { TokenAlternative, TokenLogprob } from '../types.js';
 import type { TokenScore } from './token-scores.js';
 

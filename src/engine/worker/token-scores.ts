@@ -16,7 +16,7 @@
  * so the sequences batched with it wait too), so it is asked for only when alternatives are
  * wanted; `confidence` alone costs one native sort.
  */
-import type { SequenceEvaluateMetadataOptions, Token } from 'node-llama-cpp';
+import type { SequenceEvaluateMetadataOptions, Token } from '#node-llama-cpp';
 
 /** The tokens most likely at one step, most likely first. */
 export interface TokenScore {

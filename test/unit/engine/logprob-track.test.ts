@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Token } from 'node-llama-cpp';
+import type { Token } from '#node-llama-cpp';
 import { LogprobTrack, logprobOf, MIN_LOGPROB } from '../../../src/engine/worker/logprob-track.js';
 import { StopMatcher } from '../../../src/engine/worker/stop-matcher.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Token } from 'node-llama-cpp';
+import type { Token } from '#node-llama-cpp';
 import { mostLikely, scoreMetadata, scoreOf } from '../../../src/engine/worker/token-scores.js';
 
 const map = (entries: Array<[number, number]>) => new Map(entries.map(([t, p]) => [t as Token, p]));
