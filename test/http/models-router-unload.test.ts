@@ -3,12 +3,12 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createModelsRouter } from '../../src/http/docker/models-router.js';
 import { createSilentLogger } from '../../src/log.js';
-import { Catalog } from '../../src/models/index.js';
+import { Catalog, ModelService } from '../../src/models/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { openTempStore, storeFakeModel, type TempStore } from '../support/catalog-fixtures.js';
 import { request, startTestServer, type TestServer } from './socket-client.js';
 
-/** What the stand-in scheduler hooks saw: each call, and whether the model was still stored then. */
+/** What the stand-in engine was asked to unload, and whether the model was still stored then. */
 interface Call {
   hook: 'unloadModel' | 'unloadAll';
   id?: string;
@@ -28,19 +28,22 @@ describe('deleting a model unloads it first', () => {
   before(async () => {
     temp = await openTempStore('router-unload');
     catalog = new Catalog({ store: temp.store, registry: new RegistryClient({ retries: 0 }), logger: createSilentLogger() });
+    const engine = {
+      ps: () => [...busy].map((id) => ({ id, inUse: 1, loading: false })),
+      async unload(selector: { all?: boolean; models?: string[] }) {
+        if (selector.all) calls.push({ hook: 'unloadAll', storedModels: await stored() });
+        for (const id of selector.models ?? []) calls.push({ hook: 'unloadModel', id, storedModels: await stored() });
+        return 0;
+      },
+      async reconfigure() {},
+    };
     const router = createModelsRouter({
       catalog,
+      models: new ModelService({ catalog, engine }),
       logger: createSilentLogger(),
       maxUploadBytes: 1024,
       uploadDir: path.join(temp.dir, 'uploads'),
       backendDiskUsage: async () => 0,
-      unloadModel: async (id) => {
-        calls.push({ hook: 'unloadModel', id, storedModels: await stored() });
-      },
-      unloadAll: async () => {
-        calls.push({ hook: 'unloadAll', storedModels: await stored() });
-      },
-      isModelInUse: (id) => busy.has(id),
     });
     server = await startTestServer([router]);
   });
@@ -87,7 +90,7 @@ describe('deleting a model unloads it first', () => {
     busy.add(id);
     const refused = await del('/models/ai/busy');
     assert.equal(refused.status, 409);
-    assert.equal(refused.text.trim(), 'model "ai/busy" is in use; try again when its requests finish');
+    assert.equal(refused.text.trim(), 'model "ai/busy" is in use; try again when its requests finish, or force the delete');
     assert.deepEqual(calls, []);
     assert.equal(await stored(), 1);
 

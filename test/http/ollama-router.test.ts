@@ -55,6 +55,10 @@ function scriptedCatalog(script: CatalogScript = {}) {
       calls.push(['copy', source, destination]);
       find(source);
     },
+    async unload(name) {
+      calls.push(['unload', name]);
+      find(name);
+    },
     async show(name) {
       calls.push(['show', name]);
       const model = find(name);
@@ -163,13 +167,14 @@ describe('Ollama model routes', () => {
     ]);
   });
 
-  test('DELETE /api/delete removes the model, unloads it and answers 200 with an empty body', async () => {
+  test('DELETE /api/delete asks the model service to remove the model (which unloads it) and answers 200 with an empty body', async () => {
     const t = await setup();
     const res = await deleteRequest(t.socketPath, { model: 'smollm2' });
     assert.equal(res.status, 200);
     assert.equal(res.text, '');
     assert.deepEqual(t.catalog.calls, [['remove', 'smollm2']]);
-    assert.deepEqual(t.unloadRequests, [{ models: [CHAT_ID] }]);
+    // The router itself tells the engine nothing: the service's delete does.
+    assert.deepEqual(t.unloadRequests, []);
   });
 
   test('DELETE /api/delete of an unknown model answers 404 with an Ollama error body', async () => {
@@ -358,7 +363,7 @@ describe('Ollama chat and generate', () => {
     const body = res.json();
     assert.equal(body.done_reason, 'unload');
     assert.deepEqual(body.message, { role: 'assistant', content: '' });
-    assert.deepEqual(t.unloadRequests, [{ models: [CHAT_ID] }]);
+    assert.deepEqual(t.catalog.calls, [['unload', 'smollm2']]);
     assert.equal(t.acquired.length, 0);
   });
 
