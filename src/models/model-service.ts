@@ -13,8 +13,8 @@
  * - A delete that removes the model refuses (`conflict`) while the model serves or loads, unless
  *   forced; otherwise the engine unloads the model's idle runners first (their files are open),
  *   then the files go. A forced delete leaves busy runners to finish what they serve.
- * - Configure persists the settings first, then asks the engine to apply them (an idle runner
- *   unloads; a busy one is a `conflict`, and the settings apply at its next load).
+ * - Configure persists the settings first, then asks the engine to apply them: an idle runner
+ *   unloads; a busy one keeps serving, and the outcome says the settings wait for its next load.
  */
 import type { ModelMode, RuntimeSettings } from '../engine/types.js';
 import { AppError, isAppError } from '../errors.js';
@@ -74,6 +74,11 @@ export interface ConfigureOutcome {
   id: string;
   /** The model's settings after the change. */
   settings: RuntimeSettings;
+  /**
+   * Set when the engine could not apply the settings now (the model serves requests): they are
+   * stored and apply at its next load. Docker's route answers it as a 409; Ollama's serves on.
+   */
+  pending?: AppError;
 }
 
 export interface ConfiguredModel {
@@ -141,7 +146,12 @@ export class ModelService {
     }
     // Persisted first, so that a model busy now picks the settings up at its next load.
     const settings = await this.catalog.settings.set(model.id, patch);
-    await this.engine?.reconfigure(model.id);
+    try {
+      await this.engine?.reconfigure(model.id);
+    } catch (err) {
+      if (isAppError(err) && err.code === 'conflict') return { id: model.id, settings, pending: err };
+      throw err;
+    }
     return { id: model.id, settings };
   }
 

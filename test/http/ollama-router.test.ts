@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import type { OllamaCatalogPort, OllamaPullOptions } from '../../src/http/ollama/deps.js';
 import { createOllamaRouter } from '../../src/http/ollama/router.js';
-import type { ProgressEvent } from '../../src/models/index.js';
+import type { ModelService, ProgressEvent } from '../../src/models/index.js';
 import { VERSION } from '../../src/version.js';
 import { hangUpDuringGeneration, postToAbandon } from './hang-up.js';
 import { CHAT_ID, DONE, EMBED_ID, MODELS, type ScriptedDepsOptions, scriptedDeps } from './scripted-deps.js';
@@ -25,8 +25,11 @@ interface CatalogScript {
   pullHangs?: boolean;
 }
 
-/** A catalog port over the scripted model list; it records what the router asked of it. */
-function scriptedCatalog(script: CatalogScript = {}) {
+/**
+ * A catalog port over the scripted model list; it records what the router asked of it. Settings
+ * go through the model service over the scripted settings and scheduler.
+ */
+function scriptedCatalog(models: ModelService, script: CatalogScript = {}) {
   const calls: Array<[string, ...unknown[]]> = [];
   let markPullWaiting!: (signal: AbortSignal) => void;
   const pullWaiting = new Promise<AbortSignal>((resolve) => (markPullWaiting = resolve));
@@ -59,6 +62,7 @@ function scriptedCatalog(script: CatalogScript = {}) {
       calls.push(['unload', name]);
       find(name);
     },
+    configure: (name, patch) => models.configure(name, 'completion', patch),
     async show(name) {
       calls.push(['show', name]);
       const model = find(name);
@@ -70,7 +74,7 @@ function scriptedCatalog(script: CatalogScript = {}) {
 
 async function setup(options: ScriptedDepsOptions = {}, catalogScript: CatalogScript = {}) {
   const scripted = scriptedDeps(options);
-  const catalog = scriptedCatalog(catalogScript);
+  const catalog = scriptedCatalog(scripted.deps.models, catalogScript);
   const server = await startTestServer([createOllamaRouter({ ...scripted.deps, catalog: catalog.port })]);
   servers.push(server);
   return { ...scripted, catalog, socketPath: server.socketPath };

@@ -103,7 +103,9 @@ export function createEnginesRouter(deps: EnginesRouterDeps): Router {
     body,
     textHandler(async (req, res) => {
       const request = parseConfigureRequest(req.body);
-      const { id, settings } = await models.configure(request.model, request.mode, request.patch);
+      const { id, settings, pending } = await models.configure(request.model, request.mode, request.patch);
+      // Stored either way; Docker's answer for a model too busy to apply them now is a 409.
+      if (pending) throw pending;
       res.status(202).json(toConfigureEntry(BACKEND_NAME, request.model, id, request.mode, settings));
     }),
   );

@@ -23,6 +23,7 @@ export function ollamaCatalogPort(catalog: Catalog, models: ModelService): Ollam
       const { model, capabilities } = await models.show(name);
       return { model, capabilities };
     },
+    configure: (name, patch) => models.configure(name, 'completion', patch),
     async unload(name) {
       const { unloadedRunners, unknown } = await models.unload({ names: [name] });
       // Ollama answers an unknown model with a 404 even when only unloading; one still loaded

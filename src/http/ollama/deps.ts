@@ -3,7 +3,7 @@
  * port onto the model service and the catalog. The composition root adapts them to the port
  * (catalog-port.ts); tests back it with stand-ins.
  */
-import type { Capability, ProgressListener } from '../../models/index.js';
+import type { Capability, ConfigureOutcome, ProgressListener, SettingsPatch } from '../../models/index.js';
 import type { ModelSummary } from '../../ollama/details.js';
 import type { InferenceDeps } from '../common/inference-deps.js';
 
@@ -40,6 +40,8 @@ export interface OllamaCatalogPort {
   show(name: string): Promise<OllamaShowResult>;
   /** Unloads the idle model `name` (a request with keep_alive 0); throws AppError not_found for a name nothing has. */
   unload(name: string): Promise<void>;
+  /** Changes the settings of the model `name` for completion, as `_configure` does (options.num_ctx). */
+  configure(name: string, patch: SettingsPatch): Promise<ConfigureOutcome>;
 }
 
 export interface OllamaDeps extends InferenceDeps {

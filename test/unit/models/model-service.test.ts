@@ -113,7 +113,10 @@ describe('the model service: one policy for resolve, delete, configure and unloa
     assert.deepEqual(engine.scheduler.ps(), []);
 
     const lease = await engine.scheduler.acquire(specOf(id, 'ai/c'));
-    await assert.rejects(models.configure('c', 'completion', { parallel: 2 }), isCode('conflict'));
+    const busy = await models.configure('c', 'completion', { parallel: 2 });
+    assert.deepEqual(busy.settings, { contextSize: 1024, parallel: 2 });
+    assert.equal(busy.pending?.code, 'conflict');
+    assert.equal(engine.handles[1]!.disposed, false, 'the busy runner keeps serving');
     assert.deepEqual((await models.show('c')).settings, { contextSize: 1024, parallel: 2 });
     lease.release();
     assert.deepEqual(await models.configured('ai/c'), [{ id, name: 'docker.io/ai/c:latest', settings: { contextSize: 1024, parallel: 2 } }]);
