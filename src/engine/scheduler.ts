@@ -118,6 +118,19 @@ export class Scheduler {
     return victims.length;
   }
 
+  /**
+   * Ends the runners of models that are gone from the store: idle ones unload now, busy ones
+   * finish the requests they serve and unload then (no new request reaches them). Returns how
+   * many unloaded now.
+   */
+  async retire(selector: { models: string[] }, reason: string): Promise<number> {
+    const matching = [...this.runners.values()].filter((r) => selector.models.some((m) => matches(r, m)));
+    const idle = matching.filter((r) => r.state === 'ready' && r.refCount === 0);
+    for (const runner of matching) if (!idle.includes(runner)) this.retireRunner(runner, reason);
+    await Promise.all(idle.map((r) => this.unloadRunner(r)));
+    return idle.length;
+  }
+
   /** Unloads the idle runners of a model so its next load uses new settings; a busy one is a conflict. */
   async reconfigure(id: string): Promise<void> {
     const runners = [...this.runners.values()].filter((r) => matches(r, id));

@@ -11,8 +11,9 @@
  * - Delete by a tag that other tags share only untags: the engine is not told. Delete by ID of a
  *   model several tags name needs `force`.
  * - A delete that removes the model refuses (`conflict`) while the model serves or loads, unless
- *   forced; otherwise the engine unloads the model's idle runners first (their files are open),
- *   then the files go. A forced delete leaves busy runners to finish what they serve.
+ *   forced; otherwise the engine retires the model's runners first (their files are open): idle
+ *   ones unload at once, and a forced delete's busy ones finish what they serve, then unload.
+ *   Then the files go.
  * - Configure persists the settings first, then asks the engine to apply them: an idle runner
  *   unloads; a busy one keeps serving, and the outcome says the settings wait for its next load.
  */
@@ -33,6 +34,11 @@ export interface ModelEngine {
   unload(selector: { all?: boolean; models?: string[] }): Promise<number>;
   /** Unloads the model's idle runners so its next load uses new settings; `conflict` while busy. */
   reconfigure(id: string): Promise<void>;
+  /**
+   * Ends the runners of deleted models: idle ones unload now, busy ones once their requests end.
+   * Returns how many unloaded now.
+   */
+  retire(selector: { models: string[] }, reason: string): Promise<number>;
 }
 
 /** The part of the catalog the service composes; the Catalog class is one. */
@@ -128,7 +134,8 @@ export class ModelService {
       if (!force && this.isInUse(resolved.id)) {
         throw new AppError('conflict', `model ${JSON.stringify(name)} is in use; try again when its requests finish, or force the delete`);
       }
-      unloadedRunners = (await this.engine?.unload({ models: [resolved.id] })) ?? 0;
+      // Before the files go (runners hold them open); a forced delete's busy runners finish first.
+      unloadedRunners = (await this.engine?.retire({ models: [resolved.id] }, 'the model was deleted')) ?? 0;
     }
     const actions = await this.catalog.delete(name, { force });
     const deleted = actions.find((action): action is { Deleted: string } => 'Deleted' in action);

@@ -8,14 +8,14 @@ import { RegistryClient } from '../../src/registry/index.js';
 import { openTempStore, storeFakeModel, type TempStore } from '../support/catalog-fixtures.js';
 import { request, startTestServer, type TestServer } from './socket-client.js';
 
-/** What the stand-in engine was asked to unload, and whether the model was still stored then. */
+/** What the stand-in engine was asked to unload or retire, and whether the model was still stored then. */
 interface Call {
-  hook: 'unloadModel' | 'unloadAll';
+  hook: 'retireModel' | 'unloadAll';
   id?: string;
   storedModels: number;
 }
 
-describe('deleting a model unloads it first', () => {
+describe('deleting a model has the engine let go of it first', () => {
   let temp: TempStore;
   let catalog: Catalog;
   let server: TestServer;
@@ -32,10 +32,13 @@ describe('deleting a model unloads it first', () => {
       ps: () => [...busy].map((id) => ({ id, inUse: 1, loading: false })),
       async unload(selector: { all?: boolean; models?: string[] }) {
         if (selector.all) calls.push({ hook: 'unloadAll', storedModels: await stored() });
-        for (const id of selector.models ?? []) calls.push({ hook: 'unloadModel', id, storedModels: await stored() });
         return 0;
       },
       async reconfigure() {},
+      async retire(selector: { models: string[] }) {
+        for (const id of selector.models) calls.push({ hook: 'retireModel', id, storedModels: await stored() });
+        return 0;
+      },
     };
     const router = createModelsRouter({
       catalog,
@@ -59,12 +62,12 @@ describe('deleting a model unloads it first', () => {
     await temp.dispose();
   });
 
-  test('deleting a model by its last tag unloads it by ID while it is still stored', async () => {
+  test('deleting a model by its last tag retires its runners by ID while it is still stored', async () => {
     const id = await storeFakeModel(temp.store, { layer: 'last tag', tags: ['docker.io/ai/last:latest'] });
     const reply = await del('/models/ai/last');
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.json(), [{ Untagged: 'docker.io/ai/last:latest' }, { Deleted: id }]);
-    assert.deepEqual(calls, [{ hook: 'unloadModel', id, storedModels: 1 }]);
+    assert.deepEqual(calls, [{ hook: 'retireModel', id, storedModels: 1 }]);
     assert.equal(await stored(), 0);
   });
 
@@ -82,7 +85,7 @@ describe('deleting a model unloads it first', () => {
     assert.deepEqual(calls, []);
     const forced = await del(`/models/${id}?force`);
     assert.equal(forced.status, 200);
-    assert.deepEqual(calls, [{ hook: 'unloadModel', id, storedModels: 1 }]);
+    assert.deepEqual(calls, [{ hook: 'retireModel', id, storedModels: 1 }]);
   });
 
   test('deleting a model in use is a 409 that keeps the model, unless forced', async () => {
@@ -96,7 +99,7 @@ describe('deleting a model unloads it first', () => {
 
     const forced = await del('/models/ai/busy?force');
     assert.equal(forced.status, 200);
-    assert.deepEqual(calls, [{ hook: 'unloadModel', id, storedModels: 1 }]);
+    assert.deepEqual(calls, [{ hook: 'retireModel', id, storedModels: 1 }]);
     assert.equal(await stored(), 0);
   });
 

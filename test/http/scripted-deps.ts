@@ -222,6 +222,14 @@ export function scriptedDeps(options: ScriptedDepsOptions = {}): ScriptedDeps {
       models: undefined as unknown as ModelService,
     },
   };
-  result.deps.models = new ModelService({ catalog: scriptedCatalog(result.deps.settings), engine: result.deps.scheduler as InferenceScheduler });
+  const scheduler: InferenceScheduler = result.deps.scheduler;
+  const engine = {
+    ps: () => scheduler.ps(),
+    unload: (selector: { all?: boolean; models?: string[] }) => scheduler.unload(selector),
+    reconfigure: (id: string) => scheduler.reconfigure(id),
+    // Deleting is not scripted, so nothing is retired.
+    retire: async () => 0,
+  };
+  result.deps.models = new ModelService({ catalog: scriptedCatalog(result.deps.settings), engine });
   return result;
 }

@@ -50,7 +50,7 @@ describe('the model service: one policy for resolve, delete, configure and unloa
     await assert.rejects(models.resolve('ai/idle'), isCode('not_found'));
   });
 
-  test('deleting a model that serves a request is a conflict that changes nothing, unless forced', async () => {
+  test('deleting a model that serves a request is a conflict that changes nothing; forced, its runner unloads once the request ends', async () => {
     const id = await storeFakeModel(temp.store, { layer: 'busy', tags: ['docker.io/ai/busy:latest'] });
     const lease = await engine.scheduler.acquire(specOf(id, 'ai/busy'));
     await assert.rejects(models.delete('ai/busy'), (err: unknown) => {
@@ -62,13 +62,23 @@ describe('the model service: one policy for resolve, delete, configure and unloa
     assert.ok(await temp.store.getModel(id));
     assert.equal(engine.handles[0]!.disposed, false);
 
-    // Forced: the files go and the runner finishes what it serves (it is not idle, so it stays).
+    // Forced: the files go, and the runner finishes what it serves, takes nothing new, then unloads.
     const forced = await models.delete('ai/busy', { force: true });
     assert.equal(forced.deletedId, id);
     assert.equal(forced.unloadedRunners, 0);
     assert.equal(await temp.store.getModel(id), undefined);
     assert.equal(engine.handles[0]!.disposed, false);
+    const stopped = new Promise<void>((resolve) => {
+      const dispose = engine.handles[0]!.dispose.bind(engine.handles[0]!);
+      engine.handles[0]!.dispose = async () => {
+        await dispose();
+        resolve();
+      };
+    });
     lease.release();
+    await stopped;
+    assert.equal(engine.handles[0]!.disposed, true);
+    assert.deepEqual(engine.scheduler.ps(), []);
   });
 
   test('deleting one of two tags only untags: a busy model is no obstacle and the engine is not told', async () => {
