@@ -16,6 +16,7 @@ const DEMO = 'ai/demo';
 const SERVER_ARGS = ['--port', '0', '--threads', '1', '--parallel', '1', '--context-size', '16384'];
 const CITY = { type: 'object' as const, properties: { city: { type: 'string', enum: ['Paris', 'Rome'] } }, required: ['city'] };
 const ZONE = { type: 'object' as const, properties: { zone: { type: 'string', enum: ['UTC', 'CET'] } }, required: ['zone'] };
+const NO_PARAMETERS = { type: 'object' as const, properties: {} };
 const QUESTION = 'What is the weather in Rome, and what time is it?';
 
 /** Ollama's tool_choice and parallel_tool_calls are extensions in OpenAI's shape; the client sends any field it is given. */
@@ -111,6 +112,23 @@ describe('tool_choice and parallel_tool_calls in every chat dialect', () => {
     const call = reply.message.tool_calls![0]!;
     assert.equal(call.function.name, 'get_weather');
     assert.ok(['Paris', 'Rome'].includes((call.function.arguments as { city: string }).city), JSON.stringify(call));
+  });
+
+  test('a forced call to a function without parameters ends at its closed arguments rather than running to the token limit', async () => {
+    const completion = await openai.chat.completions.create({
+      model: DEMO,
+      messages: [{ role: 'user', content: 'Ping?' }],
+      tools: [{ type: 'function', function: { name: 'ping', description: 'Checks the line', parameters: NO_PARAMETERS } }],
+      tool_choice: { type: 'function', function: { name: 'ping' } },
+      max_tokens: 100,
+      temperature: 0,
+    });
+    const choice = completion.choices[0]!;
+    assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
+    const call = choice.message.tool_calls![0]!;
+    assert.ok(call.type === 'function');
+    assert.deepEqual(JSON.parse(call.function.arguments), {});
+    assert.ok(completion.usage!.completion_tokens < 100, JSON.stringify(completion.usage));
   });
 
   test('Ollama /api/chat: tool_choice none answers text without calls, and a choice naming an undeclared function is a 400', async () => {
