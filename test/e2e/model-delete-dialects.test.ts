@@ -16,6 +16,10 @@ import { waitUntil } from './support/wait.js';
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
 const HELLO = [{ role: 'user', content: 'Hello' }];
+/** A guard against hanging the suite if the runner never unloads; the test itself waits on events. */
+const HANG_GUARD = { timeout: 120_000 };
+/** The model a forced delete removes while it serves a request. */
+const FORCED = 'ai/forced-delete';
 
 interface PsEntry {
   model_name: string;
@@ -96,7 +100,8 @@ describe('deleting a loaded model behaves the same in the Docker and Ollama dial
     scratch = await makeTempDir('mr-e2e-delete-');
     const modelsPath = path.join(scratch, 'models');
     for (const dialect of DIALECTS) await packageIntoStore(await generateTinyGguf(scratch, dialect.seed), modelsPath, dialect.model);
-    server = await startServer({ modelsPath, args: ['--threads', '1', '--log-level', 'warn'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
+    await packageIntoStore(await generateTinyGguf(scratch, 33), modelsPath, FORCED);
+    server = await startServer({ modelsPath, args: ['--threads', '1', '--log-level', 'info'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
   });
 
   after(async () => {
@@ -134,4 +139,26 @@ describe('deleting a loaded model behaves the same in the Docker and Ollama dial
       await dialect.assertGone(server, model);
     });
   }
+
+  test("Docker's forced delete of a model serving a request removes it at once; the request finishes, then the engine unloads the model", HANG_GUARD, async () => {
+    const id = ((await server.request(`/models/${FORCED}`)).json() as { id: string }).id;
+    const release = path.join(scratch, 'release-forced');
+    const busy = await openStream(server.socketPath, '/engines/v1/chat/completions', {
+      body: { model: FORCED, messages: HELLO, max_tokens: 8, ignore_eos: true, stop: [`${HOLD_FAULT}${release}`], stream: true },
+    });
+    assert.equal(busy.status, 200);
+    await busy.started;
+    try {
+      const forced = await server.request(`/models/${FORCED}?force=true`, { method: 'DELETE' });
+      assert.equal(forced.status, 200, forced.text);
+      assert.deepEqual(forced.json(), [{ Untagged: 'docker.io/ai/forced-delete:latest' }, { Deleted: id }]);
+      assert.equal((await server.request(`/models/${FORCED}`)).status, 404);
+      // Retired: no new request reaches the runner, so /engines/ps no longer lists it.
+      assert.deepEqual((await ps()).filter((p) => p.model_id === id), []);
+    } finally {
+      await fs.writeFile(release, '');
+    }
+    assert.equal((await busy.ended).at(-1), '[DONE]', 'the request the model was serving runs to its end');
+    await server.waitForOutput(/unloading model.*forced-delete|forced-delete.*unloading model/);
+  });
 });
