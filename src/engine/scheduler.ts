@@ -118,17 +118,11 @@ export class Scheduler {
     return victims.length;
   }
 
-  /**
-   * Ends the runners of models that are gone from the store: idle ones unload now, busy ones
-   * finish the requests they serve and unload then (no new request reaches them). Returns how
-   * many unloaded now.
-   */
+  /** Ends the runners of deleted models, none taking new work: idle ones unload now (counted), busy ones when their requests end. */
   async retire(selector: { models: string[] }, reason: string): Promise<number> {
-    const matching = [...this.runners.values()].filter((r) => selector.models.some((m) => matches(r, m)));
-    const idle = matching.filter((r) => r.state === 'ready' && r.refCount === 0);
-    for (const runner of matching) if (!idle.includes(runner)) this.retireRunner(runner, reason);
-    await Promise.all(idle.map((r) => this.unloadRunner(r)));
-    return idle.length;
+    const busy = [...this.runners.values()].filter((r) => (r.state !== 'ready' || r.refCount > 0) && selector.models.some((m) => matches(r, m)));
+    for (const runner of busy) this.retireRunner(runner, reason);
+    return this.unload(selector);
   }
 
   /** Unloads the idle runners of a model so its next load uses new settings; a busy one is a conflict. */

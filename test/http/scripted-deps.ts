@@ -6,7 +6,7 @@
 import type { EmbedRequest, GenerateEvent, GenerateRequest, LoadSpec, ModelMode, ModelSession, RuntimeSettings } from '../../src/engine/types.js';
 import { AppError } from '../../src/errors.js';
 import type { InferenceDeps, InferenceScheduler, Lease, PsEntry } from '../../src/http/common/inference-deps.js';
-import { type ModelCatalog, ModelService } from '../../src/models/index.js';
+import { type Model, type ModelCatalog, ModelService } from '../../src/models/index.js';
 import { createMetrics } from '../../src/http/common/metrics.js';
 import { createSilentLogger } from '../../src/log.js';
 import type { DockerModel } from '../../src/openai/models.js';
@@ -146,8 +146,8 @@ function scriptedCatalog(settings: ModelCatalog['settings']): ModelCatalog {
       const model = find(name);
       return { id: model.id, entry: { id: model.id, tags: model.tags, files: [] } };
     },
-    get: async (name) => find(name) as never,
-    list: async () => MODELS as never,
+    get: async (name) => find(name) as Model,
+    list: async () => MODELS as Model[],
     async delete() {
       throw new AppError('unsupported', 'the scripted catalog does not delete');
     },
