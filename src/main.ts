@@ -28,7 +28,7 @@ import { createMessagesRouter } from './http/anthropic/messages-router.js';
 import { createRerankRouter } from './http/rerank/rerank-router.js';
 import { createLogger, type Logger } from './log.js';
 import { assertPeerCredentialsAddon, peerCredentialsRequired } from './native.js';
-import { Catalog, ModelAdmission } from './models/index.js';
+import { Catalog, ModelAdmission, ModelService } from './models/index.js';
 import { ollamaCatalogPort } from './http/ollama/catalog-port.js';
 import { RegistryClient } from './registry/index.js';
 import { openStore, PROMPT_CACHE_DIR_NAME, UPLOADS_DIR_NAME } from './store/index.js';
@@ -114,6 +114,9 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
     });
     metrics.setCollectors({ loadedModels: () => scheduler.ps().length, queueDepth: () => scheduler.queueDepth() });
 
+    // One policy for resolve, show, delete, configure and unload, whichever dialect asks.
+    const models = new ModelService({ catalog, engine: scheduler });
+
     const inference: InferenceDeps = {
       resolveModel: (name, mode) => catalog.resolveForInference(name, mode),
       scheduler,
@@ -130,23 +133,15 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
         logger,
         maxUploadBytes: config.maxUploadBytes,
         uploadDir: path.join(config.modelsPath, UPLOADS_DIR_NAME),
-        // A deleted model must not stay resident; the scheduler unloads only idle runners.
-        unloadModel: async (id) => {
-          await scheduler.unload({ models: [id] });
-        },
-        unloadAll: async () => {
-          await scheduler.unload({ all: true });
-        },
-        // A runner still loading counts as in use: requests are waiting for it.
-        isModelInUse: (id) => scheduler.ps().some((r) => r.id === id && (r.inUse > 0 || r.loading)),
+        models,
       }),
       createLlamaUtilitiesRouter(inference),
-      createEnginesRouter(inference),
+      createEnginesRouter({ ...inference, models }),
       createInferenceRouter(inference),
       createResponsesRouter({ ...inference, store: new ResponseStore({ maxEntries: config.responsesMaxStored, ttlMs: config.responsesTtlMs }) }),
       createMessagesRouter(inference),
       createRerankRouter(inference),
-      createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog) }),
+      createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog, models) }),
       createMetricsRouter(metrics),
     ];
     const cors = corsMiddleware(config.origins);

@@ -25,11 +25,14 @@ const tool = z.object({
   input_schema: z.record(z.string(), z.unknown()),
 });
 
+/** True: at most one tool_use block in the answer. */
+const disableParallel = { disable_parallel_tool_use: z.boolean().optional() };
+
 const toolChoice = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('auto') }).passthrough(),
-  z.object({ type: z.literal('any') }).passthrough(),
+  z.object({ type: z.literal('auto'), ...disableParallel }).passthrough(),
+  z.object({ type: z.literal('any'), ...disableParallel }).passthrough(),
   z.object({ type: z.literal('none') }).passthrough(),
-  z.object({ type: z.literal('tool'), name: z.string().min(1) }).passthrough(),
+  z.object({ type: z.literal('tool'), name: z.string().min(1), ...disableParallel }).passthrough(),
 ]);
 
 const body = z
@@ -150,6 +153,8 @@ function toRequest(parsed: z.infer<typeof countBody>): ChatRequest {
   const choice = toToolChoice(parsed.tool_choice, tools);
   if (tools.length > 0) request.tools = tools;
   if (choice !== undefined) request.toolChoice = choice;
+  const tc = parsed.tool_choice;
+  if (tc !== undefined && tc.type !== 'none' && tc.disable_parallel_tool_use === true) request.parallelToolCalls = false;
   return request;
 }
 

@@ -5,11 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { generateModel } from '../gguf/index.js';
-import { packageModel } from '../models/package.js';
-import { parseReference } from '../registry/index.js';
 import { isAppError } from '../errors.js';
-import { exportModelTar } from '../models/tarball.js';
-import { openStore } from '../store/index.js';
+import { openLocalModels } from '../models/index.js';
+import { parseReference } from '../registry/index.js';
 import { loadCommand } from './load.js';
 
 /** The demo model's name; stored as docker.io/ai/demo:latest. */
@@ -54,18 +52,17 @@ export async function demoCommand(argv: string[]): Promise<void> {
     await generateModel({ path: ggufPath, preset: 'tiny', type: 'q8_0', seed: DEMO_SEED, reranker });
     // Reading the file's mode into the layer metadata must not vary with the umask of whoever runs this.
     await fs.chmod(ggufPath, 0o644);
-    const store = await openStore(config.modelsPath).catch((err: unknown) => {
+    const local = await openLocalModels(config.modelsPath, { defaultRegistry: config.defaultRegistry }).catch((err: unknown) => {
       if (isAppError(err) && err.code === 'store_locked') return undefined;
       throw err;
     });
-    if (!store) return await sendThroughServer(ggufPath, scratch, values.socket, reference);
+    if (!local) return await sendThroughServer(ggufPath, scratch, values.socket, reference);
     try {
-      const packaged = await packageModel(store, { ggufPath, created: DEMO_CREATED });
-      const id = await store.writeModel(packaged.manifestBytes, [tag]);
+      const { id } = await local.catalog.importGguf(ggufPath, { created: DEMO_CREATED, tag });
       process.stderr.write(`Stored a tiny generated model as ${tag} in ${config.modelsPath}\n`);
       process.stdout.write(`${id}\n`);
     } finally {
-      await store.close();
+      await local.close();
     }
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
@@ -79,13 +76,12 @@ export async function demoCommand(argv: string[]): Promise<void> {
  */
 async function sendThroughServer(ggufPath: string, scratch: string, socket: string | undefined, reference: string): Promise<void> {
   const tarPath = path.join(scratch, 'demo.tar');
-  const store = await openStore(path.join(scratch, 'store'));
+  const local = await openLocalModels(path.join(scratch, 'store'));
   try {
-    const packaged = await packageModel(store, { ggufPath, created: DEMO_CREATED });
-    const id = await store.writeModel(packaged.manifestBytes, []);
-    await pipeline(exportModelTar(store, id), createWriteStream(tarPath));
+    const { id } = await local.catalog.importGguf(ggufPath, { created: DEMO_CREATED });
+    await pipeline((await local.catalog.exportTar(id)).stream, createWriteStream(tarPath));
   } finally {
-    await store.close();
+    await local.close();
   }
   process.stderr.write(`A server holds the store; sending the model to it as ${reference}\n`);
   await loadCommand([tarPath, '--tag', reference, ...(socket === undefined ? [] : ['--socket', socket])]);

@@ -4,12 +4,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Config, loadConfig, registryCredentialsFromEnv } from '../config.js';
 import { AppError } from '../errors.js';
-import { packageModel, pushPackagedModel, type PackageModelOptions } from '../models/package.js';
-import type { ProgressEvent } from '../models/progress.js';
+import { openLocalModels, type PackageModelOptions, type ProgressEvent } from '../models/index.js';
 import { parseReference, RegistryClient } from '../registry/index.js';
 import type { Reference } from '../registry/types.js';
-import { openStore } from '../store/index.js';
-import { openStoreForCommand } from './open-store.js';
+import { openModelsForCommand } from './open-models.js';
 
 const USAGE = `Usage: model-runner package --gguf FILE [--license FILE]... [--chat-template FILE] [--mmproj FILE]
                             [--context-size N] [--push] [--models-path DIR] [--insecure-registries LIST] REF
@@ -35,10 +33,12 @@ function printProgress(event: ProgressEvent): void {
   }
 }
 
-async function packageAndPush(packageOptions: PackageModelOptions, reference: Reference, config: Config): Promise<string> {
+/** What goes into the artifact beside the GGUF. */
+type ArtifactOptions = Pick<PackageModelOptions, 'licensePaths' | 'chatTemplatePath' | 'mmprojPath' | 'contextSize'>;
+
+async function packageAndPush(ggufPath: string, artifact: ArtifactOptions, reference: Reference, config: Config): Promise<string> {
   // A scratch store: pushing must not leave unreferenced blobs in (or need the lock of) the real one.
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'model-runner-package-'));
-  const store = await openStore(scratch);
   const registry = new RegistryClient({
     insecureRegistries: config.insecureRegistries,
     ...registryCredentialsFromEnv(),
@@ -47,13 +47,17 @@ async function packageAndPush(packageOptions: PackageModelOptions, reference: Re
     proxy: { httpProxy: config.httpProxy, httpsProxy: config.httpsProxy, noProxy: config.noProxy },
   });
   try {
-    const packaged = await packageModel(store, packageOptions);
-    process.stderr.write(`Pushing model to ${reference.canonical}...\n`);
-    await pushPackagedModel(store, registry, packaged.manifestBytes, reference, { onProgress: printProgress });
-    return packaged.id;
+    const local = await openLocalModels(scratch, { registry, defaultRegistry: config.defaultRegistry });
+    try {
+      const { id } = await local.catalog.importGguf(ggufPath, { ...artifact, tag: reference.canonical });
+      process.stderr.write(`Pushing model to ${reference.canonical}...\n`);
+      await local.catalog.push(reference.canonical, { onEvent: printProgress });
+      return id;
+    } finally {
+      await local.close();
+    }
   } finally {
     registry.dispose();
-    await store.close();
     await fs.rm(scratch, { recursive: true, force: true });
   }
 }
@@ -91,8 +95,7 @@ export async function packageCommand(argv: string[]): Promise<void> {
   const config = loadConfig(configArgs);
   const reference = parseReference(positionals[0]!, { defaultRegistry: config.defaultRegistry });
   if (reference.tag === undefined) throw new AppError('bad_request', `${positionals[0]} names a digest; package needs a tag to give the model`);
-  const packageOptions: PackageModelOptions = {
-    ggufPath: values.gguf,
+  const artifact: ArtifactOptions = {
     licensePaths: values.license ?? [],
     chatTemplatePath: values['chat-template'],
     mmprojPath: values.mmproj,
@@ -100,17 +103,18 @@ export async function packageCommand(argv: string[]): Promise<void> {
   };
 
   if (values.push) {
-    const id = await packageAndPush(packageOptions, reference, config);
+    const id = await packageAndPush(values.gguf, artifact, reference, config);
     process.stdout.write(`${id}\n`);
     return;
   }
-  const store = await openStoreForCommand(config.modelsPath, 'package with --push to a registry instead, or stop the server and try again');
+  const local = await openModelsForCommand(config.modelsPath, 'package with --push to a registry instead, or stop the server and try again', {
+    defaultRegistry: config.defaultRegistry,
+  });
   try {
-    const packaged = await packageModel(store, packageOptions);
-    const id = await store.writeModel(packaged.manifestBytes, [reference.canonical]);
+    const { id } = await local.catalog.importGguf(values.gguf, { ...artifact, tag: reference.canonical });
     process.stderr.write(`Model packaged as ${reference.canonical}\n`);
     process.stdout.write(`${id}\n`);
   } finally {
-    await store.close();
+    await local.close();
   }
 }

@@ -5,10 +5,11 @@ import { modelPath } from './client/client.js';
 const USAGE = `Usage: model-runner rm MODEL... [-f]
 
 Removes models from the server's store. Removing one tag of a model with several tags only
-untags it; removing by ID a model that has several tags needs --force.
+untags it; removing by ID a model that has several tags, or a model serving requests, needs
+--force (those requests finish, then the model unloads).
 
 Options:
-  -f, --force     Remove even when the model has several tags
+  -f, --force     Remove even when the model has several tags or is serving requests
 `;
 
 type DeleteEntry = { Untagged?: string; Deleted?: string };

@@ -118,6 +118,13 @@ export class Scheduler {
     return victims.length;
   }
 
+  /** Ends the runners of deleted models, none taking new work: idle ones unload now (counted), busy ones when their requests end. */
+  async retire(selector: { models: string[] }, reason: string): Promise<number> {
+    const busy = [...this.runners.values()].filter((r) => (r.state !== 'ready' || r.refCount > 0) && selector.models.some((m) => matches(r, m)));
+    for (const runner of busy) this.retireRunner(runner, reason);
+    return this.unload(selector);
+  }
+
   /** Unloads the idle runners of a model so its next load uses new settings; a busy one is a conflict. */
   async reconfigure(id: string): Promise<void> {
     const runners = [...this.runners.values()].filter((r) => matches(r, id));

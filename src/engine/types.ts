@@ -87,6 +87,8 @@ export interface ChatRequest {
   messages: ChatMessage[];
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /** False: the answer carries at most one tool call (parallel_tool_calls: false). Defaults to true. */
+  parallelToolCalls?: boolean;
   sampling: SamplingOptions;
 }
 

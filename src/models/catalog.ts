@@ -20,7 +20,7 @@ import { diskFilledUp } from './disk-full.js';
 import { buildLoadSpec, GgufValidator } from './load-spec.js';
 import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
 import { detailsFrom, type Model, ModelViews } from './model-view.js';
-import { packageModel } from './package.js';
+import { packageModel, type PackageModelOptions } from './package.js';
 import type { ProgressListener } from './progress.js';
 import { pullModel, type PullResult } from './pull.js';
 import { pushModel } from './push.js';
@@ -58,7 +58,10 @@ export interface TransferOptions {
   onEvent?: ProgressListener;
 }
 
-export interface ImportOptions {
+/** What goes into the artifact beside the GGUF, as `package` takes it (see PackageModelOptions). */
+export type ImportOptions = Pick<PackageModelOptions, 'licensePaths' | 'chatTemplatePath' | 'mmprojPath' | 'contextSize' | 'created'> & ImportTarget;
+
+export interface ImportTarget {
   /** Tag given to the imported model. Defaults to none (the model is reachable by ID). */
   tag?: string;
   /** What a space error calls the import ("load the uploaded model x.gguf"). Defaults to "package <file name>". */
@@ -287,10 +290,11 @@ export class Catalog {
 
   /** Packages a GGUF file into a model (validating it first) and stores it. Returns its ID and tags. */
   async importGguf(ggufPath: string, options: ImportOptions = {}): Promise<{ id: string; tags: string[] }> {
-    const tags = options.tag ? [this.parseReference(options.tag).canonical] : [];
-    const packaged = await packageModel(this.store, { ggufPath, what: options.what, logger: this.logger });
+    const { tag, what, onEvent, ...artifact } = options;
+    const tags = tag ? [this.parseReference(tag).canonical] : [];
+    const packaged = await packageModel(this.store, { ...artifact, ggufPath, what, logger: this.logger });
     const id = await this.store.writeModel(packaged.manifestBytes, tags);
-    await this.admitStored(id, tags[0] ?? id, options.onEvent);
+    await this.admitStored(id, tags[0] ?? id, onEvent);
     return { id, tags };
   }
 

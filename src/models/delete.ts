@@ -15,6 +15,16 @@ export interface DeleteOptions {
   force?: boolean;
 }
 
+/**
+ * Whether deleting `resolved` removes the model rather than only untagging it: by tag, only when
+ * that tag is its last; by ID, when the model has at most one tag or the delete is forced
+ * (otherwise deleteResolved refuses with a conflict).
+ */
+export function deleteRemovesModel(resolved: ResolvedModel, force: boolean): boolean {
+  const tagCount = resolved.entry.tags.length;
+  return resolved.tag !== undefined ? tagCount <= 1 : tagCount <= 1 || force;
+}
+
 export async function deleteResolved(
   store: ModelStore,
   name: string,

@@ -1,10 +1,24 @@
 /**
- * Public entry of the models layer: the catalog and the value types its callers see.
+ * Public entry of the models layer: the model service, the catalog under it and the value types
+ * their callers see.
  */
 export { Catalog, DEFAULT_MAX_CONCURRENT_PULLS, WAITING_FOR_PULL_SLOT, type CatalogOptions, type ImportOptions, type TransferOptions } from './catalog.js';
 export { capabilitiesOf, type Capability } from './capabilities.js';
 export { ModelAdmission, type AdmissionRunner, type AdmissionTarget, type ModelAdmissionOptions } from './admission.js';
-export type { DeleteAction, DeleteOptions } from './delete.js';
+export { deleteRemovesModel, type DeleteAction, type DeleteOptions } from './delete.js';
+export { openLocalModels, type LocalModels, type LocalModelsOptions } from './local-models.js';
+export {
+  ModelService,
+  type ConfiguredModel,
+  type ConfigureOutcome,
+  type DeleteModelOptions,
+  type DeleteOutcome,
+  type ModelCatalog,
+  type ModelEngine,
+  type ModelServiceOptions,
+  type ShowOutcome,
+  type UnloadOutcome,
+} from './model-service.js';
 export type { DockerModelConfig } from './model-config.js';
 export type { Model } from './model-view.js';
 export type { LayerProgress, ProgressEvent, ProgressListener, TransferMode } from './progress.js';
@@ -12,3 +26,4 @@ export type { PullResult } from './pull.js';
 export type { BlobUploadOptions, CatalogRegistry } from './registry-port.js';
 export type { ResolvedModel } from './resolve.js';
 export { SettingsService, type SettingsPatch } from './settings.js';
+export type { PackageModelOptions } from './package.js';

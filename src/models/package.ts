@@ -2,25 +2,23 @@
  * `package`: local files -> a model artifact in Docker's format (v0.1 config, one raw layer per
  * file), built as Docker's packager builds it so that the same files and creation time give the
  * same model ID here and there. Blobs go into the store; the manifest bytes are returned for the
- * caller to store under tags or push.
+ * caller (the catalog's import) to store under tags.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppError, isAppError } from '../errors.js';
 import { describeModel, validateModelFile, type GgufFile } from '../gguf/index.js';
-import type { Descriptor, Reference } from '../registry/types.js';
+import type { Descriptor } from '../registry/types.js';
 import type { ModelStore } from '../store/types.js';
 import { sha256Digest } from '../util/digest.js';
 import { isDiskFull } from '../util/disk-full.js';
 import { createSilentLogger, type Logger } from '../log.js';
 import { diskFilledUp } from './disk-full.js';
-import { buildManifest, parseImageManifest } from './artifact-manifest.js';
+import { buildManifest } from './artifact-manifest.js';
 import { addFileLayer } from './file-layer.js';
 import { discoverShards } from './gguf-shards.js';
-import { DOCKER_CHAT_TEMPLATE, DOCKER_CONFIG_V01, DOCKER_GGUF, DOCKER_LICENSE, DOCKER_MMPROJ, OCI_MANIFEST } from './media-types.js';
+import { DOCKER_CHAT_TEMPLATE, DOCKER_CONFIG_V01, DOCKER_GGUF, DOCKER_LICENSE, DOCKER_MMPROJ } from './media-types.js';
 import { buildDockerConfig } from './model-config.js';
-import { type ProgressListener, successEvent, TransferProgress } from './progress.js';
-import type { CatalogRegistry } from './registry-port.js';
 
 export interface PackageModelOptions {
   /** The GGUF file, or any shard of a split model (its siblings are found by name). */
@@ -140,41 +138,4 @@ async function totalBytes(files: readonly string[]): Promise<number> {
   let total = 0;
   for (const file of files) total += (await fs.stat(file).catch(() => undefined))?.size ?? 0;
   return total;
-}
-
-export interface PushPackagedOptions {
-  /** Receives push progress in Docker's wire shape (mode "push"). Defaults to none. */
-  onProgress?: ProgressListener;
-  signal?: AbortSignal;
-}
-
-/**
- * Pushes a packaged model whose blobs are in `store` (the manifest need not be stored): every blob,
- * one at a time, then the manifest bytes unchanged so the model keeps its ID in the registry.
- * Returns the manifest digest the registry reports.
- */
-export async function pushPackagedModel(
-  store: ModelStore,
-  registry: Pick<CatalogRegistry, 'pushBlob' | 'pushManifest'>,
-  manifestBytes: Buffer,
-  reference: Reference,
-  options: PushPackagedOptions = {},
-): Promise<string> {
-  const manifest = parseImageManifest(manifestBytes, 'packaged manifest');
-  const blobs = new Map<string, Descriptor>();
-  for (const d of [...manifest.layers, manifest.config]) if (!blobs.has(d.digest)) blobs.set(d.digest, d);
-  const emit = options.onProgress ?? (() => {});
-  const progress = new TransferProgress({ mode: 'push', total: manifest.layers.reduce((n, l) => n + l.size, 0), emit });
-  for (const layer of manifest.layers) progress.addLayer(layer.digest, layer.size);
-  const isLayer = new Set(manifest.layers.map((l) => l.digest));
-  for (const blob of blobs.values()) {
-    await registry.pushBlob(reference, blob, () => createReadStream(store.blobPath(blob.digest)), {
-      onProgress: isLayer.has(blob.digest) ? (n) => progress.update(blob.digest, n) : undefined,
-      signal: options.signal,
-    });
-    if (isLayer.has(blob.digest)) progress.complete(blob.digest);
-  }
-  const digest = await registry.pushManifest(reference, manifestBytes, manifest.mediaType ?? OCI_MANIFEST);
-  emit(successEvent('Model pushed successfully', 'push'));
-  return typeof digest === 'string' ? digest : sha256Digest(manifestBytes);
 }

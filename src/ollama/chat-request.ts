@@ -1,5 +1,6 @@
 /** POST /api/chat body -> a ChatRequest, or a load/unload request when there are no messages. */
 import type { ChatRequest } from '../engine/types.js';
+import { applyParallelToolCalls, parseToolChoice } from '../openai/chat-request.js';
 import { isZeroKeepAlive, parseModelName, parseOllamaKeepAlive, parseStream, requireObjectBody } from './common.js';
 import { parseOllamaLogprobs } from './logprobs.js';
 import { parseMessages, parseTools } from './messages.js';
@@ -51,6 +52,10 @@ export function parseOllamaChat(body: unknown): ParsedOllamaChat {
   const keepAlive = parseOllamaKeepAlive(object);
   const request: ChatRequest = { kind: 'chat', messages, sampling };
   if (tools) request.tools = tools;
+  // Extensions in OpenAI's shape (Ollama itself has neither): enforced by the engine as for OpenAI.
+  const toolChoice = parseToolChoice(object, tools);
+  if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  applyParallelToolCalls(object, request);
   const parsed: ParsedOllamaChat = {
     model,
     stream: parseStream(object),

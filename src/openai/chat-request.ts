@@ -4,7 +4,7 @@ import { parseChatLogprobs } from './logprobs.js';
 import { type CommonFields, parseCommonFields } from './request-common.js';
 import { parseSampling } from './sampling.js';
 import { parseToolCalls, parseToolFunction } from './tool-fields.js';
-import { badParam, isJsonObject, type JsonObject, optionalString, requireObjectBody } from './validate.js';
+import { badParam, isJsonObject, type JsonObject, optionalBoolean, optionalString, requireObjectBody } from './validate.js';
 
 export interface ParsedChatRequest extends CommonFields {
   request: ChatRequest;
@@ -78,7 +78,8 @@ function parseTools(body: JsonObject): ToolDefinition[] | undefined {
   });
 }
 
-function parseToolChoice(body: JsonObject, tools: ToolDefinition[] | undefined): ToolChoice | undefined {
+/** OpenAI's tool_choice; Ollama's /api/chat accepts the same shape as an extension. */
+export function parseToolChoice(body: JsonObject, tools: ToolDefinition[] | undefined): ToolChoice | undefined {
   const value = body.tool_choice;
   if (value === undefined || value === null) return undefined;
   if (value === 'auto' || value === 'none' || value === 'required') return value;
@@ -92,6 +93,14 @@ function parseToolChoice(body: JsonObject, tools: ToolDefinition[] | undefined):
   throw badParam('tool_choice', 'tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":...}}');
 }
 
+/**
+ * Sets the engine's parallelToolCalls from parallel_tool_calls (OpenAI's, and Ollama's as an
+ * extension): false allows at most one call; true or absent leaves the engine's default.
+ */
+export function applyParallelToolCalls(body: JsonObject, request: ChatRequest): void {
+  if (optionalBoolean(body, 'parallel_tool_calls') === false) request.parallelToolCalls = false;
+}
+
 export function parseChatRequest(body: unknown): ParsedChatRequest {
   const object = requireObjectBody(body);
   const common = parseCommonFields(object);
@@ -103,5 +112,6 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   if (logprobs !== undefined) request.sampling.logprobs = logprobs;
   if (tools && tools.length > 0) request.tools = tools;
   if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  applyParallelToolCalls(object, request);
   return { ...common, request };
 }

@@ -136,5 +136,7 @@ export function toEngineRequest(parsed: ParsedResponsesRequest, messages: ChatRe
   const request: ChatRequest = { kind: 'chat', messages, sampling: parsed.sampling };
   if (parsed.tools.length > 0) request.tools = parsed.tools;
   if (parsed.toolChoice !== undefined) request.toolChoice = parsed.toolChoice;
+  // The engine keeps the first call only; the response echoes the switch as sent.
+  if (!parsed.echo.parallel_tool_calls) request.parallelToolCalls = false;
   return request;
 }

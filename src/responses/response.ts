@@ -83,12 +83,12 @@ export function outputAsInput(output: OutputItem[]): InputItem[] {
 }
 
 /**
- * The output items of a whole generation: its text as one message (if any), then its calls (only
- * the first when parallel calls are off).
+ * The output items of a whole generation: its text as one message (if any), then its calls (the
+ * engine has already held them to one when parallel calls are off).
  */
-export function outputItems(text: string, toolCalls: ToolCall[], status: ResponseStatus, parallelToolCalls = true): OutputItem[] {
+export function outputItems(text: string, toolCalls: ToolCall[], status: ResponseStatus): OutputItem[] {
   const items: OutputItem[] = [];
   if (text !== '' || toolCalls.length === 0) items.push(messageItem(newItemId('msg'), text, status === 'incomplete' ? 'incomplete' : 'completed'));
-  for (const call of parallelToolCalls ? toolCalls : toolCalls.slice(0, 1)) items.push(functionCallItem(call, 'completed'));
+  for (const call of toolCalls) items.push(functionCallItem(call, 'completed'));
   return items;
 }

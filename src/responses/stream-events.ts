@@ -28,15 +28,9 @@ export class ResponseEventStream {
 
   push(event: GenerateEvent): StreamEvent[] {
     if (event.type === 'text') return this.text(event.text);
-    if (event.type === 'tool_calls') return this.allowedCalls(event.calls.length).flatMap((i) => this.call(event.calls[i]!));
+    // parallel_tool_calls: false is the engine's to hold (toEngineRequest asks for it).
+    if (event.type === 'tool_calls') return event.calls.flatMap((call) => this.call(call));
     return this.finish(statusFor(event.finishReason), event.usage);
-  }
-
-  /** parallel_tool_calls:false keeps only the first call of the whole response. */
-  private allowedCalls(count: number): number[] {
-    const indexes = [...Array(count).keys()];
-    if (this.head.echo.parallel_tool_calls) return indexes;
-    return this.output.some((item) => item.type === 'function_call') ? [] : indexes.slice(0, 1);
   }
 
   private text(delta: string): StreamEvent[] {

@@ -3,19 +3,19 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createModelsRouter } from '../../src/http/docker/models-router.js';
 import { createSilentLogger } from '../../src/log.js';
-import { Catalog } from '../../src/models/index.js';
+import { Catalog, ModelService } from '../../src/models/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { openTempStore, storeFakeModel, type TempStore } from '../support/catalog-fixtures.js';
 import { request, startTestServer, type TestServer } from './socket-client.js';
 
-/** What the stand-in scheduler hooks saw: each call, and whether the model was still stored then. */
+/** What the stand-in engine was asked to unload or retire, and whether the model was still stored then. */
 interface Call {
-  hook: 'unloadModel' | 'unloadAll';
+  hook: 'retireModel' | 'unloadAll';
   id?: string;
   storedModels: number;
 }
 
-describe('deleting a model unloads it first', () => {
+describe('deleting a model has the engine let go of it first', () => {
   let temp: TempStore;
   let catalog: Catalog;
   let server: TestServer;
@@ -28,19 +28,25 @@ describe('deleting a model unloads it first', () => {
   before(async () => {
     temp = await openTempStore('router-unload');
     catalog = new Catalog({ store: temp.store, registry: new RegistryClient({ retries: 0 }), logger: createSilentLogger() });
+    const engine = {
+      ps: () => [...busy].map((id) => ({ id, inUse: 1, loading: false })),
+      async unload(selector: { all?: boolean; models?: string[] }) {
+        if (selector.all) calls.push({ hook: 'unloadAll', storedModels: await stored() });
+        return 0;
+      },
+      async reconfigure() {},
+      async retire(selector: { models: string[] }) {
+        for (const id of selector.models) calls.push({ hook: 'retireModel', id, storedModels: await stored() });
+        return 0;
+      },
+    };
     const router = createModelsRouter({
       catalog,
+      models: new ModelService({ catalog, engine }),
       logger: createSilentLogger(),
       maxUploadBytes: 1024,
       uploadDir: path.join(temp.dir, 'uploads'),
       backendDiskUsage: async () => 0,
-      unloadModel: async (id) => {
-        calls.push({ hook: 'unloadModel', id, storedModels: await stored() });
-      },
-      unloadAll: async () => {
-        calls.push({ hook: 'unloadAll', storedModels: await stored() });
-      },
-      isModelInUse: (id) => busy.has(id),
     });
     server = await startTestServer([router]);
   });
@@ -56,12 +62,12 @@ describe('deleting a model unloads it first', () => {
     await temp.dispose();
   });
 
-  test('deleting a model by its last tag unloads it by ID while it is still stored', async () => {
+  test('deleting a model by its last tag retires its runners by ID while it is still stored', async () => {
     const id = await storeFakeModel(temp.store, { layer: 'last tag', tags: ['docker.io/ai/last:latest'] });
     const reply = await del('/models/ai/last');
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.json(), [{ Untagged: 'docker.io/ai/last:latest' }, { Deleted: id }]);
-    assert.deepEqual(calls, [{ hook: 'unloadModel', id, storedModels: 1 }]);
+    assert.deepEqual(calls, [{ hook: 'retireModel', id, storedModels: 1 }]);
     assert.equal(await stored(), 0);
   });
 
@@ -79,7 +85,7 @@ describe('deleting a model unloads it first', () => {
     assert.deepEqual(calls, []);
     const forced = await del(`/models/${id}?force`);
     assert.equal(forced.status, 200);
-    assert.deepEqual(calls, [{ hook: 'unloadModel', id, storedModels: 1 }]);
+    assert.deepEqual(calls, [{ hook: 'retireModel', id, storedModels: 1 }]);
   });
 
   test('deleting a model in use is a 409 that keeps the model, unless forced', async () => {
@@ -87,13 +93,13 @@ describe('deleting a model unloads it first', () => {
     busy.add(id);
     const refused = await del('/models/ai/busy');
     assert.equal(refused.status, 409);
-    assert.equal(refused.text.trim(), 'model "ai/busy" is in use; try again when its requests finish');
+    assert.equal(refused.text.trim(), 'model "ai/busy" is in use; try again when its requests finish, or force the delete');
     assert.deepEqual(calls, []);
     assert.equal(await stored(), 1);
 
     const forced = await del('/models/ai/busy?force');
     assert.equal(forced.status, 200);
-    assert.deepEqual(calls, [{ hook: 'unloadModel', id, storedModels: 1 }]);
+    assert.deepEqual(calls, [{ hook: 'retireModel', id, storedModels: 1 }]);
     assert.equal(await stored(), 0);
   });
 

@@ -8,7 +8,7 @@ import { createApp } from '../../src/http/common/app.js';
 import { closeServer, listenOnSocket } from '../../src/http/common/listen.js';
 import { createModelsRouter } from '../../src/http/docker/models-router.js';
 import { createSilentLogger } from '../../src/log.js';
-import { Catalog } from '../../src/models/index.js';
+import { Catalog, ModelService } from '../../src/models/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { makeTempDir, openTempStore, storeFakeModel, type TempStore } from '../support/catalog-fixtures.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
@@ -73,7 +73,7 @@ describe('the model-management routes over a Unix socket', () => {
     client = new RegistryClient({ retries: 0 });
     catalog = new Catalog({ store: temp.store, registry: client, logger: createSilentLogger() });
     const logger = createSilentLogger();
-    const router = createModelsRouter({ catalog, logger, maxUploadBytes: MAX_UPLOAD, uploadDir, backendDiskUsage: async () => 1234 });
+    const router = createModelsRouter({ catalog, models: new ModelService({ catalog }), logger, maxUploadBytes: MAX_UPLOAD, uploadDir, backendDiskUsage: async () => 1234 });
     server = http.createServer(createApp({ logger, routers: [router] }));
     await listenOnSocket(server, socketPath);
     ggufPath = (await generateModel({ path: path.join(dir, 'tiny.gguf'), preset: 'tiny', type: 'q8_0', seed: 3 })).path;

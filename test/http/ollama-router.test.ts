@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import type { OllamaCatalogPort, OllamaPullOptions } from '../../src/http/ollama/deps.js';
 import { createOllamaRouter } from '../../src/http/ollama/router.js';
-import type { ProgressEvent } from '../../src/models/index.js';
+import type { ModelService, ProgressEvent } from '../../src/models/index.js';
 import { VERSION } from '../../src/version.js';
 import { hangUpDuringGeneration, postToAbandon } from './hang-up.js';
 import { CHAT_ID, DONE, EMBED_ID, MODELS, type ScriptedDepsOptions, scriptedDeps } from './scripted-deps.js';
@@ -25,8 +25,11 @@ interface CatalogScript {
   pullHangs?: boolean;
 }
 
-/** A catalog port over the scripted model list; it records what the router asked of it. */
-function scriptedCatalog(script: CatalogScript = {}) {
+/**
+ * A catalog port over the scripted model list; it records what the router asked of it. Settings
+ * go through the model service over the scripted settings and scheduler.
+ */
+function scriptedCatalog(models: ModelService, script: CatalogScript = {}) {
   const calls: Array<[string, ...unknown[]]> = [];
   let markPullWaiting!: (signal: AbortSignal) => void;
   const pullWaiting = new Promise<AbortSignal>((resolve) => (markPullWaiting = resolve));
@@ -55,6 +58,11 @@ function scriptedCatalog(script: CatalogScript = {}) {
       calls.push(['copy', source, destination]);
       find(source);
     },
+    async unload(name) {
+      calls.push(['unload', name]);
+      find(name);
+    },
+    configure: (name, patch) => models.configure(name, 'completion', patch),
     async show(name) {
       calls.push(['show', name]);
       const model = find(name);
@@ -66,7 +74,7 @@ function scriptedCatalog(script: CatalogScript = {}) {
 
 async function setup(options: ScriptedDepsOptions = {}, catalogScript: CatalogScript = {}) {
   const scripted = scriptedDeps(options);
-  const catalog = scriptedCatalog(catalogScript);
+  const catalog = scriptedCatalog(scripted.deps.models, catalogScript);
   const server = await startTestServer([createOllamaRouter({ ...scripted.deps, catalog: catalog.port })]);
   servers.push(server);
   return { ...scripted, catalog, socketPath: server.socketPath };
@@ -163,13 +171,14 @@ describe('Ollama model routes', () => {
     ]);
   });
 
-  test('DELETE /api/delete removes the model, unloads it and answers 200 with an empty body', async () => {
+  test('DELETE /api/delete asks the model service to remove the model (which unloads it) and answers 200 with an empty body', async () => {
     const t = await setup();
     const res = await deleteRequest(t.socketPath, { model: 'smollm2' });
     assert.equal(res.status, 200);
     assert.equal(res.text, '');
     assert.deepEqual(t.catalog.calls, [['remove', 'smollm2']]);
-    assert.deepEqual(t.unloadRequests, [{ models: [CHAT_ID] }]);
+    // The router itself tells the engine nothing: the service's delete does.
+    assert.deepEqual(t.unloadRequests, []);
   });
 
   test('DELETE /api/delete of an unknown model answers 404 with an Ollama error body', async () => {
@@ -358,7 +367,7 @@ describe('Ollama chat and generate', () => {
     const body = res.json();
     assert.equal(body.done_reason, 'unload');
     assert.deepEqual(body.message, { role: 'assistant', content: '' });
-    assert.deepEqual(t.unloadRequests, [{ models: [CHAT_ID] }]);
+    assert.deepEqual(t.catalog.calls, [['unload', 'smollm2']]);
     assert.equal(t.acquired.length, 0);
   });
 

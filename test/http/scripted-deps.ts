@@ -5,7 +5,8 @@
  */
 import type { EmbedRequest, GenerateEvent, GenerateRequest, LoadSpec, ModelMode, ModelSession, RuntimeSettings } from '../../src/engine/types.js';
 import { AppError } from '../../src/errors.js';
-import type { InferenceDeps, Lease, PsEntry } from '../../src/http/common/inference-deps.js';
+import type { InferenceDeps, InferenceScheduler, Lease, PsEntry } from '../../src/http/common/inference-deps.js';
+import { type Model, type ModelCatalog, ModelService } from '../../src/models/index.js';
 import { createMetrics } from '../../src/http/common/metrics.js';
 import { createSilentLogger } from '../../src/log.js';
 import type { DockerModel } from '../../src/openai/models.js';
@@ -98,7 +99,7 @@ export function scriptedSession(script: SessionScript = {}): ScriptedSession {
 }
 
 export interface ScriptedDeps {
-  deps: InferenceDeps;
+  deps: InferenceDeps & { models: ModelService };
   session: ScriptedSession;
   acquired: Array<{ spec: LoadSpec; keepAlive?: string | number }>;
   /** How many leases were released. */
@@ -132,6 +133,30 @@ export const PS_ENTRY: PsEntry = {
   expiresAt: '2026-01-01T00:05:00.000Z',
   lastUsed: '2026-01-01T00:00:00.000Z',
 };
+
+/** The catalog under the model service, over MODELS and the scripted settings; deleting is not scripted. */
+function scriptedCatalog(settings: ModelCatalog['settings']): ModelCatalog {
+  const find = (name: string) => {
+    const model = MODELS.find((m) => m.id === NAMES[name]);
+    if (!model) throw new AppError('not_found', `model "${name}" not found`);
+    return model;
+  };
+  return {
+    async resolve(name) {
+      const model = find(name);
+      return { id: model.id, entry: { id: model.id, tags: model.tags, files: [] } };
+    },
+    get: async (name) => find(name) as Model,
+    list: async () => MODELS as Model[],
+    async delete() {
+      throw new AppError('unsupported', 'the scripted catalog does not delete');
+    },
+    async purge() {
+      throw new AppError('unsupported', 'the scripted catalog does not purge');
+    },
+    settings,
+  };
+}
 
 export function scriptedDeps(options: ScriptedDepsOptions = {}): ScriptedDeps {
   const session = scriptedSession(options.script);
@@ -194,7 +219,17 @@ export function scriptedDeps(options: ScriptedDepsOptions = {}): ScriptedDeps {
       },
       metrics: createMetrics(),
       logger: createSilentLogger(),
+      models: undefined as unknown as ModelService,
     },
   };
+  const scheduler: InferenceScheduler = result.deps.scheduler;
+  const engine = {
+    ps: () => scheduler.ps(),
+    unload: (selector: { all?: boolean; models?: string[] }) => scheduler.unload(selector),
+    reconfigure: (id: string) => scheduler.reconfigure(id),
+    // Deleting is not scripted, so nothing is retired.
+    retire: async () => 0,
+  };
+  result.deps.models = new ModelService({ catalog: scriptedCatalog(result.deps.settings), engine });
   return result;
 }

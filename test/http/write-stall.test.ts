@@ -28,7 +28,7 @@ const HANG_GUARD = { timeout: 60_000 };
 const unused = async (): Promise<never> => {
   throw new Error('the chat routes do not use the catalog port');
 };
-const UNUSED_CATALOG: OllamaCatalogPort = { pull: unused, remove: unused, copy: unused, show: unused };
+const UNUSED_CATALOG: OllamaCatalogPort = { pull: unused, remove: unused, copy: unused, show: unused, unload: unused, configure: unused };
 
 async function setup() {
   const scripted = scriptedDeps({ script: { events: FLOOD, hang: true } });

@@ -20,6 +20,7 @@ import { maybeInjectFault, withTestFaults } from './test-faults.js';
 import { TokenTextDecoder } from './text-decoder.js';
 import { forcedCallText, generateCall, planTools, type ToolPlan } from './tool-calls.js';
 import { runTokenLoop, type LoopEnd } from './token-loop.js';
+import { limitToolCallEvents } from '../tool-call-limit.js';
 
 /** Most alternatives per token a request may ask for (OpenAI's and Ollama's top_logprobs limit). */
 export const MAX_TOP_LOGPROBS = 20;
@@ -52,7 +53,9 @@ interface Prompt {
   plan: ToolPlan;
 }
 
-export async function generate(env: GenerationEnv, request: GenerateRequest, signal: AbortSignal, emit: (event: GenerateEvent) => void): Promise<void> {
+export async function generate(env: GenerationEnv, request: GenerateRequest, signal: AbortSignal, sink: (event: GenerateEvent) => void): Promise<void> {
+  // parallelToolCalls: false holds here, whatever produced the calls.
+  const emit = limitToolCallEvents(request, sink);
   const started = performance.now();
   const { model } = env.loaded;
   const prompt = buildPrompt(env, request);

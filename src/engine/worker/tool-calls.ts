@@ -13,6 +13,13 @@ import type { GrammarCache } from './grammar.js';
 import { TokenTextDecoder } from './text-decoder.js';
 import { runTokenLoop, type LoopEnd } from './token-loop.js';
 
+/**
+ * What node-llama-cpp's JSON-schema grammars allow after the closed object, and the stop trigger
+ * it gives them: a model that never samples its end token would otherwise pad the arguments with
+ * newlines up to the token limit (a tiny random model does, on a function with no parameters).
+ */
+const JSON_GRAMMAR_END = '\n'.repeat(4);
+
 export interface ToolPlan {
   mode: 'none' | 'auto' | 'forced';
   tools: ToolDefinition[];
@@ -111,12 +118,15 @@ export async function generateCall(g: CallGeneration, input: Token[], maxTokens:
   const loop = await runTokenLoop({
     seq: g.seq, barrier: g.barrier, input: next, maxTokens: maxTokens - sampled, signal: g.signal,
     evaluate: { ...evaluate, grammarEvaluationState: g.grammars.newState(grammar) },
-    onToken: (t) => ((args += decoder.push(t)), false),
+    onToken: (t) => {
+      args += decoder.push(t);
+      return args.includes(JSON_GRAMMAR_END);
+    },
   });
   args += decoder.flush();
   sampled += loop.sampled;
   firstTokenAt ??= loop.firstTokenAt;
-  if (loop.end !== 'eog') return { end: loop.end, sampled, firstTokenAt };
+  if (loop.end !== 'eog' && loop.end !== 'stopped') return { end: loop.end, sampled, firstTokenAt };
   return { call: { id: newCallId(), name, arguments: args.trim() }, end: 'eog', sampled, firstTokenAt };
 }
 

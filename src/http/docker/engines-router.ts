@@ -3,7 +3,8 @@
  * routes, so errors are plain text like Go's http.Error.
  */
 import { type Request, type RequestHandler, type Response, Router } from 'express';
-import { AppError, isAppError } from '../../errors.js';
+import { AppError } from '../../errors.js';
+import type { ModelService } from '../../models/index.js';
 import { parseConfigureRequest, toConfigureEntry } from './configure-request.js';
 import { sendTextError } from '../common/error-status.js';
 import { BACKEND_NAME, type InferenceDeps, type PsEntry } from '../common/inference-deps.js';
@@ -50,23 +51,15 @@ function parseUnloadBody(body: unknown): { all: boolean; models: string[] } {
   return { all, models: models as string[] };
 }
 
-export function createEnginesRouter(deps: InferenceDeps): Router {
+export interface EnginesRouterDeps extends InferenceDeps {
+  /** Unload and configure with the policy every dialect shares. */
+  models: ModelService;
+}
+
+export function createEnginesRouter(deps: EnginesRouterDeps): Router {
+  const { models } = deps;
   const router = Router();
   const body = jsonBody({ sendError: sendTextError });
-
-  /** The display name of a model ID: its first tag, as /models lists it. */
-  const nameById = async (): Promise<Map<string, string>> =>
-    new Map((await deps.listModels()).map((m) => [m.id, m.tags[0] ?? m.id] as const));
-
-  /** Docker passes names it cannot resolve through unchanged; the scheduler matches them against what it loaded. */
-  const resolveId = async (name: string): Promise<string> => {
-    try {
-      return (await deps.resolveModel(name, 'completion')).id;
-    } catch (err) {
-      if (isAppError(err) && (err.code === 'not_found' || err.code === 'invalid_reference')) return name;
-      throw err;
-    }
-  };
 
   router.get('/engines/status', (_req, res) => {
     const { backend, version } = deps.scheduler.status();
@@ -91,9 +84,9 @@ export function createEnginesRouter(deps: InferenceDeps): Router {
     body,
     textHandler(async (req, res) => {
       const request = parseUnloadBody(req.body);
-      const models = await Promise.all(request.models.map(resolveId));
-      const unloaded = await deps.scheduler.unload({ all: request.all, models });
-      res.json({ unloaded_runners: unloaded });
+      // Docker counts runners; a name no model has simply unloads nothing.
+      const { unloadedRunners } = await models.unload({ all: request.all, names: request.models });
+      res.json({ unloaded_runners: unloadedRunners });
     }),
   );
 
@@ -110,26 +103,19 @@ export function createEnginesRouter(deps: InferenceDeps): Router {
     body,
     textHandler(async (req, res) => {
       const request = parseConfigureRequest(req.body);
-      const spec = await deps.resolveModel(request.model, request.mode);
-      const settings = await deps.settings.set(spec.id, request.patch);
-      // Persisted first so a model that is busy now picks the settings up at its next load.
-      await deps.scheduler.reconfigure(spec.id);
-      res.status(202).json(toConfigureEntry(BACKEND_NAME, request.model, spec.id, request.mode, settings));
+      const { id, settings, pending } = await models.configure(request.model, request.mode, request.patch);
+      // Stored either way; Docker's answer for a model too busy to apply them now is a 409.
+      if (pending) throw pending;
+      res.status(202).json(toConfigureEntry(BACKEND_NAME, request.model, id, request.mode, settings));
     }),
   );
 
   router.get(
     '/engines/_configure',
     textHandler(async (req, res) => {
-      const all = await deps.settings.list();
-      let ids = Object.keys(all);
-      const model = typeof req.query.model === 'string' ? req.query.model.trim() : '';
-      if (model !== '') {
-        const id = (await deps.resolveModel(model, 'completion')).id;
-        ids = ids.filter((candidate) => candidate === id);
-      }
-      const names = await nameById();
-      res.json(ids.map((id) => toConfigureEntry(BACKEND_NAME, names.get(id) ?? id, id, 'completion', all[id]!)));
+      const model = typeof req.query.model === 'string' ? req.query.model : undefined;
+      const configured = await models.configured(model);
+      res.json(configured.map((entry) => toConfigureEntry(BACKEND_NAME, entry.name, entry.id, 'completion', entry.settings)));
     }),
   );
 

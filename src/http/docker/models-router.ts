@@ -1,14 +1,14 @@
 /**
  * Docker Model Runner's model-management routes (/models/...) and GET /engines/df. Thin: every
- * decision is the catalog's; this file turns requests into catalog calls and results into
- * Docker's response shapes. Errors are plain text, like Go's http.Error.
+ * decision is the model service's or the catalog's; this file turns requests into their calls and
+ * results into Docker's response shapes. Errors are plain text, like Go's http.Error.
  */
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { AppError, isAbortError, toAppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { isDiskFull } from '../../util/disk-full.js';
-import type { Catalog, ProgressEvent, ResolvedModel } from '../../models/index.js';
+import type { Catalog, ModelService, ProgressEvent } from '../../models/index.js';
 import { nodeLlamaCppDiskUsage } from './backend-disk-usage.js';
 import { sendTextError } from '../common/error-status.js';
 import { disconnectSignal } from '../common/disconnect.js';
@@ -27,17 +27,10 @@ export interface ModelsRouterDeps {
   /** Bytes used by the inference backend, for /engines/df. Defaults to the size of node-llama-cpp's binary package. */
   backendDiskUsage?: () => Promise<number>;
   /**
-   * Unloads a model (by ID) that is about to be deleted, as Docker Model Runner does before it
-   * removes files a runner has open. Defaults to none: nothing is loaded, so nothing is unloaded.
+   * Resolve, show, delete and purge with the policy every dialect shares (unloading what a delete
+   * removes, refusing a busy model unless forced).
    */
-  unloadModel?: (id: string) => Promise<void>;
-  /** Unloads every idle model before DELETE /models/purge wipes the store. Defaults to none. */
-  unloadAll?: () => Promise<void>;
-  /**
-   * Whether the model (by ID) is serving or waiting to serve requests; deleting such a model is
-   * a 409 unless forced. Defaults to never in use.
-   */
-  isModelInUse?: (id: string) => boolean;
+  models: ModelService;
 }
 
 /** Docker caps these JSON bodies; a model reference and a token fit many times over. */
@@ -113,18 +106,8 @@ async function streamTransfer(
   }
 }
 
-/**
- * Whether a delete of `resolved` removes the model rather than only untagging it, mirroring
- * models/delete.ts: by tag it removes the model only when that tag is its last; by ID, when the
- * model has at most one tag or the delete is forced (otherwise the catalog refuses with 409).
- */
-export function deleteRemovesModel(resolved: ResolvedModel, force: boolean): boolean {
-  const tagCount = resolved.entry.tags.length;
-  return resolved.tag !== undefined ? tagCount <= 1 : tagCount <= 1 || force;
-}
-
 export function createModelsRouter(deps: ModelsRouterDeps): Router {
-  const { catalog, logger } = deps;
+  const { catalog, models, logger } = deps;
   const backendDiskUsage = deps.backendDiskUsage ?? nodeLlamaCppDiskUsage;
   const router = express.Router();
 
@@ -200,8 +183,7 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
       res.json({ partial_downloads: purged.partials, unreferenced_blobs: purged.blobs, freed_bytes: purged.freedBytes });
       return;
     }
-    await deps.unloadAll?.();
-    await catalog.purge();
+    await models.purge();
     res.status(200).end();
   }));
 
@@ -225,29 +207,14 @@ export function createModelsRouter(deps: ModelsRouterDeps): Router {
       res.json(await catalog.getRemote(name, { signal: disconnectSignal(res).signal }));
       return;
     }
-    res.json(await catalog.get(name));
+    res.json((await models.show(name)).model);
   }));
 
   router.delete('/models/*name', route(async (req, res) => {
     const name = modelNameFrom(req.params.name);
     const force = parseBoolQuery(req.query.force, 'force');
-    if (deps.unloadModel !== undefined || deps.isModelInUse !== undefined) await unloadBeforeDelete(name, force);
-    res.json(await catalog.delete(name, { force }));
+    res.json((await models.delete(name, { force })).actions);
   }));
-
-  /**
-   * Frees a model that the delete is about to remove: a busy one is refused unless forced, an idle
-   * one is unloaded. An untag leaves the model (and any runner of it) alone. With `force`, runners
-   * still serving requests finish them (their files stay readable once open) and go at keep-alive.
-   */
-  async function unloadBeforeDelete(name: string, force: boolean): Promise<void> {
-    const resolved = await catalog.resolve(name);
-    if (!deleteRemovesModel(resolved, force)) return;
-    if (!force && deps.isModelInUse?.(resolved.id) === true) {
-      throw new AppError('conflict', `model ${JSON.stringify(name)} is in use; try again when its requests finish`);
-    }
-    await deps.unloadModel?.(resolved.id);
-  }
 
   router.post('/models/*name', parseJson, route(async (req, res) => {
     const segments = req.params.name as unknown as string[];

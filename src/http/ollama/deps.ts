@@ -1,9 +1,9 @@
 /**
  * What the Ollama-compatible routes need: everything the inference routes need, plus a narrow
- * port onto the catalog. The composition root adapts the catalog to the port; tests back it with
- * stand-ins.
+ * port onto the model service and the catalog. The composition root adapts them to the port
+ * (catalog-port.ts); tests back it with stand-ins.
  */
-import type { Capability, ProgressListener } from '../../models/index.js';
+import type { Capability, ConfigureOutcome, ProgressListener, SettingsPatch } from '../../models/index.js';
 import type { ModelSummary } from '../../ollama/details.js';
 import type { InferenceDeps } from '../common/inference-deps.js';
 
@@ -22,19 +22,26 @@ export interface OllamaShowResult {
 }
 
 export interface OllamaRemoveResult {
-  /** The model ID when the model itself was deleted (not merely one of its tags); it is then unloaded. */
+  /** The model ID when the model itself was deleted (not merely one of its tags). */
   deletedId?: string;
 }
 
 export interface OllamaCatalogPort {
   /** Pulls a reference into the store; throws AppError (invalid_reference, unauthorized, not_found...). */
   pull(from: string, options: OllamaPullOptions): Promise<unknown>;
-  /** Removes the tag `name` (the model too once no tag is left); throws AppError not_found. */
+  /**
+   * Removes the tag `name` (the model too once no tag is left, unloading it first); throws
+   * AppError not_found, or conflict while the model serves requests.
+   */
   remove(name: string): Promise<OllamaRemoveResult>;
   /** Tags the model `source` names as `destination`; throws not_found for the source, invalid_reference for the target. */
   copy(source: string, destination: string): Promise<void>;
   /** The stored model `name` resolves to; throws AppError not_found. */
   show(name: string): Promise<OllamaShowResult>;
+  /** Unloads the idle model `name` (a request with keep_alive 0); throws AppError not_found for a name nothing has. */
+  unload(name: string): Promise<void>;
+  /** Changes the settings of the model `name` for completion, as `_configure` does (options.num_ctx). */
+  configure(name: string, patch: SettingsPatch): Promise<ConfigureOutcome>;
 }
 
 export interface OllamaDeps extends InferenceDeps {

@@ -102,13 +102,13 @@ export function createOllamaGenerateHandler(deps: OllamaDeps, kind: Kind): Reque
     if (parsed.ignored.length > 0) {
       deps.logger.info('ollama request fields ignored', { route: `/api/${kind}`, model: parsed.model, fields: parsed.ignored });
     }
-    const resolved = await deps.resolveModel(parsed.model, 'completion');
     if (parsed.action === 'unload') {
       // Only an idle model unloads; one serving requests stays until its keep-alive ends.
-      await deps.scheduler.unload({ models: [resolved.id] });
+      await deps.catalog.unload(parsed.model);
       res.json(lifecycleReply(kind, parsed.model, now(), 'unload'));
       return;
     }
+    const resolved = await deps.resolveModel(parsed.model, 'completion');
     const spec = await applyContextSize(deps, resolved, parsed.numCtx);
     const acquireStartedAt = performance.now();
     await withLease(req, res, { scheduler: deps.scheduler, spec, keepAlive: parsed.keepAlive }, async (lease, signal) => {

@@ -43,9 +43,8 @@ function managementHandlers(deps: OllamaDeps) {
     },
     async remove(req: Request, res: Response): Promise<void> {
       const name = parseModelName(requireObjectBody(req.body));
-      const { deletedId } = await deps.catalog.remove(name);
-      // A deleted model must not stay resident; one still serving requests finishes them first.
-      if (deletedId !== undefined) await deps.scheduler.unload({ models: [deletedId] });
+      // The model service unloads what the delete removes, as it does for Docker's DELETE.
+      await deps.catalog.remove(name);
       res.status(200).end();
     },
     async copy(req: Request, res: Response): Promise<void> {

@@ -71,6 +71,15 @@ describe('parseMessagesRequest', () => {
     assert.deepEqual(parseMessagesRequest({ ...base, tools, tool_choice: { type: 'tool', name: 'f' } }).request.toolChoice, { name: 'f' });
   });
 
+  test('disable_parallel_tool_use inside tool_choice limits the engine request to one call', () => {
+    const tools = [{ name: 'f', input_schema: { type: 'object' } }];
+    for (const choice of [{ type: 'auto' }, { type: 'any' }, { type: 'tool', name: 'f' }]) {
+      assert.equal(parseMessagesRequest({ ...base, tools, tool_choice: { ...choice, disable_parallel_tool_use: true } }).request.parallelToolCalls, false);
+      assert.equal(parseMessagesRequest({ ...base, tools, tool_choice: { ...choice, disable_parallel_tool_use: false } }).request.parallelToolCalls, undefined);
+    }
+    assert.equal(parseMessagesRequest({ ...base, tools }).request.parallelToolCalls, undefined);
+  });
+
   test('a tool_choice naming a tool that is not in tools is refused', () => {
     rejects({ ...base, tools: [{ name: 'f', input_schema: {} }], tool_choice: { type: 'tool', name: 'g' } }, /"g".*not in tools/);
   });

@@ -93,6 +93,11 @@ describe('the import rule of the architecture', () => {
     assert.equal(brokenBy('openai/validate.ts', 'express', 'type').length, 1);
   });
 
+  test('the CLI opens the store only through the model service', () => {
+    assert.equal(brokenBy('cli/package.ts', '../store/index.js').length, 1);
+    assert.deepEqual(brokenBy('cli/package.ts', '../models/index.js'), []);
+  });
+
   test('http never reaches into engine/worker, and nothing imports the entry points', () => {
     assert.equal(brokenBy('http/app.ts', '../engine/worker/load.js', 'type').length, 1);
     assert.deepEqual(brokenBy('http/app.ts', '../engine/types.js', 'type'), []);

@@ -115,6 +115,11 @@ export const RULES: Rule[] = [
     description: 'openai, ollama, responses and rerank are pure translation: they never import express',
     breaks: (r) => ['openai', 'ollama', 'responses', 'rerank'].includes(layerOf(r.file)) && targetPackage(r) === 'express',
   },
+  srcRule(
+    (l) => l === 'cli',
+    (t) => t === 'store',
+    'cli never opens the store itself: one-shot commands go through the model service (models/local-models.ts), so they follow the policy the server does',
+  ),
   srcRule((l) => l === 'http', (t) => t === 'engine/worker', 'http never imports engine/worker: Worker code runs only inside a Worker'),
   {
     description: `http/common is shared plumbing: it never imports a dialect folder (but ${COMMON_MAY_READ_DIALECTS}), and one dialect folder never imports another`,

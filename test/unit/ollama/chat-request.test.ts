@@ -107,4 +107,22 @@ describe('parseOllamaChat', () => {
     assert.deepEqual(parseOllamaChat({ ...base, think: true }).ignored, ['think']);
     assert.deepEqual(parseOllamaChat(base).ignored, []);
   });
+
+  test('tool_choice in OpenAI\'s shape and parallel_tool_calls false are carried to the engine request', () => {
+    const tools = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
+    const named = parseOllamaChat({ ...base, tools, tool_choice: { type: 'function', function: { name: 'weather' } }, parallel_tool_calls: false });
+    assert.deepEqual(named.request.toolChoice, { name: 'weather' });
+    assert.equal(named.request.parallelToolCalls, false);
+    for (const choice of ['auto', 'none', 'required'] as const) assert.equal(parseOllamaChat({ ...base, tools, tool_choice: choice }).request.toolChoice, choice);
+    const plain = parseOllamaChat({ ...base, tools, parallel_tool_calls: true });
+    assert.equal(plain.request.toolChoice, undefined);
+    assert.equal(plain.request.parallelToolCalls, undefined);
+  });
+
+  test('a tool_choice naming an undeclared function, or of an unknown shape, is a 400 naming tool_choice', () => {
+    const tools = [{ type: 'function', function: { name: 'weather' } }];
+    assertBadParam(() => parseOllamaChat({ ...base, tools, tool_choice: { type: 'function', function: { name: 'launch' } } }), 'tool_choice');
+    assertBadParam(() => parseOllamaChat({ ...base, tools, tool_choice: 'sometimes' }), 'tool_choice');
+    assertBadParam(() => parseOllamaChat({ ...base, parallel_tool_calls: 'no' }), 'parallel_tool_calls');
+  });
 });

@@ -53,6 +53,13 @@ describe('parseChatRequest', () => {
     assert.equal(parsed.request.messages[0]!.toolCalls![0]!.arguments, '{"a":1}');
   });
 
+  test('parallel_tool_calls false limits the engine request to one call; true or absent leaves the default', () => {
+    const tools = [{ type: 'function', function: { name: 'f' } }];
+    assert.equal(parseChatRequest({ ...base, tools, parallel_tool_calls: false }).request.parallelToolCalls, false);
+    assert.equal(parseChatRequest({ ...base, tools, parallel_tool_calls: true }).request.parallelToolCalls, undefined);
+    assert.equal(parseChatRequest({ ...base, tools }).request.parallelToolCalls, undefined);
+  });
+
   test('tools and tool_choice map to tool definitions and the chosen function', () => {
     const parameters = { type: 'object', properties: { city: { type: 'string' } } };
     const parsed = parseChatRequest({

@@ -103,3 +103,13 @@ describe('an assistant turn with text and calls', () => {
     assert.deepEqual(toChatMessages(undefined, items), [{ role: 'assistant', content: 'Checking.', toolCalls: [{ id: 'call_1', name: 'f', arguments: '{}' }] }]);
   });
 });
+
+describe('parallel_tool_calls: false', () => {
+  test('is asked of the engine, and the echo keeps it as sent', () => {
+    const parsed = parseResponsesRequest({ model: 'm', input: 'Hi', parallel_tool_calls: false, tools: [{ type: 'function', name: 'f' }], tool_choice: 'required' });
+    assert.equal(parsed.echo.parallel_tool_calls, false);
+    assert.equal(toEngineRequest(parsed, []).parallelToolCalls, false);
+    const parallel = parseResponsesRequest({ model: 'm', input: 'Hi' });
+    assert.equal(toEngineRequest(parallel, []).parallelToolCalls, undefined);
+  });
+});

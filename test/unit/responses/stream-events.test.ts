@@ -94,23 +94,3 @@ describe('buildResponse', () => {
     assert.equal(response.object, 'response');
   });
 });
-
-describe('parallel_tool_calls: false', () => {
-  const calls = [
-    { id: 'call_1', name: 'f', arguments: '{}' },
-    { id: 'call_2', name: 'g', arguments: '{}' },
-  ];
-
-  test('keeps only the first call in the JSON form', () => {
-    assert.deepEqual(outputItems('', calls, 'completed', false).map((o) => o.type === 'function_call' && o.call_id), ['call_1']);
-  });
-
-  test('keeps only the first call in the stream', () => {
-    const stream = new ResponseEventStream({ ...HEAD, echo: { ...HEAD.echo, parallel_tool_calls: false } });
-    stream.start();
-    stream.push({ type: 'tool_calls', calls });
-    stream.push({ type: 'tool_calls', calls: calls.slice(1) });
-    stream.push({ ...DONE, finishReason: 'tool_calls' } as GenerateEvent);
-    assert.deepEqual(stream.items.map((o) => o.type === 'function_call' && o.call_id), ['call_1']);
-  });
-});
