@@ -35,6 +35,14 @@ describe('structured output and tools in a model Worker', () => {
     assert.ok(['s', 'm', 'l'].includes(value.size as string));
   });
 
+  test('a JSON answer ends when its value closes, though the grammar would let the model pad it with newlines', async () => {
+    // An object with nothing to fill closes at once; what the grammar still allows after it is whitespace.
+    const events = await collect(handle, { kind: 'chat', messages: [{ role: 'user', content: 'json' }], sampling: { maxTokens: 64, temperature: 0, jsonSchema: { type: 'object', properties: {} } } });
+    assert.equal(doneOf(events).finishReason, 'stop', JSON.stringify(textOf(events)));
+    assert.deepEqual(JSON.parse(textOf(events)), {});
+    assert.ok(!textOf(events).includes('\n\n\n\n'), 'no padding');
+  });
+
   test('JSON mode produces text that parses as JSON', async () => {
     const events = await collect(handle, { kind: 'chat', messages: [{ role: 'user', content: 'json' }], sampling: { maxTokens: 300, temperature: 0, json: true } });
     // Greedy on the tiny model, the grammar closes the value well within the limit.

@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import type { FinishReason, GenerateEvent, GenerateRequest, ToolCall } from '../types.js';
 import { BatchBarrier } from './batch-barrier.js';
 import { functionsFor, renderChat } from './chat-prompt.js';
-import { GrammarCache } from './grammar.js';
+import { answersInJson, GrammarCache, JSON_GRAMMAR_END } from './grammar.js';
 import type { LoadedModel } from './load.js';
 import { LogprobTrack } from './logprob-track.js';
 import { reusePrefix } from './prompt-cache.js';
@@ -111,7 +111,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     }
 
     const userStops = sampling.stop ?? [];
-    const stops = [...userStops, ...prompt.textStops];
+    const stops = [...userStops, ...prompt.textStops, ...(answersInJson(sampling) ? [JSON_GRAMMAR_END] : [])];
     const callPrefixAt = stops.length;
     const matcher = new StopMatcher([...stops, ...prompt.plan.callPrefixes]);
     const decoder = new TokenTextDecoder(model);

@@ -9,6 +9,18 @@ import type { SamplingOptions } from '../types.js';
 
 const CACHE_LIMIT = 32;
 
+/**
+ * What node-llama-cpp's JSON grammars allow after the closed value, and the stop trigger it gives
+ * them: a model that never samples its end token would otherwise pad a JSON answer or a call's
+ * arguments with newlines (up to the token limit, or until the grammar runs out).
+ */
+export const JSON_GRAMMAR_END = '\n'.repeat(4);
+
+/** Whether `sampling` constrains the answer to JSON. */
+export function answersInJson(sampling: SamplingOptions): boolean {
+  return sampling.json === true || sampling.jsonSchema !== undefined;
+}
+
 export class GrammarCache {
   private readonly cache = new Map<string, Promise<LlamaGrammar>>();
 

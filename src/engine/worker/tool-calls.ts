@@ -9,16 +9,9 @@ import { LlamaText, type ChatWrapper, type LlamaModel, type SequenceEvaluateOpti
 import { AppError } from '../../errors.js';
 import type { ToolCall, ToolChoice, ToolDefinition } from '../types.js';
 import { callSyntax, plainTextOf } from './chat-prompt.js';
-import type { GrammarCache } from './grammar.js';
+import { JSON_GRAMMAR_END, type GrammarCache } from './grammar.js';
 import { TokenTextDecoder } from './text-decoder.js';
 import { runTokenLoop, type LoopEnd } from './token-loop.js';
-
-/**
- * What node-llama-cpp's JSON-schema grammars allow after the closed object, and the stop trigger
- * it gives them: a model that never samples its end token would otherwise pad the arguments with
- * newlines up to the token limit (a tiny random model does, on a function with no parameters).
- */
-const JSON_GRAMMAR_END = '\n'.repeat(4);
 
 export interface ToolPlan {
   mode: 'none' | 'auto' | 'forced';
