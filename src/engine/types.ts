@@ -55,12 +55,30 @@ export interface SamplingOptions {
   jsonSchema?: Record<string, unknown>;
 }
 
+/**
+ * How the reasoning ("thinking") of a model whose chat template has a thinking section is
+ * rendered and returned. Models without one ignore it unless `required`.
+ */
+export interface ThinkingOptions {
+  /**
+   * Reply with thinking on (true) or off (false: the section is written empty and closed where
+   * the reply starts, Qwen3's `enable_thinking=false`). Defaults to the template's own way: on.
+   */
+  enabled?: boolean;
+  /** Send the reply's leading thinking as 'thinking' events apart from the answer's 'text'. Defaults to false: the text as generated. */
+  separate?: boolean;
+  /** Refuse the request (AppError bad_request with data.unsupported 'thinking') when the model has no thinking section. Defaults to false. */
+  required?: boolean;
+}
+
 export interface ChatRequest {
   kind: 'chat';
   messages: ChatMessage[];
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   sampling: SamplingOptions;
+  /** Reasoning models only. Defaults to the template's way, the thinking left in the text. */
+  thinking?: ThinkingOptions;
 }
 
 export interface CompletionRequest {
@@ -89,6 +107,8 @@ export interface Timings {
 
 export type GenerateEvent =
   | { type: 'text'; text: string }
+  /** Reasoning, apart from the answer (only when the request's thinking.separate asked for it). */
+  | { type: 'thinking'; text: string }
   | { type: 'tool_calls'; calls: ToolCall[] }
   | {
       type: 'done';

@@ -3,6 +3,7 @@ import type { ChatRequest } from '../engine/types.js';
 import { isZeroKeepAlive, parseModelName, parseOllamaKeepAlive, parseStream, requireObjectBody } from './common.js';
 import { parseMessages, parseTools } from './messages.js';
 import { parseOptions } from './options.js';
+import { parseThink } from './think.js';
 
 /** What /api/chat and /api/generate have in common once parsed. */
 export interface ParsedOllamaCommon {
@@ -26,7 +27,7 @@ export interface ParsedOllamaChat extends ParsedOllamaCommon {
 }
 
 /** Fields Ollama accepts that change nothing here; listed so that a request using them is logged. */
-const IGNORED_CHAT_FIELDS = ['think', 'truncate', 'shift', 'logprobs', 'top_logprobs'] as const;
+const IGNORED_CHAT_FIELDS = ['truncate', 'shift', 'logprobs', 'top_logprobs'] as const;
 
 /** The fields of `fields` that the body sets to something other than an empty or off value. */
 export function presentFields(body: Record<string, unknown>, fields: readonly string[]): string[] {
@@ -46,7 +47,7 @@ export function parseOllamaChat(body: unknown): ParsedOllamaChat {
   const tools = parseTools(object);
   const { sampling, numCtx } = parseOptions(object);
   const keepAlive = parseOllamaKeepAlive(object);
-  const request: ChatRequest = { kind: 'chat', messages, sampling };
+  const request: ChatRequest = { kind: 'chat', messages, sampling, thinking: parseThink(object) };
   if (tools) request.tools = tools;
   const parsed: ParsedOllamaChat = {
     model,

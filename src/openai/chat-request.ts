@@ -1,6 +1,7 @@
 /** POST /v1/chat/completions body -> ChatRequest. */
 import type { ChatMessage, ChatRequest, Role, ToolChoice, ToolDefinition } from '../engine/types.js';
 import { type CommonFields, parseCommonFields } from './request-common.js';
+import { parseReasoning } from './reasoning.js';
 import { parseSampling } from './sampling.js';
 import { parseToolCalls, parseToolFunction } from './tool-fields.js';
 import { badParam, isJsonObject, type JsonObject, optionalString, requireObjectBody } from './validate.js';
@@ -97,7 +98,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   const messages = parseMessages(object);
   const tools = parseTools(object);
   const toolChoice = parseToolChoice(object, tools);
-  const request: ChatRequest = { kind: 'chat', messages, sampling: parseSampling(object) };
+  const request: ChatRequest = { kind: 'chat', messages, sampling: parseSampling(object), thinking: parseReasoning(object) };
   if (tools && tools.length > 0) request.tools = tools;
   if (toolChoice !== undefined) request.toolChoice = toolChoice;
   return { ...common, request };

@@ -36,7 +36,8 @@ export interface ChatCompletion {
   system_fingerprint?: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: OpenAIToolCall[] };
+    /** `reasoning_content` only when the model reasoned apart from its answer. */
+    message: { role: 'assistant'; content: string | null; reasoning_content?: string; tool_calls?: OpenAIToolCall[] };
     finish_reason: OpenAIFinishReason;
     logprobs: null;
   }>;
@@ -84,6 +85,8 @@ export function metaFields<O extends string>(meta: ResponseMeta, object: O) {
 
 export interface ChatResult {
   text: string;
+  /** The reasoning split off the answer. Defaults to none. */
+  thinking?: string;
   toolCalls: ToolCall[];
   finishReason: FinishReason;
   usage: Usage;
@@ -100,6 +103,7 @@ export function buildChatCompletion(meta: ResponseMeta, result: ChatResult): Cha
           role: 'assistant',
           // OpenAI sends null content for a turn that only calls tools.
           content: hasCalls && result.text === '' ? null : result.text,
+          ...(result.thinking ? { reasoning_content: result.thinking } : {}),
           ...(hasCalls ? { tool_calls: result.toolCalls.map(toOpenAIToolCall) } : {}),
         },
         finish_reason: toOpenAIFinishReason(result.finishReason),

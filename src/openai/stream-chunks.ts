@@ -17,6 +17,8 @@ import {
 export interface ChatDelta {
   role?: 'assistant';
   content?: string;
+  /** The model's reasoning, apart from `content` (llama-server's reasoning_format deepseek). */
+  reasoning_content?: string;
   tool_calls?: Array<{ index: number; id: string; type: 'function'; function: { name: string; arguments: string } }>;
 }
 
@@ -80,6 +82,8 @@ export class ChatChunkStream {
     switch (event.type) {
       case 'text':
         return event.text === '' ? [] : [this.chunk({ content: event.text })];
+      case 'thinking':
+        return event.text === '' ? [] : [this.chunk({ reasoning_content: event.text })];
       case 'tool_calls':
         return event.calls.map((call) =>
           this.chunk({
@@ -124,6 +128,7 @@ export class TextChunkStream {
     switch (event.type) {
       case 'text':
         return event.text === '' ? [] : [this.chunk(event.text)];
+      case 'thinking':
       case 'tool_calls':
         return [];
       case 'done': {

@@ -28,6 +28,8 @@ export class ResponseEventStream {
 
   push(event: GenerateEvent): StreamEvent[] {
     if (event.type === 'text') return this.text(event.text);
+    // Reasoning items are not produced: the request never asks the engine to separate thinking.
+    if (event.type === 'thinking') return [];
     if (event.type === 'tool_calls') return this.allowedCalls(event.calls.length).flatMap((i) => this.call(event.calls[i]!));
     return this.finish(statusFor(event.finishReason), event.usage);
   }

@@ -15,8 +15,10 @@ import type { SavedPrefixes } from './saved-prefixes.js';
 import { evaluateOptionsFor } from './sampling.js';
 import { SequencePool } from './sequence-pool.js';
 import { StopMatcher } from './stop-matcher.js';
+import { ThinkingSplitter } from './thinking-splitter.js';
 import { maybeInjectFault, withTestFaults } from './test-faults.js';
 import { TokenTextDecoder } from './text-decoder.js';
+import type { RenderedChat } from './chat-prompt.js';
 import { forcedCallText, generateCall, planTools, type ToolPlan } from './tool-calls.js';
 import { runTokenLoop, type LoopEnd } from './token-loop.js';
 
@@ -46,6 +48,8 @@ interface Prompt {
   textStops: string[];
   tokenStops: Token[][];
   plan: ToolPlan;
+  /** Set when the reply's thinking goes out apart from its answer. */
+  thought?: NonNullable<RenderedChat['thought']>;
 }
 
 export async function generate(env: GenerationEnv, request: GenerateRequest, signal: AbortSignal, emit: (event: GenerateEvent) => void): Promise<void> {
@@ -105,8 +109,15 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const matcher = new StopMatcher([...stops, ...prompt.plan.callPrefixes]);
     const decoder = new TokenTextDecoder(model);
     let stopped: { callPrefix: boolean; rest: string } | undefined;
+    // Stop strings apply to the whole reply (as llama-server does); the thinking is split off after them.
+    const splitter = prompt.thought ? new ThinkingSplitter(prompt.thought.section.markers, prompt.thought.openedInPrompt) : undefined;
+    const emitPieces = (pieces: { kind: 'thinking' | 'text'; text: string }[]) => {
+      for (const p of pieces) emit(p.kind === 'thinking' ? { type: 'thinking', text: p.text } : { type: 'text', text: p.text });
+    };
     const emitText = (text: string) => {
-      if (text.length > 0) emit({ type: 'text', text });
+      if (text.length === 0) return;
+      if (splitter) emitPieces(splitter.push(text));
+      else emit({ type: 'text', text });
     };
     const loop = await runTokenLoop({
       seq,
@@ -134,6 +145,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         return stopped !== undefined;
       },
     });
+    if (stopped && splitter) emitPieces(splitter.flush());
     if (stopped?.callPrefix && loop.unevaluated !== undefined) {
       const call = await generateCall(callEnv, [loop.unevaluated], maxTokens - loop.sampled, undefined, stopped.rest.trimStart());
       return finishCall(call.call, call.end, emit, (r) => finish(r, loop.firstTokenAt, loop.sampled + call.sampled));
@@ -142,6 +154,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
       const tail = matcher.push(decoder.flush());
       emitText(tail.text);
       if (!tail.match) emitText(matcher.flush());
+      if (splitter) emitPieces(splitter.flush());
     }
     finish(stopped ? 'stop' : reasonOf(loop.end), loop.firstTokenAt, loop.sampled);
   } catch (err) {
@@ -169,9 +182,10 @@ function buildPrompt(env: GenerationEnv, request: GenerateRequest): Prompt {
   }
   const plan = planTools(chatWrapper, request.tools, request.toolChoice);
   const functions = plan.mode === 'none' ? undefined : functionsFor(plan.tools);
-  const rendered = renderChat(model, chatWrapper, request.messages, functions);
+  const rendered = renderChat(model, chatWrapper, request.messages, functions, request.thinking);
   const tokens = plan.mode === 'forced' ? LlamaText(forcedCallText(chatWrapper, rendered.text, plan)).tokenize(model.tokenizer) : rendered.tokens;
-  return { tokens, textStops: rendered.textStops, tokenStops: rendered.tokenStops, plan };
+  const separate = request.thinking?.separate === true && rendered.thought !== undefined && plan.mode !== 'forced';
+  return { tokens, textStops: rendered.textStops, tokenStops: rendered.tokenStops, plan, ...(separate ? { thought: rendered.thought } : {}) };
 }
 
 function finishCall(call: ToolCall | undefined, end: LoopEnd, emit: (e: GenerateEvent) => void, finish: (r: FinishReason) => void): void {

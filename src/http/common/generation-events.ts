@@ -21,6 +21,8 @@ function missingDone(): AppError {
 
 export interface CollectedGeneration {
   text: string;
+  /** The reasoning the engine sent apart from the text ('' when none). */
+  thinking: string;
   toolCalls: ToolCall[];
   finished: Finished;
 }
@@ -31,16 +33,18 @@ export interface CollectedGeneration {
  */
 export async function collectGeneration(events: AsyncIterable<GenerateEvent>, signal: AbortSignal): Promise<CollectedGeneration | undefined> {
   let text = '';
+  let thinking = '';
   const toolCalls: ToolCall[] = [];
   let finished: Finished | undefined;
   for await (const event of events) {
     if (event.type === 'text') text += event.text;
+    else if (event.type === 'thinking') thinking += event.text;
     else if (event.type === 'tool_calls') toolCalls.push(...event.calls);
     else finished = event;
   }
   if (signal.aborted) return undefined;
   if (!finished) throw missingDone();
-  return { text, toolCalls, finished };
+  return { text, thinking, toolCalls, finished };
 }
 
 /** Where a streamed generation goes: the SSE or NDJSON wording of one route. */

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GenerateEvent, ToolCall } from '../../engine/types.js';
+import { AppError } from '../../errors.js';
 import { type ParsedOllamaChat, parseOllamaChat } from '../../ollama/chat-request.js';
 import { type ParsedOllamaGenerate, parseOllamaGenerate } from '../../ollama/generate-request.js';
 import {
@@ -40,7 +41,7 @@ function now(): string {
   return new Date().toISOString();
 }
 
-function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, text = '', calls: ToolCall[] = []) {
+function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, text = '', calls: ToolCall[] = [], thinking = '') {
   const fields = finalFields(doneReason(finished.finishReason), {
     totalMs: performance.now() - clock.startedAt,
     loadMs: clock.loadMs,
@@ -48,14 +49,14 @@ function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, te
     promptMs: finished.timings.promptMs,
     generationMs: finished.timings.generationMs,
   });
-  if (kind === 'generate') return generateFinal(model, now(), text, fields);
-  return chatFinal(model, now(), assistantMessage(text, toOllamaToolCalls(calls)), fields);
+  if (kind === 'generate') return generateFinal(model, now(), text, fields, thinking);
+  return chatFinal(model, now(), assistantMessage(text, toOllamaToolCalls(calls), thinking), fields);
 }
 
 async function replyJson(res: Response, kind: Kind, model: string, events: AsyncIterable<GenerateEvent>, clock: Clock, signal: AbortSignal) {
   const collected = await collectGeneration(events, signal);
   if (!collected) return undefined;
-  res.json(finalOf(kind, model, collected.finished, clock, collected.text, collected.toolCalls));
+  res.json(finalOf(kind, model, collected.finished, clock, collected.text, collected.toolCalls, collected.thinking));
   return collected.finished;
 }
 
@@ -75,6 +76,8 @@ async function replyStream(
       event: async (event) => {
         if (event.type === 'text') {
           await writer.write(kind === 'chat' ? chatChunk(model, now(), event.text) : generateChunk(model, now(), event.text));
+        } else if (event.type === 'thinking') {
+          await writer.write(kind === 'chat' ? chatChunk(model, now(), '', undefined, event.text) : generateChunk(model, now(), '', event.text));
         } else if (event.type === 'tool_calls' && kind === 'chat') {
           await writer.write(chatChunk(model, now(), '', toOllamaToolCalls(event.calls, callIndex)));
           callIndex += event.calls.length;
@@ -87,6 +90,12 @@ async function replyStream(
       fail: (err) => sendOllamaStreamError(writer, err, deps.logger),
     };
   });
+}
+
+/** The engine refuses `think` for a model without a thinking section; Ollama words it with the model's name. */
+function inOllamaWords(err: unknown, model: string): unknown {
+  if (err instanceof AppError && err.data?.unsupported === 'thinking') return new AppError('bad_request', `"${model}" does not support thinking`, { cause: err });
+  return err;
 }
 
 function parse(kind: Kind, body: unknown): Parsed {
@@ -116,9 +125,12 @@ export function createOllamaGenerateHandler(deps: OllamaDeps, kind: Kind): Reque
         return;
       }
       const events = lease.session.generate(parsed.request, signal);
-      const finished = parsed.stream
-        ? await replyStream(deps, res, kind, parsed.model, events, clock, signal)
-        : await replyJson(res, kind, parsed.model, events, clock, signal);
+      const finished = await (parsed.stream
+        ? replyStream(deps, res, kind, parsed.model, events, clock, signal)
+        : replyJson(res, kind, parsed.model, events, clock, signal)
+      ).catch((err: unknown) => {
+        throw inOllamaWords(err, parsed.model);
+      });
       if (finished) {
         deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
         noteGeneration(res, finished);

@@ -44,9 +44,9 @@ async function respondJson(res: Response, choices: Choices, kind: Kind, meta: Re
     collected.push(one);
   }
   const usage = combinedUsage(collected.map((c) => c.finished));
-  const built = collected.map(({ text, toolCalls, finished }) =>
+  const built = collected.map(({ text, thinking, toolCalls, finished }) =>
     kind === 'chat'
-      ? buildChatCompletion(meta, { text, toolCalls, finishReason: finished.finishReason, usage })
+      ? buildChatCompletion(meta, { text, thinking, toolCalls, finishReason: finished.finishReason, usage })
       : buildTextCompletion(meta, { text, finishReason: finished.finishReason, usage }),
   );
   const choicesJson = built.map((completion, index) => ({ ...completion.choices[0]!, index }));
