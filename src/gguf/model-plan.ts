@@ -69,7 +69,7 @@ const RANK_POOLING_TYPE = 4;
 /** The classifier's labels, as Qwen3-Reranker names them: the score is P(yes). */
 const RERANKER_LABELS = ['yes', 'no'] as const;
 /** How much wider the `</think>` embedding row of a reasoning model is drawn (see ModelPlanOptions.thinking). */
-const THINK_CLOSE_SCALE = 6;
+const THINK_CLOSE_SCALE = 4;
 
 interface WeightSpec {
   /** Stream index for the PRNG: the tensor's position in the file. */
