@@ -15,6 +15,7 @@ describe('parseOllamaGenerate', () => {
         { role: 'user', content: 'Why is the sky blue?' },
       ],
       sampling: {},
+      thinking: { separate: true },
     });
   });
 
