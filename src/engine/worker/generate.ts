@@ -182,9 +182,13 @@ function buildPrompt(env: GenerationEnv, request: GenerateRequest): Prompt {
   }
   const plan = planTools(chatWrapper, request.tools, request.toolChoice);
   const functions = plan.mode === 'none' ? undefined : functionsFor(plan.tools);
-  const rendered = renderChat(model, chatWrapper, request.messages, functions, request.thinking);
+  // Output bound from its first token (a JSON grammar, a forced call) cannot write a reasoning
+  // section first: the reply starts with thinking switched off instead.
+  const bound = request.sampling.json === true || request.sampling.jsonSchema !== undefined || plan.mode === 'forced';
+  const thinking = bound ? { ...request.thinking, enabled: false } : request.thinking;
+  const rendered = renderChat(model, chatWrapper, request.messages, functions, thinking);
   const tokens = plan.mode === 'forced' ? LlamaText(forcedCallText(chatWrapper, rendered.text, plan)).tokenize(model.tokenizer) : rendered.tokens;
-  const separate = request.thinking?.separate === true && rendered.thought !== undefined && plan.mode !== 'forced';
+  const separate = request.thinking?.separate === true && rendered.thought !== undefined;
   return { tokens, textStops: rendered.textStops, tokenStops: rendered.tokenStops, plan, ...(separate ? { thought: rendered.thought } : {}) };
 }
 
