@@ -108,6 +108,11 @@ describe('reasoning models: thinking apart from the answer', () => {
     assert.notEqual(off.message.content, expected.content);
   });
 
+  test('ollama.show lists thinking among the capabilities of the reasoning model only', async () => {
+    assert.deepEqual((await ollama.show({ model: THINKER })).capabilities, ['completion', 'thinking']);
+    assert.ok(!(await ollama.show({ model: DEMO })).capabilities.includes('thinking'));
+  });
+
   test('think on a model without a thinking section is refused with a 400 naming the model', async () => {
     await assert.rejects(ollama.chat({ model: DEMO, messages: MESSAGES, think: true }), (err: Error & { status_code?: number }) => {
       assert.equal(err.status_code, 400);
