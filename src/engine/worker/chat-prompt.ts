@@ -52,7 +52,9 @@ export function renderChat(
   const replying = history[history.length - 1]?.type === 'model' && (history[history.length - 1] as ChatModelResponse).response.length === 0;
   let contextText = state.contextText;
   let thought: RenderedChat['thought'];
-  if (section && replying) {
+  // Markers made of control tokens (gpt-oss's channels) never show in the decoded text: such a
+  // section is neither split nor switched off here, and the reply goes out as generated.
+  if (section && replying && markersShowInText(model, section)) {
     if (thinking.enabled === false) contextText = LlamaText([contextText, section.emptyText]);
     else {
       if (section.openInPrompt) contextText = LlamaText([contextText, section.openText]);
@@ -69,6 +71,12 @@ export function renderChat(
     }
   }
   return { text: contextText, tokens: contextText.tokenize(model.tokenizer), textStops, tokenStops, ...(thought ? { thought } : {}) };
+}
+
+/** Whether the close marker decodes back to itself (user-defined tokens do, control tokens decode to nothing). */
+function markersShowInText(model: LlamaModel, section: ThoughtSection): boolean {
+  const close = section.markers.close.trim();
+  return model.detokenize(model.tokenize(close, true), false) === close;
 }
 
 /** node-llama-cpp's description of the tools, or undefined when there are none. */
