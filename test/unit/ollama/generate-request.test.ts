@@ -25,6 +25,18 @@ describe('parseOllamaGenerate', () => {
     assert.deepEqual(parsed.ignored, ['system']);
   });
 
+  test('think reaches the chat request, and a raw prompt reports it as ignored', () => {
+    assert.deepEqual(parseOllamaGenerate({ model: 'm', prompt: 'hi', think: true }).request, {
+      kind: 'chat',
+      messages: [{ role: 'user', content: 'hi' }],
+      sampling: {},
+      thinking: { enabled: true, separate: true, required: true },
+    });
+    const raw = parseOllamaGenerate({ model: 'm', prompt: 'hi', raw: true, think: true });
+    assert.equal(raw.request.kind, 'completion');
+    assert.deepEqual(raw.ignored, ['think']);
+  });
+
   test('suffix, template and context are accepted and reported as ignored', () => {
     const parsed = parseOllamaGenerate({ model: 'm', prompt: 'def f(', suffix: '\n  return 1', template: '{{ .Prompt }}', context: [1, 2] });
     assert.deepEqual(parsed.ignored, ['suffix', 'template', 'context']);
