@@ -141,6 +141,26 @@ describe('reasoning models: thinking apart from the answer', () => {
     assert.deepEqual({ thinking, content }, expected);
   });
 
+  test('the Responses API returns a reasoning item before the message, whole and streamed, and takes it back as input', async () => {
+    const params = { model: THINKER, input: 'hi', temperature: 0, max_output_tokens: MAX_TOKENS };
+    const response = await openai.responses.create(params);
+    assert.deepEqual(
+      response.output.map((item) => item.type),
+      ['reasoning', 'message'],
+    );
+    const reasoning = response.output[0] as OpenAI.Responses.ResponseReasoningItem;
+    assert.deepEqual(reasoning.content, [{ type: 'reasoning_text', text: expected.thinking }]);
+    assert.equal(response.output_text, expected.content);
+    const streamed = await openai.responses.stream(params).finalResponse();
+    assert.deepEqual(
+      streamed.output.map((item) => (item.type === 'reasoning' ? item.content : item.type === 'message' ? item.content.map((c) => (c.type === 'output_text' ? c.text : '')) : [])),
+      [[{ type: 'reasoning_text', text: expected.thinking }], [expected.content]],
+    );
+    // A client that sends the output back as input (reasoning item included) continues the conversation.
+    const next = await openai.responses.create({ ...params, input: [{ role: 'user', content: 'hi' }, ...response.output.map((item) => ({ ...item }) as OpenAI.Responses.ResponseInputItem), { role: 'user', content: 'and?' }] });
+    assert.equal(next.status === 'completed' || next.status === 'incomplete', true);
+  });
+
   test('Anthropic messages with thinking enabled start with a thinking block, whole and streamed', async () => {
     const params = { model: THINKER, messages: MESSAGES, max_tokens: MAX_TOKENS, temperature: 0, thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
     const message = await anthropic.messages.create(params);
