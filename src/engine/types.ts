@@ -96,6 +96,8 @@ export interface Usage {
   completionTokens: number;
   /** Prompt tokens served from the KV cache instead of evaluated. */
   cachedTokens?: number;
+  /** Completion tokens spent on reasoning before the answer, when the thinking went out apart. Defaults to none. */
+  reasoningTokens?: number;
 }
 
 export interface Timings {

@@ -36,6 +36,8 @@ describe('reasoning models: thinking apart from the answer', () => {
   let openai: OpenAI;
   let anthropic: Anthropic;
   let expected: { thinking: string; content: string };
+  /** Tokens the chat completion counted as reasoning: the same request through Responses counts the same. */
+  let completionReasoningTokens: number;
 
   before(async () => {
     scratch = await makeTempDir('mr-e2e-thinking-');
@@ -128,6 +130,9 @@ describe('reasoning models: thinking apart from the answer', () => {
     const completion = await openai.chat.completions.create(params);
     const message = completion.choices[0]!.message as { content: string; reasoning_content?: string };
     assert.deepEqual({ thinking: message.reasoning_content, content: message.content }, expected);
+    const reasoningTokens = completion.usage!.completion_tokens_details!.reasoning_tokens!;
+    completionReasoningTokens = reasoningTokens;
+    assert.ok(reasoningTokens > 0 && reasoningTokens < completion.usage!.completion_tokens, JSON.stringify(completion.usage));
     let thinking = '';
     let content = '';
     for await (const chunk of await openai.chat.completions.create({ ...params, stream: true })) {
@@ -151,6 +156,7 @@ describe('reasoning models: thinking apart from the answer', () => {
     const reasoning = response.output[0] as OpenAI.Responses.ResponseReasoningItem;
     assert.deepEqual(reasoning.content, [{ type: 'reasoning_text', text: expected.thinking }]);
     assert.equal(response.output_text, expected.content);
+    assert.equal(response.usage!.output_tokens_details.reasoning_tokens, completionReasoningTokens);
     const streamed = await openai.responses.stream(params).finalResponse();
     assert.deepEqual(
       streamed.output.map((item) => (item.type === 'reasoning' ? item.content : item.type === 'message' ? item.content.map((c) => (c.type === 'output_text' ? c.text : '')) : [])),

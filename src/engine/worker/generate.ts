@@ -84,13 +84,15 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const evalStarted = performance.now();
     // The caller's stop sequence that ended the text, for dialects that report it (Anthropic).
     let matchedStop: string | undefined;
+    // Tokens sampled while the reply was still in its reasoning section (counted only when split off).
+    let reasoningTokens = 0;
     const finish = (reason: FinishReason, firstTokenAt: number | undefined, completionTokens: number) => {
       const now = performance.now();
       const first = firstTokenAt ?? now;
       emit({
         type: 'done',
         finishReason: reason,
-        usage: { promptTokens: prompt.tokens.length, completionTokens, cachedTokens },
+        usage: { promptTokens: prompt.tokens.length, completionTokens, cachedTokens, ...(reasoningTokens > 0 ? { reasoningTokens } : {}) },
         ...(matchedStop === undefined ? {} : { stopSequence: matchedStop }),
         timings: { timeToFirstTokenMs: first - started, promptMs: first - evalStarted, generationMs: now - first },
       });
@@ -135,6 +137,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
           return true;
         }
         const text = decoder.push(token);
+        if (splitter && !splitter.answering) reasoningTokens++;
         if (text.length === 0) return false;
         const result = matcher.push(text);
         emitText(result.text);

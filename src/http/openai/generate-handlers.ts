@@ -32,7 +32,9 @@ type Choices = { n: number; generate(i: number): AsyncIterable<GenerateEvent>; f
 /** What the choices cost together: the prompt once (choices after the first find it cached), every completion. */
 function combinedUsage(all: Finished[]): Usage {
   const first = all[0]!.usage;
-  return { promptTokens: first.promptTokens, completionTokens: all.reduce((sum, f) => sum + f.usage.completionTokens, 0), ...(first.cachedTokens !== undefined ? { cachedTokens: first.cachedTokens } : {}) };
+  const usage: Usage = { promptTokens: first.promptTokens, completionTokens: all.reduce((sum, f) => sum + f.usage.completionTokens, 0), ...(first.cachedTokens !== undefined ? { cachedTokens: first.cachedTokens } : {}) };
+  if (all.some((f) => f.usage.reasoningTokens !== undefined)) usage.reasoningTokens = all.reduce((sum, f) => sum + (f.usage.reasoningTokens ?? 0), 0);
+  return usage;
 }
 
 async function respondJson(res: Response, choices: Choices, kind: Kind, meta: ResponseMeta, signal: AbortSignal): Promise<Usage | undefined> {
