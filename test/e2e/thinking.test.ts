@@ -110,6 +110,12 @@ describe('reasoning models: thinking apart from the answer', () => {
     assert.notEqual(off.message.content, expected.content);
   });
 
+  test("apply-template ends where the reply starts, inside the open reasoning section, as llama-server renders the generation prompt", async () => {
+    const applied = await server.request('/engines/llama.cpp/apply-template', { body: { model: THINKER, messages: MESSAGES } });
+    assert.equal(applied.status, 200, applied.text);
+    assert.equal((applied.json() as { prompt: string }).prompt, '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n');
+  });
+
   test('ollama.show lists thinking among the capabilities of the reasoning model only', async () => {
     assert.deepEqual((await ollama.show({ model: THINKER })).capabilities, ['completion', 'thinking']);
     assert.ok(!(await ollama.show({ model: DEMO })).capabilities.includes('thinking'));
