@@ -67,6 +67,8 @@ export interface ThinkingOptions {
   enabled?: boolean;
   /** Send the reply's leading thinking as 'thinking' events apart from the answer's 'text'. Defaults to false: the text as generated. */
   separate?: boolean;
+  /** Drop the whitespace between the thinking and the answer, as Ollama does (llama-server keeps it). Defaults to false. */
+  trimAnswerStart?: boolean;
   /** Refuse the request (AppError bad_request with data.unsupported 'thinking') when the model has no thinking section. Defaults to false. */
   required?: boolean;
 }

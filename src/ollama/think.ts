@@ -12,8 +12,9 @@ const LEVELS: ReadonlySet<string> = new Set(['low', 'medium', 'high']);
 
 export function parseThink(body: JsonObject): ThinkingOptions {
   const value = body.think;
-  if (value === undefined || value === null) return { separate: true };
+  // Ollama's parser drops the whitespace between the thinking and the answer.
+  if (value === undefined || value === null) return { separate: true, trimAnswerStart: true };
   if (value === false) return { enabled: false };
-  if (value === true || (typeof value === 'string' && LEVELS.has(value))) return { enabled: true, separate: true, required: true };
+  if (value === true || (typeof value === 'string' && LEVELS.has(value))) return { enabled: true, separate: true, trimAnswerStart: true, required: true };
   throw badParam('think', `think must be true, false, "low", "medium" or "high", got ${JSON.stringify(value)}`);
 }

@@ -22,11 +22,16 @@ const MESSAGES = [{ role: 'user' as const, content: 'hi' }];
 /** Enough tokens for the generated model to reason, close the section and answer. */
 const MAX_TOKENS = 16;
 
-/** The expected split of a raw reply that starts inside the thinking section. */
-function split(raw: string): { thinking: string; content: string } {
+/**
+ * The expected split of a raw reply that starts inside the thinking section: the reasoning
+ * trimmed, the answer as it follows `</think>` (llama-server) or with its leading whitespace
+ * dropped (Ollama).
+ */
+function split(raw: string): { thinking: string; content: string; trimmed: string } {
   const at = raw.indexOf('</think>');
   assert.ok(at > 0, `the generated model closes its reasoning within ${MAX_TOKENS} tokens: ${JSON.stringify(raw)}`);
-  return { thinking: raw.slice(0, at).trim(), content: raw.slice(at + '</think>'.length).trimStart() };
+  const content = raw.slice(at + '</think>'.length);
+  return { thinking: raw.slice(0, at).trim(), content, trimmed: content.trimStart() };
 }
 
 describe('reasoning models: thinking apart from the answer', () => {
@@ -35,7 +40,7 @@ describe('reasoning models: thinking apart from the answer', () => {
   let ollama: Ollama;
   let openai: OpenAI;
   let anthropic: Anthropic;
-  let expected: { thinking: string; content: string };
+  let expected: { thinking: string; content: string; trimmed: string };
   /** Tokens the chat completion counted as reasoning: the same request through Responses counts the same. */
   let completionReasoningTokens: number;
 
@@ -56,7 +61,8 @@ describe('reasoning models: thinking apart from the answer', () => {
     const message = raw.choices[0]!.message as { content: string; reasoning_content?: string };
     assert.equal(message.reasoning_content, undefined);
     expected = split(message.content);
-    assert.ok(expected.thinking !== '' && expected.content !== '', JSON.stringify(expected));
+    assert.ok(expected.thinking !== '' && expected.trimmed !== '', JSON.stringify(expected));
+    assert.notEqual(expected.content, expected.trimmed, 'the answer starts with a space, which tells the two dialects apart');
   });
 
   after(async () => {
@@ -69,7 +75,7 @@ describe('reasoning models: thinking apart from the answer', () => {
   test('ollama.chat with think returns the reasoning in message.thinking and the answer in content', async () => {
     const reply = await ollama.chat({ model: THINKER, messages: MESSAGES, think: true, options: { temperature: 0, num_predict: MAX_TOKENS } });
     assert.equal(reply.message.thinking, expected.thinking);
-    assert.equal(reply.message.content, expected.content);
+    assert.equal(reply.message.content, expected.trimmed);
     assert.ok(!reply.message.content.startsWith('<think>') && !reply.message.thinking!.includes('</think>'));
   });
 
@@ -85,20 +91,20 @@ describe('reasoning models: thinking apart from the answer', () => {
       content += chunk.message.content;
     }
     assert.equal(thinking, expected.thinking);
-    assert.equal(content, expected.content);
+    assert.equal(content, expected.trimmed);
   });
 
   test('ollama.generate with think returns thinking beside response, whole and streamed', async () => {
     const whole = await ollama.generate({ model: THINKER, prompt: 'hi', think: true, options: { temperature: 0, num_predict: MAX_TOKENS } });
     assert.equal(whole.thinking, expected.thinking);
-    assert.equal(whole.response, expected.content);
+    assert.equal(whole.response, expected.trimmed);
     let thinking = '';
     let response = '';
     for await (const chunk of await ollama.generate({ model: THINKER, prompt: 'hi', think: true, stream: true, options: { temperature: 0, num_predict: MAX_TOKENS } })) {
       thinking += chunk.thinking ?? '';
       response += chunk.response;
     }
-    assert.deepEqual({ thinking, response }, { thinking: expected.thinking, response: expected.content });
+    assert.deepEqual({ thinking, response }, { thinking: expected.thinking, response: expected.trimmed });
   });
 
   test('think false writes the reasoning section closed and empty into the prompt, and no thinking comes back', async () => {
@@ -107,7 +113,7 @@ describe('reasoning models: thinking apart from the answer', () => {
     assert.equal(off.message.thinking, undefined);
     // "<think>\n" opens the reply when thinking; "<think>\n\n</think>\n\n" replaces it when not.
     assert.ok(off.prompt_eval_count > on.prompt_eval_count, `${off.prompt_eval_count} > ${on.prompt_eval_count}`);
-    assert.notEqual(off.message.content, expected.content);
+    assert.notEqual(off.message.content, expected.trimmed);
   });
 
   test("apply-template ends where the reply starts, inside the open reasoning section, as llama-server renders the generation prompt", async () => {
@@ -135,7 +141,7 @@ describe('reasoning models: thinking apart from the answer', () => {
     const params = { model: THINKER, messages: MESSAGES, temperature: 0, max_tokens: MAX_TOKENS };
     const completion = await openai.chat.completions.create(params);
     const message = completion.choices[0]!.message as { content: string; reasoning_content?: string };
-    assert.deepEqual({ thinking: message.reasoning_content, content: message.content }, expected);
+    assert.deepEqual({ thinking: message.reasoning_content, content: message.content }, { thinking: expected.thinking, content: expected.content });
     const reasoningTokens = completion.usage!.completion_tokens_details!.reasoning_tokens!;
     completionReasoningTokens = reasoningTokens;
     assert.ok(reasoningTokens > 0 && reasoningTokens < completion.usage!.completion_tokens, JSON.stringify(completion.usage));
@@ -149,7 +155,7 @@ describe('reasoning models: thinking apart from the answer', () => {
       }
       content += delta?.content ?? '';
     }
-    assert.deepEqual({ thinking, content }, expected);
+    assert.deepEqual({ thinking, content }, { thinking: expected.thinking, content: expected.content });
   });
 
   test('the Responses API returns a reasoning item before the message, whole and streamed, and takes it back as input', async () => {

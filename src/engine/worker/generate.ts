@@ -112,7 +112,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const decoder = new TokenTextDecoder(model);
     let stopped: { callPrefix: boolean; rest: string } | undefined;
     // Stop strings apply to the whole reply (as llama-server does); the thinking is split off after them.
-    const splitter = prompt.thought ? new ThinkingSplitter(prompt.thought.section.markers, prompt.thought.openedInPrompt) : undefined;
+    const splitter = prompt.thought ? new ThinkingSplitter(prompt.thought.section.markers, prompt.thought.openedInPrompt, request.kind === 'chat' && request.thinking?.trimAnswerStart === true) : undefined;
     const emitPieces = (pieces: { kind: 'thinking' | 'text'; text: string }[]) => {
       for (const p of pieces) emit(p.kind === 'thinking' ? { type: 'thinking', text: p.text } : { type: 'text', text: p.text });
     };

@@ -4,7 +4,8 @@
  * at the very start of the reply counts (after optional whitespace), it ends at the first close
  * marker, and everything after it is the answer. A marker may arrive split over several pieces
  * of text, so a tail that could still become one is held back until it is known. Whitespace
- * around the thinking and at the start of the answer is dropped, as both servers trim it.
+ * around the thinking is dropped, as both servers drop it; at the start of the answer only when
+ * asked (Ollama drops it, llama-server keeps it).
  */
 
 /** The markers of a reasoning section, e.g. `<think>` and `</think>`. */
@@ -31,10 +32,13 @@ export class ThinkingSplitter {
    * @param markers The section's open and close markers; surrounding whitespace is ignored.
    * @param openedInPrompt Whether the prompt already opened the section (the template wrote the
    * open marker where the reply starts), so the reply starts inside it. Defaults to false.
+   * @param trimAnswerStart Drop the whitespace between the close marker and the answer, as
+   * Ollama's parser does; llama-server keeps it. Defaults to false.
    */
   constructor(
     private readonly markers: ThoughtMarkers,
     openedInPrompt = false,
+    private readonly trimAnswerStart = false,
   ) {
     this.markers = { open: markers.open.trim(), close: markers.close.trim() };
     this.state = openedInPrompt ? 'thinking' : 'start';
@@ -87,7 +91,7 @@ export class ThinkingSplitter {
         if (at >= 0) {
           pieces.push(...piece('thinking', this.trimThinkingStart(this.held.slice(0, at)).trimEnd()));
           this.held = this.held.slice(at + close.length);
-          this.state = 'answer-start';
+          this.state = this.trimAnswerStart ? 'answer-start' : 'answer';
           return;
         }
         // Keep trailing whitespace and whatever may begin the close marker; release the rest.

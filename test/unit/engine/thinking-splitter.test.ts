@@ -5,8 +5,8 @@ import { ThinkingSplitter, type ThinkingPiece } from '../../../src/engine/worker
 const MARKERS = { open: '<think>\n', close: '\n</think>\n\n' };
 
 /** Feeds `chunks` one by one and returns everything released, neighbours of one kind joined. */
-function run(chunks: string[], openedInPrompt = false): ThinkingPiece[] {
-  const splitter = new ThinkingSplitter(MARKERS, openedInPrompt);
+function run(chunks: string[], openedInPrompt = false, trimAnswerStart = true): ThinkingPiece[] {
+  const splitter = new ThinkingSplitter(MARKERS, openedInPrompt, trimAnswerStart);
   const pieces = [...chunks.flatMap((c) => splitter.push(c)), ...splitter.flush()];
   const out: ThinkingPiece[] = [];
   for (const p of pieces) {
@@ -35,6 +35,13 @@ describe('ThinkingSplitter', () => {
     ]);
   });
 
+  it("keeps the whitespace at the answer's start unless asked to drop it, as llama-server does", () => {
+    assert.deepEqual(run(['<think>\nHm.\n</think>', '\n\n', 'Yes.'], false, false), [
+      { kind: 'thinking', text: 'Hm.' },
+      { kind: 'text', text: '\n\nYes.' },
+    ]);
+  });
+
   it('gives the same split however the text is cut into tokens, markers included', () => {
     const text = '  <think>\nab </think> cd</think>e';
     const expected = [
@@ -56,7 +63,7 @@ describe('ThinkingSplitter', () => {
   });
 
   it('releases thinking text as it arrives, holding back only what may begin the close marker', () => {
-    const splitter = new ThinkingSplitter(MARKERS, true);
+    const splitter = new ThinkingSplitter(MARKERS, true, true);
     assert.deepEqual(splitter.push('one two'), [{ kind: 'thinking', text: 'one two' }]);
     assert.deepEqual(splitter.push(' </'), []);
     assert.deepEqual(splitter.push('b'), [{ kind: 'thinking', text: ' </b' }]);

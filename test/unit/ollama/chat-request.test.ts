@@ -12,7 +12,7 @@ describe('parseOllamaChat', () => {
     assert.equal(parsed.model, 'smollm2');
     assert.equal(parsed.stream, true);
     assert.equal(parsed.action, 'generate');
-    assert.deepEqual(parsed.request, { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: {}, thinking: { separate: true } });
+    assert.deepEqual(parsed.request, { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: {}, thinking: { separate: true, trimAnswerStart: true } });
   });
 
   test('stream false, keep_alive, options and format are all carried', () => {
@@ -104,10 +104,10 @@ describe('parseOllamaChat', () => {
   });
 
   test('think true asks for separate thinking and refuses a model that cannot think; false switches it off; unset separates it', () => {
-    assert.deepEqual(parseOllamaChat({ ...base, think: true }).request.thinking, { enabled: true, separate: true, required: true });
-    assert.deepEqual(parseOllamaChat({ ...base, think: 'high' }).request.thinking, { enabled: true, separate: true, required: true });
+    assert.deepEqual(parseOllamaChat({ ...base, think: true }).request.thinking, { enabled: true, separate: true, trimAnswerStart: true, required: true });
+    assert.deepEqual(parseOllamaChat({ ...base, think: 'high' }).request.thinking, { enabled: true, separate: true, trimAnswerStart: true, required: true });
     assert.deepEqual(parseOllamaChat({ ...base, think: false }).request.thinking, { enabled: false });
-    assert.deepEqual(parseOllamaChat(base).request.thinking, { separate: true });
+    assert.deepEqual(parseOllamaChat(base).request.thinking, { separate: true, trimAnswerStart: true });
     assert.deepEqual(parseOllamaChat({ ...base, think: true }).ignored, []);
   });
 

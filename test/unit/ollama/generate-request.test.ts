@@ -15,7 +15,7 @@ describe('parseOllamaGenerate', () => {
         { role: 'user', content: 'Why is the sky blue?' },
       ],
       sampling: {},
-      thinking: { separate: true },
+      thinking: { separate: true, trimAnswerStart: true },
     });
   });
 
@@ -30,7 +30,7 @@ describe('parseOllamaGenerate', () => {
       kind: 'chat',
       messages: [{ role: 'user', content: 'hi' }],
       sampling: {},
-      thinking: { enabled: true, separate: true, required: true },
+      thinking: { enabled: true, separate: true, trimAnswerStart: true, required: true },
     });
     const raw = parseOllamaGenerate({ model: 'm', prompt: 'hi', raw: true, think: true });
     assert.equal(raw.request.kind, 'completion');
