@@ -14,7 +14,10 @@ const toolResultBlock = z
     is_error: z.boolean().optional(),
   })
   .passthrough();
-const block = z.discriminatedUnion('type', [textBlock, imageBlock, toolUseBlock, toolResultBlock]);
+/** Thinking an earlier reply carried, sent back with the history; templates drop past reasoning, so it is not rendered. */
+const thinkingBlock = z.object({ type: z.literal('thinking'), thinking: z.string() }).passthrough();
+const redactedThinkingBlock = z.object({ type: z.literal('redacted_thinking') }).passthrough();
+const block = z.discriminatedUnion('type', [textBlock, imageBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock]);
 type Block = z.infer<typeof block>;
 
 const message = z.object({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(block)]) });
@@ -48,6 +51,14 @@ const body = z
     stream: z.boolean().optional(),
     tools: z.array(tool).optional(),
     tool_choice: toolChoice.optional(),
+    // budget_tokens is accepted and not enforced: the reasoning ends when the model closes it.
+    thinking: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('enabled'), budget_tokens: z.number().int().min(0) }).passthrough(),
+        z.object({ type: z.literal('disabled') }).passthrough(),
+        z.object({ type: z.literal('adaptive') }).passthrough(),
+      ])
+      .optional(),
     // Accepted for compatibility and ignored: no user tracking happens here.
     metadata: z.unknown().optional(),
   })
@@ -102,6 +113,7 @@ function toChatMessages(turn: z.infer<typeof message>, index: number): ChatMessa
     const partParam = `${param}.content[${i}]`;
     if (part.type === 'image') throw imagesUnsupported(partParam);
     if (part.type === 'text') texts.push(part.text);
+    else if (part.type === 'thinking' || part.type === 'redacted_thinking') return;
     else if (part.type === 'tool_use') {
       if (turn.role !== 'assistant') throw new AppError('bad_request', `${partParam}: tool_use blocks belong in assistant turns`, { data: { param: partParam } });
       calls.push({ id: part.id, name: part.name, arguments: JSON.stringify(part.input ?? {}) });
@@ -149,7 +161,10 @@ function toRequest(parsed: z.infer<typeof countBody>): ChatRequest {
     if (t.description !== undefined) definition.description = t.description;
     return definition;
   });
-  const request: ChatRequest = { kind: 'chat', messages, sampling };
+  // A reasoning model's thinking always comes back as thinking blocks (as llama-server's Messages
+  // endpoint does), so it never mixes into the text; `disabled` switches it off in the template.
+  const thinking = parsed.thinking === undefined ? {} : { enabled: parsed.thinking.type !== 'disabled' };
+  const request: ChatRequest = { kind: 'chat', messages, sampling, thinking: { ...thinking, separate: true } };
   const choice = toToolChoice(parsed.tool_choice, tools);
   if (tools.length > 0) request.tools = tools;
   if (choice !== undefined) request.toolChoice = choice;

@@ -4,7 +4,14 @@ import type { FinishReason, GenerateEvent, ToolCall, Usage } from '../engine/typ
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
 
-export type ContentBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown };
+/**
+ * A thinking block's `signature` lets Anthropic's API check thinking sent back to it; a local
+ * model has nothing to sign, so it is empty (clients keep and resend it as an opaque string).
+ */
+export type ContentBlock =
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown };
 
 export interface AnthropicUsage {
   input_tokens: number;
@@ -50,6 +57,8 @@ export function toolUseId(call: ToolCall): string {
 
 export interface CollectedMessage {
   text: string;
+  /** Reasoning the engine split off the answer; a thinking block first when not empty. Defaults to none. */
+  thinking?: string;
   toolCalls: ToolCall[];
   finishReason: FinishReason;
   usage: Usage;
@@ -58,6 +67,7 @@ export interface CollectedMessage {
 
 export function buildMessage(meta: MessageMeta, collected: CollectedMessage) {
   const content: ContentBlock[] = [];
+  if (collected.thinking) content.push({ type: 'thinking', thinking: collected.thinking, signature: '' });
   if (collected.text !== '' || collected.toolCalls.length === 0) content.push({ type: 'text', text: collected.text });
   for (const call of collected.toolCalls) content.push({ type: 'tool_use', id: toolUseId(call), name: call.name, input: toolInput(call) });
   const stopSequence = collected.stopSequence ?? null;
@@ -85,7 +95,8 @@ export interface StreamEvent {
  */
 export class MessageEventStream {
   private index = -1;
-  private openText = false;
+  /** The kind of the block now open (text and thinking stream in deltas), if any. */
+  private open: 'text' | 'thinking' | undefined;
 
   constructor(private readonly meta: MessageMeta) {}
 
@@ -98,15 +109,18 @@ export class MessageEventStream {
   }
 
   push(event: GenerateEvent): StreamEvent[] {
-    if (event.type === 'text') {
+    if (event.type === 'text' || event.type === 'thinking') {
       if (event.text === '') return [];
       const out: StreamEvent[] = [];
-      if (!this.openText) {
+      if (this.open !== event.type) {
+        out.push(...this.closeText());
         this.index += 1;
-        this.openText = true;
-        out.push({ event: 'content_block_start', data: { type: 'content_block_start', index: this.index, content_block: { type: 'text', text: '' } } });
+        this.open = event.type;
+        const block = event.type === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' };
+        out.push({ event: 'content_block_start', data: { type: 'content_block_start', index: this.index, content_block: block } });
       }
-      out.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index: this.index, delta: { type: 'text_delta', text: event.text } } });
+      const delta = event.type === 'text' ? { type: 'text_delta', text: event.text } : { type: 'thinking_delta', thinking: event.text };
+      out.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index: this.index, delta } });
       return out;
     }
     if (event.type === 'tool_calls') {
@@ -144,8 +158,12 @@ export class MessageEventStream {
   }
 
   private closeText(): StreamEvent[] {
-    if (!this.openText) return [];
-    this.openText = false;
-    return [{ event: 'content_block_stop', data: { type: 'content_block_stop', index: this.index } }];
+    if (this.open === undefined) return [];
+    const closing = this.open;
+    this.open = undefined;
+    // A thinking block ends with its (empty) signature, as the API sends one before content_block_stop.
+    const signature: StreamEvent[] =
+      closing === 'thinking' ? [{ event: 'content_block_delta', data: { type: 'content_block_delta', index: this.index, delta: { type: 'signature_delta', signature: '' } } }] : [];
+    return [...signature, { event: 'content_block_stop', data: { type: 'content_block_stop', index: this.index } }];
   }
 }

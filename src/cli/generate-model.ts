@@ -4,11 +4,13 @@ import { generateModel, isPresetName, MODEL_PRESETS, WEIGHT_TYPES, type WeightTy
 
 const USAGE = `Usage: model-runner generate-model --out FILE [--preset tiny] [--type q8_0] [--seed 0]
                                    [--context-length N] [--name NAME] [--allow-invalid-utf8] [--reranker]
+                                   [--thinking]
 
 Writes a random-weight llama GGUF model (deterministic: same options, same bytes).
   --preset   ${Object.keys(MODEL_PRESETS).join(' | ')} (default tiny)
   --type     ${Object.keys(WEIGHT_TYPES).join(' | ')} (default q8_0)
   --reranker a qwen3 reranker (pooling type rank, classification head) for /rerank and /score
+  --thinking a reasoning model: <think> tokens and a template whose replies open with <think>
 `;
 
 function parseInteger(flag: string, value: string | undefined): number | undefined {
@@ -30,6 +32,7 @@ export async function generateModelCommand(argv: string[]): Promise<void> {
       name: { type: 'string' },
       'allow-invalid-utf8': { type: 'boolean', default: false },
       reranker: { type: 'boolean', default: false },
+      thinking: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -55,6 +58,7 @@ export async function generateModelCommand(argv: string[]): Promise<void> {
     name: values.name,
     allowInvalidUtf8: values['allow-invalid-utf8'],
     reranker: values.reranker,
+    thinking: values.thinking,
   });
   process.stdout.write(
     `${result.path}: ${result.size} bytes, ${result.parameters} parameters, ${Date.now() - started} ms\n`,

@@ -82,6 +82,24 @@ export interface TokenLogprob extends TokenAlternative {
   top: TokenAlternative[];
 }
 
+/**
+ * How the reasoning ("thinking") of a model whose chat template has a thinking section is
+ * rendered and returned. Models without one ignore it unless `required`.
+ */
+export interface ThinkingOptions {
+  /**
+   * Reply with thinking on (true) or off (false: the section is written empty and closed where
+   * the reply starts, Qwen3's `enable_thinking=false`). Defaults to the template's own way: on.
+   */
+  enabled?: boolean;
+  /** Send the reply's leading thinking as 'thinking' events apart from the answer's 'text'. Defaults to false: the text as generated. */
+  separate?: boolean;
+  /** Drop the whitespace between the thinking and the answer, as Ollama does (llama-server keeps it). Defaults to false. */
+  trimAnswerStart?: boolean;
+  /** Refuse the request (AppError bad_request with data.unsupported 'thinking') when the model has no thinking section. Defaults to false. */
+  required?: boolean;
+}
+
 export interface ChatRequest {
   kind: 'chat';
   messages: ChatMessage[];
@@ -90,6 +108,8 @@ export interface ChatRequest {
   /** False: the answer carries at most one tool call (parallel_tool_calls: false). Defaults to true. */
   parallelToolCalls?: boolean;
   sampling: SamplingOptions;
+  /** Reasoning models only. Defaults to the template's way, the thinking left in the text. */
+  thinking?: ThinkingOptions;
 }
 
 export interface CompletionRequest {
@@ -107,6 +127,8 @@ export interface Usage {
   completionTokens: number;
   /** Prompt tokens served from the KV cache instead of evaluated. */
   cachedTokens?: number;
+  /** Completion tokens spent on reasoning before the answer, when the thinking went out apart. Defaults to none. */
+  reasoningTokens?: number;
 }
 
 export interface Timings {
@@ -119,6 +141,8 @@ export interface Timings {
 export type GenerateEvent =
   /** `logprobs`: the entries of the tokens whose text this event completes, when the request asked for them. */
   | { type: 'text'; text: string; logprobs?: TokenLogprob[] }
+  /** Reasoning, apart from the answer (only when the request's thinking.separate asked for it). */
+  | { type: 'thinking'; text: string }
   | { type: 'tool_calls'; calls: ToolCall[] }
   | {
       type: 'done';

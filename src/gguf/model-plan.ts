@@ -5,7 +5,7 @@ import { gguf, kv, type GgufWritableKv } from './metadata-values.js';
 import { MODEL_PRESETS, type PresetName } from './presets.js';
 import { Sfc32 } from './prng.js';
 import { encodeValues, QK8_0, type EncodableType } from './quantize.js';
-import { BOS_TOKEN_ID, BYTE_TOKEN_BASE, buildVocabulary, CHATML_TEMPLATE, EOS_TOKEN_ID } from './tokenizer.js';
+import { BOS_TOKEN_ID, BYTE_TOKEN_BASE, buildVocabulary, CHATML_TEMPLATE, EOS_TOKEN_ID, THINK_CLOSE, THINK_OPEN, THINKING_TEMPLATE } from './tokenizer.js';
 import type { GgufTensorSource } from './writer.js';
 
 /** Weight encodings the generator offers, with the general.file_type (llama_ftype) each implies. */
@@ -43,6 +43,14 @@ export interface ModelPlanOptions {
    * Defaults to false.
    */
   reranker?: boolean;
+  /**
+   * Make a reasoning model: `<think>` and `</think>` take the last two token ids and the chat
+   * template is THINKING_TEMPLATE (replies open inside `<think>`; `enable_thinking=false` closes
+   * it). The `</think>` embedding row is drawn THINK_CLOSE_SCALE times wider than the others, so
+   * that the random model ends its reasoning within a few tokens and answers after it (greedy
+   * decoding then gives reasoning, `</think>`, answer). Defaults to false.
+   */
+  thinking?: boolean;
 }
 
 export interface ModelPlan {
@@ -60,6 +68,8 @@ const SQRT3 = Math.sqrt(3);
 const RANK_POOLING_TYPE = 4;
 /** The classifier's labels, as Qwen3-Reranker names them: the score is P(yes). */
 const RERANKER_LABELS = ['yes', 'no'] as const;
+/** How much wider the `</think>` embedding row of a reasoning model is drawn (see ModelPlanOptions.thinking). */
+const THINK_CLOSE_SCALE = 4;
 
 interface WeightSpec {
   /** Stream index for the PRNG: the tensor's position in the file. */
@@ -70,6 +80,8 @@ interface WeightSpec {
   range: number;
   /** Rows (dims[1] indexes) whose values are forced to zero after drawing them. */
   zeroRows?: { from: number; to: number };
+  /** One row whose values are multiplied by `factor` after drawing them. */
+  scaledRow?: { row: number; factor: number };
 }
 
 /**
@@ -87,7 +99,8 @@ function* weightChunks(spec: WeightSpec, type: EncodableType): Generator<Uint8Ar
     for (let i = 0; i < count; i++) {
       const draw = (2 * rng.nextUnit() - 1) * spec.range;
       const row = Math.floor((start + i) / rowLength);
-      values[i] = spec.zeroRows && row >= spec.zeroRows.from && row <= spec.zeroRows.to ? 0 : draw;
+      const scale = spec.scaledRow?.row === row ? spec.scaledRow.factor : 1;
+      values[i] = spec.zeroRows && row >= spec.zeroRows.from && row <= spec.zeroRows.to ? 0 : draw * scale;
     }
     yield encodeValues(values, type);
   }
@@ -130,7 +143,8 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
       throw new AppError('unsupported', `Q8_0 needs row lengths divisible by ${QK8_0}, got ${rowLength}`);
     }
   }
-  const vocab = buildVocabulary(p.vocabSize);
+  const thinking = options.thinking === true;
+  const vocab = buildVocabulary(p.vocabSize, thinking ? [THINK_OPEN, THINK_CLOSE] : []);
   const arch = options.reranker === true ? 'qwen3' : 'llama';
   const metadata: GgufWritableKv[] = [
     kv('general.architecture', gguf.str(arch)),
@@ -158,7 +172,7 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
     kv('tokenizer.ggml.unknown_token_id', gguf.u32(0)),
     kv('tokenizer.ggml.padding_token_id', gguf.u32(EOS_TOKEN_ID)),
     kv('tokenizer.ggml.add_bos_token', gguf.bool(false)),
-    kv('tokenizer.chat_template', gguf.str(CHATML_TEMPLATE)),
+    kv('tokenizer.chat_template', gguf.str(thinking ? THINKING_TEMPLATE : CHATML_TEMPLATE)),
   ];
   if (options.reranker === true) {
     metadata.push(
@@ -169,8 +183,8 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
   }
 
   const tensors: GgufTensorSource[] = [];
-  const addWeight = (name: string, dims: [number, number], std: number, zeroRows?: WeightSpec['zeroRows']) => {
-    const spec: WeightSpec = { index: tensors.length, seed, dims, range: std * SQRT3, zeroRows };
+  const addWeight = (name: string, dims: [number, number], std: number, zeroRows?: WeightSpec['zeroRows'], scaledRow?: WeightSpec['scaledRow']) => {
+    const spec: WeightSpec = { index: tensors.length, seed, dims, range: std * SQRT3, zeroRows, ...(scaledRow ? { scaledRow } : {}) };
     tensors.push({ name, dims, type: ggmlType, data: () => weightChunks(spec, ggmlType) });
   };
   const addNorm = (name: string, length = p.embeddingLength) => {
@@ -179,7 +193,9 @@ export function planModel(options: ModelPlanOptions): ModelPlan {
   const projection = (fanIn: number) => 1 / Math.sqrt(fanIn);
 
   const invalidUtf8Rows = { from: BYTE_TOKEN_BASE + 0x80, to: BYTE_TOKEN_BASE + 0xff };
-  addWeight('token_embd.weight', [p.embeddingLength, p.vocabSize], EMBEDDING_STD, options.allowInvalidUtf8 ? undefined : invalidUtf8Rows);
+  // The vocabulary ends with `</think>` when thinking: its row is drawn wider (see ModelPlanOptions.thinking).
+  const thinkClose = thinking ? { row: p.vocabSize - 1, factor: THINK_CLOSE_SCALE } : undefined;
+  addWeight('token_embd.weight', [p.embeddingLength, p.vocabSize], EMBEDDING_STD, options.allowInvalidUtf8 ? undefined : invalidUtf8Rows, thinkClose);
   for (let layer = 0; layer < p.blockCount; layer++) {
     const blk = `blk.${layer}`;
     addNorm(`${blk}.attn_norm.weight`);

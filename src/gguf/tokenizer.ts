@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
  */
 
 /** llama.cpp token types (llama_token_type). */
-export const TOKEN_TYPE = { NORMAL: 1, CONTROL: 3 } as const;
+export const TOKEN_TYPE = { NORMAL: 1, CONTROL: 3, USER_DEFINED: 4 } as const;
 
 export const SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 export const BOS_TOKEN_ID = 1;
@@ -20,6 +20,27 @@ export const BYTE_TOKEN_BASE = SPECIAL_TOKENS.length;
 export const CHATML_TEMPLATE =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+/**
+ * The markers of a reasoning section, as Qwen3 and DeepSeek-R1 write them. They are user-defined
+ * tokens (not control ones): the tokenizer matches them whole and they detokenize as their text.
+ */
+export const THINK_OPEN = '<think>';
+export const THINK_CLOSE = '</think>';
+
+/**
+ * A ChatML template with a reasoning section, in the manner of DeepSeek-R1 and Qwen3's thinking
+ * releases: the reply opens inside `<think>` (the model writes its reasoning, then `</think>`, then
+ * the answer). `enable_thinking=false` closes the section empty instead, as Qwen3's template does,
+ * and an assistant turn in the history carries its `reasoning_content` in a closed section.
+ */
+export const THINKING_TEMPLATE =
+  "{% for message in messages %}{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistant\\n' }}" +
+  "{% if message['reasoning_content'] is defined and message['reasoning_content'] %}{{ '<think>\\n' + message['reasoning_content'] + '\\n</think>\\n\\n' }}{% endif %}" +
+  "{{ message['content'] + '<|im_end|>' + '\\n' }}" +
+  "{% else %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endif %}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}" +
+  "{% if enable_thinking is defined and enable_thinking is false %}{{ '<think>\\n\\n</think>\\n\\n' }}{% else %}{{ '<think>\\n' }}{% endif %}{% endif %}";
 
 /** Merges in rank order; every part is a byte symbol or the result of an earlier merge. */
 const MERGES: readonly (readonly [string, string])[] = [
@@ -69,9 +90,15 @@ function dummyWord(n: number): string {
   return word;
 }
 
-export function buildVocabulary(vocabSize: number): Vocabulary {
-  if (!Number.isInteger(vocabSize) || vocabSize < MIN_VOCAB_SIZE) {
-    throw new AppError('bad_request', `vocabulary size ${vocabSize} is too small: at least ${MIN_VOCAB_SIZE} tokens are needed`);
+/**
+ * @param vocabSize Tokens in all.
+ * @param extraTokens User-defined tokens that take the last ids, in order (the ids of everything
+ * else stay as they are without them). Defaults to none.
+ */
+export function buildVocabulary(vocabSize: number, extraTokens: readonly string[] = []): Vocabulary {
+  const least = MIN_VOCAB_SIZE + extraTokens.length;
+  if (!Number.isInteger(vocabSize) || vocabSize < least) {
+    throw new AppError('bad_request', `vocabulary size ${vocabSize} is too small: at least ${least} tokens are needed`);
   }
   const tokens: string[] = [...SPECIAL_TOKENS];
   const tokenTypes: number[] = SPECIAL_TOKENS.map(() => TOKEN_TYPE.CONTROL);
@@ -86,13 +113,18 @@ export function buildVocabulary(vocabSize: number): Vocabulary {
     tokenTypes.push(TOKEN_TYPE.NORMAL);
   }
   // llama.cpp maps token text to ids, so a duplicate would silently shadow another token.
-  const seen = new Set(tokens);
-  for (let n = 0; tokens.length < vocabSize; n++) {
+  const seen = new Set([...tokens, ...extraTokens]);
+  const dummies = vocabSize - extraTokens.length;
+  for (let n = 0; tokens.length < dummies; n++) {
     const token = `Ġ${dummyWord(n)}`;
     if (seen.has(token)) continue;
     seen.add(token);
     tokens.push(token);
     tokenTypes.push(TOKEN_TYPE.NORMAL);
+  }
+  for (const token of extraTokens) {
+    tokens.push(token);
+    tokenTypes.push(TOKEN_TYPE.USER_DEFINED);
   }
   return { tokens, tokenTypes, merges };
 }

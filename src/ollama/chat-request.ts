@@ -5,6 +5,7 @@ import { isZeroKeepAlive, parseModelName, parseOllamaKeepAlive, parseStream, req
 import { parseOllamaLogprobs } from './logprobs.js';
 import { parseMessages, parseTools } from './messages.js';
 import { parseOptions } from './options.js';
+import { parseThink } from './think.js';
 
 /** What /api/chat and /api/generate have in common once parsed. */
 export interface ParsedOllamaCommon {
@@ -28,7 +29,7 @@ export interface ParsedOllamaChat extends ParsedOllamaCommon {
 }
 
 /** Fields Ollama accepts that change nothing here; listed so that a request using them is logged. */
-const IGNORED_CHAT_FIELDS = ['think', 'truncate', 'shift'] as const;
+const IGNORED_CHAT_FIELDS = ['truncate', 'shift'] as const;
 
 /** The fields of `fields` that the body sets to something other than an empty or off value. */
 export function presentFields(body: Record<string, unknown>, fields: readonly string[]): string[] {
@@ -50,7 +51,7 @@ export function parseOllamaChat(body: unknown): ParsedOllamaChat {
   const logprobs = parseOllamaLogprobs(object);
   if (logprobs !== undefined) sampling.logprobs = logprobs;
   const keepAlive = parseOllamaKeepAlive(object);
-  const request: ChatRequest = { kind: 'chat', messages, sampling };
+  const request: ChatRequest = { kind: 'chat', messages, sampling, thinking: parseThink(object) };
   if (tools) request.tools = tools;
   // Extensions in OpenAI's shape (Ollama itself has neither): enforced by the engine as for OpenAI.
   const toolChoice = parseToolChoice(object, tools);

@@ -9,6 +9,7 @@ import { actionFor, type ParsedOllamaCommon, presentFields } from './chat-reques
 import { parseModelName, parseOllamaKeepAlive, parseStream, rejectImages, requireObjectBody } from './common.js';
 import { parseOllamaLogprobs } from './logprobs.js';
 import { parseOptions } from './options.js';
+import { parseThink } from './think.js';
 
 export interface ParsedOllamaGenerate extends ParsedOllamaCommon {
   request: GenerateRequest;
@@ -18,7 +19,7 @@ export interface ParsedOllamaGenerate extends ParsedOllamaCommon {
  * `suffix` (fill-in-the-middle) needs the model's FIM tokens, `template` a template engine and
  * `context` the token state of an earlier answer; none exists here, so they are accepted and ignored.
  */
-const IGNORED_GENERATE_FIELDS = ['suffix', 'template', 'context', 'think', 'truncate', 'shift'] as const;
+const IGNORED_GENERATE_FIELDS = ['suffix', 'template', 'context', 'truncate', 'shift'] as const;
 
 export function parseOllamaGenerate(body: unknown): ParsedOllamaGenerate {
   const object = requireObjectBody(body);
@@ -32,6 +33,7 @@ export function parseOllamaGenerate(body: unknown): ParsedOllamaGenerate {
   const logprobs = parseOllamaLogprobs(object);
   if (logprobs !== undefined) sampling.logprobs = logprobs;
   const keepAlive = parseOllamaKeepAlive(object);
+  const thinking = parseThink(object);
 
   let request: GenerateRequest;
   if (raw) {
@@ -40,11 +42,13 @@ export function parseOllamaGenerate(body: unknown): ParsedOllamaGenerate {
     const messages: ChatMessage[] = [];
     if (system) messages.push({ role: 'system', content: system });
     messages.push({ role: 'user', content: prompt });
-    request = { kind: 'chat', messages, sampling };
+    request = { kind: 'chat', messages, sampling, thinking };
   }
   const ignored = presentFields(object, IGNORED_GENERATE_FIELDS);
   // A raw prompt bypasses every template, system prompt included.
   if (raw && system) ignored.push('system');
+  // Nor is there a template to think in: the reply comes back as generated.
+  if (raw && presentFields(object, ['think']).length > 0) ignored.push('think');
   const parsed: ParsedOllamaGenerate = {
     model,
     stream: parseStream(object),

@@ -44,6 +44,8 @@ export function toOllamaToolCalls(calls: readonly ToolCall[], firstIndex = 0): O
 export interface OllamaMessage {
   role: 'assistant';
   content: string;
+  /** The model's reasoning, apart from `content`. */
+  thinking?: string;
   tool_calls?: OllamaToolCall[];
 }
 
@@ -58,6 +60,7 @@ export interface GenerateChunk {
   model: string;
   created_at: string;
   response: string;
+  thinking?: string;
   done: false;
 }
 
@@ -100,18 +103,20 @@ export function finalFields(reason: OllamaDoneReason, stats: GenerationStats): F
   };
 }
 
-export function assistantMessage(content: string, toolCalls?: OllamaToolCall[]): OllamaMessage {
+export function assistantMessage(content: string, toolCalls?: OllamaToolCall[], thinking = ''): OllamaMessage {
   const message: OllamaMessage = { role: 'assistant', content };
+  if (thinking !== '') message.thinking = thinking;
   if (toolCalls && toolCalls.length > 0) message.tool_calls = toolCalls;
   return message;
 }
 
-export function chatChunk(model: string, createdAt: string, content: string, toolCalls?: OllamaToolCall[]): ChatChunk {
-  return { model, created_at: createdAt, message: assistantMessage(content, toolCalls), done: false };
+export function chatChunk(model: string, createdAt: string, content: string, toolCalls?: OllamaToolCall[], thinking = ''): ChatChunk {
+  return { model, created_at: createdAt, message: assistantMessage(content, toolCalls, thinking), done: false };
 }
 
-export function generateChunk(model: string, createdAt: string, response: string): GenerateChunk {
-  return { model, created_at: createdAt, response, done: false };
+/** A piece of the answer, or (with `thinking`) of the reasoning before it: then `response` is empty, as Ollama sends it. */
+export function generateChunk(model: string, createdAt: string, response: string, thinking = ''): GenerateChunk {
+  return { model, created_at: createdAt, response, ...(thinking !== '' ? { thinking } : {}), done: false };
 }
 
 /** The last chat object: the whole answer when not streaming, an empty message after a stream. */
@@ -119,8 +124,8 @@ export function chatFinal(model: string, createdAt: string, message: OllamaMessa
   return { model, created_at: createdAt, message, ...fields };
 }
 
-export function generateFinal(model: string, createdAt: string, response: string, fields: FinalFields) {
-  return { model, created_at: createdAt, response, ...fields };
+export function generateFinal(model: string, createdAt: string, response: string, fields: FinalFields, thinking = '') {
+  return { model, created_at: createdAt, response, ...(thinking !== '' ? { thinking } : {}), ...fields };
 }
 
 /** The answer to a request without prompt or messages: the model was loaded or unloaded, nothing generated. */

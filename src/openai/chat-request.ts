@@ -2,6 +2,7 @@
 import type { ChatMessage, ChatRequest, Role, ToolChoice, ToolDefinition } from '../engine/types.js';
 import { parseChatLogprobs } from './logprobs.js';
 import { type CommonFields, parseCommonFields } from './request-common.js';
+import { parseReasoning } from './reasoning.js';
 import { parseSampling } from './sampling.js';
 import { parseToolCalls, parseToolFunction } from './tool-fields.js';
 import { badParam, isJsonObject, type JsonObject, optionalBoolean, optionalString, requireObjectBody } from './validate.js';
@@ -107,7 +108,7 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   const messages = parseMessages(object);
   const tools = parseTools(object);
   const toolChoice = parseToolChoice(object, tools);
-  const request: ChatRequest = { kind: 'chat', messages, sampling: parseSampling(object) };
+  const request: ChatRequest = { kind: 'chat', messages, sampling: parseSampling(object), thinking: parseReasoning(object) };
   const logprobs = parseChatLogprobs(object);
   if (logprobs !== undefined) request.sampling.logprobs = logprobs;
   if (tools && tools.length > 0) request.tools = tools;

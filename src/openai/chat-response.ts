@@ -21,6 +21,8 @@ export interface OpenAIUsage {
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details: { cached_tokens: number };
+  /** Only when the model reasoned apart from its answer. */
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export interface OpenAIToolCall {
@@ -37,7 +39,8 @@ export interface ChatCompletion {
   system_fingerprint?: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: OpenAIToolCall[] };
+    /** `reasoning_content` only when the model reasoned apart from its answer. */
+    message: { role: 'assistant'; content: string | null; reasoning_content?: string; tool_calls?: OpenAIToolCall[] };
     finish_reason: OpenAIFinishReason;
     logprobs: ChatLogprobs | null;
   }>;
@@ -65,6 +68,7 @@ export function toOpenAIUsage(usage: Usage): OpenAIUsage {
     completion_tokens: usage.completionTokens,
     total_tokens: usage.promptTokens + usage.completionTokens,
     prompt_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
+    ...(usage.reasoningTokens === undefined ? {} : { completion_tokens_details: { reasoning_tokens: usage.reasoningTokens } }),
   };
 }
 
@@ -85,6 +89,8 @@ export function metaFields<O extends string>(meta: ResponseMeta, object: O) {
 
 export interface ChatResult {
   text: string;
+  /** The reasoning split off the answer. Defaults to none. */
+  thinking?: string;
   toolCalls: ToolCall[];
   finishReason: FinishReason;
   usage: Usage;
@@ -103,6 +109,7 @@ export function buildChatCompletion(meta: ResponseMeta, result: ChatResult): Cha
           role: 'assistant',
           // OpenAI sends null content for a turn that only calls tools.
           content: hasCalls && result.text === '' ? null : result.text,
+          ...(result.thinking ? { reasoning_content: result.thinking } : {}),
           ...(hasCalls ? { tool_calls: result.toolCalls.map(toOpenAIToolCall) } : {}),
         },
         finish_reason: toOpenAIFinishReason(result.finishReason),

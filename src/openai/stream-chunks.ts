@@ -18,6 +18,8 @@ import { type ChatLogprobs, type CompletionLogprobs, toChatLogprobs, toCompletio
 export interface ChatDelta {
   role?: 'assistant';
   content?: string;
+  /** The model's reasoning, apart from `content` (llama-server's reasoning_format deepseek). */
+  reasoning_content?: string;
   tool_calls?: Array<{ index: number; id: string; type: 'function'; function: { name: string; arguments: string } }>;
 }
 
@@ -84,6 +86,8 @@ export class ChatChunkStream {
         // An empty text still carries the entry of a token whose text a stop string swallowed.
         if (event.text === '' && !event.logprobs?.length) return [];
         return [this.chunk({ content: event.text }, null, event.logprobs ? toChatLogprobs(event.logprobs) : null)];
+      case 'thinking':
+        return event.text === '' ? [] : [this.chunk({ reasoning_content: event.text })];
       case 'tool_calls':
         return event.calls.map((call) =>
           this.chunk({
@@ -134,6 +138,7 @@ export class TextChunkStream {
         this.sent += event.text.length;
         return [this.chunk(event.text, null, logprobs)];
       }
+      case 'thinking':
       case 'tool_calls':
         return [];
       case 'done': {

@@ -33,7 +33,13 @@ function requireString(item: JsonObject, field: string, param: string): string {
   return value;
 }
 
-function parseItem(value: unknown, index: number): InputItem {
+/** One input item, or none for an echoed reasoning item (templates drop past reasoning; it is not rendered). */
+function parseItem(value: unknown, index: number): InputItem[] {
+  if (isJsonObject(value) && value.type === 'reasoning') return [];
+  return [parseOneItem(value, index)];
+}
+
+function parseOneItem(value: unknown, index: number): InputItem {
   const param = `input[${index}]`;
   if (!isJsonObject(value)) throw badParam(param, `${param} must be an object`);
   const type = value.type ?? 'message';
@@ -53,13 +59,13 @@ function parseItem(value: unknown, index: number): InputItem {
     const text = typeof output === 'string' ? output : messageText(output, `${param}.output`);
     return { type, call_id: requireString(value, 'call_id', param), output: text };
   }
-  throw badParam(`${param}.type`, `${param}.type ${JSON.stringify(type)} is not supported: use message, function_call or function_call_output`);
+  throw badParam(`${param}.type`, `${param}.type ${JSON.stringify(type)} is not supported: use message, function_call, function_call_output or reasoning`);
 }
 
 export function parseInput(value: unknown): InputItem[] {
   if (typeof value === 'string') return [{ type: 'message', role: 'user', content: value }];
   if (!Array.isArray(value)) throw badParam('input', 'input is required and must be a string or an array of items');
-  return value.map(parseItem);
+  return value.flatMap(parseItem);
 }
 
 const ROLE: Record<string, Role> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant' };

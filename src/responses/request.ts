@@ -3,7 +3,7 @@
  * structured output and tool_choice go through the chat path's own readers, so Responses
  * enforces them exactly as chat does.
  */
-import type { ChatRequest, ToolChoice, ToolDefinition } from '../engine/types.js';
+import type { ChatRequest, ThinkingOptions, ToolChoice, ToolDefinition } from '../engine/types.js';
 import { parseKeepAlive, parseModel } from '../openai/request-common.js';
 import { parseSampling } from '../openai/sampling.js';
 import { badParam, isJsonObject, type JsonObject, optionalBoolean, optionalNumber, optionalObject, optionalString, requireObjectBody } from '../openai/validate.js';
@@ -25,6 +25,8 @@ export interface ParsedResponsesRequest {
   echo: { tools: JsonObject[]; tool_choice: unknown; text: JsonObject; metadata: JsonObject; parallel_tool_calls: boolean; max_output_tokens: number | null; temperature: number; top_p: number };
   /** Sampling as the engine reads it. */
   sampling: ChatRequest['sampling'];
+  /** A reasoning model's thinking: always a reasoning item apart from the message; `reasoning.effort` "none" switches it off. */
+  thinking: ThinkingOptions;
 }
 
 /** Sampling fields llama-server accepts beyond OpenAI's, read here as the chat route reads them. */
@@ -106,6 +108,8 @@ export function parseResponsesRequest(body: unknown): ParsedResponsesRequest {
   const previousResponseId = optionalString(object, 'previous_response_id');
   const instructions = optionalString(object, 'instructions');
   const parallel = optionalBoolean(object, 'parallel_tool_calls') ?? true;
+  const effort = optionalString(optionalObject(object, 'reasoning') ?? {}, 'effort', 'reasoning.effort');
+  const thinking: ThinkingOptions = effort === undefined ? { separate: true } : { separate: true, enabled: effort !== 'none' };
   const parsed: ParsedResponsesRequest = {
     model,
     stream: optionalBoolean(object, 'stream') ?? false,
@@ -114,6 +118,7 @@ export function parseResponsesRequest(body: unknown): ParsedResponsesRequest {
     tools,
     keepAlive: parseKeepAlive(object),
     sampling,
+    thinking,
     echo: {
       tools: toolsEcho,
       tool_choice: object.tool_choice ?? 'auto',
@@ -133,7 +138,7 @@ export function parseResponsesRequest(body: unknown): ParsedResponsesRequest {
 
 /** The engine request for this turn, given the conversation so far (stored turns plus this input). */
 export function toEngineRequest(parsed: ParsedResponsesRequest, messages: ChatRequest['messages']): ChatRequest {
-  const request: ChatRequest = { kind: 'chat', messages, sampling: parsed.sampling };
+  const request: ChatRequest = { kind: 'chat', messages, sampling: parsed.sampling, thinking: parsed.thinking };
   if (parsed.tools.length > 0) request.tools = parsed.tools;
   if (parsed.toolChoice !== undefined) request.toolChoice = parsed.toolChoice;
   // The engine keeps the first call only; the response echoes the switch as sent.

@@ -4,7 +4,7 @@
  * then completed (or incomplete) carrying the whole output.
  */
 import type { GenerateEvent, Usage } from '../engine/types.js';
-import { buildResponse, functionCallItem, messageItem, newItemId, type OutputItem, type ResponseHead, statusFor } from './response.js';
+import { buildResponse, functionCallItem, messageItem, newItemId, type OutputItem, reasoningItem, type ResponseHead, statusFor } from './response.js';
 
 export type StreamEvent = { type: string; sequence_number: number } & Record<string, unknown>;
 
@@ -13,6 +13,8 @@ export class ResponseEventStream {
   private readonly output: OutputItem[] = [];
   /** The message item receiving text, while one is open. */
   private message: { id: string; index: number; text: string } | undefined;
+  /** The reasoning item receiving thinking, while one is open. */
+  private reasoning: { id: string; index: number; text: string } | undefined;
 
   constructor(private readonly head: ResponseHead) {}
 
@@ -27,10 +29,42 @@ export class ResponseEventStream {
   }
 
   push(event: GenerateEvent): StreamEvent[] {
-    if (event.type === 'text') return this.text(event.text);
+    if (event.type === 'thinking') return this.thinking(event.text);
+    if (event.type === 'text') return [...this.closeReasoning('completed'), ...this.text(event.text)];
     // parallel_tool_calls: false is the engine's to hold (toEngineRequest asks for it).
     if (event.type === 'tool_calls') return event.calls.flatMap((call) => this.call(call));
     return this.finish(statusFor(event.finishReason), event.usage);
+  }
+
+  private thinking(delta: string): StreamEvent[] {
+    const events: StreamEvent[] = [];
+    if (!this.reasoning) {
+      this.reasoning = { id: newItemId('rs'), index: this.output.length, text: '' };
+      this.output.push(reasoningItem(this.reasoning.id, '', 'in_progress'));
+      events.push(this.event('response.output_item.added', { output_index: this.reasoning.index, item: { ...reasoningItem(this.reasoning.id, '', 'in_progress'), content: [] } }));
+      events.push(this.event('response.content_part.added', { ...this.reasoningIds(), part: { type: 'reasoning_text', text: '' } }));
+    }
+    this.reasoning.text += delta;
+    events.push(this.event('response.reasoning_text.delta', { ...this.reasoningIds(), delta }));
+    return events;
+  }
+
+  private closeReasoning(status: 'completed' | 'incomplete'): StreamEvent[] {
+    const open = this.reasoning;
+    if (!open) return [];
+    const ids = this.reasoningIds();
+    this.reasoning = undefined;
+    const item = reasoningItem(open.id, open.text, status);
+    this.output[open.index] = item;
+    return [
+      this.event('response.reasoning_text.done', { ...ids, text: open.text }),
+      this.event('response.content_part.done', { ...ids, part: item.content[0] }),
+      this.event('response.output_item.done', { output_index: open.index, item }),
+    ];
+  }
+
+  private reasoningIds() {
+    return { item_id: this.reasoning!.id, output_index: this.reasoning!.index, content_index: 0 };
   }
 
   private text(delta: string): StreamEvent[] {
@@ -62,7 +96,7 @@ export class ResponseEventStream {
   }
 
   private call(call: Parameters<typeof functionCallItem>[0]): StreamEvent[] {
-    const events = this.closeMessage('completed');
+    const events = [...this.closeReasoning('completed'), ...this.closeMessage('completed')];
     const item = functionCallItem(call, 'completed');
     const index = this.output.length;
     this.output.push(item);
@@ -75,9 +109,9 @@ export class ResponseEventStream {
   }
 
   private finish(status: 'completed' | 'incomplete', usage: Usage): StreamEvent[] {
-    const events = this.closeMessage(status);
+    const events = [...this.closeReasoning(status), ...this.closeMessage(status)];
     // A generation that produced nothing still answers with one (empty) message, as the JSON form does.
-    if (this.output.length === 0) events.push(...this.text(''), ...this.closeMessage(status));
+    if (!this.output.some((item) => item.type !== 'reasoning')) events.push(...this.text(''), ...this.closeMessage(status));
     const response = buildResponse(this.head, status, this.output, usage);
     this.final = response;
     events.push(this.event(status === 'completed' ? 'response.completed' : 'response.incomplete', { response }));

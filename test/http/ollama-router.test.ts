@@ -327,7 +327,7 @@ describe('Ollama chat and generate', () => {
     assert.equal(body.response, '{"a":1}');
     assert.equal(body.done_reason, 'stop');
     assert.equal(body.model, 'smollm2');
-    assert.deepEqual(t.session.requests[0], { kind: 'chat', messages: [{ role: 'user', content: 'Give JSON' }], sampling: { json: true } });
+    assert.deepEqual(t.session.requests[0], { kind: 'chat', messages: [{ role: 'user', content: 'Give JSON' }], sampling: { json: true }, thinking: { separate: true, trimAnswerStart: true } });
   });
 
   test('generate with a JSON schema format passes the schema, and streams `response` chunks', async () => {

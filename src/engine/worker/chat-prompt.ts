@@ -16,8 +16,9 @@ import {
   type Token,
 } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
-import type { ChatMessage, ToolDefinition } from '../types.js';
+import type { ChatMessage, ThinkingOptions, ToolDefinition } from '../types.js';
 import { renderWithBudget } from './chat-wrapper.js';
+import { thoughtSectionOf, type ThoughtSection } from './thought-section.js';
 
 export interface RenderedChat {
   /** The rendered conversation, ending where the assistant's reply starts. */
@@ -27,6 +28,8 @@ export interface RenderedChat {
   textStops: string[];
   /** Wrapper stop triggers that contain special tokens (matched on token ids). */
   tokenStops: Token[][];
+  /** The reply's thinking section, when the template has one and the reply may think in it. */
+  thought?: { section: ThoughtSection; openedInPrompt: boolean };
 }
 
 export function renderChat(
@@ -34,12 +37,30 @@ export function renderChat(
   wrapper: ChatWrapper,
   messages: readonly ChatMessage[],
   functions: ChatModelFunctions | undefined,
+  thinking: ThinkingOptions = {},
 ): RenderedChat {
   if (messages.length === 0) throw new AppError('bad_request', 'a chat request needs at least one message');
+  const section = thoughtSectionOf(wrapper);
+  if (thinking.required && !section) throw new AppError('bad_request', 'the model does not support thinking', { data: { unsupported: 'thinking' } });
   const history = toChatHistory(messages);
   const state = renderWithBudget(wrapper, () =>
     wrapper.generateContextState({ chatHistory: history, availableFunctions: functions, documentFunctionParams: true }),
   );
+  // The wrapper renders the reply slot as an empty assistant turn; a template that opens (or, off,
+  // closes) the thinking section in its generation prompt gets that written here, as llama-server
+  // renders it. A prefilled reply is continued as it is.
+  const replying = history[history.length - 1]?.type === 'model' && (history[history.length - 1] as ChatModelResponse).response.length === 0;
+  let contextText = state.contextText;
+  let thought: RenderedChat['thought'];
+  // Markers made of control tokens (gpt-oss's channels) never show in the decoded text: such a
+  // section is neither split nor switched off here, and the reply goes out as generated.
+  if (section && replying && markersShowInText(model, section)) {
+    if (thinking.enabled === false) contextText = LlamaText([contextText, section.emptyText]);
+    else {
+      if (section.openInPrompt) contextText = LlamaText([contextText, section.openText]);
+      thought = { section, openedInPrompt: section.openInPrompt };
+    }
+  }
   const textStops: string[] = [];
   const tokenStops: Token[][] = [];
   for (const trigger of state.stopGenerationTriggers) {
@@ -49,7 +70,13 @@ export function renderChat(
       if (tokens.length > 0) tokenStops.push(tokens);
     }
   }
-  return { text: state.contextText, tokens: state.contextText.tokenize(model.tokenizer), textStops, tokenStops };
+  return { text: contextText, tokens: contextText.tokenize(model.tokenizer), textStops, tokenStops, ...(thought ? { thought } : {}) };
+}
+
+/** Whether the close marker decodes back to itself (user-defined tokens do, control tokens decode to nothing). */
+function markersShowInText(model: LlamaModel, section: ThoughtSection): boolean {
+  const close = section.markers.close.trim();
+  return model.detokenize(model.tokenize(close, true), false) === close;
 }
 
 /** node-llama-cpp's description of the tools, or undefined when there are none. */

@@ -5,7 +5,7 @@
  */
 import { LlamaText, type Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
-import type { FinishReason, GenerateEvent, GenerateRequest, ToolCall } from '../types.js';
+import type { FinishReason, GenerateEvent, GenerateRequest, TokenLogprob, ToolCall } from '../types.js';
 import { BatchBarrier } from './batch-barrier.js';
 import { functionsFor, renderChat } from './chat-prompt.js';
 import { answersInJson, GrammarCache, JSON_GRAMMAR_END } from './grammar.js';
@@ -16,8 +16,10 @@ import type { SavedPrefixes } from './saved-prefixes.js';
 import { evaluateOptionsFor } from './sampling.js';
 import { SequencePool } from './sequence-pool.js';
 import { StopMatcher } from './stop-matcher.js';
+import { ThinkingSplitter } from './thinking-splitter.js';
 import { maybeInjectFault, withTestFaults } from './test-faults.js';
 import { TokenTextDecoder } from './text-decoder.js';
+import type { RenderedChat } from './chat-prompt.js';
 import { forcedCallText, generateCall, planTools, type ToolPlan } from './tool-calls.js';
 import { runTokenLoop, type LoopEnd } from './token-loop.js';
 import { limitToolCallEvents } from '../tool-call-limit.js';
@@ -51,6 +53,8 @@ interface Prompt {
   textStops: string[];
   tokenStops: Token[][];
   plan: ToolPlan;
+  /** Set when the reply's thinking goes out apart from its answer. */
+  thought?: NonNullable<RenderedChat['thought']>;
 }
 
 export async function generate(env: GenerationEnv, request: GenerateRequest, signal: AbortSignal, sink: (event: GenerateEvent) => void): Promise<void> {
@@ -91,13 +95,15 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const evalStarted = performance.now();
     // The caller's stop sequence that ended the text, for dialects that report it (Anthropic).
     let matchedStop: string | undefined;
+    // Tokens sampled while the reply was still in its reasoning section (counted only when split off).
+    let reasoningTokens = 0;
     const finish = (reason: FinishReason, firstTokenAt: number | undefined, completionTokens: number) => {
       const now = performance.now();
       const first = firstTokenAt ?? now;
       emit({
         type: 'done',
         finishReason: reason,
-        usage: { promptTokens: prompt.tokens.length, completionTokens, cachedTokens },
+        usage: { promptTokens: prompt.tokens.length, completionTokens, cachedTokens, ...(reasoningTokens > 0 ? { reasoningTokens } : {}) },
         ...(matchedStop === undefined ? {} : { stopSequence: matchedStop }),
         timings: { timeToFirstTokenMs: first - started, promptMs: first - evalStarted, generationMs: now - first },
       });
@@ -117,12 +123,40 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     const decoder = new TokenTextDecoder(model);
     const track = top === undefined ? undefined : new LogprobTrack((t) => model.detokenize([t], true));
     let stopped: { callPrefix: boolean; rest: string } | undefined;
+    // Stop strings apply to the whole reply (as llama-server does); the thinking is split off after them.
+    const splitter = prompt.thought ? new ThinkingSplitter(prompt.thought.section.markers, prompt.thought.openedInPrompt, request.kind === 'chat' && request.thinking?.trimAnswerStart === true) : undefined;
+    /**
+     * With the thinking split off, log-probabilities go with the answer: the entries of text decoded
+     * once the section has closed (the closing piece included) wait for the next answer text.
+     */
+    let answerLogprobs: TokenLogprob[] = [];
+    const emitPieces = (pieces: { kind: 'thinking' | 'text'; text: string }[]) => {
+      for (const p of pieces) {
+        if (p.kind === 'thinking') emit({ type: 'thinking', text: p.text });
+        else {
+          emit({ type: 'text', text: p.text, ...(answerLogprobs.length > 0 ? { logprobs: answerLogprobs } : {}) });
+          answerLogprobs = [];
+        }
+      }
+    };
     /** `last`: a stop string cut the text right after this (its entries may still have to go out, with no text). */
     const emitText = (text: string, last = false) => {
       if (text.length === 0 && !(last && track)) return;
       const logprobs = track?.take(text.length, last);
-      if (text.length === 0 && !logprobs?.length) return;
-      emit({ type: 'text', text, ...(logprobs ? { logprobs } : {}) });
+      if (!splitter) {
+        if (text.length === 0 && !logprobs?.length) return;
+        emit({ type: 'text', text, ...(logprobs ? { logprobs } : {}) });
+        return;
+      }
+      const pieces = text.length > 0 ? splitter.push(text) : [];
+      if (logprobs && splitter.answering) answerLogprobs.push(...logprobs);
+      emitPieces(pieces);
+    };
+    /** What the splitter still holds, then any answer entries that found no text to go with. */
+    const flushSplitter = () => {
+      if (!splitter) return;
+      emitPieces(splitter.flush());
+      if (answerLogprobs.length > 0) emitPieces([{ kind: 'text', text: '' }]);
     };
     const decode = (text: string) => {
       if (text.length > 0) track?.decodedAs(text);
@@ -146,6 +180,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         }
         if (score) track?.sampled(token, score);
         const text = decode(decoder.push(token));
+        if (splitter && !splitter.answering) reasoningTokens++;
         if (text.length === 0) return false;
         const result = matcher.push(text);
         emitText(result.text, result.match !== undefined);
@@ -156,6 +191,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         return stopped !== undefined;
       },
     });
+    if (stopped) flushSplitter();
     if (stopped?.callPrefix && loop.unevaluated !== undefined) {
       const call = await generateCall(callEnv, [loop.unevaluated], maxTokens - loop.sampled, undefined, stopped.rest.trimStart());
       return finishCall(call.call, call.end, emit, (r) => finish(r, loop.firstTokenAt, loop.sampled + call.sampled));
@@ -164,6 +200,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
       const tail = matcher.push(decode(decoder.flush()));
       emitText(tail.text, tail.match !== undefined);
       if (!tail.match) emitText(matcher.flush());
+      flushSplitter();
     }
     finish(stopped ? 'stop' : reasonOf(loop.end), loop.firstTokenAt, loop.sampled);
   } catch (err) {
@@ -191,9 +228,14 @@ function buildPrompt(env: GenerationEnv, request: GenerateRequest): Prompt {
   }
   const plan = planTools(chatWrapper, request.tools, request.toolChoice);
   const functions = plan.mode === 'none' ? undefined : functionsFor(plan.tools);
-  const rendered = renderChat(model, chatWrapper, request.messages, functions);
+  // Output bound from its first token (a JSON grammar, a forced call) cannot write a reasoning
+  // section first: the reply starts with thinking switched off instead.
+  const bound = request.sampling.json === true || request.sampling.jsonSchema !== undefined || plan.mode === 'forced';
+  const thinking = bound ? { ...request.thinking, enabled: false } : request.thinking;
+  const rendered = renderChat(model, chatWrapper, request.messages, functions, thinking);
   const tokens = plan.mode === 'forced' ? LlamaText(forcedCallText(chatWrapper, rendered.text, plan)).tokenize(model.tokenizer) : rendered.tokens;
-  return { tokens, textStops: rendered.textStops, tokenStops: rendered.tokenStops, plan };
+  const separate = request.thinking?.separate === true && rendered.thought !== undefined;
+  return { tokens, textStops: rendered.textStops, tokenStops: rendered.tokenStops, plan, ...(separate ? { thought: rendered.thought } : {}) };
 }
 
 function finishCall(call: ToolCall | undefined, end: LoopEnd, emit: (e: GenerateEvent) => void, finish: (r: FinishReason) => void): void {

@@ -56,7 +56,7 @@ function messagesHandler(deps: InferenceDeps): RequestHandler {
           const collected = await collectGeneration(events, signal);
           if (collected) {
             finished = collected.finished;
-            res.json(buildMessage(meta, { text: collected.text, toolCalls: collected.toolCalls, finishReason: finished.finishReason, usage: finished.usage, stopSequence: finished.stopSequence }));
+            res.json(buildMessage(meta, { text: collected.text, thinking: collected.thinking, toolCalls: collected.toolCalls, finishReason: finished.finishReason, usage: finished.usage, stopSequence: finished.stopSequence }));
           }
         }
         if (finished) deps.metrics.observeGeneration(spec, finished.usage, finished.timings);

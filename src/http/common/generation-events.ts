@@ -21,6 +21,8 @@ function missingDone(): AppError {
 
 export interface CollectedGeneration {
   text: string;
+  /** The reasoning the engine sent apart from the text ('' when none). */
+  thinking: string;
   toolCalls: ToolCall[];
   finished: Finished;
   /** The text's token entries, in order (empty when the request asked for none). */
@@ -33,6 +35,7 @@ export interface CollectedGeneration {
  */
 export async function collectGeneration(events: AsyncIterable<GenerateEvent>, signal: AbortSignal): Promise<CollectedGeneration | undefined> {
   let text = '';
+  let thinking = '';
   const toolCalls: ToolCall[] = [];
   const logprobs: TokenLogprob[] = [];
   let finished: Finished | undefined;
@@ -40,12 +43,13 @@ export async function collectGeneration(events: AsyncIterable<GenerateEvent>, si
     if (event.type === 'text') {
       text += event.text;
       if (event.logprobs) logprobs.push(...event.logprobs);
-    } else if (event.type === 'tool_calls') toolCalls.push(...event.calls);
+    } else if (event.type === 'thinking') thinking += event.text;
+    else if (event.type === 'tool_calls') toolCalls.push(...event.calls);
     else finished = event;
   }
   if (signal.aborted) return undefined;
   if (!finished) throw missingDone();
-  return { text, toolCalls, finished, logprobs };
+  return { text, thinking, toolCalls, finished, logprobs };
 }
 
 /** Where a streamed generation goes: the SSE or NDJSON wording of one route. */

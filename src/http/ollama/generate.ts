@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GenerateEvent, TokenLogprob, ToolCall } from '../../engine/types.js';
+import { AppError } from '../../errors.js';
 import { type ParsedOllamaChat, parseOllamaChat } from '../../ollama/chat-request.js';
 import { type ParsedOllamaGenerate, parseOllamaGenerate } from '../../ollama/generate-request.js';
 import { logprobsField } from '../../ollama/logprobs.js';
@@ -41,7 +42,7 @@ function now(): string {
   return new Date().toISOString();
 }
 
-function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, text = '', calls: ToolCall[] = [], logprobs?: TokenLogprob[]) {
+function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, text = '', calls: ToolCall[] = [], thinking = '', logprobs?: TokenLogprob[]) {
   const fields = finalFields(doneReason(finished.finishReason), {
     totalMs: performance.now() - clock.startedAt,
     loadMs: clock.loadMs,
@@ -49,14 +50,14 @@ function finalOf(kind: Kind, model: string, finished: Finished, clock: Clock, te
     promptMs: finished.timings.promptMs,
     generationMs: finished.timings.generationMs,
   });
-  if (kind === 'generate') return { ...generateFinal(model, now(), text, fields), ...logprobsField(logprobs) };
-  return { ...chatFinal(model, now(), assistantMessage(text, toOllamaToolCalls(calls)), fields), ...logprobsField(logprobs) };
+  if (kind === 'generate') return { ...generateFinal(model, now(), text, fields, thinking), ...logprobsField(logprobs) };
+  return { ...chatFinal(model, now(), assistantMessage(text, toOllamaToolCalls(calls), thinking), fields), ...logprobsField(logprobs) };
 }
 
 async function replyJson(res: Response, kind: Kind, model: string, events: AsyncIterable<GenerateEvent>, clock: Clock, signal: AbortSignal) {
   const collected = await collectGeneration(events, signal);
   if (!collected) return undefined;
-  res.json(finalOf(kind, model, collected.finished, clock, collected.text, collected.toolCalls, collected.logprobs));
+  res.json(finalOf(kind, model, collected.finished, clock, collected.text, collected.toolCalls, collected.thinking, collected.logprobs));
   return collected.finished;
 }
 
@@ -77,6 +78,8 @@ async function replyStream(
         if (event.type === 'text') {
           const chunk = kind === 'chat' ? chatChunk(model, now(), event.text) : generateChunk(model, now(), event.text);
           await writer.write({ ...chunk, ...logprobsField(event.logprobs) });
+        } else if (event.type === 'thinking') {
+          await writer.write(kind === 'chat' ? chatChunk(model, now(), '', undefined, event.text) : generateChunk(model, now(), '', event.text));
         } else if (event.type === 'tool_calls' && kind === 'chat') {
           await writer.write(chatChunk(model, now(), '', toOllamaToolCalls(event.calls, callIndex)));
           callIndex += event.calls.length;
@@ -89,6 +92,12 @@ async function replyStream(
       fail: (err) => sendOllamaStreamError(writer, err, deps.logger),
     };
   });
+}
+
+/** The engine refuses `think` for a model without a thinking section; Ollama words it with the model's name. */
+function inOllamaWords(err: unknown, model: string): unknown {
+  if (err instanceof AppError && err.data?.unsupported === 'thinking') return new AppError('bad_request', `"${model}" does not support thinking`, { cause: err });
+  return err;
 }
 
 function parse(kind: Kind, body: unknown): Parsed {
@@ -118,9 +127,12 @@ export function createOllamaGenerateHandler(deps: OllamaDeps, kind: Kind): Reque
         return;
       }
       const events = lease.session.generate(parsed.request, signal);
-      const finished = parsed.stream
-        ? await replyStream(deps, res, kind, parsed.model, events, clock, signal)
-        : await replyJson(res, kind, parsed.model, events, clock, signal);
+      const finished = await (parsed.stream
+        ? replyStream(deps, res, kind, parsed.model, events, clock, signal)
+        : replyJson(res, kind, parsed.model, events, clock, signal)
+      ).catch((err: unknown) => {
+        throw inOllamaWords(err, parsed.model);
+      });
       if (finished) {
         deps.metrics.observeGeneration(spec, finished.usage, finished.timings);
         noteGeneration(res, finished);

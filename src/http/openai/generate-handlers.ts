@@ -32,7 +32,9 @@ type Choices = { n: number; generate(i: number): AsyncIterable<GenerateEvent>; f
 /** What the choices cost together: the prompt once (choices after the first find it cached), every completion. */
 function combinedUsage(all: Finished[]): Usage {
   const first = all[0]!.usage;
-  return { promptTokens: first.promptTokens, completionTokens: all.reduce((sum, f) => sum + f.usage.completionTokens, 0), ...(first.cachedTokens !== undefined ? { cachedTokens: first.cachedTokens } : {}) };
+  const usage: Usage = { promptTokens: first.promptTokens, completionTokens: all.reduce((sum, f) => sum + f.usage.completionTokens, 0), ...(first.cachedTokens !== undefined ? { cachedTokens: first.cachedTokens } : {}) };
+  if (all.some((f) => f.usage.reasoningTokens !== undefined)) usage.reasoningTokens = all.reduce((sum, f) => sum + (f.usage.reasoningTokens ?? 0), 0);
+  return usage;
 }
 
 /** `withLogprobs`: the request asked for logprobs, so every choice carries them (an empty list when it generated nothing). */
@@ -45,9 +47,9 @@ async function respondJson(res: Response, choices: Choices, kind: Kind, meta: Re
     collected.push(one);
   }
   const usage = combinedUsage(collected.map((c) => c.finished));
-  const built = collected.map(({ text, toolCalls, finished, logprobs }) => {
+  const built = collected.map(({ text, thinking, toolCalls, finished, logprobs }) => {
     const result = { text, finishReason: finished.finishReason, usage, ...(withLogprobs ? { logprobs } : {}) };
-    return kind === 'chat' ? buildChatCompletion(meta, { ...result, toolCalls }) : buildTextCompletion(meta, result);
+    return kind === 'chat' ? buildChatCompletion(meta, { ...result, thinking, toolCalls }) : buildTextCompletion(meta, result);
   });
   const choicesJson = built.map((completion, index) => ({ ...completion.choices[0]!, index }));
   res.json({ ...built[0]!, choices: choicesJson });

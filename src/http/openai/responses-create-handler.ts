@@ -52,7 +52,7 @@ export function createResponsesHandler(deps: ResponsesDeps) {
           const collected = await collectGeneration(events, signal);
           if (!collected) return;
           const status = statusFor(collected.finished.finishReason);
-          const output = outputItems(collected.text, collected.toolCalls, status);
+          const output = outputItems(collected.text, collected.toolCalls, status, collected.thinking);
           const response = buildResponse(responseHead, status, output, collected.finished.usage);
           remember(deps, parsed, conversation, response, output);
           res.json(response);

@@ -84,6 +84,19 @@ describe('parseMessagesRequest', () => {
     rejects({ ...base, tools: [{ name: 'f', input_schema: {} }], tool_choice: { type: 'tool', name: 'g' } }, /"g".*not in tools/);
   });
 
+  test('thinking enabled or disabled switches the template; the reasoning always comes back apart, and past thinking blocks are not rendered', () => {
+    assert.deepEqual(parseMessagesRequest(base).request.thinking, { separate: true });
+    assert.deepEqual(parseMessagesRequest({ ...base, thinking: { type: 'enabled', budget_tokens: 1024 } }).request.thinking, { enabled: true, separate: true });
+    assert.deepEqual(parseMessagesRequest({ ...base, thinking: { type: 'disabled' } }).request.thinking, { enabled: false, separate: true });
+    const history = [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: [{ type: 'thinking', thinking: 'greet back', signature: '' }, { type: 'redacted_thinking', data: 'x' }, { type: 'text', text: 'Hello' }] },
+      { role: 'user', content: 'Again' },
+    ];
+    assert.deepEqual(parseMessagesRequest({ ...base, messages: history }).request.messages[1], { role: 'assistant', content: 'Hello' });
+    assert.throws(() => parseMessagesRequest({ ...base, thinking: { type: 'enabled' } }), AppError);
+  });
+
   test('max_tokens is required', () => {
     const { max_tokens: _, ...rest } = base;
     rejects(rest, /max_tokens/);

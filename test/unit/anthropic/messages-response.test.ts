@@ -32,6 +32,14 @@ describe('buildMessage', () => {
     assert.equal(message.stop_sequence, 'END');
   });
 
+  test('thinking comes first as a thinking block with an empty signature, before the text', () => {
+    const message = buildMessage(meta, { text: 'Hi', thinking: 'The user greets me.', toolCalls: [], finishReason: 'stop', usage });
+    assert.deepEqual(message.content, [
+      { type: 'thinking', thinking: 'The user greets me.', signature: '' },
+      { type: 'text', text: 'Hi' },
+    ]);
+  });
+
   test('usage splits cached prompt tokens out of input_tokens into cache_read_input_tokens', () => {
     assert.deepEqual(toAnthropicUsage(usage), { input_tokens: 7, output_tokens: 4, cache_read_input_tokens: 3, cache_creation_input_tokens: 0 });
   });
@@ -71,6 +79,28 @@ describe('MessageEventStream', () => {
     );
     assert.deepEqual(events[4]!.data.delta, { type: 'input_json_delta', partial_json: '{"a":1}' });
     assert.equal((events[6]!.data.delta as { stop_reason: string }).stop_reason, 'tool_use');
+  });
+
+  test('thinking streams as a thinking block of thinking_deltas closed by a signature_delta, then the text block at the next index', () => {
+    const stream = new MessageEventStream(meta);
+    const events = [{ type: 'thinking', text: 'Hm' }, { type: 'thinking', text: 'm.' }, { type: 'text', text: 'Hi' }, done('stop')].flatMap((e) => stream.push(e as GenerateEvent));
+    assert.deepEqual(
+      events.map((e) => [e.event, e.data.index, (e.data.delta as { type?: string } | undefined)?.type]),
+      [
+        ['content_block_start', 0, undefined],
+        ['content_block_delta', 0, 'thinking_delta'],
+        ['content_block_delta', 0, 'thinking_delta'],
+        ['content_block_delta', 0, 'signature_delta'],
+        ['content_block_stop', 0, undefined],
+        ['content_block_start', 1, undefined],
+        ['content_block_delta', 1, 'text_delta'],
+        ['content_block_stop', 1, undefined],
+        ['message_delta', undefined, undefined],
+        ['message_stop', undefined, undefined],
+      ],
+    );
+    assert.deepEqual(events[0]!.data.content_block, { type: 'thinking', thinking: '', signature: '' });
+    assert.deepEqual(events[1]!.data.delta, { type: 'thinking_delta', thinking: 'Hm' });
   });
 
   test('a generation with no output still sends one empty text block before message_delta', () => {

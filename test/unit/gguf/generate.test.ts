@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateModel } from '../../../src/gguf/generate.js';
 import { readGgufFile } from '../../../src/gguf/reader.js';
-import { BYTE_TOKEN_BASE } from '../../../src/gguf/tokenizer.js';
+import { BYTE_TOKEN_BASE, THINKING_TEMPLATE, TOKEN_TYPE } from '../../../src/gguf/tokenizer.js';
 import { sha256File } from '../../../src/util/digest.js';
 
 let dir: string;
@@ -53,6 +53,25 @@ describe('generateModel', () => {
     assert.ok(names.includes('blk.1.attn_q_norm.weight') && names.includes('blk.1.attn_k_norm.weight'));
     const again = await generateModel({ path: path.join(dir, 'rerank-2.gguf'), preset: 'tiny', type: 'q8_0', seed: 7, reranker: true });
     assert.equal((await sha256File(again.path)).digest, (await sha256File(model.path)).digest);
+  });
+
+  test('a thinking model ends its vocabulary with user-defined <think> and </think>, draws the </think> row wider and keeps every other row', async () => {
+    const plain = await generateModel({ path: path.join(dir, 'plain.gguf'), preset: 'tiny', type: 'f32', seed: 4 });
+    const thinking = await generateModel({ path: path.join(dir, 'think.gguf'), preset: 'tiny', type: 'f32', seed: 4, thinking: true });
+    const info = await readGgufFile(thinking.path);
+    const meta = new Map([...info.metadata].map(([key, entry]) => [key, entry.value]));
+    const tokens = (meta.get('tokenizer.ggml.tokens') as { items: string[] }).items;
+    const types = (meta.get('tokenizer.ggml.token_type') as { items: number[] }).items;
+    assert.deepEqual(tokens.slice(-2), ['<think>', '</think>']);
+    assert.deepEqual(types.slice(-2), [TOKEN_TYPE.USER_DEFINED, TOKEN_TYPE.USER_DEFINED]);
+    assert.equal(tokens.length, 320);
+    assert.equal(meta.get('tokenizer.chat_template'), THINKING_TEMPLATE);
+    const rows = [BYTE_TOKEN_BASE + 0x41, 318, 319];
+    const [a, b] = await Promise.all([embeddingRows(plain.path, rows), embeddingRows(thinking.path, rows)]);
+    assert.deepEqual(b[0], a[0], 'the other rows are drawn as without thinking');
+    const rms = (row: Float32Array) => Math.sqrt(row.reduce((s, v) => s + v * v, 0) / row.length);
+    assert.ok(rms(b[2]!) > 3 * rms(b[1]!), `the </think> row is wider: ${rms(b[2]!)} vs ${rms(b[1]!)}`);
+    assert.deepEqual(b[2]!.map((v) => v / 4), a[2], 'it is the same draw, scaled');
   });
 
   test('the tiny preset has the parameter count its shape implies, for every weight type', async () => {

@@ -8,6 +8,12 @@ describe('what a stored model can do', () => {
     assert.deepEqual(capabilitiesOf({ architecture: 'llama', gguf: { 'tokenizer.chat_template': '{% if tools %}{% endif %}' } }), ['completion', 'tools']);
   });
 
+  test('thinking when the template has a reasoning section: its <think> marker, Qwen3 enable_thinking or past reasoning_content', () => {
+    for (const template of ['{{ "<think>\n" }}', '{% if enable_thinking is false %}{% endif %}', '{{ message.reasoning_content }}']) {
+      assert.deepEqual(capabilitiesOf({ architecture: 'llama', gguf: { 'tokenizer.chat_template': template } }), ['completion', 'thinking'], template);
+    }
+  });
+
   test('encoders and models that name a pooling type embed, and are checked by embedding when they arrive', () => {
     assert.deepEqual(capabilitiesOf({ architecture: 'bert', gguf: {} }), ['embedding']);
     assert.deepEqual(capabilitiesOf({ architecture: 'qwen3', gguf: { 'qwen3.pooling_type': '3' } }), ['embedding']);

@@ -12,7 +12,7 @@ describe('parseOllamaChat', () => {
     assert.equal(parsed.model, 'smollm2');
     assert.equal(parsed.stream, true);
     assert.equal(parsed.action, 'generate');
-    assert.deepEqual(parsed.request, { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: {} });
+    assert.deepEqual(parsed.request, { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: {}, thinking: { separate: true, trimAnswerStart: true } });
   });
 
   test('stream false, keep_alive, options and format are all carried', () => {
@@ -103,9 +103,16 @@ describe('parseOllamaChat', () => {
     assertBadParam(() => parseOllamaChat({ model: 'm', messages: [{ role: 'developer', content: 'x' }] }), 'messages[0].role');
   });
 
-  test('think is accepted and reported as ignored', () => {
-    assert.deepEqual(parseOllamaChat({ ...base, think: true }).ignored, ['think']);
-    assert.deepEqual(parseOllamaChat(base).ignored, []);
+  test('think true asks for separate thinking and refuses a model that cannot think; false switches it off; unset separates it', () => {
+    assert.deepEqual(parseOllamaChat({ ...base, think: true }).request.thinking, { enabled: true, separate: true, trimAnswerStart: true, required: true });
+    assert.deepEqual(parseOllamaChat({ ...base, think: 'high' }).request.thinking, { enabled: true, separate: true, trimAnswerStart: true, required: true });
+    assert.deepEqual(parseOllamaChat({ ...base, think: false }).request.thinking, { enabled: false });
+    assert.deepEqual(parseOllamaChat(base).request.thinking, { separate: true, trimAnswerStart: true });
+    assert.deepEqual(parseOllamaChat({ ...base, think: true }).ignored, []);
+  });
+
+  test('a think value that is neither a boolean nor an effort level is refused', () => {
+    assertBadParam(() => parseOllamaChat({ ...base, think: 'deep' }), 'think');
   });
 
   test('tool_choice in OpenAI\'s shape and parallel_tool_calls false are carried to the engine request', () => {

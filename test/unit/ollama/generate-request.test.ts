@@ -15,6 +15,7 @@ describe('parseOllamaGenerate', () => {
         { role: 'user', content: 'Why is the sky blue?' },
       ],
       sampling: {},
+      thinking: { separate: true, trimAnswerStart: true },
     });
   });
 
@@ -22,6 +23,18 @@ describe('parseOllamaGenerate', () => {
     const parsed = parseOllamaGenerate({ model: 'm', prompt: '[INST] hi [/INST]', raw: true, system: 'x', options: { num_predict: 5 } });
     assert.deepEqual(parsed.request, { kind: 'completion', prompt: '[INST] hi [/INST]', sampling: { maxTokens: 5 } });
     assert.deepEqual(parsed.ignored, ['system']);
+  });
+
+  test('think reaches the chat request, and a raw prompt reports it as ignored', () => {
+    assert.deepEqual(parseOllamaGenerate({ model: 'm', prompt: 'hi', think: true }).request, {
+      kind: 'chat',
+      messages: [{ role: 'user', content: 'hi' }],
+      sampling: {},
+      thinking: { enabled: true, separate: true, trimAnswerStart: true, required: true },
+    });
+    const raw = parseOllamaGenerate({ model: 'm', prompt: 'hi', raw: true, think: true });
+    assert.equal(raw.request.kind, 'completion');
+    assert.deepEqual(raw.ignored, ['think']);
   });
 
   test('suffix, template and context are accepted and reported as ignored', () => {

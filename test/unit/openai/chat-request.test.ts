@@ -14,7 +14,7 @@ describe('parseChatRequest', () => {
       includeUsage: false,
       keepAlive: undefined,
       choices: 1,
-      request: { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: {} },
+      request: { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: {}, thinking: { separate: true } },
     });
   });
 
@@ -98,12 +98,22 @@ describe('parseChatRequest', () => {
     ['an unknown tool_choice', { ...base, tool_choice: 'sometimes' }, 'tool_choice'],
     ['a tool_choice naming a function not in tools', { ...base, tools: [{ type: 'function', function: { name: 'a' } }], tool_choice: { type: 'function', function: { name: 'b' } } }, 'tool_choice'],
     ['temperature out of range', { ...base, temperature: 3 }, 'temperature'],
+    ['an unknown reasoning_format', { ...base, reasoning_format: 'xml' }, 'reasoning_format'],
+    ['an enable_thinking that is not a boolean', { ...base, chat_template_kwargs: { enable_thinking: 'no' } }, 'chat_template_kwargs.enable_thinking'],
   ];
   for (const [what, body, param] of invalid) {
     test(`${what} is a bad request naming ${param}`, () => {
       assertBadParam(() => parseChatRequest(body), param);
     });
   }
+
+  test('reasoning is split off by default, left in the text with reasoning_format none, and switched by enable_thinking or reasoning_effort', () => {
+    assert.deepEqual(parseChatRequest(base).request.thinking, { separate: true });
+    assert.deepEqual(parseChatRequest({ ...base, reasoning_format: 'none' }).request.thinking, { separate: false });
+    assert.deepEqual(parseChatRequest({ ...base, chat_template_kwargs: { enable_thinking: false } }).request.thinking, { separate: true, enabled: false });
+    assert.deepEqual(parseChatRequest({ ...base, reasoning_effort: 'none' }).request.thinking, { separate: true, enabled: false });
+    assert.deepEqual(parseChatRequest({ ...base, reasoning_effort: 'low' }).request.thinking, { separate: true, enabled: true });
+  });
 
   test('a body that is not an object is a bad request', () => {
     assert.throws(() => parseChatRequest([1, 2]), { code: 'bad_request', message: /JSON object/ });

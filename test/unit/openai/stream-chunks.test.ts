@@ -37,6 +37,14 @@ describe('ChatChunkStream', () => {
     assert.deepEqual(chunks.at(-1)!.choices, []);
   });
 
+  test('thinking streams as reasoning_content deltas, apart from content', () => {
+    const chunks = run(new ChatChunkStream(meta), [{ type: 'thinking', text: 'Hm.' }, { type: 'text', text: 'Hi' }, done('stop')]);
+    assert.deepEqual(
+      chunks.map((c) => c.choices[0]!.delta),
+      [{ role: 'assistant', content: '' }, { reasoning_content: 'Hm.' }, { content: 'Hi' }, {}],
+    );
+  });
+
   test('tool calls stream as deltas numbered across the whole response, then finish with tool_calls', () => {
     const chunks = run(new ChatChunkStream(meta), [
       { type: 'tool_calls', calls: [{ id: 'c1', name: 'a', arguments: '{}' }] },

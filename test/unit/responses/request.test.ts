@@ -78,8 +78,12 @@ describe('input items to chat messages', () => {
     ]);
   });
 
+  test('an echoed reasoning item is accepted and left out of the conversation', () => {
+    assert.deepEqual(parseInput([{ type: 'reasoning', id: 'rs_1', summary: [] }, { role: 'user', content: 'hi' }]), [{ type: 'message', role: 'user', content: 'hi' }]);
+  });
+
   test('an unsupported item type or content part is refused by its position', () => {
-    assertBadParam(() => parseInput([{ type: 'reasoning', id: 'rs_1' }]), 'input[0].type');
+    assertBadParam(() => parseInput([{ type: 'file_search_call', id: 'fs_1' }]), 'input[0].type');
     assertBadParam(() => parseInput([{ role: 'user', content: [{ type: 'input_image', image_url: 'x' }] }]), 'input[0].content[0].type');
   });
 });

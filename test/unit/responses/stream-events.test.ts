@@ -50,6 +50,27 @@ describe('ResponseEventStream', () => {
     assert.equal(stream.final, final);
   });
 
+  test('thinking streams as a reasoning item of reasoning_text deltas, closed before the message opens', () => {
+    const { frames } = run([{ type: 'thinking', text: 'Hm' }, { type: 'thinking', text: 'm.' }, { type: 'text', text: 'Hi' }, DONE]);
+    assert.deepEqual(
+      frames.slice(2, 9).map((f) => [f.type, f.output_index]),
+      [
+        ['response.output_item.added', 0],
+        ['response.content_part.added', 0],
+        ['response.reasoning_text.delta', 0],
+        ['response.reasoning_text.delta', 0],
+        ['response.reasoning_text.done', 0],
+        ['response.content_part.done', 0],
+        ['response.output_item.done', 0],
+      ],
+    );
+    assert.equal(frames[9]!.type, 'response.output_item.added');
+    assert.equal(frames[9]!.output_index, 1);
+    const final = frames.at(-1)!.response as { output: Array<{ type: string; content: unknown[] }> };
+    assert.deepEqual(final.output.map((item) => item.type), ['reasoning', 'message']);
+    assert.deepEqual(final.output[0]!.content, [{ type: 'reasoning_text', text: 'Hmm.' }]);
+  });
+
   test('a tool call closes the open message and streams as a function_call item with its arguments', () => {
     const call = { id: 'call_1', name: 'f', arguments: '{"a":1}' };
     const { frames } = run([{ type: 'text', text: 'x' }, { type: 'tool_calls', calls: [call] }, { ...DONE, finishReason: 'tool_calls' } as GenerateEvent]);
