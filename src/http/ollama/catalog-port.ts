@@ -21,5 +21,10 @@ export function ollamaCatalogPort(catalog: Catalog): OllamaCatalogPort {
       const model = await catalog.get(name);
       return { model, capabilities: capabilitiesOf(model.config) };
     },
+    extras: (name) => catalog.creator.extras(name),
+    hasBlob: (digest) => catalog.creator.hasBlob(digest),
+    receiveBlob: (upload) => catalog.creator.receiveBlob(upload),
+    create: (name, request, options) => catalog.creator.create(name, request, { onEvent: options.onEvent }),
+    push: (name, options) => catalog.push(name, options),
   };
 }
