@@ -46,7 +46,8 @@ describe('ollama create and push through the official client, on the compiled se
     registry = await startRegistry('anonymous');
     server = await startServer({
       modelsPath: path.join(scratch, 'models'),
-      args: ['--port', '0', '--threads', '2', '--max-loaded-models', '2', '--parallel', '1', '--context-size', '2048'],
+      // No --context-size: a server-wide size would take precedence over the one a model is created with.
+      args: ['--port', '0', '--threads', '2', '--max-loaded-models', '2', '--parallel', '1'],
     });
     client = new Ollama({ host: `http://127.0.0.1:${server.tcpPort()}` });
   });
@@ -112,10 +113,13 @@ describe('ollama create and push through the official client, on the compiled se
     assert.equal(bare.prompt_eval_count, explicit.prompt_eval_count);
     const own = await client.chat({ model: CREATED, messages: [{ role: 'system', content: 'x' }, ...HI], options });
     assert.ok(own.prompt_eval_count < bare.prompt_eval_count, `${own.prompt_eval_count} < ${bare.prompt_eval_count}`);
+    // num_ctx became the model's packaged context size, which its load used rather than the 512 the GGUF was trained for.
+    const loaded = (await client.ps()).models.find((m) => m.name.startsWith(CREATED)) as { context_length?: number } | undefined;
+    assert.equal(loaded?.context_length, PARAMETERS.num_ctx);
   });
 
   test('ollama.create from an existing model replaces its system prompt and keeps its parameters (stream false)', async () => {
-    const reply = await client.create({ model: 'tiny-pirate', from: CREATED, system: 'Talk like a pirate.', parameters: { top_p: 0.5 } });
+    const reply = await client.create({ model: 'tiny-pirate', from: CREATED, system: 'Talk like a pirate.', parameters: { top_p: 0.5, num_predict: 3 } });
     assert.deepEqual(reply, { status: 'success' });
     const show = (await client.show({ model: 'tiny-pirate' })) as Awaited<ReturnType<Ollama['show']>> & { system?: string };
     assert.equal(show.system, 'Talk like a pirate.');
@@ -124,6 +128,11 @@ describe('ollama create and push through the official client, on the compiled se
     assert.match(show.parameters, /^num_ctx\s+1024$/m);
     const original = (await client.show({ model: CREATED })) as { system?: string };
     assert.equal(original.system, SYSTEM);
+    // The model's num_predict is the default under the request's options: a request that sets no limit stops at 3 tokens.
+    const limited = await client.generate({ model: 'tiny-pirate', prompt: 'Once upon a time' });
+    assert.ok(limited.done_reason === 'length' ? limited.eval_count === 3 : limited.eval_count <= 3, JSON.stringify(limited));
+    const own = await client.generate({ model: 'tiny-pirate', prompt: 'Once upon a time', options: { num_predict: 5 } });
+    assert.ok(own.done_reason === 'length' ? own.eval_count === 5 : own.eval_count <= 5, JSON.stringify(own));
   });
 
   test('a create naming a blob that was never uploaded is a 400 that says to upload it first', async () => {
