@@ -141,7 +141,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       createResponsesRouter({ ...inference, store: new ResponseStore({ maxEntries: config.responsesMaxStored, ttlMs: config.responsesTtlMs }) }),
       createMessagesRouter(inference),
       createRerankRouter(inference),
-      createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog, models) }),
+      createOllamaRouter({ ...inference, catalog: ollamaCatalogPort(catalog, models), maxUploadBytes: config.maxUploadBytes }),
       createMetricsRouter(metrics),
     ];
     const cors = corsMiddleware(config.origins);

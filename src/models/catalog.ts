@@ -15,6 +15,7 @@ import { isDiskFull } from '../util/disk-full.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { ModelAdmission } from './admission.js';
 import { isReranker, primaryMode } from './capabilities.js';
+import { ModelCreator } from './model-creator.js';
 import { type DeleteAction, deleteResolved, type DeleteOptions } from './delete.js';
 import { diskFilledUp } from './disk-full.js';
 import { buildLoadSpec, GgufValidator } from './load-spec.js';
@@ -75,6 +76,8 @@ const SHUTDOWN_MESSAGE = 'the server is shutting down; a pull started again resu
 
 export class Catalog {
   readonly settings: SettingsService;
+  /** Uploaded blobs and the models Ollama's create makes from them. */
+  readonly creator: ModelCreator;
   private readonly store: ModelStore;
   private readonly registry: CatalogRegistry;
   private readonly logger: Logger;
@@ -98,6 +101,14 @@ export class Catalog {
     this.pullSlots = new Semaphore(options.maxConcurrentPulls ?? DEFAULT_MAX_CONCURRENT_PULLS);
     this.views = new ModelViews(this.store);
     this.settings = new SettingsService(this.store);
+    this.creator = new ModelCreator({
+      store: this.store,
+      logger: this.logger,
+      resolve: (name) => this.resolve(name),
+      parseReference: (text) => this.parseReference(text),
+      details: (id) => this.views.details(id),
+      admit: (id, name, emit) => this.admitStored(id, name, emit),
+    });
   }
 
   /** Finds a stored model by ID, short ID, exact tag or partial name. */

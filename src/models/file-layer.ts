@@ -46,24 +46,33 @@ export async function addFileLayer(store: ModelStore, file: string, mediaType: s
     options.mtime !== undefined
       ? formatRfc3339(options.mtime)
       : formatRfc3339(new Date(Number(st.mtimeNs / 1_000_000n)), Number(st.mtimeNs % 1_000_000n));
+  return fileLayerDescriptor({ digest: blob.digest, size: blob.size, name: path.basename(file), mode: Number(st.mode) & 0o777, mtime }, mediaType);
+}
+
+/** A blob that stands for a file in a layer (one just copied, or one a client uploaded). */
+export interface FileBlob {
+  digest: string;
+  size: number;
+  /** The file's base name, as unpackers will name it. */
+  name: string;
+  /** Permission bits. */
+  mode: number;
+  /** Modification time, already in RFC 3339. */
+  mtime: string;
+}
+
+/** The layer descriptor of a file with Docker's annotations, in the key order Go's map encoding gives them. */
+export function fileLayerDescriptor(file: FileBlob, mediaType: string): Descriptor {
   // Field order of Go's types.FileMetadata; uid/gid are 0 and typeflag is 0 (regular file) as Docker writes them.
-  const metadata = {
-    name: path.basename(file),
-    mode: Number(st.mode) & 0o777,
-    uid: 0,
-    gid: 0,
-    size: blob.size,
-    mtime,
-    typeflag: 0,
-  };
+  const metadata = { name: file.name, mode: file.mode, uid: 0, gid: 0, size: file.size, mtime: file.mtime, typeflag: 0 };
   return {
     mediaType,
-    size: blob.size,
-    digest: blob.digest,
+    size: file.size,
+    digest: file.digest,
     annotations: {
       [ANNOTATION_MEDIATYPE_UNTESTED]: 'false',
       [ANNOTATION_FILE_METADATA]: goJsonStringify(metadata),
-      [ANNOTATION_FILEPATH]: path.basename(file),
+      [ANNOTATION_FILEPATH]: file.name,
     },
   };
 }

@@ -3,6 +3,10 @@
  * their callers see.
  */
 export { Catalog, DEFAULT_MAX_CONCURRENT_PULLS, WAITING_FOR_PULL_SLOT, type CatalogOptions, type ImportOptions, type TransferOptions } from './catalog.js';
+export type { BlobUpload } from './blob-upload.js';
+export type { CreateRequest, ModelCreator } from './model-creator.js';
+export type { UploadedFile } from './create.js';
+export type { ModelExtras, StoredMessage } from './model-extras.js';
 export { capabilitiesOf, type Capability } from './capabilities.js';
 export { ModelAdmission, type AdmissionRunner, type AdmissionTarget, type ModelAdmissionOptions } from './admission.js';
 export { deleteRemovesModel, type DeleteAction, type DeleteOptions } from './delete.js';

@@ -26,6 +26,17 @@ export const CNCF_WEIGHT_GGUF = 'application/vnd.cncf.model.weight.v1.gguf';
 export const CNCF_DOC_RAW = 'application/vnd.cncf.model.doc.v1.raw';
 export const CNCF_WEIGHT_CONFIG_RAW = 'application/vnd.cncf.model.weight.config.v1.raw';
 
+/**
+ * Ollama's layers for what `ollama create` sets beside the weights: a system prompt (text),
+ * default parameters (a JSON object), opening messages (a JSON array) and a Go chat template.
+ * Models created through Ollama's API keep them in their manifest as Ollama does, so they travel
+ * with the model on push and pull.
+ */
+export const OLLAMA_SYSTEM = 'application/vnd.ollama.image.system';
+export const OLLAMA_PARAMS = 'application/vnd.ollama.image.params';
+export const OLLAMA_MESSAGES = 'application/vnd.ollama.image.messages';
+export const OLLAMA_TEMPLATE = 'application/vnd.ollama.image.template';
+
 /** Layer annotations written by Docker's packager and read to name files on unpack. */
 export const ANNOTATION_FILEPATH = 'org.cncf.model.filepath';
 export const ANNOTATION_FILE_METADATA = 'org.cncf.model.file.metadata+json';

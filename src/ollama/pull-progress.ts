@@ -7,15 +7,10 @@
  * so the last three follow its success event (or the pull's end, should no event say so).
  */
 import type { ProgressEvent } from '../models/index.js';
+import { type OllamaStatus, shortDigest } from './status.js';
 
-export type OllamaPullStatus =
-  | { status: string }
-  | { status: string; digest: string; total: number; completed: number };
-
-/** Ollama names a layer by the first 12 hex digits of its digest. */
-export function shortDigest(digest: string): string {
-  return (digest.startsWith('sha256:') ? digest.slice('sha256:'.length) : digest).slice(0, 12);
-}
+export { shortDigest };
+export type OllamaPullStatus = OllamaStatus;
 
 export const FINISHING_STATUSES: readonly OllamaPullStatus[] = [
   { status: 'verifying sha256 digest' },

@@ -1,8 +1,8 @@
 /**
- * Tar loads and GGUF uploads (POST /models/load) into a store on a small tmpfs: one that cannot
- * fit is refused before a body byte is sent; one whose room another writer takes midway gets the
- * same 507 and leaves the volume as it was; a small model then loads and chats, and is all the
- * store lists after a restart.
+ * Tar loads and GGUF uploads (POST /models/load), and Ollama's blob uploads (POST /api/blobs), into
+ * a store on a small tmpfs: one that cannot fit is refused before a body byte is sent; one whose
+ * room another writer takes midway gets the same 507 and leaves the volume as it was; a small
+ * model then loads and chats, and is all the store lists after a restart.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseNdjson, type ServerProcess, startServer } from '../support/server-harness.js';
-import { generateTinyGguf, multipartBody } from './support/fixtures.js';
+import { generateTinyGguf, multipartBody, sha256OfBytes } from './support/fixtures.js';
 import { tarOfPackagedGguf, tarWithBlob } from './support/model-tar.js';
 import { allocatedBytes, mountSmallVolume, type SmallVolume } from './support/small-volume.js';
 import { streamedRequest, type StreamedRequestOptions } from './support/streamed-request.js';
@@ -166,5 +166,47 @@ describe('a GGUF upload into a store whose disk is too small', { skip }, () => {
     await env.server!.restart();
     const listed = (await env.server!.request('/models')).json<Array<{ tags: string[] }>>();
     assert.deepEqual(listed.map((m) => m.tags), [['docker.io/ai/uploaded:latest']]);
+  });
+});
+
+describe("an Ollama blob upload (POST /api/blobs/:digest) into a store whose disk is too small", { skip }, () => {
+  const env = storeOnSmallVolume(16);
+  const send = (digest: string, body: Buffer, options: Omit<StreamedRequestOptions, 'headers' | 'body'> = {}) =>
+    streamedRequest(env.server!.socketPath, `/api/blobs/${digest}`, { headers: { 'content-type': 'application/octet-stream' }, body, ...options });
+
+  test('a blob larger than the free space is refused with 507 before a byte of it is sent', { timeout: HANG_GUARD_MS }, async () => {
+    const usedBefore = await env.volume!.usedBytes();
+    const digest = sha256OfBytes('never sent');
+    const reply = await send(digest, Buffer.alloc(0), { contentLength: 24 * MIB, headersOnly: true });
+    assert.equal(reply.status, 507, reply.text);
+    const { error } = reply.json() as { error: string };
+    assert.match(error, new RegExp(`not enough disk space in the model store to store the uploaded blob ${digest}: it needs 25\\.\\d+MB`));
+    assert.ok(!error.includes(env.volume!.dir), `the error names no server path: ${error}`);
+    assert.equal(await env.volume!.usedBytes(), usedBefore);
+  });
+
+  test('a blob whose room another writer takes midway is answered 507, nothing is stored and the volume returns to where it was', async () => {
+    const bytes = randomBytes(8 * MIB);
+    const digest = sha256OfBytes(bytes);
+    const usedBefore = await env.volume!.usedBytes();
+    let reply;
+    try {
+      reply = await send(digest, bytes, {
+        pauseAfter: TAR_SENT_BEFORE_FILLING,
+        pause: async () => {
+          await waitUntil('the blob being staged on the volume', async () => (await largestAllocated(env.modelsPath, /\.tmp$/)) >= MIB);
+          await env.volume!.fill();
+        },
+      });
+    } finally {
+      await env.volume!.unfill();
+    }
+    assert.equal(reply.status, 507, reply.text);
+    const { error } = reply.json() as { error: string };
+    assert.match(error, new RegExp(`not enough disk space in the model store to store the uploaded blob ${digest} \\(the disk filled up`));
+    assert.ok(!error.includes(env.volume!.dir), `the error names no server path: ${error}`);
+    assert.deepEqual(await filesUnder(path.join(env.modelsPath, 'blobs')), [], 'nothing staged is left');
+    assert.equal(await env.volume!.usedBytes(), usedBefore, 'the volume is back where it was before the upload');
+    assert.equal((await env.server!.request(`/api/blobs/${digest}`, { method: 'HEAD' })).status, 404);
   });
 });

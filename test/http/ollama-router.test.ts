@@ -25,6 +25,10 @@ interface CatalogScript {
   pullHangs?: boolean;
 }
 
+const notScripted = async (): Promise<never> => {
+  throw new Error('not scripted: this file does not exercise this part of the catalog port');
+};
+
 /**
  * A catalog port over the scripted model list; it records what the router asked of it. Settings
  * go through the model service over the scripted settings and scheduler.
@@ -68,6 +72,15 @@ function scriptedCatalog(models: ModelService, script: CatalogScript = {}) {
       const model = find(name);
       return { model: { ...model, config: { ...model.config, gguf: { 'tokenizer.chat_template': 'use tools', 'llama.block_count': '30' } } }, capabilities: ['completion', 'tools'] };
     },
+    // The scripted models carry no extras; create, push and blobs are driven against the real catalog in test/e2e.
+    async extras(name) {
+      find(name);
+      return {};
+    },
+    hasBlob: notScripted,
+    receiveBlob: notScripted,
+    create: notScripted,
+    push: notScripted,
   };
   return { port, calls, pullWaiting };
 }

@@ -24,11 +24,23 @@ const FLOOD: GenerateEvent[] = Array.from({ length: 128 }, () => ({ type: 'text'
 /** A guard against hanging the suite when the limit is missing; the test itself waits on events. */
 const HANG_GUARD = { timeout: 60_000 };
 
-/** Chat never reaches the catalog port; it fails loudly if it does. */
+/** Chat asks the catalog port only for the model's extras (none here); anything else fails loudly. */
 const unused = async (): Promise<never> => {
-  throw new Error('the chat routes do not use the catalog port');
+  throw new Error('the chat routes use no other part of the catalog port');
 };
-const UNUSED_CATALOG: OllamaCatalogPort = { pull: unused, remove: unused, copy: unused, show: unused, unload: unused, configure: unused };
+const UNUSED_CATALOG: OllamaCatalogPort = {
+  pull: unused,
+  remove: unused,
+  copy: unused,
+  show: unused,
+  extras: async () => ({}),
+  hasBlob: unused,
+  receiveBlob: unused,
+  create: unused,
+  push: unused,
+  unload: unused,
+  configure: unused,
+};
 
 async function setup() {
   const scripted = scriptedDeps({ script: { events: FLOOD, hang: true } });

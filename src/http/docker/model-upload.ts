@@ -1,11 +1,10 @@
 /**
  * Request bodies that carry a model: a multipart form with a GGUF `file` (saved by multer into a
- * private temp directory, always removed afterwards) and raw tar bodies (counted against the
- * upload limit while they stream).
+ * private temp directory, always removed afterwards). Raw bodies are counted against the upload
+ * limit by common/byte-limit.ts.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import { AppError } from '../../errors.js';
@@ -80,23 +79,5 @@ async function assertGgufMagic(file: string, originalName: string): Promise<void
     }
   } finally {
     await handle.close();
-  }
-}
-
-/** Passes bytes through and fails with 'too_large' once more than `maxBytes` went by. */
-export class ByteLimit extends Transform {
-  private seen = 0;
-
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.maxBytes) {
-      callback(new AppError('too_large', `the uploaded model is larger than the limit of ${this.maxBytes} bytes`));
-      return;
-    }
-    callback(null, chunk);
   }
 }

@@ -14,7 +14,8 @@ import { sendTextError } from '../common/error-status.js';
 import { disconnectSignal } from '../common/disconnect.js';
 import { routeWith } from '../common/handler.js';
 import { jsonBody } from '../common/json-body.js';
-import { ByteLimit, receiveGgufUpload, type UploadedGguf } from './model-upload.js';
+import { ByteLimit } from '../common/byte-limit.js';
+import { receiveGgufUpload, type UploadedGguf } from './model-upload.js';
 import { ProgressStream } from '../common/progress-stream.js';
 
 export interface ModelsRouterDeps {

@@ -30,5 +30,10 @@ export function ollamaCatalogPort(catalog: Catalog, models: ModelService): Ollam
       // under that name (deleted while serving) is not unknown.
       if (unknown.length > 0 && unloadedRunners === 0) throw new AppError('not_found', `model ${JSON.stringify(name)} not found`);
     },
+    extras: (name) => catalog.creator.extras(name),
+    hasBlob: (digest) => catalog.creator.hasBlob(digest),
+    receiveBlob: (upload) => catalog.creator.receiveBlob(upload),
+    create: (name, request, options) => catalog.creator.create(name, request, { onEvent: options.onEvent }),
+    push: (name, options) => catalog.push(name, options),
   };
 }

@@ -3,7 +3,7 @@
  * port onto the model service and the catalog. The composition root adapts them to the port
  * (catalog-port.ts); tests back it with stand-ins.
  */
-import type { Capability, ConfigureOutcome, ProgressListener, SettingsPatch } from '../../models/index.js';
+import type { BlobUpload, Capability, ConfigureOutcome, CreateRequest, ModelExtras, ProgressListener, SettingsPatch } from '../../models/index.js';
 import type { ModelSummary } from '../../ollama/details.js';
 import type { InferenceDeps } from '../common/inference-deps.js';
 
@@ -11,6 +11,11 @@ export interface OllamaPullOptions {
   /** The client went away: stop the pull (a pull shared with others stops when all have). */
   signal: AbortSignal;
   /** Receives the catalog's progress, success and warning events. */
+  onEvent: ProgressListener;
+}
+
+export interface OllamaCreateOptions {
+  /** Receives the create's steps and warnings. */
   onEvent: ProgressListener;
 }
 
@@ -42,8 +47,21 @@ export interface OllamaCatalogPort {
   unload(name: string): Promise<void>;
   /** Changes the settings of the model `name` for completion, as `_configure` does (options.num_ctx). */
   configure(name: string, patch: SettingsPatch): Promise<ConfigureOutcome>;
+  /** The system prompt, parameters, messages and licenses a stored model carries; throws AppError not_found. */
+  extras(name: string): Promise<ModelExtras>;
+  /** Whether the store holds blob `digest`. */
+  hasBlob(digest: string): Promise<boolean>;
+  /** Stores an uploaded blob, verified against its digest (bad_request on a mismatch); false when it was already there. */
+  receiveBlob(upload: BlobUpload): Promise<boolean>;
+  /** Creates the model `name` from uploaded blobs or a stored model (Ollama's create). */
+  create(name: string, request: CreateRequest, options: OllamaCreateOptions): Promise<unknown>;
+  /** Pushes the stored model `name` to the registry its name points at; progress as for a pull. */
+  push(name: string, options: OllamaPullOptions): Promise<void>;
 }
 
 export interface OllamaDeps extends InferenceDeps {
   catalog: OllamaCatalogPort;
+  /** Largest blob POST /api/blobs accepts (the same limit as a model upload). Defaults to no limit. */
+  maxUploadBytes?: number;
 }
+

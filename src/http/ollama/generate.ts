@@ -6,8 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GenerateEvent, TokenLogprob, ToolCall } from '../../engine/types.js';
-import { AppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import { type ParsedOllamaChat, parseOllamaChat } from '../../ollama/chat-request.js';
+import { withModelDefaults } from '../../ollama/model-defaults.js';
+import { isJsonObject } from '../../openai/validate.js';
 import { type ParsedOllamaGenerate, parseOllamaGenerate } from '../../ollama/generate-request.js';
 import { logprobsField } from '../../ollama/logprobs.js';
 import {
@@ -104,10 +106,27 @@ function parse(kind: Kind, body: unknown): Parsed {
   return kind === 'chat' ? parseOllamaChat(body) : parseOllamaGenerate(body);
 }
 
+/**
+ * The request with the model's own system prompt, messages and parameters applied (a created
+ * model's extras). A body the parser will refuse, or a model that does not exist, is passed on
+ * unchanged for the parser and the resolver to answer as they do.
+ */
+async function withExtras(deps: OllamaDeps, kind: Kind, body: unknown): Promise<unknown> {
+  if (!isJsonObject(body)) return body;
+  const name = body.model ?? body.name;
+  if (typeof name !== 'string' || name.trim() === '') return body;
+  try {
+    return withModelDefaults(kind, body, await deps.catalog.extras(name.trim()));
+  } catch (err) {
+    if (isAppError(err) && (err.code === 'not_found' || err.code === 'invalid_reference')) return body;
+    throw err;
+  }
+}
+
 export function createOllamaGenerateHandler(deps: OllamaDeps, kind: Kind): RequestHandler {
   return ollamaHandler(deps.logger, async (req: Request, res: Response) => {
     const startedAt = performance.now();
-    const parsed = parse(kind, req.body);
+    const parsed = parse(kind, await withExtras(deps, kind, req.body));
     if (parsed.ignored.length > 0) {
       deps.logger.info('ollama request fields ignored', { route: `/api/${kind}`, model: parsed.model, fields: parsed.ignored });
     }

@@ -13,11 +13,14 @@ import { VERSION } from '../../version.js';
 import { jsonBody } from '../common/json-body.js';
 import { countRequests, type Metrics } from '../common/metrics.js';
 import { recordRequests } from '../common/request-history.js';
+import { createBlobHandlers } from './blobs.js';
+import { createOllamaCreateHandler } from './create.js';
 import { createOllamaEmbedHandler } from './embed.js';
 import type { OllamaDeps } from './deps.js';
 import { ollamaHandler, sendOllamaError } from './errors.js';
 import { createOllamaGenerateHandler } from './generate.js';
 import { createOllamaPullHandler } from './pull.js';
+import { createOllamaPushHandler } from './push.js';
 
 export type { OllamaCatalogPort, OllamaDeps } from './deps.js';
 
@@ -38,8 +41,8 @@ function managementHandlers(deps: OllamaDeps) {
     },
     async show(req: Request, res: Response): Promise<void> {
       const name = parseModelName(requireObjectBody(req.body));
-      const { model, capabilities } = await deps.catalog.show(name);
-      res.json(toOllamaShow(name, model, capabilities));
+      const [{ model, capabilities }, extras] = await Promise.all([deps.catalog.show(name), deps.catalog.extras(name)]);
+      res.json(toOllamaShow(name, model, capabilities, extras));
     },
     async remove(req: Request, res: Response): Promise<void> {
       const name = parseModelName(requireObjectBody(req.body));
@@ -73,6 +76,12 @@ export function createOllamaRouter(deps: OllamaDeps): Router {
   router.delete('/api/delete', count('/api/delete'), body, handle(m.remove));
   router.post('/api/copy', count('/api/copy'), body, handle(m.copy));
   router.post('/api/pull', count('/api/pull'), body, createOllamaPullHandler(deps));
+  router.post('/api/push', count('/api/push'), body, createOllamaPushHandler(deps));
+  router.post('/api/create', count('/api/create'), body, createOllamaCreateHandler(deps));
+  // The body is the blob's bytes, streamed into the store: no body parser runs before it.
+  const blobs = createBlobHandlers(deps);
+  router.head('/api/blobs/:digest', count('/api/blobs'), blobs.head);
+  router.post('/api/blobs/:digest', count('/api/blobs'), blobs.upload);
   const record = deps.requestHistory ? [recordRequests(deps.requestHistory)] : [];
   router.post('/api/chat', count('/api/chat'), body, ...record, createOllamaGenerateHandler(deps, 'chat'));
   router.post('/api/generate', count('/api/generate'), body, ...record, createOllamaGenerateHandler(deps, 'generate'));

@@ -48,6 +48,29 @@ describe('/api/show', () => {
     assert.equal('template' in show, false);
     assert.equal('license' in show, false);
   });
+
+  test("a created model's extras are reported: system, messages, parameters in name order (a list one line per item), license layers over the GGUF's", () => {
+    const extras = {
+      system: 'Be brief.',
+      parameters: { temperature: 0, stop: ['A', 'B'] },
+      messages: [{ role: 'user', content: 'Hi' }],
+      licenses: ['MIT', 'Other'],
+    };
+    const show = toOllamaShow('m', model, ['completion'], extras);
+    assert.equal(show.system, 'Be brief.');
+    assert.deepEqual(show.messages, [{ role: 'user', content: 'Hi' }]);
+    assert.equal(show.license, 'MIT\nOther');
+    assert.deepEqual(show.parameters.split('\n').map((line) => line.split(/\s+/)), [
+      ['num_ctx', '8192'],
+      ['stop', '"A"'],
+      ['stop', '"B"'],
+      ['temperature', '0'],
+    ]);
+    assert.match(show.modelfile, /^SYSTEM """Be brief\."""$/m);
+    assert.match(show.modelfile, /^PARAMETER stop "B"$/m);
+    assert.match(show.modelfile, /^MESSAGE user """Hi"""$/m);
+    assert.match(show.modelfile, /^LICENSE """MIT\nOther"""$/m);
+  });
 });
 
 describe('/api/embed and /api/embeddings', () => {
