@@ -16,7 +16,7 @@ log=.cache/llama-context-params.log
 mkdir -p .cache build/Release
 [ -f "$bundle" ] || { say "node-llama-cpp's source bundle is missing; sequences keep separate KV caches"; exit 0; }
 command -v git >/dev/null || { say "'git' not found; sequences keep separate KV caches"; exit 0; }
-key="$( { sha256sum "$bundle" "$src"/*.cc "$src/binding.gyp" | cut -d' ' -f1; node -p process.version; } | sha256sum | cut -c1-16)"
+key="$( { sha256sum "$bundle" "$src"/*.cc "$src"/*.h "$src/binding.gyp" | cut -d' ' -f1; node -p process.version; } | sha256sum | cut -c1-16)"
 if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then exit 0; fi
 rm -f "$out" "$out.key"
 scratch="$(mktemp -d)"

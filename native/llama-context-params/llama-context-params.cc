@@ -18,16 +18,13 @@
 
 #include <node_api.h>
 
-#include <dlfcn.h>
-#include <link.h>
-#include <string.h>
-
 #include <atomic>
 
 #include "llama.h"
+#include "loaded-symbol.h"
 
-// huge-pages.cc: the other interposer this library carries.
-void define_huge_page_exports(napi_env env, napi_value exports);
+// cpu-buffers.cc: the other interposers this library carries.
+void define_cpu_buffer_exports(napi_env env, napi_value exports);
 
 namespace {
 
@@ -37,27 +34,12 @@ std::atomic<bool> unify{false};
 std::atomic<bool> interposed{false};
 std::atomic<InitFromModel> real_init{nullptr};
 
-// The addon's libllama is loaded in its own local scope, which RTLD_NEXT does not search: find it
-// among the loaded objects by name and ask it for the symbol.
-int find_libllama(struct dl_phdr_info *info, size_t, void *data) {
-  const char *name = info->dlpi_name;
-  if (name == nullptr || strstr(name, "/libllama") == nullptr) return 0;
-  void *handle = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
-  if (handle == nullptr) return 0;
-  void *symbol = dlsym(handle, "llama_init_from_model");
-  dlclose(handle);
-  if (symbol == nullptr) return 0;
-  *static_cast<void **>(data) = symbol;
-  return 1;
-}
-
 InitFromModel resolve_real() {
   InitFromModel known = real_init.load();
   if (known != nullptr) return known;
-  void *symbol = nullptr;
-  dl_iterate_phdr(find_libllama, &symbol);
-  real_init.store(reinterpret_cast<InitFromModel>(symbol));
-  return reinterpret_cast<InitFromModel>(symbol);
+  auto found = reinterpret_cast<InitFromModel>(loaded_symbol("/libllama", "llama_init_from_model"));
+  real_init.store(found);
+  return found;
 }
 
 }  // namespace
@@ -99,7 +81,7 @@ napi_value Interposed(napi_env env, napi_callback_info) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  define_huge_page_exports(env, exports);
+  define_cpu_buffer_exports(env, exports);
   napi_property_descriptor properties[] = {
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"interposed", nullptr, Interposed, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -79,6 +79,8 @@ export interface LoadedInfo {
   kvCells?: number;
   /** ggml buffers this engine's process gave transparent huge pages so far (worker/unified-kv.ts); 0 without the interposer library. */
   hugePageBuffers?: number;
+  /** First clears of ggml buffers skipped because the pages were fresh (worker/cpu-buffers.cc), in this engine's process so far. */
+  clearsSkipped?: number;
   /**
    * Where the load's time went, in milliseconds: checking the file, starting the engine (0 when a
    * spare Worker had it up), llama.cpp's model load, the context, and all of it to the end.

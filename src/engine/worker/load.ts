@@ -24,7 +24,7 @@ import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
 import { fileStampOf, sameFile } from './file-stamp.js';
 import { headerWasReadAhead } from './gguf-read-ahead.js';
-import { contextWasUnified, hugePageBuffers, loadInterposer } from './unified-kv.js';
+import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
 
 /** A loaded model and what generation needs from it. */
@@ -163,6 +163,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       kvUnified,
       kvCells: kvUnified ? contextSize : contextSize * init.parallel,
       hugePageBuffers: hugePageBuffers(),
+      clearsSkipped: clearsSkipped(),
       loadMillis: {
         validate: Math.round(validated - began),
         engine: Math.round(engineUp - validated),

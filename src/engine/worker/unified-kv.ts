@@ -1,9 +1,10 @@
 /**
  * Loads the interposer library (native/llama-context-params, see ../unified-kv-library.ts) into
  * this process before node-llama-cpp's binding, so that the binding's context creation and ggml's
- * buffer allocations go through it. It carries two things: the unified KV cache (when asked for)
- * and huge pages for ggml's large CPU buffers (always: contexts are created several times faster
- * on Linux, see huge-pages.cc). The library acts process-wide: every Worker of a server is started
+ * buffer allocations go through it. It carries the unified KV cache (when asked for), and for
+ * ggml's large CPU buffers huge pages and fresh pages that are never cleared by hand (always:
+ * contexts are created several times faster on Linux, and a KV cache holds memory only for the
+ * cells used; see cpu-buffers.cc). The library acts process-wide: every Worker of a server is started
  * with the same setting, and the first to load it decides. Loaded with RTLD_GLOBAL: only a global
  * definition is found before libllama's and libggml-base's own when the binding's references are bound.
  */
@@ -14,7 +15,9 @@ interface UnifiedKvLibrary {
   configure(unified: boolean): void;
   interposed(): boolean;
   hugePages(enabled: boolean): void;
+  freshBuffers(enabled: boolean): void;
   hugePageBuffers(): number;
+  clearsSkipped(): number;
 }
 
 /** The outcome of asking for unified KV caches in this process. */
@@ -40,6 +43,7 @@ export function loadInterposer(unifiedKv: boolean): UnifiedKvState {
     process.dlopen(module, UNIFIED_KV_LIBRARY, os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL);
     library = module.exports;
     library.hugePages(true);
+    library.freshBuffers(true);
     library.configure(unifiedKv);
     state = { enabled: unifiedKv };
   } catch (err) {
@@ -52,6 +56,11 @@ export function loadInterposer(unifiedKv: boolean): UnifiedKvState {
 /** How many of ggml's buffers were given huge pages in this process so far (0 without the library). */
 export function hugePageBuffers(): number {
   return library?.hugePageBuffers() ?? 0;
+}
+
+/** How many first clears of ggml's buffers found fresh pages and were skipped in this process so far (0 without the library). */
+export function clearsSkipped(): number {
+  return library?.clearsSkipped() ?? 0;
 }
 
 /**
