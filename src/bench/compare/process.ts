@@ -76,7 +76,7 @@ export async function waitUntilReady(proc: ServerProcess, what: string, ready: (
 }
 
 /** The pid and all its descendants (children of any of their threads), from /proc; just the pid elsewhere. */
-async function processTree(pid: number): Promise<number[]> {
+export async function processTree(pid: number): Promise<number[]> {
   const all = [pid];
   for (let i = 0; i < all.length; i++) {
     const tasks = await readdir(`/proc/${all[i]}/task`).catch(() => [] as string[]);
