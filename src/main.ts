@@ -98,6 +98,7 @@ export async function startServer(config: Config, env: NodeJS.ProcessEnv = proce
       spare: config.spareEngine ? { threads: config.threads } : undefined,
       unifiedKv: kvUnified,
       promptCache: { dir: path.join(config.modelsPath, PROMPT_CACHE_DIR_NAME), maxBytes: config.promptCacheBytes },
+      onGenerationEnd: (spec, reason) => metrics.generations.inc({ model: spec.id, finish_reason: reason }),
     });
     const scheduler = new Scheduler({
       createHandle: engines.createHandle,

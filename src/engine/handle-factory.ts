@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
-import { WorkerModelHandle, type PromptCacheSettings } from './model-handle.js';
+import { WorkerModelHandle, type PromptCacheSettings, type WorkerModelHandleOptions } from './model-handle.js';
 import type { GpuSetting, Isolation, LoadMemo } from './protocol.js';
 import { watchNativeBuildChoice, type NativeBuildWatchOptions } from './native-build-watch.js';
 import { EngineWorkers } from './spare-worker.js';
@@ -31,6 +31,8 @@ export interface WorkerHandleFactoryOptions {
   promptCache?: PromptCacheSettings;
   /** Which decision file to follow and how often (native-build-watch.ts). Defaults to build/native-engine.json every 5 s. */
   nativeBuildWatch?: NativeBuildWatchOptions;
+  /** Told how every generation ended, read to the end or left by its client (WorkerModelHandleOptions.onGenerationEnd). Defaults to nobody. */
+  onGenerationEnd?: WorkerModelHandleOptions['onGenerationEnd'];
 }
 
 export interface EngineHandles {
@@ -61,6 +63,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
       unifiedKv: options.unifiedKv,
       promptCache: options.promptCache,
       loadMemos,
+      onGenerationEnd: options.onGenerationEnd,
     });
   // A background build of llama.cpp may be measured faster while the server runs: later loads use it.
   const stopWatching = watchNativeBuildChoice((choice) => {

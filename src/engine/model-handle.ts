@@ -15,7 +15,7 @@ import { startProcessTransport } from './process-transport.js';
 import type { GpuSetting, Isolation, LoadedInfo, LoadMemo, MainToWorker, PromptCacheInit, WorkerInit, WorkerToMain } from './protocol.js';
 import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
 import type { EngineWorkers } from './spare-worker.js';
-import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadSpec, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
+import type { EmbedRequest, EmbedResult, FinishReason, GenerateEvent, GenerateRequest, LoadSpec, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
 import { startWorkerTransport } from './worker-transport.js';
 
 /** How long dispose() waits for the engine to end by itself before giving up on it (a Worker) or killing it (a process). */
@@ -45,6 +45,11 @@ export interface WorkerModelHandleOptions {
    * (WorkerInit.memo). Shared by a factory's handles. Defaults to none kept.
    */
   loadMemos?: Map<string, LoadMemo>;
+  /**
+   * Told how every generation of this model ended, whether its consumer read to the end or left
+   * early (a client that went away: the engine's loop ends with 'abort'). Defaults to nobody.
+   */
+  onGenerationEnd?: (spec: LoadSpec, reason: FinishReason) => void;
 }
 
 /** The prompt cache as the server configures it; each model's engine adds its own ID. */
@@ -55,6 +60,8 @@ export type LoadedHandleInfo = HandleInfo & LoadedInfo & { isolation: Isolation 
 
 type Pending =
   | { kind: 'stream'; queue: EventQueue<GenerateEvent> }
+  /** A stream whose consumer left: its events are dropped until the engine says how it ended. */
+  | { kind: 'draining' }
   | { kind: 'call'; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
 export class WorkerModelHandle implements ModelHandle {
@@ -153,9 +160,11 @@ export class WorkerModelHandle implements ModelHandle {
       finished = true;
     } finally {
       signal?.removeEventListener('abort', cancel);
-      // The consumer stopped early: stop the engine's loop too.
-      if (!finished) cancel();
-      this.pending.delete(id);
+      // The consumer stopped early: stop the engine's loop too, and hear how it ended.
+      if (!finished) {
+        cancel();
+        if (this.pending.has(id)) this.pending.set(id, { kind: 'draining' });
+      } else this.pending.delete(id);
     }
   }
 
@@ -224,7 +233,7 @@ export class WorkerModelHandle implements ModelHandle {
   }
 
   /** Registers the request and posts it; a handle that cannot serve fails the request at once. */
-  private send(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, pending: Pending): number {
+  private send(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, pending: Exclude<Pending, { kind: 'draining' }>): number {
     const id = this.nextId++;
     if (this.state !== 'ready') {
       const error = new AppError('unavailable', `model ${this.options.spec.name} is not loaded (${this.state})`);
@@ -257,11 +266,12 @@ export class WorkerModelHandle implements ModelHandle {
         return;
       case 'event': {
         const p = this.pending.get(message.id);
-        if (p?.kind !== 'stream') return;
-        p.queue.push(message.event);
+        if (p === undefined || p.kind === 'call') return;
+        if (p.kind === 'stream') p.queue.push(message.event);
         if (message.event.type === 'done') {
-          p.queue.end();
+          if (p.kind === 'stream') p.queue.end();
           this.pending.delete(message.id);
+          this.options.onGenerationEnd?.(this.options.spec, message.event.finishReason);
         }
         return;
       }
@@ -270,6 +280,7 @@ export class WorkerModelHandle implements ModelHandle {
         const p = this.pending.get(message.id);
         if (!p) return;
         this.pending.delete(message.id);
+        if (p.kind === 'draining') return;
         if (message.type === 'error') {
           const error = AppError.fromJSON(message.error);
           return p.kind === 'stream' ? p.queue.fail(error) : p.reject(error);
@@ -327,7 +338,7 @@ export class WorkerModelHandle implements ModelHandle {
   private failPending(error: AppError): void {
     for (const p of this.pending.values()) {
       if (p.kind === 'stream') p.queue.fail(error);
-      else p.reject(error);
+      else if (p.kind === 'call') p.reject(error);
     }
     this.pending.clear();
   }

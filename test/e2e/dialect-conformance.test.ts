@@ -103,6 +103,12 @@ describe('every dialect answers the same failures in its own shape', () => {
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
+  /** model_runner_generations_total with finish_reason "abort", over every model. */
+  const abortedGenerations = async (): Promise<number> => {
+    const text = (await server.request('/metrics')).text;
+    return [...text.matchAll(/^model_runner_generations_total\{[^}]*finish_reason="abort"[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  };
+
   for (const route of ROUTES) {
     test(`${route.name}: bad JSON is a 400 and an unknown model a 404, in the ${route.shape} shape`, async () => {
       const bad = await server.request(route.path, { method: 'POST', body: '{"model": ', headers: { 'content-type': 'application/json' } });
@@ -121,7 +127,8 @@ describe('every dialect answers the same failures in its own shape', () => {
       assertShape(reply, route.shape, `${route.name} overflow`);
     });
 
-    test(`${route.name}: a client that leaves a stream stops its generation, so the one sequence serves the next request`, async () => {
+    test(`${route.name}: a client that leaves a stream stops its generation, so the one sequence serves the next request, and the metrics count it aborted`, async () => {
+      const abortedBefore = await abortedGenerations();
       const runaway = await openStream(server.socketPath, route.path, { body: route.runaway!.body }, route.runaway!.format);
       assert.equal(runaway.status, 200);
       await runaway.started;
@@ -130,6 +137,8 @@ describe('every dialect answers the same failures in its own shape', () => {
       // One sequence: this request waits until the runaway's generation has ended, which only its cancellation can do.
       const next = await server.request(route.path, { body: route.body(DEMO, 'Hello') });
       assert.equal(next.status, 200, `${route.name} after the disconnect: ${next.text}`);
+      // Its end came from the engine before the next request could have the sequence.
+      assert.equal((await abortedGenerations()) - abortedBefore, 1, 'one generation ended aborted');
     });
   }
 });

@@ -29,6 +29,11 @@ export interface Metrics {
   readonly generatedTokens: Counter<'model'>;
   readonly timeToFirstToken: Histogram<'model'>;
   readonly tokensPerSecond: Histogram<'model'>;
+  /**
+   * Generations ended, by model ID and finish reason, counted by the engine whether or not a
+   * client read the end: 'abort' is a generation stopped because its client went away.
+   */
+  readonly generations: Counter<'model' | 'finish_reason'>;
   /** Bytes the puller wrote into the store. */
   readonly pullBytes: Counter;
   setCollectors(collectors: MetricCollectors): void;
@@ -80,6 +85,12 @@ export function createMetrics(): Metrics {
     buckets: TOKENS_PER_SECOND_BUCKETS,
     registers,
   });
+  const generations = new Counter({
+    name: `${METRIC_PREFIX}generations_total`,
+    help: 'Generations ended, by model and finish reason (abort: stopped because the client went away)',
+    labelNames: ['model', 'finish_reason'] as const,
+    registers,
+  });
   const pullBytes = new Counter({
     name: `${METRIC_PREFIX}pull_bytes_total`,
     help: 'Bytes downloaded into the model store',
@@ -109,6 +120,7 @@ export function createMetrics(): Metrics {
     generatedTokens,
     timeToFirstToken,
     tokensPerSecond,
+    generations,
     pullBytes,
     setCollectors(next) {
       collectors = { ...collectors, ...next };
