@@ -43,6 +43,7 @@ export async function readGgufFileInfo(pathOrUri, options) {
     const readAhead = await globalThis[Symbol.for("model-runner.gguf-read-ahead")]?.(pathOrUri, options);
     return readAhead ?? readGgufFileInfoFromSource(pathOrUri, options);
 }
+readGgufFileInfo.consultsReadAhead = true;
 `;
 
 function withReadAheadHook(text: string): string {

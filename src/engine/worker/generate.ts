@@ -17,7 +17,7 @@ import { evaluateOptionsFor } from './sampling.js';
 import { SequencePool } from './sequence-pool.js';
 import { StopMatcher } from './stop-matcher.js';
 import { ThinkingSplitter } from './thinking-splitter.js';
-import { maybeInjectFault, withTestFaults } from './test-faults.js';
+import { maybeInjectFault, withoutFaultMarkers, withTestFaults } from './test-faults.js';
 import { TokenTextDecoder } from './text-decoder.js';
 import type { RenderedChat } from './chat-prompt.js';
 import { forcedCallText, generateCall, planTools, type ToolPlan } from './tool-calls.js';
@@ -116,13 +116,16 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
       return finishCall(result.call, result.end, emit, (r) => finish(r, result.firstTokenAt, result.sampled));
     }
 
-    const userStops = sampling.stop ?? [];
+    const requestedStops = sampling.stop ?? [];
+    const userStops = withoutFaultMarkers(requestedStops);
     const stops = [...userStops, ...prompt.textStops, ...(answersInJson(sampling) ? [JSON_GRAMMAR_END] : [])];
     const callPrefixAt = stops.length;
     const matcher = new StopMatcher([...stops, ...prompt.plan.callPrefixes]);
     const decoder = new TokenTextDecoder(model);
     const track = top === undefined ? undefined : new LogprobTrack((t) => model.detokenize([t], true));
     let stopped: { callPrefix: boolean; rest: string } | undefined;
+    /** Tokens whose text has gone out so far (the test faults act after the second). */
+    let textTokens = 0;
     // Stop strings apply to the whole reply (as llama-server does); the thinking is split off after them.
     const splitter = prompt.thought ? new ThinkingSplitter(prompt.thought.section.markers, prompt.thought.openedInPrompt, request.kind === 'chat' && request.thinking?.trimAnswerStart === true) : undefined;
     /**
@@ -164,7 +167,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
     };
     const loop = await runTokenLoop({
       seq,
-      barrier: withTestFaults(env.barrier, userStops, signal),
+      barrier: withTestFaults(env.barrier, requestedStops, signal),
       input: rest,
       evaluate,
       maxTokens,
@@ -172,7 +175,6 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
       ...(top === undefined ? {} : { scoreTop: top }),
       onToken: (token, score) => {
         generated.push(token);
-        maybeInjectFault(userStops, generated.length);
         if (model.isEogToken(token)) return false; // only seen with ignoreEos: skip it, keep going
         if (endsWithAny(generated, prompt.tokenStops)) {
           stopped = { callPrefix: false, rest: '' };
@@ -184,6 +186,8 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         if (text.length === 0) return false;
         const result = matcher.push(text);
         emitText(result.text, result.match !== undefined);
+        // After the text went out: a test that holds the engine has seen its answer start.
+        if (result.text.length > 0) maybeInjectFault(requestedStops, ++textTokens);
         if (result.match) {
           stopped = { callPrefix: result.match.index >= callPrefixAt, rest: result.rest ?? '' };
           if (result.match.index < userStops.length) matchedStop = userStops[result.match.index];

@@ -28,10 +28,18 @@ let current: { file: string; read: Promise<ReadAhead> } | undefined;
 let served = false;
 
 /**
+ * Whether node-llama-cpp asks the hook before reading: its bundle does; its file tree, which the
+ * single binary runs, does not, and a header read ahead there would never be used.
+ */
+const consulted = (readGgufFileInfo as { consultsReadAhead?: boolean }).consultsReadAhead === true;
+
+/**
  * Starts reading `file`'s header, replacing any header read ahead before. Resolves with what was
- * read once it has been (undefined when it could not be: the load reports that with its own error).
+ * read once it has been (undefined when it could not be, or would not be used: the load reports a
+ * file it cannot read with its own error).
  */
 export function readAhead(file: string): Promise<GgufFileInfo | undefined> {
+  if (!consulted) return Promise.resolve(undefined);
   const resolved = path.resolve(file);
   // readTensorInfo is loadModel's default, said out loud so that this read does not match the hook itself.
   const read = fileStampOf(resolved).then((stamp) => ({ file: resolved, stamp, info: readGgufFileInfo(resolved, { sourceType: 'filesystem', readTensorInfo: true }) }));

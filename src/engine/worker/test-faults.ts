@@ -1,7 +1,8 @@
 /**
  * Test switch, off in production: with MODEL_RUNNER_TEST_FAULTS=1 in the environment, a
  * generation whose stop strings include one of the markers below misbehaves after its second
- * token. Integration tests use them to prove that a failing engine fails only its own requests
+ * token that sent text (so its answer has surely started: a token of no text, or one held back,
+ * would leave a stream that has not even sent its status). Integration tests use them to prove that a failing engine fails only its own requests
  * and that the server stays up and loads a fresh one.
  */
 import { existsSync } from 'node:fs';
@@ -40,8 +41,20 @@ export const TEST_FAULTS_ENV = 'MODEL_RUNNER_TEST_FAULTS';
 
 const enabled = process.env[TEST_FAULTS_ENV] === '1';
 
-export function maybeInjectFault(stops: readonly string[], generatedTokens: number): void {
-  if (!enabled || generatedTokens !== 2) return;
+const MARKERS = [FAULT_MARKER, ABORT_FAULT_MARKER, HANG_FAULT_MARKER, EXIT_FAULT_MARKER, ERROR_FAULT_MARKER, AWAIT_CANCEL_FAULT_MARKER];
+
+/**
+ * The stop strings that are text to stop at. The markers ride in the stop list but are not: as
+ * stop strings they would hold back text that begins like one (a "_"), and a held request whose
+ * first tokens were held back would never have started its answer.
+ */
+export function withoutFaultMarkers(stops: readonly string[]): string[] {
+  if (!enabled) return [...stops];
+  return stops.filter((s) => !MARKERS.includes(s) && !s.startsWith(HOLD_FAULT_PREFIX));
+}
+
+export function maybeInjectFault(stops: readonly string[], textTokens: number): void {
+  if (!enabled || textTokens !== 2) return;
   if (stops.includes(FAULT_MARKER)) {
     // Thrown from a fresh macrotask so it is uncaught, like a real bug outside the request's promise chain.
     setImmediate(() => {
