@@ -61,6 +61,30 @@ async function largestAllocated(dir: string, pattern: RegExp): Promise<number> {
   return largest;
 }
 
+/**
+ * Sends one body with `send`, paused after `sentBeforeFilling` bytes until a file named like
+ * `staged` under the store holds a MiB, then with the volume filled: the room runs out midway.
+ * The volume is emptied again whatever the answer.
+ */
+async function sendWhileTheDiskFills<R>(
+  env: ReturnType<typeof storeOnSmallVolume>,
+  sentBeforeFilling: number,
+  staged: { what: string; pattern: RegExp },
+  send: (pacing: { pauseAfter: number; pause: () => Promise<void> }) => Promise<R>,
+): Promise<R> {
+  try {
+    return await send({
+      pauseAfter: sentBeforeFilling,
+      pause: async () => {
+        await waitUntil(staged.what, async () => (await largestAllocated(env.modelsPath, staged.pattern)) >= MIB);
+        await env.volume!.fill();
+      },
+    });
+  } finally {
+    await env.volume!.unfill();
+  }
+}
+
 async function chatWith(server: ServerProcess, model: string): Promise<void> {
   const chat = await server.request('/engines/v1/chat/completions', { body: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 } });
   assert.equal(chat.status, 200, chat.text);
@@ -83,19 +107,7 @@ describe('a tar load into a store whose disk is too small', { skip }, () => {
   test('a tar whose room another writer takes midway is answered 507 naming the blob, and the volume returns to where it was', async () => {
     const { tar, digest } = await tarWithBlob(randomBytes(8 * MIB));
     const usedBefore = await env.volume!.usedBytes();
-    let reply;
-    try {
-      reply = await load({
-        body: tar,
-        pauseAfter: TAR_SENT_BEFORE_FILLING,
-        pause: async () => {
-          await waitUntil('the blob being staged on the volume', async () => (await largestAllocated(env.modelsPath, /\.tmp$/)) >= MIB);
-          await env.volume!.fill();
-        },
-      });
-    } finally {
-      await env.volume!.unfill();
-    }
+    const reply = await sendWhileTheDiskFills(env, TAR_SENT_BEFORE_FILLING, { what: 'the blob being staged on the volume', pattern: /\.tmp$/ }, (pacing) => load({ body: tar, ...pacing }));
     assert.equal(reply.status, 507, reply.text);
     assert.match(reply.text, new RegExp(`not enough disk space in the model store to load the uploaded model \\(the disk filled up while blob ${digest} was being written`));
     assert.ok(!reply.text.includes(env.volume!.dir), `the error names no server path: ${reply.text}`);
@@ -136,18 +148,7 @@ describe('a GGUF upload into a store whose disk is too small', { skip }, () => {
   test('an upload whose room another writer takes midway is answered 507, and the volume returns to where it was', async () => {
     const form = multipartBody({}, { name: 'big.gguf', bytes: Buffer.concat([Buffer.from('GGUF'), randomBytes(6 * MIB)]) });
     const usedBefore = await env.volume!.usedBytes();
-    let reply;
-    try {
-      reply = await upload(form, {
-        pauseAfter: SENT_BEFORE_FILLING,
-        pause: async () => {
-          await waitUntil('the upload being saved on the volume', async () => (await largestAllocated(env.modelsPath, /\.gguf$/)) >= MIB);
-          await env.volume!.fill();
-        },
-      });
-    } finally {
-      await env.volume!.unfill();
-    }
+    const reply = await sendWhileTheDiskFills(env, SENT_BEFORE_FILLING, { what: 'the upload being saved on the volume', pattern: /\.gguf$/ }, (pacing) => upload(form, pacing));
     assert.equal(reply.status, 507, reply.text);
     assert.match(reply.text, /not enough disk space in the model store to load the uploaded model \(the disk filled up; what had been written was removed\): it needs 12\.\d+MB/);
     assert.ok(!reply.text.includes(env.volume!.dir), `the error names no server path: ${reply.text}`);
@@ -189,18 +190,7 @@ describe("an Ollama blob upload (POST /api/blobs/:digest) into a store whose dis
     const bytes = randomBytes(8 * MIB);
     const digest = sha256OfBytes(bytes);
     const usedBefore = await env.volume!.usedBytes();
-    let reply;
-    try {
-      reply = await send(digest, bytes, {
-        pauseAfter: TAR_SENT_BEFORE_FILLING,
-        pause: async () => {
-          await waitUntil('the blob being staged on the volume', async () => (await largestAllocated(env.modelsPath, /\.tmp$/)) >= MIB);
-          await env.volume!.fill();
-        },
-      });
-    } finally {
-      await env.volume!.unfill();
-    }
+    const reply = await sendWhileTheDiskFills(env, TAR_SENT_BEFORE_FILLING, { what: 'the blob being staged on the volume', pattern: /\.tmp$/ }, (pacing) => send(digest, bytes, pacing));
     assert.equal(reply.status, 507, reply.text);
     const { error } = reply.json() as { error: string };
     assert.match(error, new RegExp(`not enough disk space in the model store to store the uploaded blob ${digest} \\(the disk filled up`));

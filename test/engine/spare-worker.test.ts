@@ -23,6 +23,9 @@ describe('the spare engine Worker', () => {
   after(() => model?.cleanup());
 
   const spec = (path: string) => ({ id: 'sha256:tiny', name: 'tiny', modelPath: path, mode: 'completion' as const, settings: {} });
+  /** A handle for the model at `file` from `engines`, one sequence and one thread. */
+  const handleFor = (engines: ReturnType<typeof createWorkerHandleFactory>, file: string) =>
+    engines.createHandle(spec(file), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
 
   test('each load takes a Worker whose engine was up before the model was named, and generates as a fresh Worker does', async () => {
     const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger(), spare: { threads: 2 } });
@@ -30,7 +33,7 @@ describe('the spare engine Worker', () => {
     try {
       for (let i = 0; i < 2; i++) {
         await engines.spareReady();
-        const handle = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+        const handle = handleFor(engines, model.path);
         handles.push(handle);
         const info = (await handle.load()) as LoadedHandleInfo;
         assert.equal(info.engineStartedAhead, true, `load ${i + 1} found the spare up`);
@@ -49,7 +52,7 @@ describe('the spare engine Worker', () => {
   test('without a spare, loads start their engine with the model, and close has nothing to stop', async () => {
     const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger() });
     await engines.spareReady();
-    const handle = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+    const handle = handleFor(engines, model.path);
     try {
       assert.equal((await handle.load()).engineStartedAhead, false);
     } finally {
@@ -63,12 +66,12 @@ describe('the spare engine Worker', () => {
     const handles: WorkerModelHandle[] = [];
     try {
       await engines.spareReady();
-      const first = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      const first = handleFor(engines, model.path);
       handles.push(first);
       assert.equal((await first.load()).headerReadAhead, false, 'nothing was unloaded before the first load');
       const before = textOf(await collect(first, greedy));
       await first.dispose();
-      const again = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      const again = handleFor(engines, model.path);
       handles.push(again);
       assert.equal((await again.load()).headerReadAhead, true, 'the spare read the header of the model just unloaded');
       assert.equal(textOf(await collect(again, greedy)), before);
@@ -84,11 +87,11 @@ describe('the spare engine Worker', () => {
     const handles: WorkerModelHandle[] = [];
     try {
       await engines.spareReady();
-      const first = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      const first = handleFor(engines, model.path);
       handles.push(first);
       await first.load();
       await first.dispose();
-      const second = engines.createHandle(spec(other.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      const second = handleFor(engines, other.path);
       handles.push(second);
       assert.equal((await second.load()).headerReadAhead, false);
     } finally {
@@ -113,7 +116,7 @@ describe('the spare engine Worker', () => {
       await writeFile(file, JSON.stringify({ decision: 'local', reason: 'measured faster', cmakeOptions: { GGML_NATIVE: 'ON' } }));
       assert.match(await waitFor(/later loads use the local build/), /GGML_NATIVE/);
       await engines.spareReady();
-      handle = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      handle = handleFor(engines, model.path);
       assert.equal((await handle.load()).engineStartedAhead, true, 'a spare of the old choice would have been refused');
     } finally {
       clearInterval(keepAlive);
