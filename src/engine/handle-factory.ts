@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
-import { WorkerModelHandle, type PromptCacheSettings, type WorkerModelHandleOptions } from './model-handle.js';
+import { WorkerModelHandle } from './model-handle.js';
+import type { PromptCacheSettings, WorkerModelHandleOptions } from './model-handle-options.js';
 import type { GpuSetting, Isolation, LoadMemo } from './protocol.js';
 import { watchNativeBuildChoice, type NativeBuildWatchOptions } from './native-build-watch.js';
 import { EngineWorkers } from './spare-worker.js';

@@ -9,7 +9,13 @@ export interface ResolvedSettings {
   /** Context size per sequence, in tokens. */
   contextSize: number;
   parallel: number;
+  /**
+   * Threads the model is guaranteed: what the placement check counts against the budget, and what
+   * it is loaded with unless the scheduler gives it more (see thread-shares.ts).
+   */
   threads: number;
+  /** The most threads the scheduler may give it while it is loaded (its thread pool's size). Defaults to `threads`. */
+  maxThreads?: number;
 }
 
 export interface HandleInfo extends ResolvedSettings {
@@ -24,6 +30,11 @@ export interface ModelHandle extends ModelSession {
   load(signal?: AbortSignal): Promise<HandleInfo>;
   /** Stops cooperatively: in-flight work is aborted, then native resources are released. */
   dispose(): Promise<void>;
+  /**
+   * Gives the model a new share of the cores, because other models loaded or unloaded: it is
+   * loaded with it when its load has not started, and uses it from its next batch on when it has.
+   */
+  setThreads(threads: number): void;
   /** Set once load() resolved. */
   readonly info: HandleInfo | undefined;
   /** Registers a callback for a failure after load (the Worker died); in-flight requests already failed. */

@@ -2,7 +2,8 @@
 export { Scheduler } from './scheduler.js';
 export type { AcquireOptions, Lease, RunnerStatus, SchedulerOptions } from './scheduler-types.js';
 export { createWorkerHandleFactory, bundledEngineInfo, type EngineHandles, type WorkerHandleFactoryOptions } from './handle-factory.js';
-export { WorkerModelHandle, type WorkerModelHandleOptions, type LoadedHandleInfo } from './model-handle.js';
+export { WorkerModelHandle } from './model-handle.js';
+export type { WorkerModelHandleOptions, LoadedHandleInfo } from './model-handle-options.js';
 export { DEFAULT_HANG_TIMEOUT_MS } from './process-transport.js';
 export type { Isolation } from './protocol.js';
 export type { HandleFactory, HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';

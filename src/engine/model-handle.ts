@@ -10,53 +10,17 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { EventQueue } from './event-queue.js';
-import type { HandleInfo, ModelHandle, ResolvedSettings } from './handle-types.js';
+import type { ModelHandle } from './handle-types.js';
+import { DEFAULT_STOP_TIMEOUT_MS, type LoadedHandleInfo, type WorkerModelHandleOptions } from './model-handle-options.js';
 import { startProcessTransport } from './process-transport.js';
-import type { GpuSetting, Isolation, LoadedInfo, LoadMemo, MainToWorker, PromptCacheInit, WorkerInit, WorkerToMain } from './protocol.js';
+import type { LoadedInfo, MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
 import type { EngineExit, EngineTransport, TransportOptions } from './transport.js';
-import type { EngineWorkers } from './spare-worker.js';
-import type { EmbedRequest, EmbedResult, FinishReason, GenerateEvent, GenerateRequest, LoadSpec, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
 import { startWorkerTransport } from './worker-transport.js';
 
-/** How long dispose() waits for the engine to end by itself before giving up on it (a Worker) or killing it (a process). */
-export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
-export interface WorkerModelHandleOptions {
-  spec: LoadSpec;
-  settings: ResolvedSettings;
-  /** Backend for node-llama-cpp; false is CPU only. Defaults to 'auto'. */
-  gpu?: GpuSetting;
-  /** Receives the engine's log lines and lifecycle events. */
-  logger: Logger;
-  /** Longest wait for a cooperative stop. Defaults to DEFAULT_STOP_TIMEOUT_MS. */
-  stopTimeoutMs?: number;
-  /** Where the engine runs: a Worker of this process, or a child process. Defaults to 'thread'. */
-  isolation?: Isolation;
-  /** Process isolation only: silence of the child's event loop after which it is killed. Defaults to DEFAULT_HANG_TIMEOUT_MS. */
-  hangTimeoutMs?: number;
-  /** Thread isolation: where the Worker comes from (a factory's spare). Defaults to a new Worker. */
-  workers?: EngineWorkers;
-  /** Whether the model's sequences share one KV cache (WorkerInit.unifiedKv). Defaults to false. */
-  unifiedKv?: boolean;
-  /** Where completion models keep prompt prefixes across unloads, and how many bytes at most. Defaults to none: nothing is saved. */
-  promptCache?: PromptCacheSettings;
-  /**
-   * What earlier loads learned, by model ID: read for this load, replaced with what it learned
-   * (WorkerInit.memo). Shared by a factory's handles. Defaults to none kept.
-   */
-  loadMemos?: Map<string, LoadMemo>;
-  /**
-   * Told how every generation of this model ended, whether its consumer read to the end or left
-   * early (a client that went away: the engine's loop ends with 'abort'). Defaults to nobody.
-   */
-  onGenerationEnd?: (spec: LoadSpec, reason: FinishReason) => void;
-}
-
-/** The prompt cache as the server configures it; each model's engine adds its own ID. */
-export type PromptCacheSettings = Omit<PromptCacheInit, 'modelId'>;
-
-/** What a loaded handle reports: the engine's info and how it is isolated. */
-export type LoadedHandleInfo = HandleInfo & LoadedInfo & { isolation: Isolation };
+/** The messages that carry a request and get an answer under their id. */
+type RequestMessage = Exclude<MainToWorker, { type: 'cancel' | 'shutdown' | 'threads' }>;
 
 type Pending =
   | { kind: 'stream'; queue: EventQueue<GenerateEvent> }
@@ -75,8 +39,12 @@ export class WorkerModelHandle implements ModelHandle {
   private loadWaiter: { resolve: (info: LoadedInfo) => void; reject: (e: unknown) => void } | undefined;
   /** Set by dispose(): a load still under way was called off. */
   private disposeRequested = false;
+  /** The model's share of the cores now (settings.threads until the scheduler says otherwise). */
+  private threads: number;
 
-  constructor(private readonly options: WorkerModelHandleOptions) {}
+  constructor(private readonly options: WorkerModelHandleOptions) {
+    this.threads = options.settings.threads;
+  }
 
   get info(): LoadedHandleInfo | undefined {
     return this.loadedInfo;
@@ -85,6 +53,13 @@ export class WorkerModelHandle implements ModelHandle {
   /** The engine's process id under process isolation (for operators and tests); undefined for a Worker. */
   get pid(): number | undefined {
     return this.transport?.pid;
+  }
+
+  setThreads(threads: number): void {
+    if (threads === this.threads) return;
+    this.threads = threads;
+    // Before load() the Worker is told in its init; after it, from its next batch on.
+    if (this.transport) this.post({ type: 'threads', threads });
   }
 
   onFailure(listener: (error: AppError) => void): void {
@@ -104,7 +79,8 @@ export class WorkerModelHandle implements ModelHandle {
       mode: spec.mode,
       contextSize: settings.contextSize,
       parallel: settings.parallel,
-      threads: settings.threads,
+      threads: this.threads,
+      maxThreads: Math.max(settings.maxThreads ?? settings.threads, this.threads),
       batchSize: spec.settings.batchSize,
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',
@@ -215,7 +191,7 @@ export class WorkerModelHandle implements ModelHandle {
     if (this.transport?.isolation === 'process') await this.transport.exited;
   }
 
-  private call<T>(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, signal?: AbortSignal): Promise<T> {
+  private call<T>(message: RequestMessage, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(new AppError('aborted', 'the request was cancelled'));
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
@@ -233,7 +209,7 @@ export class WorkerModelHandle implements ModelHandle {
   }
 
   /** Registers the request and posts it; a handle that cannot serve fails the request at once. */
-  private send(message: Exclude<MainToWorker, { type: 'cancel' | 'shutdown' }>, pending: Exclude<Pending, { kind: 'draining' }>): number {
+  private send(message: RequestMessage, pending: Exclude<Pending, { kind: 'draining' }>): number {
     const id = this.nextId++;
     if (this.state !== 'ready') {
       const error = new AppError('unavailable', `model ${this.options.spec.name} is not loaded (${this.state})`);

@@ -17,8 +17,13 @@ export interface WorkerInit {
   contextSize: number;
   /** Sequences in the context (requests served at once). */
   parallel: number;
-  /** CPU threads this model may use; also the Worker's Llama.maxThreads. */
+  /** CPU threads this model may use now; the Worker's Llama.maxThreads, changed later by 'threads' messages. */
   threads: number;
+  /**
+   * The most threads this model may be given while loaded: its context is created for (and its
+   * thread pool holds) this many. Defaults to `threads`.
+   */
+  maxThreads?: number;
   /** Tokens per decode batch. Defaults to node-llama-cpp's choice when unset. */
   batchSize?: number;
   /** Flash attention; unset lets node-llama-cpp decide. */
@@ -73,6 +78,10 @@ export interface LoadedInfo {
   contextSize: number;
   parallel: number;
   threads: number;
+  /** The most threads the model may be given while loaded (WorkerInit.maxThreads). */
+  maxThreads?: number;
+  /** Contexts in this engine's process with a persistent thread pool of their own (native/llama-context-params/thread-pools.cc); 0 without the interposer library. */
+  threadPools?: number;
   /** Whether the sequences share one KV cache (then any one of them may fill the whole context). */
   kvUnified?: boolean;
   /** KV cache cells allocated: contextSize when shared, contextSize x parallel when not. */
@@ -118,6 +127,8 @@ export type MainToWorker =
   | { type: 'tokenize'; id: number; text: string }
   | { type: 'tokens'; id: number; request: TokensRequest }
   | { type: 'cancel'; id: number }
+  /** The model's share of the cores changed (other models loaded or unloaded): use this many threads from the next batch on, at most WorkerInit.maxThreads. */
+  | { type: 'threads'; threads: number }
   | { type: 'shutdown' };
 
 export type WorkerToMain =

@@ -12,7 +12,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { ResolvedSettings } from './handle-types.js';
 import { estimateModelBytes } from './memory-estimate.js';
 import { placeModel } from './placement.js';
-import { resolveSettings, runnerKey, type Runner } from './runner.js';
+import { resolveSettings, runnerKey, runnerMatches, runnerStatus, type Runner } from './runner.js';
+import { shareThreads } from './thread-shares.js';
 import type { AcquireOptions, Lease, RunnerStatus, SchedulerOptions } from './scheduler-types.js';
 import type { LoadSpec } from './types.js';
 
@@ -94,25 +95,12 @@ export class Scheduler {
   }
 
   ps(): RunnerStatus[] {
-    return [...this.runners.values()].map((r) => ({
-      id: r.spec.id,
-      name: r.spec.name,
-      mode: r.spec.mode,
-      contextSize: r.settings.contextSize,
-      parallel: r.settings.parallel,
-      threads: r.settings.threads,
-      memoryBytes: r.memoryBytes,
-      inUse: r.refCount,
-      loading: r.state === 'loading',
-      keepAlive: r.keepAliveText,
-      expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
-      lastUsed: new Date(r.lastUsed).toISOString(),
-    }));
+    return [...this.runners.values()].map(runnerStatus);
   }
 
   /** Unloads idle models: all of them, or those named (by id, short id or name). Returns how many. */
   async unload(selector: { all?: boolean; models?: string[] }): Promise<number> {
-    const wanted = (r: Runner) => selector.all === true || (selector.models ?? []).some((m) => matches(r, m));
+    const wanted = (r: Runner) => selector.all === true || (selector.models ?? []).some((m) => runnerMatches(r, m));
     const victims = [...this.runners.values()].filter((r) => r.state === 'ready' && r.refCount === 0 && wanted(r));
     await Promise.all(victims.map((r) => this.unloadRunner(r)));
     return victims.length;
@@ -120,14 +108,14 @@ export class Scheduler {
 
   /** Ends the runners of deleted models, none taking new work: idle ones unload now (counted), busy ones when their requests end. */
   async retire(selector: { models: string[] }, reason: string): Promise<number> {
-    const busy = [...this.runners.values()].filter((r) => (r.state !== 'ready' || r.refCount > 0) && selector.models.some((m) => matches(r, m)));
+    const busy = [...this.runners.values()].filter((r) => (r.state !== 'ready' || r.refCount > 0) && selector.models.some((m) => runnerMatches(r, m)));
     for (const runner of busy) this.retireRunner(runner, reason);
     return this.unload(selector);
   }
 
   /** Unloads the idle runners of a model so its next load uses new settings; a busy one is a conflict. */
   async reconfigure(id: string): Promise<void> {
-    const runners = [...this.runners.values()].filter((r) => matches(r, id));
+    const runners = [...this.runners.values()].filter((r) => runnerMatches(r, id));
     const busy = runners.find((r) => r.state === 'loading' || r.refCount > 0);
     if (busy) throw new AppError('conflict', `model ${busy.spec.name} is in use; wait for its requests to finish before changing its settings`);
     await Promise.all(runners.map((r) => this.unloadRunner(r)));
@@ -219,10 +207,12 @@ export class Scheduler {
     const handle = this.options.createHandle(w.spec, w.settings);
     const now = this.clock.now();
     const runner: Runner = {
-      key: w.key, spec: w.spec, handle, settings: w.settings, memoryBytes: estimate, state: 'loading', gone: false,
+      key: w.key, spec: w.spec, handle, settings: w.settings, threadsNow: w.settings.threads, memoryBytes: estimate, state: 'loading', gone: false,
       refCount: 0, keepAliveMs: w.keepAliveMs, keepAliveText: w.keepAliveText, expiresAt: null, lastUsed: now,
     };
     this.runners.set(w.key, runner);
+    // Before load(): the model starts with its share of what is free now.
+    this.shareThreads();
     handle.onFailure((error) => {
       this.options.logger.error('model failed; it will be reloaded on the next request', { model: w.spec.name, error: error.message });
       void this.unloadRunner(runner);
@@ -327,7 +317,19 @@ export class Scheduler {
       this.options.logger.warn('model did not stop cleanly', { model: runner.spec.name, error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.stopping.delete(runner);
+      this.shareThreads();
       this.pump();
+    }
+  }
+
+  /** Gives every loaded model its share of the thread budget now (see thread-shares.ts). */
+  private shareThreads(): void {
+    const claim = (r: Runner, stopping: boolean) => ({ key: r, threads: r.settings.threads, maxThreads: r.settings.maxThreads ?? r.settings.threads, holding: r.threadsNow, stopping });
+    const claims = [...[...this.runners.values()].map((r) => claim(r, false)), ...[...this.stopping].map((r) => claim(r, true))];
+    for (const [runner, threads] of shareThreads(claims, this.options.threadBudget)) {
+      if (runner.threadsNow === threads) continue;
+      runner.threadsNow = threads;
+      runner.handle.setThreads(threads);
     }
   }
 
@@ -338,10 +340,4 @@ export class Scheduler {
       w.reject(error);
     }
   }
-}
-
-function matches(r: Runner, selector: string): boolean {
-  if (selector === r.spec.id || selector === r.spec.name) return true;
-  const hex = r.spec.id.replace(/^sha256:/, '');
-  return selector.length >= 12 && hex.startsWith(selector.replace(/^sha256:/, ''));
 }

@@ -136,6 +136,8 @@ export interface Timings {
   timeToFirstTokenMs: number;
   promptMs: number;
   generationMs: number;
+  /** CPU threads llama.cpp used for the model's last batch (its share of the cores then), when the engine tells. */
+  threads?: number;
 }
 
 export type GenerateEvent =

@@ -39,12 +39,16 @@ export interface LoadHandleOptions {
   stopTimeoutMs?: number;
   /** One KV cache shared by the sequences (process-wide in the engine's process). Defaults to false. */
   unifiedKv?: boolean;
+  /** Threads the model starts with. Defaults to 1. */
+  threads?: number;
+  /** The most threads it may be given later. Defaults to `threads`. */
+  maxThreads?: number;
 }
 
 export async function loadHandle(modelPath: string, options: LoadHandleOptions = {}): Promise<WorkerModelHandle> {
   const handle = new WorkerModelHandle({
     spec: { id: 'sha256:tiny', name: 'tiny', modelPath, mode: options.mode ?? 'completion', settings: {} },
-    settings: { contextSize: options.contextSize ?? TEST_CONTEXT, parallel: options.parallel ?? 1, threads: 1 },
+    settings: { contextSize: options.contextSize ?? TEST_CONTEXT, parallel: options.parallel ?? 1, threads: options.threads ?? 1, maxThreads: options.maxThreads },
     gpu: false,
     logger: createSilentLogger(),
     isolation: options.isolation,

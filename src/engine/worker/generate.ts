@@ -105,7 +105,7 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
         finishReason: reason,
         usage: { promptTokens: prompt.tokens.length, completionTokens, cachedTokens, ...(reasoningTokens > 0 ? { reasoningTokens } : {}) },
         ...(matchedStop === undefined ? {} : { stopSequence: matchedStop }),
-        timings: { timeToFirstTokenMs: first - started, promptMs: first - evalStarted, generationMs: now - first },
+        timings: { timeToFirstTokenMs: first - started, promptMs: first - evalStarted, generationMs: now - first, threads: env.loaded.context?.currentThreads },
       });
     };
     if (maxTokens === 0) return finish('length', undefined, 0);

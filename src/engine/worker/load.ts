@@ -24,7 +24,7 @@ import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper } from './chat-wrapper.js';
 import { fileStampOf, sameFile } from './file-stamp.js';
 import { headerWasReadAhead } from './gguf-read-ahead.js';
-import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer } from './unified-kv.js';
+import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer, threadPools } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
 
 /** A loaded model and what generation needs from it. */
@@ -116,6 +116,11 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     }
     const modelLoaded = performance.now();
     const vocabularySize = vocabularySizeOf(model);
+    // Contexts are created for the most threads this model may be given (their thread pools hold
+    // that many); node-llama-cpp caps a context's threads by Llama.maxThreads when it is created,
+    // and at each batch uses what Llama.maxThreads allows then: the model's share now.
+    const poolThreads = Math.max(init.threads, init.maxThreads ?? init.threads);
+    llama.maxThreads = poolThreads;
     let context: LlamaContext | undefined;
     let embeddingContext: LlamaEmbeddingContext | undefined;
     let rankingContext: LlamaRankingContext | undefined;
@@ -123,7 +128,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     if (init.mode === 'embedding') {
       embeddingContext = await model.createEmbeddingContext({
         contextSize: init.contextSize,
-        threads: init.threads,
+        threads: poolThreads,
         batchSize: init.batchSize ?? init.contextSize,
       });
     } else if (init.mode === 'reranking') {
@@ -131,7 +136,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       if (!model.fileInsights.supportsRanking) throw new AppError('bad_request', 'this model is not a reranker: it has no classification head to score documents with');
       rankingContext = await model.createRankingContext({
         contextSize: init.contextSize,
-        threads: init.threads,
+        threads: poolThreads,
         batchSize: init.batchSize ?? init.contextSize,
       });
     } else {
@@ -140,7 +145,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
         // library (when loaded) turns into one cache of contextSize cells that every sequence may fill.
         contextSize: init.contextSize,
         sequences: init.parallel,
-        threads: init.threads,
+        threads: poolThreads,
         batchSize: init.batchSize,
         flashAttention: init.flashAttention,
         createSignal: signal,
@@ -148,6 +153,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       for (let i = 0; i < init.parallel; i++) sequences.push(context.getSequence());
       recordSequenceOrder(sequences);
     }
+    llama.maxThreads = init.threads;
     const contextCreated = performance.now();
     const { wrapper: chatWrapper, type: chatWrapperType, resolvedBy: chatWrapperResolvedBy } = resolveModelChatWrapper(model, init.memo?.chatWrapperType);
     // After loadModel, so that ggml has mapped its CPU backend library.
@@ -160,6 +166,8 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       contextSize,
       parallel: init.parallel,
       threads: init.threads,
+      maxThreads: poolThreads,
+      threadPools: threadPools(),
       kvUnified,
       kvCells: kvUnified ? contextSize : contextSize * init.parallel,
       hugePageBuffers: hugePageBuffers(),

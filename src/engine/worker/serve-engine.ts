@@ -43,6 +43,8 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
   let env: GenerationEnv | undefined;
   let stopping: Promise<void> | undefined;
   let retiring = false;
+  /** The model's share of the cores, as last told; applied once the model is loaded if told earlier. */
+  let threads = init.threads;
   /** Set by an uncaught failure: the engine's state is then unknown, and nothing of it is saved. */
   let failed = false;
 
@@ -59,6 +61,11 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
   port.onMessage((message) => {
     if (message.type === 'shutdown') return void shutdown();
     if (message.type === 'cancel') return active.get(message.id)?.controller.abort();
+    if (message.type === 'threads') {
+      threads = Math.max(1, Math.min(message.threads, init.maxThreads ?? init.threads));
+      if (loaded) loaded.llama.maxThreads = threads;
+      return;
+    }
     if (stopping || retiring || !env) {
       const error = { code: 'unavailable' as const, message: 'the model is shutting down' };
       return post({ type: 'error', id: message.id, error });
@@ -96,6 +103,7 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
       // Saved prompt prefixes are listed and checksummed while the model loads.
       const scanned = init.mode === 'completion' ? startPrefixScan(init.promptCache, log) : undefined;
       loaded = await loadModel(init, log, loadController.signal, started);
+      loaded.llama.maxThreads = threads;
       maybeHoldLoad(loaded.model.fileInfo.metadata?.general?.name);
       env = createGenerationEnv(loaded, SavedPrefixes.create(init.promptCache, scanned, loaded, log));
       if (stopping) return;

@@ -1,10 +1,10 @@
 /**
  * Loads the interposer library (native/llama-context-params, see ../unified-kv-library.ts) into
  * this process before node-llama-cpp's binding, so that the binding's context creation and ggml's
- * buffer allocations go through it. It carries the unified KV cache (when asked for), and for
- * ggml's large CPU buffers huge pages and fresh pages that are never cleared by hand (always:
- * contexts are created several times faster on Linux, and a KV cache holds memory only for the
- * cells used; see cpu-buffers.cc). The library acts process-wide: every Worker of a server is started
+ * buffer allocations go through it. It carries the unified KV cache (when asked for), and always:
+ * for ggml's large CPU buffers huge pages and fresh pages that are never cleared by hand (contexts
+ * are created several times faster on Linux, and a KV cache holds memory only for the cells used;
+ * see cpu-buffers.cc), and a persistent thread pool per context (see thread-pools.cc). The library acts process-wide: every Worker of a server is started
  * with the same setting, and the first to load it decides. Loaded with RTLD_GLOBAL: only a global
  * definition is found before libllama's and libggml-base's own when the binding's references are bound.
  */
@@ -18,6 +18,7 @@ interface UnifiedKvLibrary {
   freshBuffers(enabled: boolean): void;
   hugePageBuffers(): number;
   clearsSkipped(): number;
+  threadPools(): number;
 }
 
 /** The outcome of asking for unified KV caches in this process. */
@@ -61,6 +62,11 @@ export function hugePageBuffers(): number {
 /** How many first clears of ggml's buffers found fresh pages and were skipped in this process so far (0 without the library). */
 export function clearsSkipped(): number {
   return library?.clearsSkipped() ?? 0;
+}
+
+/** How many contexts of this process have a thread pool of their own now (0 without the library). */
+export function threadPools(): number {
+  return library?.threadPools() ?? 0;
 }
 
 /**

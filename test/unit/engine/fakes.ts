@@ -38,6 +38,8 @@ export class FakeHandle implements ModelHandle {
   info: HandleInfo | undefined;
   loads = 0;
   disposed = false;
+  /** Every share of the cores the scheduler gave it, in order. */
+  threadChanges: number[] = [];
   private failure?: (e: AppError) => void;
   private retirement?: (reason: string) => void;
   private finishLoad?: { resolve: (i: HandleInfo) => void; reject: (e: unknown) => void };
@@ -62,6 +64,9 @@ export class FakeHandle implements ModelHandle {
   }
   async dispose(): Promise<void> {
     this.disposed = true;
+  }
+  setThreads(threads: number): void {
+    this.threadChanges.push(threads);
   }
   onFailure(listener: (e: AppError) => void): void {
     this.failure = listener;

@@ -86,4 +86,30 @@ describe('Scheduler resource limits', () => {
     (await h.scheduler.acquire(spec('a', { settings: { threads: 16 } }))).release();
     assert.equal(h.scheduler.ps()[0]?.threads, 2);
   });
+
+  test('a lone model with default threads uses the whole budget and gives half back when a second model loads', async () => {
+    const h = harness({ threadBudget: 2, maxLoadedModels: 2 });
+    const a = await h.scheduler.acquire(spec('a'));
+    const handleA = h.handles.find((x) => x.spec.name === 'a')!;
+    assert.equal(handleA.settings.threads, 1, 'guaranteed: floor(2 / 2)');
+    assert.equal(handleA.settings.maxThreads, 2);
+    assert.deepEqual(handleA.threadChanges, [2], 'given the whole budget before its load started');
+    assert.equal(h.scheduler.ps()[0]?.threads, 2);
+    const b = await h.scheduler.acquire(spec('b'));
+    assert.deepEqual(handleA.threadChanges, [2, 1], 'a gives a thread back for b');
+    assert.deepEqual(h.handles.find((x) => x.spec.name === 'b')!.threadChanges, [], 'b keeps its guaranteed thread');
+    assert.deepEqual(Object.fromEntries(h.scheduler.ps().map((p) => [p.name, p.threads])), { a: 1, b: 1 });
+    b.release();
+    await h.scheduler.unload({ models: ['b'] });
+    await settle();
+    assert.deepEqual(handleA.threadChanges, [2, 1, 2], 'a has the whole budget again once b is gone');
+    a.release();
+  });
+
+  test('a model whose settings name threads keeps that count however much of the budget is free', async () => {
+    const h = harness({ threadBudget: 4, maxLoadedModels: 2 });
+    (await h.scheduler.acquire(spec('a', { settings: { threads: 1 } }))).release();
+    assert.equal(h.scheduler.ps()[0]?.threads, 1);
+    assert.deepEqual(h.handles[0]!.threadChanges, []);
+  });
 });
