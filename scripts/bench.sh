@@ -6,9 +6,9 @@
 #
 # Environment (all optional):
 #   BENCH_TYPES          weight types to compare. Defaults to "q8_0 f16".
-#   BENCH_THREADS        threads of both servers. Defaults to 1: on the 2-vCPU machines measured here one
-#                        engine thread leaves a core to the HTTP layers and the load generator, and in
-#                        Node two engine threads on 2 vCPUs decoded slower than one.
+#   BENCH_THREADS        threads of both servers at matched settings (ours: the thread budget, all of it for
+#                        the lone model). Defaults to 1: on the 2-vCPU machines measured here one engine
+#                        thread leaves a core to the HTTP layers and the load generator.
 #   BENCH_PARALLEL       parallel sequences of both servers and the high concurrency level. Defaults to 4.
 #   BENCH_CONTEXT        context tokens per sequence. Defaults to 2048.
 #   BENCH_PROMPT_TOKENS  prompt length in tokens, unique per request. Defaults to 128.
