@@ -2,7 +2,7 @@
  * `make bench-pull`: pulls a layer with our puller (Catalog.pull into a fresh store) and with
  * `skopeo copy docker://... oci:DIR`, N runs each, interleaved so that the machine's load falls
  * on both alike, in each scenario (scenarios.ts): a 500 MB layer served directly (with curl to a
- * file as the ceiling), 144 MB and 1 GB layers through a CDN that caps each connection, and the
+ * file, alone and followed by an fsync, as the ceiling), 144 MB and 1 GB layers through a CDN that caps each connection, and the
  * 144 MB case with our pull through a proxy. Prints a markdown table and writes every sample to --out.
  *
  * Usage: node --import tsx scripts/bench-pull/main.ts [options]
@@ -13,6 +13,7 @@
  *                       env BENCH_PULL_SCENARIOS, space-separated).
  *   --concurrency N     our client's connections per blob (default: RegistryClient's default).
  *   --chunk-bytes N     our client's fixed chunk size (default: adaptive).
+ *   --hash-placement P  inline | worker: where our client hashes (default: the client's choice by cores).
  *   --cache-dir DIR     where the artifacts and the run destinations live (default .cache/bench-pull).
  *   --out FILE          JSON results (default .cache/bench/pull-latest.json).
  */
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true, default: env.BENCH_PULL_SCENARIOS?.split(/\s+/).filter(Boolean) ?? [...SCENARIO_NAMES] },
     concurrency: { type: 'string' },
     'chunk-bytes': { type: 'string' },
+    'hash-placement': { type: 'string' },
     'cache-dir': { type: 'string', default: '.cache/bench-pull' },
     out: { type: 'string', default: '.cache/bench/pull-latest.json' },
   },
@@ -47,6 +49,7 @@ for (const name of scenarios) if (!SCENARIO_NAMES.includes(name)) throw new Erro
 const ours: OursSettings = {
   concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
   chunkBytes: values['chunk-bytes'] === undefined ? undefined : Number(values['chunk-bytes']),
+  hashPlacement: values['hash-placement'],
 };
 const cacheDir = path.resolve(values['cache-dir']);
 const workDir = path.join(cacheDir, 'work');
@@ -68,8 +71,8 @@ async function pullOnce(side: Side, scenario: Scenario, run: number): Promise<Pu
         ? await pullWithOurs(scenario.reference, destination, bytes, { ...ours, proxyUrl: scenario.proxyUrl })
         : side === 'skopeo'
           ? await pullWithSkopeo(scenario.reference, destination, bytes, scenario.proxyUrl)
-          : await pullWithCurl(scenario.blobUrl, destination, bytes);
-    const extra = sample.commitSeconds === undefined ? '' : ` (commit ${sample.commitSeconds.toFixed(2)} s)`;
+          : await pullWithCurl(scenario.blobUrl, destination, bytes, side === 'curl-fsync');
+    const extra = sample.commitSeconds === undefined ? '' : ` (commit ${sample.commitSeconds.toFixed(2)} s, CPU ${sample.cpuSeconds?.toFixed(2)} s)`;
     process.stderr.write(`bench-pull: ${name} run ${run} ${side}: ${sample.seconds.toFixed(2)} s, ${sample.mbPerSecond.toFixed(0)} MB/s${extra}\n`);
     return sample;
   } finally {

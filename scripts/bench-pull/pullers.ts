@@ -2,10 +2,12 @@
  * The pullers under test, each run as its own process into a fresh destination: ours
  * (scripts/bench-pull/pull-once.ts: Catalog.pull into a new store), `skopeo copy docker://REF
  * oci:DIR:latest`, and, as the ceiling of what the link and the disk allow, curl writing the
- * blob to a file. Each returns seconds and MB/s (MB = 10^6 B).
+ * blob to a file, alone ('curl': the bytes only reach the page cache) and followed by an fsync of
+ * the file ('curl-fsync': on the disk, as our store has them before its rename). Each returns
+ * seconds and MB/s (MB = 10^6 B).
  */
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,7 +18,7 @@ const PULL_ONCE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pull-
 /** Output of a child beyond this is a bug, not a result. */
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
-export type Side = 'ours' | 'skopeo' | 'curl';
+export type Side = 'ours' | 'skopeo' | 'curl' | 'curl-fsync';
 
 export interface PullSample {
   side: Side;
@@ -26,12 +28,16 @@ export interface PullSample {
   processSeconds: number;
   /** Ours only: time inside the store's commit (fsync + rename). */
   commitSeconds?: number;
+  /** Ours only: CPU time of the pulling process during the pull, every thread. */
+  cpuSeconds?: number;
 }
 
 export interface OursSettings {
   /** Passed to RegistryClient when set; its defaults otherwise. */
   concurrency?: number;
   chunkBytes?: number;
+  /** Passed to pull-once as --hash-placement when set (inline or worker). */
+  hashPlacement?: string;
   /** HTTP_PROXY and HTTPS_PROXY for the pull. Defaults to none. */
   proxyUrl?: string;
 }
@@ -40,12 +46,13 @@ export async function pullWithOurs(reference: string, destination: string, bytes
   const args = ['--import', 'tsx', PULL_ONCE, '--ref', reference, '--store', destination];
   if (settings.concurrency !== undefined) args.push('--concurrency', String(settings.concurrency));
   if (settings.chunkBytes !== undefined) args.push('--chunk-bytes', String(settings.chunkBytes));
+  if (settings.hashPlacement !== undefined) args.push('--hash-placement', settings.hashPlacement);
   if (settings.proxyUrl !== undefined) args.push('--proxy', settings.proxyUrl);
   const began = performance.now();
   const { stdout } = await run(process.execPath, args, { maxBuffer: MAX_OUTPUT_BYTES });
   const processSeconds = (performance.now() - began) / 1000;
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as PullOnceResult;
-  return { side: 'ours', seconds: result.seconds, mbPerSecond: bytes / 1e6 / result.seconds, processSeconds, commitSeconds: result.commitSeconds };
+  return { side: 'ours', seconds: result.seconds, mbPerSecond: bytes / 1e6 / result.seconds, processSeconds, commitSeconds: result.commitSeconds, cpuSeconds: result.cpuSeconds };
 }
 
 /** skopeo has no in-process clock to read: its time is the whole process, a few ms of start-up included. */
@@ -59,11 +66,24 @@ export async function pullWithSkopeo(reference: string, destination: string, byt
   return { side: 'skopeo', seconds, mbPerSecond: bytes / 1e6 / seconds, processSeconds: seconds };
 }
 
-/** One GET of the blob written to a file (no digest check, no fsync): the link's and the disk's pace. */
-export async function pullWithCurl(blobUrl: string, destination: string, bytes: number): Promise<PullSample> {
+/**
+ * One GET of the blob written to a file (no digest check): the link's and the page cache's pace;
+ * with `fsync`, the file is then fsynced inside the time, so that the bytes are on the disk as
+ * our store has them before it renames a blob into place.
+ */
+export async function pullWithCurl(blobUrl: string, destination: string, bytes: number, fsync = false): Promise<PullSample> {
   await mkdir(destination, { recursive: true });
+  const file = path.join(destination, 'blob');
   const began = performance.now();
-  await run('curl', ['-sS', '--fail', '-o', path.join(destination, 'blob'), blobUrl], { maxBuffer: MAX_OUTPUT_BYTES });
+  await run('curl', ['-sS', '--fail', '-o', file, blobUrl], { maxBuffer: MAX_OUTPUT_BYTES });
+  if (fsync) {
+    const handle = await open(file, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
   const seconds = (performance.now() - began) / 1000;
-  return { side: 'curl', seconds, mbPerSecond: bytes / 1e6 / seconds, processSeconds: seconds };
+  return { side: fsync ? 'curl-fsync' : 'curl', seconds, mbPerSecond: bytes / 1e6 / seconds, processSeconds: seconds };
 }

@@ -18,6 +18,11 @@ export interface ScenarioResult {
   /** Where curl ran: its median, and ours divided by it. */
   curlMedianMBps?: number;
   curlRatio?: number;
+  /** Where curl ran with an fsync after it: its median, and ours divided by it. */
+  curlFsyncMedianMBps?: number;
+  curlFsyncRatio?: number;
+  /** Median CPU seconds of our pulling process per pull, where reported. */
+  oursMedianCpuSeconds?: number;
   /** Requests the proxy relayed during the scenario, where there was one. */
   proxyRequests?: number;
 }
@@ -37,6 +42,12 @@ export function summarize(scenario: ScenarioName, description: string, bytes: nu
     result.curlMedianMBps = of('curl');
     result.curlRatio = ours / result.curlMedianMBps;
   }
+  if (samples.some((s) => s.side === 'curl-fsync')) {
+    result.curlFsyncMedianMBps = of('curl-fsync');
+    result.curlFsyncRatio = ours / result.curlFsyncMedianMBps;
+  }
+  const cpu = samples.filter((s) => s.side === 'ours' && s.cpuSeconds !== undefined).map((s) => s.cpuSeconds!);
+  if (cpu.length > 0) result.oursMedianCpuSeconds = median(cpu);
   return result;
 }
 
@@ -63,6 +74,10 @@ export function formatTable(results: ScenarioResult[], runCount: number): string
     if (r.curlRatio !== undefined) {
       lines.push('', `${r.scenario}: curl writing the blob to a file ${r.curlMedianMBps!.toFixed(0)} MB/s (${runs(r.samples, 'curl')}); ours / curl **${r.curlRatio.toFixed(2)}x**, goal ${met(r.curlRatio, CURL_GOAL)}.`);
     }
+    if (r.curlFsyncRatio !== undefined) {
+      lines.push('', `${r.scenario}: curl to a file followed by an fsync of it (on the disk, as our store has a blob before its rename) ${r.curlFsyncMedianMBps!.toFixed(0)} MB/s (${runs(r.samples, 'curl-fsync')}); ours / (curl + fsync) **${r.curlFsyncRatio.toFixed(2)}x**.`);
+    }
+    if (r.oursMedianCpuSeconds !== undefined) lines.push('', `${r.scenario}: our pulling process used ${r.oursMedianCpuSeconds.toFixed(2)} s of CPU per pull (median, every thread).`);
     if (r.proxyRequests !== undefined) lines.push('', `${r.scenario}: the proxy relayed ${r.proxyRequests} requests of our pulls.`);
   }
   return lines.join('\n');

@@ -1,16 +1,16 @@
 /**
- * Sequential blob download: one connection, hashed in a worker thread as the bytes land
- * (PrefixHasher; small blobs are hashed at the end instead), resumed with
+ * Sequential blob download: one connection, hashed as the bytes land (PrefixHasher: on this
+ * thread from the read buffer, or in a worker thread where cores are spare), resumed with
  * `Range: bytes=N-` from whatever the partial file already holds. Each attempt starts again
  * at the registry URL, because the CDN URL it redirects to is signed and expires.
  */
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
+import { openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { BlobWriter, WriteBehind } from './blob-writer.js';
 import { type BodyResponse, networkError, retryable, stallError } from './http.js';
 import { LeanResponse } from './lean-get.js';
-import { PrefixHasher } from './prefix-hasher.js';
+import { type HashPlacement, type PrefixHasher, startPrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
 import { RegistrySession } from './registry-session.js';
@@ -21,6 +21,8 @@ import type { BlobDownloadOptions, Descriptor, Reference } from './types.js';
 export interface DownloadContext {
   session: RegistrySession;
   retry: RetryPolicy;
+  /** Where downloads hash their bytes (see prefix-hasher.ts). */
+  hashPlacement: HashPlacement;
   logger?: Logger;
 }
 
@@ -44,8 +46,13 @@ export async function requestBlob(ctx: DownloadContext, ref: Reference, descript
   return response;
 }
 
-/** Blobs up to this size are hashed on this thread after the download; a worker costs more to start. */
+/** Blobs up to this size are hashed on this thread whatever the placement; a worker costs more to start. */
 export const INLINE_HASH_BYTES = 16 * 1024 * 1024;
+
+/** The placement for a blob of `size` bytes: a worker only pays for itself on a large one. */
+export function placementFor(placement: HashPlacement, size: number): HashPlacement {
+  return size > INLINE_HASH_BYTES ? placement : 'inline';
+}
 
 export function blobWhere(ref: Reference): string {
   return `registry ${ref.registry} (repository ${ref.repository})`;
@@ -53,17 +60,17 @@ export function blobWhere(ref: Reference): string {
 
 /**
  * Writes the body of `response` into the file from `writer`'s position, stopping at `limit`
- * bytes of file position; `onBytes` hears the new position after every write (the bytes are
- * in the file by then). Returns when the body ends; a broken connection, or one that stalls
+ * bytes of file position; `onBytes` hears the new position after every write, with the bytes
+ * that were just written and end there (in the file by then; only valid during the call). Returns when the body ends; a broken connection, or one that stalls
  * under `stall`, throws a retryable error.
  */
-export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number) => void, where: string, stall: StallPolicy, signal?: AbortSignal): Promise<void> {
+export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number, bytes: Buffer) => void, where: string, stall: StallPolicy, signal?: AbortSignal): Promise<void> {
   const guard = new StallGuard(stall, (received) => response.destroy(stallError(where, stall, received)));
   const sink = (bytes: Buffer): Promise<void> | undefined => {
     if (writer.position + bytes.length > limit) throw new AppError('digest_mismatch', `${where} sent more bytes than were asked for (past byte ${limit})`);
     guard.progress(bytes.length);
     const wait = writer.write(bytes);
-    onBytes(writer.position);
+    onBytes(writer.position, bytes);
     return wait && guard.hold(wait);
   };
   try {
@@ -87,10 +94,10 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
   let hasher: PrefixHasher | undefined;
   try {
     let present = (await handle.stat()).size;
-    // Bytes [0, written) are in the file; the hash worker trails them.
+    // Bytes [0, written) are in the file; the hash trails them (or keeps up, inline).
     let written = present;
     const startHasher = (): void => {
-      if (size > INLINE_HASH_BYTES) (hasher = new PrefixHasher(partialPath, () => written)).poke();
+      hasher = startPrefixHasher(placementFor(ctx.hashPlacement, size), partialPath, handle, () => written);
     };
     const restart = async (): Promise<void> => {
       await hasher?.dispose();
@@ -132,9 +139,9 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
         }
         const writer = new BlobWriter(handle, present, flusher);
         try {
-          await streamInto(response, writer, size, (p) => {
+          await streamInto(response, writer, size, (p, bytes) => {
             written = p;
-            hasher?.poke();
+            hasher?.wrote(p - bytes.length, bytes);
             progress.report(p);
           }, where, ctx.session.stall, options.signal);
         } finally {
@@ -149,7 +156,7 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
     );
     // The store fsyncs before it renames the blob into place; the flushing only makes that quick.
     await flusher.settle();
-    const digest = hasher ? await hasher.finish(present) : await hashFile(handle, present);
+    const digest = await hasher!.finish(present);
     await verifyOrRemove(partialPath, options.chunksPath, descriptor, present, digest, where);
     progress.final(present);
   } catch (err) {

@@ -5,14 +5,15 @@
  * each connection then does not cap the pull. How the blob is cut and how many connections
  * run is the ChunkPlanner's decision (chunk-planner.ts): one connection probes first, and the
  * others join only when it proves slow, since on a fast link they only add CPU work. The digest
- * is computed in a worker thread as the written prefix grows (PrefixHasher), so it is ready
- * moments after the last write lands. Each chunk request opens its own connection (lean-get.ts
+ * is computed as the written prefix grows (PrefixHasher: the chunk at the front is hashed from
+ * the read buffer, or everything in a worker where cores are spare), so it is ready moments
+ * after the last write lands. Each chunk request opens its own connection (lean-get.ts
  * reads bodies into a reused buffer, one request each).
  */
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { blobWhere, contentRangeStart, type DownloadContext, downloadSequential, requestBlob, streamInto } from './blob-download.js';
+import { blobWhere, contentRangeStart, type DownloadContext, downloadSequential, placementFor, requestBlob, streamInto } from './blob-download.js';
 import { type ByteRange, coveredPrefix, mergeRanges, totalBytes } from './byte-ranges.js';
 import { type ChunkSidecar, readSidecar, writeSidecar } from './chunk-sidecar.js';
 import { hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
@@ -20,7 +21,7 @@ import { retryable } from './http.js';
 import { ChunkPlanner } from './chunk-planner.js';
 import { ConnectionRamp } from './connection-ramp.js';
 import { BlobWriter, WriteBehind } from './blob-writer.js';
-import { PrefixHasher } from './prefix-hasher.js';
+import { type PrefixHasher, startPrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
 import { withRetries } from './retry.js';
@@ -101,9 +102,8 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
     let finishedPrefix = coveredPrefix(finished);
     /** Where the writes of each chunk in flight have reached, keyed by its start (the one at the prefix feeds the hasher). */
     const written = new Map<number, number>();
-    const prefix = new PrefixHasher(partialPath, () => Math.max(finishedPrefix, written.get(finishedPrefix) ?? finishedPrefix));
+    const prefix = startPrefixHasher(placementFor(ctx.hashPlacement, size), partialPath, handle, () => Math.max(finishedPrefix, written.get(finishedPrefix) ?? finishedPrefix));
     hasher = prefix;
-    prefix.poke();
     const flusher = new WriteBehind(handle);
     /** Bytes received by this call (not resumed ones): what the ramp judges the first connection by. */
     let received = 0;
@@ -143,9 +143,9 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
           }
           const writer = new BlobWriter(handle, position, flusher);
           try {
-            await streamInto(response, writer, end, (p) => {
+            await streamInto(response, writer, end, (p, bytes) => {
               written.set(start, p);
-              prefix.poke();
+              prefix.wrote(p - bytes.length, bytes);
               onPosition(p);
               inFlight.set(start, p - start);
               ramp?.observe(received);

@@ -13,6 +13,7 @@ import type { RegistryClock } from './clock.js';
 import { downloadChunked } from './chunked-download.js';
 import { CredentialStore } from './credentials.js';
 import { HttpTransport } from './http.js';
+import { defaultHashPlacement, type HashPlacement } from './prefix-hasher.js';
 import type { ProxySettings } from './proxy-rules.js';
 import { resolveManifest } from './manifest.js';
 import { blobExists, pushBlob, type PushBlobOptions, pushManifest } from './push.js';
@@ -70,6 +71,13 @@ export interface RegistryClientOptions {
    * registry's URLs by where they point, not by the proxy. Defaults to none: every connection direct.
    */
   proxy?: ProxySettings;
+  /**
+   * Where a download hashes its bytes: 'inline' on the thread that receives them, straight from
+   * the read buffer, or 'worker' in a worker thread that reads the file behind the writes (see
+   * prefix-hasher.ts). Defaults to defaultHashPlacement(): 'worker' from WORKER_HASH_MIN_CORES
+   * (3) cores up, 'inline' below.
+   */
+  hashPlacement?: HashPlacement;
 }
 
 export class RegistryClient {
@@ -77,6 +85,7 @@ export class RegistryClient {
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
   private readonly chunkBytes: number | undefined;
+  private readonly hashPlacement: HashPlacement;
   private readonly logger?: Logger;
 
   constructor(options: RegistryClientOptions = {}) {
@@ -88,6 +97,7 @@ export class RegistryClient {
     this.retry = { retries: options.retries ?? DEFAULT_RETRIES, baseDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS, clock: options.clock };
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.chunkBytes = options.chunkBytes === undefined ? undefined : Math.max(1, options.chunkBytes);
+    this.hashPlacement = options.hashPlacement ?? defaultHashPlacement();
     this.logger = options.logger;
   }
 
@@ -105,7 +115,7 @@ export class RegistryClient {
    */
   async downloadBlob(ref: Reference, descriptor: Descriptor, partialPath: string, options: BlobDownloadOptions = {}): Promise<void> {
     assertSha256Digest(descriptor.digest, 'blob digest');
-    const ctx: DownloadContext = { session: this.session, retry: this.retry, logger: this.logger };
+    const ctx: DownloadContext = { session: this.session, retry: this.retry, hashPlacement: this.hashPlacement, logger: this.logger };
     const large = this.chunkBytes === undefined ? descriptor.size >= MIN_CHUNKED_BYTES : descriptor.size > this.chunkBytes;
     // A partial that a chunked download left (its sidecar is there) is finished the same way,
     // whatever the settings say now: a sequential download cannot tell its holes from its bytes.

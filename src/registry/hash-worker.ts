@@ -1,8 +1,9 @@
 /**
  * A worker thread that sha256-hashes a file front to back as the caller says bytes became
- * final. Hashing 500 MB costs the main thread ~0.35 s of CPU, time it would otherwise take
- * from receiving sockets and issuing writes; in a worker it runs on another core. It reads
- * with its own descriptor from the page cache the writes just went through.
+ * final. Hashing 500 MB costs ~0.35 s of CPU, time the main thread would otherwise take from
+ * receiving sockets and issuing writes; in a worker it runs on another core, where one is spare
+ * (prefix-hasher.ts decides). It reads with its own descriptor from the page cache the writes
+ * just went through, which costs CPU of its own.
  */
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';

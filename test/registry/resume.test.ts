@@ -169,6 +169,27 @@ describe('resumable and chunked downloads through the CDN', () => {
     assert.deepEqual(await fs.readFile(partial), large.data);
   });
 
+  for (const hashPlacement of ['inline', 'worker'] as const) {
+    test(`hashing ${hashPlacement === 'inline' ? 'on the receiving thread' : 'in a worker thread'}, a resumed download verifies over many connections and over one`, async () => {
+      // Small fixed chunks over four connections land ahead of the hash's front; the kept prefix is hashed from the file.
+      const kept = 3 * CHUNK + 1234;
+      for (const concurrency of [4, 1]) {
+        const partial = path.join(dir, `${hashPlacement}-${concurrency}.partial`);
+        await fs.writeFile(partial, adaptive.data.subarray(0, kept));
+        const cdn = registry.cdn!;
+        cdn.resetStats();
+        const client = new RegistryClient({ hashPlacement, concurrency, chunkBytes: concurrency > 1 ? CHUNK : undefined });
+        try {
+          await client.downloadBlob(ref, adaptive.descriptor, partial, { chunksPath: chunksOf(partial) });
+        } finally {
+          client.dispose();
+        }
+        assert.deepEqual(await fs.readFile(partial), adaptive.data);
+        assert.equal(cdn.stats().bytes, adaptive.data.length - kept, `the kept prefix was not fetched again (${concurrency} connections)`);
+      }
+    });
+  }
+
   test('a sequential partial is reused by a chunked download for the whole chunks it holds', async () => {
     const partial = path.join(dir, 'prefix.partial');
     await fs.writeFile(partial, large.data.subarray(0, 2 * CHUNK + 1000));
