@@ -28,7 +28,6 @@
 void define_cpu_buffer_exports(napi_env env, napi_value exports);
 void define_thread_pool_exports(napi_env env, napi_value exports);
 void attach_thread_pool(llama_context *ctx, const llama_context_params &params);
-int decode_threads(int threads);
 
 namespace {
 
@@ -60,7 +59,6 @@ extern "C" __attribute__((visibility("default"))) llama_context *llama_init_from
     uint32_t per_sequence = params.n_ctx / params.n_seq_max;
     params.n_ctx = per_sequence < 256 ? 256 : per_sequence - per_sequence % 256;
   }
-  params.n_threads = decode_threads(params.n_threads);
   llama_context *ctx = real(model, params);
   attach_thread_pool(ctx, params);
   return ctx;

@@ -19,15 +19,7 @@
 // layer need the cores; a pool thread spinning there (llama.cpp's default level, 50, spins for
 // tens of milliseconds) took one of them and slowed every token.
 //
-// Decoding one token per sequence is bound by memory bandwidth and is where the JavaScript between
-// tokens runs beside the engine; a prompt or a batch of several sequences is bound by arithmetic.
-// llama.cpp takes separate counts for the two (n_threads for one-token batches, n_threads_batch
-// for larger ones). node-llama-cpp sets both to one number; with a decode reserve of r, the
-// interposed llama_set_n_threads keeps n_threads_batch and gives one-token batches r threads
-// fewer (at least one), leaving those cores to the Worker's JavaScript and the HTTP layer.
-//
 //   threadPools() -> number           pools alive now
-//   decodeThreadReserve(r: number)    threads one-token batches leave free (0: none), from the next batch on
 
 #include <node_api.h>
 
@@ -53,7 +45,6 @@ using DevByType = ggml_backend_dev_t (*)(enum ggml_backend_dev_type);
 using DevBackendReg = ggml_backend_reg_t (*)(ggml_backend_dev_t);
 using RegProcAddress = void *(*)(ggml_backend_reg_t, const char *);
 
-std::atomic<int> decode_reserve{0};
 std::mutex pools_mutex;
 std::unordered_map<llama_context *, std::pair<ggml_threadpool_t, ThreadPoolFree>> pools;
 
@@ -117,36 +108,7 @@ extern "C" __attribute__((visibility("default"))) void llama_free(llama_context 
   pool.second(pool.first);
 }
 
-// Threads for one-token batches when `threads` are the context's share (used at creation too).
-int decode_threads(int threads) { return std::max(1, threads - decode_reserve.load()); }
-
-// node-llama-cpp sets the context's threads before every batch, through this.
-extern "C" __attribute__((visibility("default"))) void llama_set_n_threads(llama_context *ctx, int32_t n_threads, int32_t n_threads_batch) {
-  using SetThreads = void (*)(llama_context *, int32_t, int32_t);
-  static std::atomic<SetThreads> real{nullptr};
-  SetThreads set = real.load();
-  if (set == nullptr) {
-    set = reinterpret_cast<SetThreads>(loaded_symbol("/libllama", "llama_set_n_threads"));
-    real.store(set);
-  }
-  if (set == nullptr) return;
-  set(ctx, decode_threads(n_threads), n_threads_batch);
-}
-
 namespace {
-
-napi_value DecodeThreadReserve(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int32_t value = 0;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &value) != napi_ok || value < 0) {
-    napi_throw_type_error(env, nullptr, "decodeThreadReserve(threads: number >= 0)");
-    return nullptr;
-  }
-  decode_reserve.store(value);
-  return nullptr;
-}
 
 napi_value ThreadPools(napi_env env, napi_callback_info) {
   size_t count;
@@ -164,7 +126,6 @@ napi_value ThreadPools(napi_env env, napi_callback_info) {
 void define_thread_pool_exports(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"threadPools", nullptr, ThreadPools, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"decodeThreadReserve", nullptr, DecodeThreadReserve, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
 }

@@ -136,7 +136,7 @@ export interface Timings {
   timeToFirstTokenMs: number;
   promptMs: number;
   generationMs: number;
-  /** CPU threads llama.cpp decoded single tokens with at the model's last batch (its share of the cores then, less the decode reserve), when the engine tells. */
+  /** CPU threads llama.cpp used for the model's last batch (its share of the cores then), when the engine tells. */
   threads?: number;
 }
 

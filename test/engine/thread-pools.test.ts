@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
 import { unifiedKvLibraryPresent } from '../../src/engine/unified-kv-library.js';
-import { DECODE_THREAD_RESERVE } from '../../src/engine/worker/unified-kv.js';
 import type { GenerateRequest } from '../../src/engine/types.js';
 import { collect, doneOf, loadHandle, tinyModel, type TinyModel } from './support.js';
 
@@ -33,7 +32,7 @@ describe('thread pools and a changing share of the cores', { skip }, () => {
 
   before(async () => {
     model = await tinyModel();
-    handle = await loadHandle(model.path, { isolation: 'process', threads: 1, maxThreads: 3 });
+    handle = await loadHandle(model.path, { isolation: 'process', threads: 1, maxThreads: 2 });
   });
   after(async () => {
     await handle?.dispose();
@@ -42,23 +41,23 @@ describe('thread pools and a changing share of the cores', { skip }, () => {
 
   it('the context is created with a thread pool of its own, for the most threads the model may be given', () => {
     assert.equal(handle.info?.threadPools, 1);
-    assert.equal(handle.info?.maxThreads, 3);
+    assert.equal(handle.info?.maxThreads, 2);
     assert.equal(handle.info?.threads, 1);
   });
 
-  it(`a model uses the threads it is told from its next batch on, never more than its maximum, and decodes single tokens on ${DECODE_THREAD_RESERVE} fewer`, async () => {
-    const decodeThreadsOfNextGeneration = async () => doneOf(await collect(handle, request(4))).timings.threads;
-    assert.equal(await decodeThreadsOfNextGeneration(), 1, 'never fewer than one');
-    handle.setThreads(3);
-    assert.equal(await decodeThreadsOfNextGeneration(), 3 - DECODE_THREAD_RESERVE);
+  it('a model uses the threads it is told from its next batch on, never more than its maximum', async () => {
+    const threadsOfNextGeneration = async () => doneOf(await collect(handle, request(4))).timings.threads;
+    assert.equal(await threadsOfNextGeneration(), 1);
+    handle.setThreads(2);
+    assert.equal(await threadsOfNextGeneration(), 2);
     handle.setThreads(8);
-    assert.equal(await decodeThreadsOfNextGeneration(), 3 - DECODE_THREAD_RESERVE, 'capped at the pool it was created with');
+    assert.equal(await threadsOfNextGeneration(), 2, 'capped at the pool it was created with');
     handle.setThreads(1);
-    assert.equal(await decodeThreadsOfNextGeneration(), 1);
+    assert.equal(await threadsOfNextGeneration(), 1);
   });
 
   it('decoding on two threads starts no thread per token: the same pool computes every token', async () => {
-    handle.setThreads(2 + DECODE_THREAD_RESERVE);
+    handle.setThreads(2);
     await collect(handle, request(2));
     const tokens = 256;
     const before = lastPid();

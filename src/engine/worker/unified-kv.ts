@@ -11,14 +11,6 @@
 import os from 'node:os';
 import { UNIFIED_KV_LIBRARY } from '../unified-kv-library.js';
 
-/**
- * Threads that decoding one token per sequence leaves free (thread-pools.cc): the Worker's
- * JavaScript and the HTTP layer run between every two tokens, and a core they share with the
- * engine's threads slows every token. Measured on 2 vCPUs (Zen 4) with both threads for prompts:
- * single-stream decode 97 tok/s with one decode thread, 79 with two, against llama-server's 110-113.
- */
-export const DECODE_THREAD_RESERVE = 1;
-
 interface UnifiedKvLibrary {
   configure(unified: boolean): void;
   interposed(): boolean;
@@ -27,7 +19,6 @@ interface UnifiedKvLibrary {
   hugePageBuffers(): number;
   clearsSkipped(): number;
   threadPools(): number;
-  decodeThreadReserve(threads: number): void;
 }
 
 /** The outcome of asking for unified KV caches in this process. */
@@ -55,7 +46,6 @@ export function loadInterposer(unifiedKv: boolean): UnifiedKvState {
     library.hugePages(true);
     library.freshBuffers(true);
     library.configure(unifiedKv);
-    library.decodeThreadReserve(DECODE_THREAD_RESERVE);
     state = { enabled: unifiedKv };
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
