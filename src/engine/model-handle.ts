@@ -18,7 +18,6 @@ import type { EngineExit, EngineTransport, TransportOptions } from './transport.
 import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
 import { startWorkerTransport } from './worker-transport.js';
 
-
 /** The messages that carry a request and get an answer under their id. */
 type RequestMessage = Exclude<MainToWorker, { type: 'cancel' | 'shutdown' | 'threads' }>;
 
