@@ -138,14 +138,8 @@ extern "C" __attribute__((visibility("default"))) void ggml_aligned_free(void *m
 }
 
 extern "C" __attribute__((visibility("default"))) void ggml_backend_buffer_clear(void *buffer, uint8_t value) {
-  BufferClear clear = real_clear.load();
-  BufferBase base = buffer_base.load();
-  if (clear == nullptr || base == nullptr) {
-    clear = reinterpret_cast<BufferClear>(loaded_symbol("/libggml-base", "ggml_backend_buffer_clear"));
-    base = reinterpret_cast<BufferBase>(loaded_symbol("/libggml-base", "ggml_backend_buffer_get_base"));
-    real_clear.store(clear);
-    buffer_base.store(base);
-  }
+  BufferClear clear = loaded_function(real_clear, "/libggml-base", "ggml_backend_buffer_clear");
+  BufferBase base = loaded_function(buffer_base, "/libggml-base", "ggml_backend_buffer_get_base");
   // Unreachable in practice (the caller's libggml-base is loaded): without it nothing can be cleared.
   if (clear == nullptr) return;
   if (value == 0 && buffer != nullptr && base != nullptr) {

@@ -37,19 +37,11 @@ std::atomic<bool> unify{false};
 std::atomic<bool> interposed{false};
 std::atomic<InitFromModel> real_init{nullptr};
 
-InitFromModel resolve_real() {
-  InitFromModel known = real_init.load();
-  if (known != nullptr) return known;
-  auto found = reinterpret_cast<InitFromModel>(loaded_symbol("/libllama", "llama_init_from_model"));
-  real_init.store(found);
-  return found;
-}
-
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) llama_context *llama_init_from_model(llama_model *model, llama_context_params params) {
   interposed.store(true);
-  InitFromModel real = resolve_real();
+  InitFromModel real = loaded_function(real_init, "/libllama", "llama_init_from_model");
   // Unreachable in practice (the caller's libllama is loaded); failing the creation is the safe answer.
   if (real == nullptr) return nullptr;
   if (unify.load() && params.n_seq_max > 1 && !params.embeddings) {

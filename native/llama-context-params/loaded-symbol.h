@@ -4,6 +4,8 @@
 // of its path and ask it for the symbol. nullptr when no such library or symbol is loaded.
 #pragma once
 
+#include <atomic>
+
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
@@ -29,4 +31,16 @@ inline void *loaded_symbol(const char *library_fragment, const char *symbol_name
       },
       &lookup);
   return lookup.symbol;
+}
+
+// loaded_symbol() for a function, looked up on first use and kept in `cache` (a static of the
+// caller): the interposers call their real function on every use, and a lookup walks every
+// loaded object. nullptr, and looked up again next time, while no such function is loaded.
+template <typename Function>
+Function loaded_function(std::atomic<Function> &cache, const char *library_fragment, const char *symbol_name) {
+  Function known = cache.load();
+  if (known != nullptr) return known;
+  auto found = reinterpret_cast<Function>(loaded_symbol(library_fragment, symbol_name));
+  cache.store(found);
+  return found;
 }

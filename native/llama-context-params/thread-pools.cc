@@ -90,11 +90,7 @@ void attach_thread_pool(llama_context *ctx, const llama_context_params &params) 
 
 extern "C" __attribute__((visibility("default"))) void llama_free(llama_context *ctx) {
   static std::atomic<Free> real{nullptr};
-  Free free_context = real.load();
-  if (free_context == nullptr) {
-    free_context = reinterpret_cast<Free>(loaded_symbol("/libllama", "llama_free"));
-    real.store(free_context);
-  }
+  Free free_context = loaded_function(real, "/libllama", "llama_free");
   if (free_context != nullptr) free_context(ctx);
   std::pair<ggml_threadpool_t, ThreadPoolFree> pool{nullptr, nullptr};
   {
