@@ -79,7 +79,7 @@ export class WorkerModelHandle implements ModelHandle {
       contextSize: settings.contextSize,
       parallel: settings.parallel,
       threads: this.threads,
-      maxThreads: Math.max(settings.maxThreads ?? settings.threads, this.threads),
+      maxThreads: settings.maxThreads,
       batchSize: spec.settings.batchSize,
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',

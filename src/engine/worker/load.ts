@@ -119,7 +119,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     // Contexts are created for the most threads this model may be given (their thread pools hold
     // that many); node-llama-cpp caps a context's threads by Llama.maxThreads when it is created,
     // and at each batch uses what Llama.maxThreads allows then: the model's share now.
-    const poolThreads = Math.max(init.threads, init.maxThreads ?? init.threads);
+    const poolThreads = poolThreadsOf(init);
     llama.maxThreads = poolThreads;
     let context: LlamaContext | undefined;
     let embeddingContext: LlamaEmbeddingContext | undefined;
@@ -201,6 +201,11 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     const message = err instanceof Error ? err.message : String(err);
     throw new AppError('internal', `failed to load model ${init.modelPath}: ${message}`, { cause: err });
   }
+}
+
+/** The most threads a model's context is created for (and its thread pool holds): never fewer than it starts with. */
+export function poolThreadsOf(init: Pick<WorkerInit, 'threads' | 'maxThreads'>): number {
+  return Math.max(init.threads, init.maxThreads ?? init.threads);
 }
 
 /** Disposes in dependency order; each step is attempted even when an earlier one fails. */

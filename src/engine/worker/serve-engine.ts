@@ -11,7 +11,7 @@ import { embed } from './embeddings.js';
 import { runTokens } from './tokens.js';
 import { rank } from './ranking.js';
 import { createGenerationEnv, generate, type GenerationEnv } from './generate.js';
-import { disposeModel, loadModel, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
+import { disposeModel, loadModel, poolThreadsOf, type LoadedModel, type LogSink, type StartedEngine } from './load.js';
 import { startPrefixScan } from './prefix-scan.js';
 import { SavedPrefixes } from './saved-prefixes.js';
 import { TEMPLATE_OVERRUN } from './template-overrun.js';
@@ -62,7 +62,7 @@ export function serveEngine(init: WorkerInit, port: EnginePort, engine?: Promise
     if (message.type === 'shutdown') return void shutdown();
     if (message.type === 'cancel') return active.get(message.id)?.controller.abort();
     if (message.type === 'threads') {
-      threads = Math.max(1, Math.min(message.threads, init.maxThreads ?? init.threads));
+      threads = Math.max(1, Math.min(message.threads, poolThreadsOf(init)));
       if (loaded) loaded.llama.maxThreads = threads;
       return;
     }
