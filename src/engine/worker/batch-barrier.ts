@@ -77,14 +77,19 @@ export class BatchBarrier {
   private wait(order: number, afterToken: boolean): Promise<void> {
     return new Promise((resume) => {
       this.waiting.push({ order, resume });
+      if (this.releaseIfComplete()) return;
       // Only a token starts the clock: a joiner waits for a batch in flight, which is not a stall.
+      // The last to arrive starts none (a lone stream arrives last after every token, and a timer
+      // set and cleared per token is work on the path between two decodes).
       if (afterToken && this.straggler === undefined) this.straggler = this.timers.setTimeout(() => this.release(), this.stragglerTimeoutMs);
-      this.releaseIfComplete();
     });
   }
 
-  private releaseIfComplete(): void {
-    if (this.waiting.length > 0 && this.waiting.length >= this.participants) this.release();
+  /** Releases everyone when no participant is missing; says whether it did. */
+  private releaseIfComplete(): boolean {
+    if (this.waiting.length === 0 || this.waiting.length < this.participants) return false;
+    this.release();
+    return true;
   }
 
   private release(): void {

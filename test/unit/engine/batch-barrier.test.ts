@@ -6,6 +6,28 @@ import { FakeClock } from './fakes.js';
 /** Never fires within a test: these tests are about who waits for whom, not about the clock. */
 const NO_TIMEOUT = 60_000;
 
+/** A FakeClock that counts the timers started and those still pending. */
+class CountingClock extends FakeClock {
+  started = 0;
+  private live = new Set<unknown>();
+  override setTimeout(callback: () => void, ms: number): unknown {
+    this.started++;
+    const id = super.setTimeout(() => {
+      this.live.delete(id);
+      callback();
+    }, ms);
+    this.live.add(id);
+    return id;
+  }
+  override clearTimeout(handle: unknown): void {
+    this.live.delete(handle);
+    super.clearTimeout(handle);
+  }
+  get pending(): number {
+    return this.live.size;
+  }
+}
+
 /** Lets pending timers' neighbours run: a few turns of the event loop. */
 async function turns(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -71,6 +93,24 @@ describe('BatchBarrier', () => {
     await Promise.all([joiner, a, b]);
     assert.deepEqual(order.sort(), ['a', 'b', 'joiner']);
     assert.equal(barrier.size, 3);
+  });
+
+  test('a lone participant arriving after its token starts no straggler timer', async () => {
+    const clock = new CountingClock();
+    const barrier = new BatchBarrier(NO_TIMEOUT, clock);
+    await barrier.join(0);
+    for (let i = 0; i < 3; i++) await barrier.arrive(0);
+    assert.equal(clock.started, 0);
+  });
+
+  test('the first of two to arrive starts the straggler timer and the second clears it', async () => {
+    const clock = new CountingClock();
+    const barrier = await twoRunning(NO_TIMEOUT, clock);
+    const started = clock.started;
+    const both = Promise.all([barrier.arrive(0), barrier.arrive(1)]);
+    assert.equal(clock.started, started + 1);
+    assert.equal(clock.pending, 0);
+    await both;
   });
 
   test('a first joiner with nobody else generating is released at once', async () => {
