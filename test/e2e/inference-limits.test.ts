@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, parseSse, type Reply, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { parseSse, type Reply, type ServerProcess } from '../support/server-harness.js';
 import { gguf } from '../../src/gguf/index.js';
 import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
 import { packageIntoStore } from './support/fixtures.js';
@@ -44,34 +45,29 @@ function assertOpenAIError(reply: Reply, status: number): { message: string; typ
 
 describe('the compiled server at its limits', () => {
   let server: ServerProcess;
-  let scratch: string;
 
   const chat = (body: Record<string, unknown>) => server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, ...body } });
   const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number; loading: boolean; in_use: number }>;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-limits-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    const slow = await writeMutatedModel(path.join(scratch, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(scratch, 'release-load')}`)));
-    await packageIntoStore(slow, modelsPath, SLOW);
-    server = await startServer({
-      modelsPath,
+    ({ server } = await startDemoServer({
       args: ['--threads', '1', '--parallel', '1', '--max-queue', '0', '--log-level', 'warn'],
       env: { MODEL_RUNNER_TEST_FAULTS: '1' },
-    });
+      prepare: async ({ dir, modelsPath }) => {
+        const slow = await writeMutatedModel(path.join(dir, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(dir, 'release-load')}`)));
+        await packageIntoStore(slow, modelsPath, SLOW);
+      },
+    }));
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 
   test('with one slot and no queue, requests that arrive while it is busy get 503 with Retry-After and an OpenAI error body', async () => {
     assert.equal((await server.request('/engines/v1/chat/completions', { headers: { 'X-Preload-Only': 'true' }, body: { model: DEMO } })).status, 200);
-    const release = path.join(scratch, 'release-busy');
+    const release = path.join(server.dir, 'release-busy');
     // Held after its second token until released: the slot is surely taken while the others arrive.
     const busy = await openStream(server.socketPath, '/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, max_tokens: 8, ignore_eos: true, stop: [`${HOLD_FAULT}${release}`], stream: true } });
     assert.equal(busy.status, 200);
@@ -140,7 +136,7 @@ describe('the compiled server at its limits', () => {
     assert.equal(deleted.status, 409, deleted.text);
     assert.match(deleted.text, /in use/);
 
-    await fs.writeFile(path.join(scratch, 'release-load'), '');
+    await fs.writeFile(path.join(server.dir, 'release-load'), '');
     await waitUntil('the load finished', async () => (await ps()).some((p) => p.model_name === SLOW && !p.loading && p.in_use === 0));
     const next = await chat({ model: SLOW, max_tokens: 2, ignore_eos: true });
     assert.equal(next.status, 200, next.text);

@@ -241,12 +241,6 @@ export async function startServer(options: ServerOptions = {}, prepare?: (server
   return server;
 }
 
-/** A store directory that already holds ai/demo, written before any server opens it. */
-export async function storeWithDemo(modelsPath: string): Promise<string> {
-  const { stdout } = await runCliOk(['demo', '--models-path', modelsPath]);
-  return stdout.trim();
-}
-
 // ---- HTTP over the socket --------------------------------------------------------------------
 
 export interface Reply {
