@@ -10,9 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDemoServer } from '../support/demo-server.js';
 import { parseSse, type Reply, type ServerProcess } from '../support/server-harness.js';
-import { gguf } from '../../src/gguf/index.js';
-import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
-import { packageIntoStore } from './support/fixtures.js';
+import { packageHeldLoadModel } from './support/held-load-model.js';
 import { openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
 
@@ -26,8 +24,6 @@ const EXIT_FAULT = '__fault_exit__';
 const ERROR_FAULT = '__fault_error__';
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
-/** A model whose general.name starts with this holds its load until the file after the colon exists. */
-const HOLD_LOAD = '__fault_hold_load__:';
 /** The model whose load the test holds. */
 const SLOW = 'ai/slow-load';
 /** Long enough for a fault after the second token to strike. */
@@ -45,6 +41,8 @@ function assertOpenAIError(reply: Reply, status: number): { message: string; typ
 
 describe('the compiled server at its limits', () => {
   let server: ServerProcess;
+  /** Written to let the held load of SLOW go on. */
+  let releaseLoad: string;
 
   const chat = (body: Record<string, unknown>) => server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, ...body } });
   const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number; loading: boolean; in_use: number }>;
@@ -54,8 +52,7 @@ describe('the compiled server at its limits', () => {
       args: ['--threads', '1', '--parallel', '1', '--max-queue', '0', '--log-level', 'warn'],
       env: { MODEL_RUNNER_TEST_FAULTS: '1' },
       prepare: async ({ dir, modelsPath }) => {
-        const slow = await writeMutatedModel(path.join(dir, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(dir, 'release-load')}`)));
-        await packageIntoStore(slow, modelsPath, SLOW);
+        releaseLoad = await packageHeldLoadModel(dir, modelsPath, SLOW);
       },
     }));
   });
@@ -136,7 +133,7 @@ describe('the compiled server at its limits', () => {
     assert.equal(deleted.status, 409, deleted.text);
     assert.match(deleted.text, /in use/);
 
-    await fs.writeFile(path.join(server.dir, 'release-load'), '');
+    await fs.writeFile(releaseLoad, '');
     await waitUntil('the load finished', async () => (await ps()).some((p) => p.model_name === SLOW && !p.loading && p.in_use === 0));
     const next = await chat({ model: SLOW, max_tokens: 2, ignore_eos: true });
     assert.equal(next.status, 200, next.text);

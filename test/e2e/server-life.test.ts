@@ -9,13 +9,12 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { gguf } from '../../src/gguf/index.js';
 import type { CdnHold } from '../support/fake-cdn.js';
-import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
 import { startDemoServer } from '../support/demo-server.js';
 import { parseNdjson, runCli, type ServerProcess } from '../support/server-harness.js';
-import { packageIntoStore, sha256OfFile } from './support/fixtures.js';
+import { sha256OfFile } from './support/fixtures.js';
+import { packageHeldLoadModel } from './support/held-load-model.js';
 import { openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
 
@@ -25,8 +24,6 @@ const LAYER_BYTES = 3 * 1024 * 1024;
 const HOLD_BYTES = 1024 * 1024;
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
-/** A model whose general.name starts with this holds its load until the file after the colon exists. */
-const HOLD_LOAD = '__fault_hold_load__:';
 /** The model whose load the last test holds. */
 const SLOW = 'ai/slow-load';
 
@@ -37,6 +34,8 @@ async function sizeOf(file: string): Promise<number> {
 describe('the server across a second start and a SIGTERM in the middle of work', () => {
   let registry: TestRegistry;
   let server: ServerProcess;
+  /** Written to let the held load of SLOW go on. */
+  let releaseLoad: string;
   let reference: string;
   let layerDigest: string;
   let manifestDigest: string;
@@ -57,8 +56,7 @@ describe('the server across a second start and a SIGTERM in the middle of work',
       args: ['--threads', '1', '--parallel', '1', '--log-level', 'info'],
       env: { MODEL_RUNNER_TEST_FAULTS: '1' },
       prepare: async ({ dir, modelsPath }) => {
-        const slow = await writeMutatedModel(path.join(dir, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(dir, 'release-load')}`)));
-        await packageIntoStore(slow, modelsPath, SLOW);
+        releaseLoad = await packageHeldLoadModel(dir, modelsPath, SLOW);
       },
     }));
   });
@@ -145,7 +143,7 @@ describe('the server across a second start and a SIGTERM in the middle of work',
     assert.equal(reply.status, 503, reply.body);
     assert.match(reply.body, /the server is shutting down/);
     // The Worker finishes its load (nothing can end a thread mid native call), then stops.
-    await fs.writeFile(path.join(server.dir, 'release-load'), '');
+    await fs.writeFile(releaseLoad, '');
     assert.equal(await stopped, 0, server.output());
     assert.match(server.output(), /model load cancelled .*model=(docker\.io\/)?ai\/slow-load/);
     assert.doesNotMatch(server.output(), /model failed to load/, 'a load called off is not logged as a failure');
