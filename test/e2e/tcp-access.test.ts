@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDemoServer } from '../support/demo-server.js';
+import { tcpBaseUrl } from '../support/sdk-clients.js';
 import { makeTempDir, parseSse, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
 
 const API_KEY = 'test-key-0123456789';
@@ -118,7 +119,7 @@ describe('the TCP listener with MODEL_RUNNER_API_KEY, bound to every address', (
   });
 
   test('the CLI sends MODEL_RUNNER_API_KEY to a --url target, and without it reports the server\'s refusal', async () => {
-    const url = `http://127.0.0.1:${server.tcpPort()}`;
+    const url = tcpBaseUrl(server);
     const withKey = await runCli(['ls', '--url', url], { MODEL_RUNNER_API_KEY: API_KEY });
     assert.equal(withKey.code, 0, withKey.stderr);
     const without = await runCli(['ls', '--url', url], { MODEL_RUNNER_API_KEY: '' });
