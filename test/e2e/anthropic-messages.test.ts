@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { anthropicClient } from '../support/sdk-clients.js';
+import type { ServerProcess } from '../support/server-harness.js';
 
 /**
  * The Messages API takes temperature, top_p and top_k, which this SDK's types no longer list for
@@ -28,15 +30,12 @@ describe('the Anthropic Messages API in the compiled server', () => {
   let client: Anthropic;
 
   before(async () => {
-    const scratch = await makeTempDir('anthropic-e2e-');
-    const modelsPath = `${scratch}/models`;
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
-    client = new Anthropic({ apiKey: 'unused', baseURL: `http://127.0.0.1:${server.tcpPort()}`, maxRetries: 0 });
+    ({ server } = await startDemoServer({ args: SERVER_ARGS }));
+    client = anthropicClient(server);
   });
 
   after(async () => {
-    await server?.stop();
+    await server?.dispose();
   });
 
   test('messages.create answers a message with a text block, a stop reason and usage', async () => {

@@ -8,22 +8,18 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI_PATH, makeTempDir, REPO_ROOT, runCli, runCliOk, startServer, storeWithDemo, type ServerProcess } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { CLI_PATH, REPO_ROOT, runCli, runCliOk, type ServerProcess } from '../support/server-harness.js';
 
 describe('the CLI against a running server', () => {
   let server: ServerProcess;
   let env: Record<string, string>;
-  let dir: string;
   before(async () => {
-    dir = await makeTempDir('mr-e2e-cli-');
-    const modelsPath = path.join(dir, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: ['--threads', '1', '--parallel', '1', '--log-level', 'warn'] });
+    ({ server } = await startDemoServer({ args: ['--threads', '1', '--parallel', '1', '--log-level', 'warn'] }));
     env = { MODEL_RUNNER_SOCK: server.socketPath };
   });
   after(async () => {
     await server?.dispose();
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
   const cli = (...args: string[]) => runCliOk(args, env);

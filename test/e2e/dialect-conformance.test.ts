@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { makeTempDir, type Reply, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import type { Reply, ServerProcess } from '../support/server-harness.js';
 import { openStream } from './support/sse-stream.js';
 
 const DEMO = 'ai/demo';
@@ -90,17 +89,12 @@ function assertShape(reply: Reply, shape: Shape, context: string): void {
 
 describe('every dialect answers the same failures in its own shape', () => {
   let server: ServerProcess;
-  let scratch: string;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-dialects-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: ['--threads', '1', '--parallel', '1', '--context-size', '256', '--log-level', 'warn'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
+    ({ server } = await startDemoServer({ args: ['--threads', '1', '--parallel', '1', '--context-size', '256', '--log-level', 'warn'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } }));
   });
   after(async () => {
     await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   /** model_runner_generations_total with finish_reason "abort", over every model. */

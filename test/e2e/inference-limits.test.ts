@@ -8,10 +8,9 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, parseSse, type Reply, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
-import { gguf } from '../../src/gguf/index.js';
-import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
-import { packageIntoStore } from './support/fixtures.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { parseSse, type Reply, type ServerProcess } from '../support/server-harness.js';
+import { packageHeldLoadModel } from './support/held-load-model.js';
 import { openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
 
@@ -25,8 +24,6 @@ const EXIT_FAULT = '__fault_exit__';
 const ERROR_FAULT = '__fault_error__';
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
-/** A model whose general.name starts with this holds its load until the file after the colon exists. */
-const HOLD_LOAD = '__fault_hold_load__:';
 /** The model whose load the test holds. */
 const SLOW = 'ai/slow-load';
 /** Long enough for a fault after the second token to strike. */
@@ -44,34 +41,30 @@ function assertOpenAIError(reply: Reply, status: number): { message: string; typ
 
 describe('the compiled server at its limits', () => {
   let server: ServerProcess;
-  let scratch: string;
+  /** Written to let the held load of SLOW go on. */
+  let releaseLoad: string;
 
   const chat = (body: Record<string, unknown>) => server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, ...body } });
   const ps = async () => (await server.request('/engines/ps')).json() as Array<{ model_name: string; context_size: number; loading: boolean; in_use: number }>;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-limits-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    const slow = await writeMutatedModel(path.join(scratch, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(scratch, 'release-load')}`)));
-    await packageIntoStore(slow, modelsPath, SLOW);
-    server = await startServer({
-      modelsPath,
+    ({ server } = await startDemoServer({
       args: ['--threads', '1', '--parallel', '1', '--max-queue', '0', '--log-level', 'warn'],
       env: { MODEL_RUNNER_TEST_FAULTS: '1' },
-    });
+      prepare: async ({ dir, modelsPath }) => {
+        releaseLoad = await packageHeldLoadModel(dir, modelsPath, SLOW);
+      },
+    }));
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 
   test('with one slot and no queue, requests that arrive while it is busy get 503 with Retry-After and an OpenAI error body', async () => {
     assert.equal((await server.request('/engines/v1/chat/completions', { headers: { 'X-Preload-Only': 'true' }, body: { model: DEMO } })).status, 200);
-    const release = path.join(scratch, 'release-busy');
+    const release = path.join(server.dir, 'release-busy');
     // Held after its second token until released: the slot is surely taken while the others arrive.
     const busy = await openStream(server.socketPath, '/engines/v1/chat/completions', { body: { model: DEMO, messages: HELLO, max_tokens: 8, ignore_eos: true, stop: [`${HOLD_FAULT}${release}`], stream: true } });
     assert.equal(busy.status, 200);
@@ -140,7 +133,7 @@ describe('the compiled server at its limits', () => {
     assert.equal(deleted.status, 409, deleted.text);
     assert.match(deleted.text, /in use/);
 
-    await fs.writeFile(path.join(scratch, 'release-load'), '');
+    await fs.writeFile(releaseLoad, '');
     await waitUntil('the load finished', async () => (await ps()).some((p) => p.model_name === SLOW && !p.loading && p.in_use === 0));
     const next = await chat({ model: SLOW, max_tokens: 2, ignore_eos: true });
     assert.equal(next.status, 200, next.text);

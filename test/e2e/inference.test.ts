@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, parseSse, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { parseSse, type ServerProcess } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
 import { type LiveStream, openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
@@ -43,7 +44,6 @@ interface ChatCompletion {
 
 describe('OpenAI-compatible inference in the compiled server', () => {
   let server: ServerProcess;
-  let scratch: string;
   /** The demo model's ID (sha256:...), which labels its metrics. */
   let demoId: string;
 
@@ -58,17 +58,15 @@ describe('OpenAI-compatible inference in the compiled server', () => {
   }
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-inference-');
-    const modelsPath = path.join(scratch, 'models');
-    demoId = await storeWithDemo(modelsPath);
-    await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SECOND);
-    server = await startServer({ modelsPath, args: SERVER_ARGS, env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
+    ({ server, demoId } = await startDemoServer({
+      args: SERVER_ARGS,
+      env: { MODEL_RUNNER_TEST_FAULTS: '1' },
+      prepare: async ({ dir, modelsPath }) => packageIntoStore(await generateTinyGguf(dir, 2), modelsPath, SECOND),
+    }));
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 
@@ -209,7 +207,7 @@ describe('OpenAI-compatible inference in the compiled server', () => {
       assert.equal((await server.request('/engines/v1/chat/completions', { headers: { 'X-Preload-Only': 'true' }, body: { model } })).status, 200);
     }
     // Each generation holds its Worker after two tokens until its file exists: neither can finish before GET /models answers.
-    const release = { [DEMO]: path.join(scratch, 'release-demo'), [SECOND]: path.join(scratch, 'release-second') };
+    const release = { [DEMO]: path.join(server.dir, 'release-demo'), [SECOND]: path.join(server.dir, 'release-second') };
     const body = { messages: HELLO, max_tokens: 24, ignore_eos: true, temperature: 0.8, seed: 3 };
     const demo = await stream({ ...body, model: DEMO, stop: [`${HOLD_FAULT}${release[DEMO]}`] });
     const second = await stream({ ...body, model: SECOND, stop: [`${HOLD_FAULT}${release[SECOND]}`] });

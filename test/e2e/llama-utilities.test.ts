@@ -3,10 +3,9 @@
  * the generated demo model loaded by a real Worker.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import type { ServerProcess } from '../support/server-harness.js';
 
 const DEMO = 'ai/demo';
 const SERVER_ARGS = ['--threads', '1', '--parallel', '1', '--context-size', '2048', '--log-level', 'warn'];
@@ -14,19 +13,13 @@ const TEXT = 'Hello, how are you?';
 
 describe("llama-server's utility routes in the compiled server", () => {
   let server: ServerProcess;
-  let scratch: string;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-llama-utilities-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
+    ({ server } = await startDemoServer({ args: SERVER_ARGS }));
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 

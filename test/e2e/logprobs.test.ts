@@ -7,12 +7,12 @@
  * gives the same numbers, the entries' tokens spell the text, and nothing is reported unasked.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Ollama } from 'ollama';
+import type { Ollama } from 'ollama';
 import OpenAI from 'openai';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { ollamaClient, openaiClient } from '../support/sdk-clients.js';
+import type { ServerProcess } from '../support/server-harness.js';
 
 const DEMO = 'ai/demo';
 const MESSAGES = [{ role: 'user' as const, content: 'Hello, how are you?' }];
@@ -46,24 +46,17 @@ function assertGreedyEntry(entry: Entry, top: number): void {
 
 describe('log-probabilities in the compiled server', () => {
   let server: ServerProcess;
-  let scratch: string;
   let openai: OpenAI;
   let ollama: Ollama;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-logprobs-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: ['--port', '0', '--threads', '1', '--parallel', '2'] });
-    const base = `http://127.0.0.1:${server.tcpPort()}`;
-    openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-needed', maxRetries: 0 });
-    ollama = new Ollama({ host: base });
+    ({ server } = await startDemoServer({ args: ['--port', '0', '--threads', '1', '--parallel', '2'] }));
+    openai = openaiClient(server);
+    ollama = ollamaClient(server);
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, type Reply, type ServerProcess, startServer } from '../support/server-harness.js';
+import { type Reply, type ServerProcess, startServer } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
 import { openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
@@ -92,22 +92,18 @@ const DIALECTS: Dialect[] = [
 
 describe('deleting a loaded model behaves the same in the Docker and Ollama dialects', () => {
   let server: ServerProcess;
-  let scratch: string;
 
   const ps = async () => (await server.request('/engines/ps')).json() as PsEntry[];
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-delete-');
-    const modelsPath = path.join(scratch, 'models');
-    for (const dialect of DIALECTS) await packageIntoStore(await generateTinyGguf(scratch, dialect.seed), modelsPath, dialect.model);
-    await packageIntoStore(await generateTinyGguf(scratch, 33), modelsPath, FORCED);
-    server = await startServer({ modelsPath, args: ['--threads', '1', '--log-level', 'info'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
+    server = await startServer({ args: ['--threads', '1', '--log-level', 'info'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } }, async ({ dir, modelsPath }) => {
+      for (const dialect of DIALECTS) await packageIntoStore(await generateTinyGguf(dir, dialect.seed), modelsPath, dialect.model);
+      await packageIntoStore(await generateTinyGguf(dir, 33), modelsPath, FORCED);
+    });
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 
@@ -118,7 +114,7 @@ describe('deleting a loaded model behaves the same in the Docker and Ollama dial
       const preload = await server.request('/engines/v1/chat/completions', { headers: { 'X-Preload-Only': 'true' }, body: { model } });
       assert.equal(preload.status, 200, preload.text);
 
-      const release = path.join(scratch, `release-${dialect.seed}`);
+      const release = path.join(server.dir, `release-${dialect.seed}`);
       // Held after its second token until released: the model surely serves a request meanwhile.
       const busy = await openStream(server.socketPath, '/engines/v1/chat/completions', {
         body: { model, messages: HELLO, max_tokens: 8, ignore_eos: true, stop: [`${HOLD_FAULT}${release}`], stream: true },
@@ -142,7 +138,7 @@ describe('deleting a loaded model behaves the same in the Docker and Ollama dial
 
   test("Docker's forced delete of a model serving a request removes it at once; the request finishes, then the engine unloads the model", HANG_GUARD, async () => {
     const id = ((await server.request(`/models/${FORCED}`)).json() as { id: string }).id;
-    const release = path.join(scratch, 'release-forced');
+    const release = path.join(server.dir, 'release-forced');
     const busy = await openStream(server.socketPath, '/engines/v1/chat/completions', {
       body: { model: FORCED, messages: HELLO, max_tokens: 8, ignore_eos: true, stop: [`${HOLD_FAULT}${release}`], stream: true },
     });

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { makeTempDir, parseNdjson, type Reply, type ServerProcess, startServer } from '../support/server-harness.js';
+import { parseNdjson, type Reply, type ServerProcess, startServer } from '../support/server-harness.js';
 import { generateTinyGguf, multipartBody, packageAndPush, sha256OfBytes } from './support/fixtures.js';
 
 /** What curl -d sends: the README's examples carry no JSON content type. */
@@ -35,7 +35,6 @@ function assertPullSucceeded(reply: Reply): ProgressLine[] {
 describe('the model API of the compiled server against a local registry', () => {
   let registry: TestRegistry;
   let server: ServerProcess;
-  let scratch: string;
   let ggufPath: string;
   let tiny: string;
 
@@ -43,19 +42,17 @@ describe('the model API of the compiled server against a local registry', () => 
   const listIds = async () => ((await server.request('/models')).json() as Array<{ id: string }>).map((m) => m.id).sort();
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-models-');
     registry = await startRegistry('anonymous');
-    ggufPath = await generateTinyGguf(scratch, 7);
     tiny = registry.reference('ai/tiny', 'latest');
-    await packageAndPush(ggufPath, tiny);
-    server = await startServer({ args: ['--threads', '1', '--log-level', 'warn'] });
+    server = await startServer({ args: ['--threads', '1', '--log-level', 'warn'] }, async ({ dir }) => {
+      ggufPath = await generateTinyGguf(dir, 7);
+      await packageAndPush(ggufPath, tiny);
+    });
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
+    const code = await server?.dispose();
     await registry?.stop();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
     assert.equal(code, 0, 'the server exits cleanly on SIGTERM after the whole file');
   });
 

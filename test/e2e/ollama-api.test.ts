@@ -6,11 +6,10 @@
  * ones pulled or loaded.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { makeTempDir, parseNdjson, type Reply, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { parseNdjson, type Reply, type ServerProcess } from '../support/server-harness.js';
 import { generateTinyGguf, packageAndPush } from './support/fixtures.js';
 
 const DEMO = 'ai/demo';
@@ -64,7 +63,6 @@ function assertFinal(final: Final, numPredict: number): void {
 describe("Ollama's API in the compiled server, on real models", () => {
   let registry: TestRegistry;
   let server: ServerProcess;
-  let scratch: string;
   /** ai/demo's ID without "sha256:", which Ollama calls its digest. */
   let demoDigest: string;
   let pulled: string;
@@ -72,20 +70,19 @@ describe("Ollama's API in the compiled server, on real models", () => {
   const tags = async () => ((await server.request('/api/tags')).json() as { models: TagEntry[] }).models;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-ollama-');
-    const modelsPath = path.join(scratch, 'models');
-    demoDigest = (await storeWithDemo(modelsPath)).replace(/^sha256:/, '');
     registry = await startRegistry('anonymous');
     pulled = registry.reference('ai/pulled', 'v1');
-    await packageAndPush(await generateTinyGguf(scratch, 5), pulled);
-    server = await startServer({ modelsPath, args: ['--threads', '2', '--max-loaded-models', '2', '--parallel', '1', '--context-size', '2048', '--log-level', 'warn'] });
+    const demo = await startDemoServer({
+      args: ['--threads', '2', '--max-loaded-models', '2', '--parallel', '1', '--context-size', '2048', '--log-level', 'warn'],
+      prepare: async ({ dir }) => packageAndPush(await generateTinyGguf(dir, 5), pulled),
+    });
+    server = demo.server;
+    demoDigest = demo.demoId.replace(/^sha256:/, '');
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
+    const code = await server?.dispose();
     await registry?.stop();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
     assert.equal(code, 0, `the server exits cleanly on SIGTERM after the whole file:\n${server?.output()}`);
   });
 

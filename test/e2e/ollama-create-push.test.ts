@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Ollama } from 'ollama';
+import type { Ollama } from 'ollama';
 import { startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { makeTempDir, type ServerProcess, startServer } from '../support/server-harness.js';
+import { ollamaClient } from '../support/sdk-clients.js';
+import { type ServerProcess, startServer } from '../support/server-harness.js';
 import { generateTinyGguf, sha256OfBytes } from './support/fixtures.js';
 
 const CREATED = 'tiny-created';
@@ -34,29 +34,26 @@ async function refusal(call: Promise<unknown>): Promise<{ status: number; error:
 describe('ollama create and push through the official client, on the compiled server and a real registry', () => {
   let registry: TestRegistry;
   let server: ServerProcess;
-  let scratch: string;
   let client: Ollama;
   let gguf: Buffer;
   let digest: string;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-ollama-create-');
-    gguf = await fs.readFile(await generateTinyGguf(scratch, 13));
-    digest = sha256OfBytes(gguf);
     registry = await startRegistry('anonymous');
-    server = await startServer({
-      modelsPath: path.join(scratch, 'models'),
+    server = await startServer(
       // No --context-size: a server-wide size would take precedence over the one a model is created with.
-      args: ['--port', '0', '--threads', '2', '--max-loaded-models', '2', '--parallel', '1'],
-    });
-    client = new Ollama({ host: `http://127.0.0.1:${server.tcpPort()}` });
+      { args: ['--port', '0', '--threads', '2', '--max-loaded-models', '2', '--parallel', '1'] },
+      async ({ dir }) => {
+        gguf = await fs.readFile(await generateTinyGguf(dir, 13));
+      },
+    );
+    digest = sha256OfBytes(gguf);
+    client = ollamaClient(server);
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
+    const code = await server?.dispose();
     await registry?.stop();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
     assert.equal(code, 0, `the server exits cleanly on SIGTERM after the whole file:\n${server?.output()}`);
   });
 

@@ -5,11 +5,11 @@
  * files: Responses, log-probabilities, tool_choice, reasoning.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import type OpenAI from 'openai';
+import { startDemoServer } from '../support/demo-server.js';
+import { openaiClient } from '../support/sdk-clients.js';
+import type { ServerProcess } from '../support/server-harness.js';
 
 const DEMO = 'ai/demo';
 /** The demo model's embedding width (the tiny preset). */
@@ -17,20 +17,15 @@ const WIDTH = 64;
 
 describe('the official openai client against the compiled server', () => {
   let server: ServerProcess;
-  let scratch: string;
   let openai: OpenAI;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-openai-client-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: ['--port', '0', '--threads', '1'] });
-    openai = new OpenAI({ baseURL: `http://127.0.0.1:${server.tcpPort()}/v1`, apiKey: 'not-needed', maxRetries: 0 });
+    ({ server } = await startDemoServer({ args: ['--port', '0', '--threads', '1'] }));
+    openai = openaiClient(server);
   });
 
   after(async () => {
     await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   test('chat.completions.create answers whole and streamed, with the same greedy text', async () => {

@@ -6,11 +6,11 @@
  * enough for tool prompts; a generation that fills it runs for many seconds.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { openaiClient } from '../support/sdk-clients.js';
+import type { ServerProcess } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
 import { waitUntil } from './support/wait.js';
 
@@ -20,22 +20,18 @@ const SERVER_ARGS = ['--port', '0', '--threads', '2', '--max-loaded-models', '2'
 
 describe('the OpenAI Responses API in the compiled server', () => {
   let server: ServerProcess;
-  let scratch: string;
   let client: OpenAI;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-responses-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SECOND);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
-    client = new OpenAI({ baseURL: `http://127.0.0.1:${server.tcpPort()}/v1`, apiKey: 'not-needed' });
+    ({ server } = await startDemoServer({
+      args: SERVER_ARGS,
+      prepare: async (fresh) => packageIntoStore(await generateTinyGguf(fresh.dir, 2), fresh.modelsPath, SECOND),
+    }));
+    client = openaiClient(server);
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 

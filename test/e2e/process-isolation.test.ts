@@ -5,11 +5,10 @@
  * outlive a server that dies, even with its event loop stuck.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HANG_FAULT_MARKER, HANG_FAULT_NOTICE, TEST_FAULTS_ENV } from '../../src/engine/worker/test-faults.js';
-import { makeTempDir, openRequest, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { openRequest, type ServerProcess } from '../support/server-harness.js';
 import { waitUntil } from './support/wait.js';
 import { isProcessAlive } from '../support/processes.js';
 
@@ -23,21 +22,15 @@ function loadedPids(output: string): number[] {
 
 describe('the compiled server with --isolation process', () => {
   let server: ServerProcess;
-  let scratch: string;
 
   const chat = () => server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 6 } });
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-isolation-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
+    ({ server } = await startDemoServer({ args: SERVER_ARGS }));
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server exits cleanly on SIGTERM, stopping its engine processes:\n${server?.output()}`);
   });
 
@@ -67,21 +60,16 @@ describe('the compiled server with --isolation process', () => {
 
 describe('an engine process whose server dies', () => {
   let server: ServerProcess;
-  let scratch: string;
   let engine: number | undefined;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-orphan-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: SERVER_ARGS, env: { [TEST_FAULTS_ENV]: '1' } });
+    ({ server } = await startDemoServer({ args: SERVER_ARGS, env: { [TEST_FAULTS_ENV]: '1' } }));
   });
 
   after(async () => {
     // Should the test fail, a stuck orphan would spin a core and hold the server's output open.
     if (engine !== undefined && isProcessAlive(engine)) process.kill(engine, 'SIGKILL');
     await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   test('ends by itself even while its event loop is blocked', async () => {

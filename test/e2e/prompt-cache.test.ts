@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeTrailer, readTrailer, type PrefixStateHeader } from '../../src/engine/worker/prefix-state-file.js';
 import { prefixStateKey } from '../../src/engine/worker/prefix-state-key.js';
-import { makeTempDir, openRequest, type ServerProcess, sseData, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer, storeWithDemo } from '../support/demo-server.js';
+import { openRequest, type ServerProcess, sseData, startServer } from '../support/server-harness.js';
 import { generateTinyGguf, packageIntoStore } from './support/fixtures.js';
 import { waitUntil } from './support/wait.js';
 import { mountSmallVolume, type SmallVolume } from './support/small-volume.js';
@@ -47,8 +48,6 @@ interface Usage {
 }
 
 describe('a prompt cache that survives unloads', () => {
-  let scratch: string;
-  let modelsPath: string;
   let server: ServerProcess;
   let demoHex: string;
   let secondHex: string;
@@ -61,8 +60,17 @@ describe('a prompt cache that survives unloads', () => {
     return reply.json().usage as Usage;
   };
   const unloadAll = () => unloadIdle(server);
-  const cacheDir = (hex: string) => path.join(modelsPath, 'prompt-cache', hex);
+  const cacheDir = (hex: string) => path.join(server.modelsPath, 'prompt-cache', hex);
   const savedFiles = async (hex: string) => (await fs.readdir(cacheDir(hex)).catch(() => [] as string[])).filter((n) => n.endsWith('.kv')).map((n) => path.join(cacheDir(hex), n));
+  /** The demo model's only saved state once `system` has been its one prompt since its cache was emptied. */
+  const savedAlone = async (system: string): Promise<string> => {
+    await fs.rm(cacheDir(demoHex), { recursive: true, force: true });
+    await chat(DEMO, system);
+    await unloadAll();
+    const [file] = await savedFiles(demoHex);
+    assert.ok(file, 'the unload saved the prompt');
+    return file;
+  };
   const headerOf = async (file: string): Promise<PrefixStateHeader> => {
     const handle = await fs.open(file, 'r');
     try {
@@ -88,19 +96,18 @@ describe('a prompt cache that survives unloads', () => {
   };
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-prompt-cache-');
-    modelsPath = path.join(scratch, 'models');
-    demoHex = (await storeWithDemo(modelsPath)).replace(/^sha256:/, '');
-    await packageIntoStore(await generateTinyGguf(scratch, 2), modelsPath, SECOND);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
+    const demo = await startDemoServer({
+      args: SERVER_ARGS,
+      prepare: async ({ dir, modelsPath }) => packageIntoStore(await generateTinyGguf(dir, 2), modelsPath, SECOND),
+    });
+    server = demo.server;
+    demoHex = demo.demoId.replace(/^sha256:/, '');
     const models = (await server.request('/models')).json() as Array<{ id: string; tags: string[] }>;
     secondHex = models.find((m) => m.tags.some((t) => t.includes('second')))!.id.replace(/^sha256:/, '');
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 
@@ -133,11 +140,7 @@ describe('a prompt cache that survives unloads', () => {
 
   test('a corrupt saved state is removed and never restored, and the request is answered in full', async () => {
     const system = systemPrompt('two');
-    await fs.rm(cacheDir(demoHex), { recursive: true, force: true });
-    await chat(DEMO, system);
-    await unloadAll();
-    const [file] = await savedFiles(demoHex);
-    assert.ok(file, 'the unload saved the prompt');
+    const file = await savedAlone(system);
     // One flipped byte in the KV cells: only the checksum can tell.
     const bytes = await fs.readFile(file);
     const header = await headerOf(file);
@@ -163,11 +166,7 @@ describe('a prompt cache that survives unloads', () => {
 
   test('a state saved by another engine build or for another model is never restored', async () => {
     const system = systemPrompt('three');
-    await fs.rm(cacheDir(demoHex), { recursive: true, force: true });
-    await chat(DEMO, system);
-    await unloadAll();
-    const [file] = await savedFiles(demoHex);
-    assert.ok(file, 'the unload saved the prompt');
+    const file = await savedAlone(system);
     const real = await headerOf(file);
     // The real file, copied as it is into the second model's directory (same tokenizer, other weights).
     await fs.mkdir(cacheDir(secondHex), { recursive: true });
@@ -194,7 +193,7 @@ describe('a prompt cache that survives unloads', () => {
   });
 
   test('the byte bound evicts the least recently used saved state, not the least recently saved', async () => {
-    await fs.rm(path.join(modelsPath, 'prompt-cache'), { recursive: true, force: true });
+    await fs.rm(path.join(server.modelsPath, 'prompt-cache'), { recursive: true, force: true });
     const [a, b, c] = ['alpha', 'bravo', 'charlie'].map((seed) => systemPrompt(seed));
     await chat(DEMO, a!);
     await unloadAll();
@@ -224,19 +223,14 @@ describe('a prompt cache that survives unloads', () => {
 });
 
 describe('a prompt cache for a model with several sequences', () => {
-  let scratch: string;
   let server: ServerProcess;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-prompt-cache-parallel-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] });
+    ({ server } = await startDemoServer({ args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] }));
   });
 
   after(async () => {
     await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   const messages = (seed: string) => [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Go on.' }];

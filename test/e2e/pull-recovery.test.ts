@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { makeTempDir, openRequest, parseNdjson, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
+import { openRequest, parseNdjson, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
 import { waitUntil } from './support/wait.js';
 import { generateTinyGguf, packageAndPush, sha256OfFile } from './support/fixtures.js';
 
@@ -24,12 +24,10 @@ async function sizeOf(file: string): Promise<number> {
 describe('pulls through a token registry and a CDN, across a crash of the server', () => {
   let registry: TestRegistry;
   let server: ServerProcess;
-  let scratch: string;
 
   const create = (from: string) => server.request('/models/create', { body: { from }, headers: { accept: 'application/json' } });
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-pull-');
     registry = await startRegistry('token');
     server = await startServer({ args: ['--threads', '1', '--log-level', 'warn'] });
   });
@@ -37,13 +35,12 @@ describe('pulls through a token registry and a CDN, across a crash of the server
   after(async () => {
     await server?.dispose();
     await registry?.stop();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   test('a pull through the token registry follows the blob redirect to the CDN without sending it credentials', async () => {
     const reference = registry.reference('ai/tiny', 'latest');
     const { username, password, credentialsRegistry } = registry.credentials!;
-    await packageAndPush(await generateTinyGguf(scratch, 11), reference, { DOCKER_USERNAME: username, DOCKER_PASSWORD: password, MODEL_RUNNER_CREDENTIALS_REGISTRY: credentialsRegistry });
+    await packageAndPush(await generateTinyGguf(server.dir, 11), reference, { DOCKER_USERNAME: username, DOCKER_PASSWORD: password, MODEL_RUNNER_CREDENTIALS_REGISTRY: credentialsRegistry });
     registry.cdn!.resetStats();
 
     const reply = await create(reference);
@@ -100,7 +97,7 @@ describe('pulls through a token registry and a CDN, across a crash of the server
   });
 
   test('a second server on the same store refuses to start and names the process holding the lock', async () => {
-    const result = await runCli(['serve', '--socket', path.join(scratch, 'second.sock'), '--models-path', server.modelsPath]);
+    const result = await runCli(['serve', '--socket', path.join(server.dir, 'second.sock'), '--models-path', server.modelsPath]);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, new RegExp(`locked by process ${server.pid}\\b`));
     assert.equal((await server.request('/models')).status, 200, 'the first server is unaffected');

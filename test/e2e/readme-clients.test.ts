@@ -10,7 +10,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { makeTempDir, runCliOk, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import type { ServerProcess } from '../support/server-harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
@@ -27,14 +28,9 @@ async function readmeBlocks(section: string): Promise<Array<{ language: string; 
 
 describe("the README's client examples", () => {
   let server: ServerProcess;
-  let scratch: string;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-readme-clients-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    await runCliOk(['demo', '--reranker', '--models-path', modelsPath]);
-    server = await startServer({ modelsPath, args: ['--port', '0', '--threads', '1', '--context-size', '512'] });
+    ({ server } = await startDemoServer({ reranker: true, args: ['--port', '0', '--threads', '1', '--context-size', '512'] }));
     // The README's chat examples name ai/smollm2: here it is the demo model under that name.
     const tagged = await server.request('/models/ai/demo/tag?repo=ai/smollm2&tag=latest', { method: 'POST' });
     assert.ok(tagged.status < 300, tagged.text);
@@ -42,7 +38,6 @@ describe("the README's client examples", () => {
 
   after(async () => {
     await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   test('the TypeScript block runs with the openai, @anthropic-ai/sdk and ollama clients: chat, a continued Responses conversation, a message and an Ollama chat', async () => {

@@ -7,21 +7,13 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { DOCKER_CONFIG_V01, DOCKER_GGUF, OCI_MANIFEST } from '../../src/models/media-types.js';
 import { sha256Digest } from '../../src/util/digest.js';
-import { basicChallenge, startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
+import { answerManifest, basicChallenge, modelManifest, startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
 import { parseNdjson, type ServerProcess, startServer } from '../support/server-harness.js';
 
 const LAYER = Buffer.alloc(64 * 1024, 3);
 const CONFIG = Buffer.from('{"config":{"format":"gguf","size":"64KiB"}}');
-const MANIFEST = Buffer.from(
-  JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: DOCKER_CONFIG_V01, digest: sha256Digest(CONFIG), size: CONFIG.length },
-    layers: [{ mediaType: DOCKER_GGUF, digest: sha256Digest(LAYER), size: LAYER.length }],
-  }),
-);
+const MANIFEST = modelManifest(CONFIG, [LAYER]);
 
 describe('registry security of the running server', () => {
   let server: ServerProcess;
@@ -60,7 +52,7 @@ describe('registry security of the running server', () => {
     const hangUps = new EventEmitter();
     let blobRequests = 0;
     const registry = await startScriptedRegistry((req, res) => {
-      if (req.url?.includes('/manifests/')) return res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': MANIFEST.length }).end(MANIFEST);
+      if (req.url?.includes('/manifests/')) return answerManifest(res, MANIFEST);
       if (req.url?.endsWith(sha256Digest(CONFIG))) return res.writeHead(200, { 'content-length': CONFIG.length }).end(CONFIG);
       if (!req.url?.endsWith(sha256Digest(LAYER))) return res.writeHead(404).end();
       if (blobRequests++ > 0) return res.writeHead(200, { 'content-length': LAYER.length }).end(LAYER);

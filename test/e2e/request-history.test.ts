@@ -4,10 +4,9 @@
  * one with --record-request-bodies and a history of two per model.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, runCliOk, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { runCliOk, type ServerProcess } from '../support/server-harness.js';
 
 const DEMO = 'ai/demo';
 const chat = (content: string) => ({ model: DEMO, messages: [{ role: 'user', content }], max_tokens: 4 });
@@ -19,21 +18,16 @@ interface Listed {
 }
 
 describe('the request history', () => {
-  let scratch: string;
   let plain: ServerProcess;
   let recording: ServerProcess;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-requests-');
-    const stores = [path.join(scratch, 'plain'), path.join(scratch, 'recording')];
-    await Promise.all(stores.map((store) => storeWithDemo(store)));
-    plain = await startServer({ modelsPath: stores[0], args: ['--threads', '1', '--parallel', '1'] });
-    recording = await startServer({ modelsPath: stores[1], args: ['--threads', '1', '--parallel', '1', '--record-request-bodies', '--request-history', '2'] });
+    ({ server: plain } = await startDemoServer({ args: ['--threads', '1', '--parallel', '1'] }));
+    ({ server: recording } = await startDemoServer({ args: ['--threads', '1', '--parallel', '1', '--record-request-bodies', '--request-history', '2'] }));
   });
   after(async () => {
     await plain?.dispose();
     await recording?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   test('lists each inference request with its route, status, tokens and timings, newest first, and no bodies by default', async () => {

@@ -4,10 +4,10 @@
  * the whole file.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, runCliOk, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { runCliOk, type ServerProcess } from '../support/server-harness.js';
 import { packageIntoStore } from './support/fixtures.js';
 
 const RERANKER = 'ai/reranker';
@@ -28,27 +28,25 @@ interface OpenAIError {
 
 describe('reranking in the compiled server', () => {
   let server: ServerProcess;
-  let scratch: string;
   /** Every document's score from the first full rerank, by index: the reference the other tests compare to. */
   let scoreOf: number[];
 
   const rerank = (body: unknown, route = '/rerank') => server.request(route, { body });
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-rerank-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    await runCliOk(['demo', '--reranker', '--models-path', modelsPath]);
-    const file = path.join(scratch, 'reranker.gguf');
-    await runCliOk(['generate-model', '--preset', 'tiny', '--type', 'q8_0', '--seed', '3', '--reranker', '--out', file]);
-    await packageIntoStore(file, modelsPath, RERANKER);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
+    ({ server } = await startDemoServer({
+      args: SERVER_ARGS,
+      reranker: true,
+      prepare: async ({ dir, modelsPath }) => {
+        const file = path.join(dir, 'reranker.gguf');
+        await runCliOk(['generate-model', '--preset', 'tiny', '--type', 'q8_0', '--seed', '3', '--reranker', '--out', file]);
+        await packageIntoStore(file, modelsPath, RERANKER);
+      },
+    }));
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server survived the file and exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 

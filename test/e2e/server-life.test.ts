@@ -9,12 +9,12 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { gguf } from '../../src/gguf/index.js';
 import type { CdnHold } from '../support/fake-cdn.js';
-import { setMetadata, writeMutatedModel } from '../support/hostile-models.js';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { makeTempDir, parseNdjson, runCli, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
-import { packageIntoStore, sha256OfFile } from './support/fixtures.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { parseNdjson, runCli, type ServerProcess } from '../support/server-harness.js';
+import { sha256OfFile } from './support/fixtures.js';
+import { packageHeldLoadModel } from './support/held-load-model.js';
 import { openStream } from './support/sse-stream.js';
 import { waitUntil } from './support/wait.js';
 
@@ -24,8 +24,6 @@ const LAYER_BYTES = 3 * 1024 * 1024;
 const HOLD_BYTES = 1024 * 1024;
 /** A stop string that blocks the Worker after two tokens until the file after the colon exists. */
 const HOLD_FAULT = '__fault_hold__:';
-/** A model whose general.name starts with this holds its load until the file after the colon exists. */
-const HOLD_LOAD = '__fault_hold_load__:';
 /** The model whose load the last test holds. */
 const SLOW = 'ai/slow-load';
 
@@ -36,7 +34,8 @@ async function sizeOf(file: string): Promise<number> {
 describe('the server across a second start and a SIGTERM in the middle of work', () => {
   let registry: TestRegistry;
   let server: ServerProcess;
-  let scratch: string;
+  /** Written to let the held load of SLOW go on. */
+  let releaseLoad: string;
   let reference: string;
   let layerDigest: string;
   let manifestDigest: string;
@@ -46,30 +45,30 @@ describe('the server across a second start and a SIGTERM in the middle of work',
   const blobPath = (suffix = '') => path.join(server.modelsPath, 'blobs', 'sha256', `${layerDigest.slice('sha256:'.length)}${suffix}`);
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-life-');
     registry = await startRegistry('token');
     const pushed = await pushArtifact(registry, 'ai/big', 'latest', { layers: [randomBytes(LAYER_BYTES)] });
     reference = registry.reference('ai/big', 'latest');
     layerDigest = pushed.layerDigests[0]!;
     manifestDigest = pushed.manifestDigest;
     configBytes = (JSON.parse(pushed.manifestBytes.toString('utf8')) as { config: { size: number } }).config.size;
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    const slow = await writeMutatedModel(path.join(scratch, 'slow-load.gguf'), (p) => setMetadata(p, 'general.name', gguf.str(`${HOLD_LOAD}${path.join(scratch, 'release-load')}`)));
-    await packageIntoStore(slow, modelsPath, SLOW);
-    // Info level: the test waits for the line that says the shutdown has begun.
-    server = await startServer({ modelsPath, args: ['--threads', '1', '--parallel', '1', '--log-level', 'info'], env: { MODEL_RUNNER_TEST_FAULTS: '1' } });
+    ({ server } = await startDemoServer({
+      // Info level: the test waits for the line that says the shutdown has begun.
+      args: ['--threads', '1', '--parallel', '1', '--log-level', 'info'],
+      env: { MODEL_RUNNER_TEST_FAULTS: '1' },
+      prepare: async ({ dir, modelsPath }) => {
+        releaseLoad = await packageHeldLoadModel(dir, modelsPath, SLOW);
+      },
+    }));
   });
 
   after(async () => {
     held?.release();
     await server?.dispose();
     await registry?.stop();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   test('a second server on a live socket refuses to start, says so, and leaves the socket to the first', async () => {
-    const result = await runCli(['serve', '--socket', server.socketPath, '--models-path', path.join(scratch, 'other-store')]);
+    const result = await runCli(['serve', '--socket', server.socketPath, '--models-path', path.join(server.dir, 'other-store')]);
     assert.notEqual(result.code, 0, result.stdout);
     assert.match(result.stderr, new RegExp(`another server is listening on ${server.socketPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     assert.ok((await fs.lstat(server.socketPath)).isSocket(), 'the socket file is still there');
@@ -83,7 +82,7 @@ describe('the server across a second start and a SIGTERM in the middle of work',
     assert.equal(pull.status, 200);
     await waitUntil('the paused layer on disk', async () => (await sizeOf(blobPath('.incomplete'))) === HOLD_BYTES);
 
-    const release = path.join(scratch, 'release-chat');
+    const release = path.join(server.dir, 'release-chat');
     const chat = await openStream(server.socketPath, '/engines/v1/chat/completions', {
       body: { model: DEMO, messages: [{ role: 'user', content: 'Hello' }], max_tokens: -1, ignore_eos: true, stream: true, stop: [`${HOLD_FAULT}${release}`] },
     });
@@ -144,7 +143,7 @@ describe('the server across a second start and a SIGTERM in the middle of work',
     assert.equal(reply.status, 503, reply.body);
     assert.match(reply.body, /the server is shutting down/);
     // The Worker finishes its load (nothing can end a thread mid native call), then stops.
-    await fs.writeFile(path.join(scratch, 'release-load'), '');
+    await fs.writeFile(releaseLoad, '');
     assert.equal(await stopped, 0, server.output());
     assert.match(server.output(), /model load cancelled .*model=(docker\.io\/)?ai\/slow-load/);
     assert.doesNotMatch(server.output(), /model failed to load/, 'a load called off is not logged as a failure');

@@ -7,13 +7,13 @@
  * files; an altered file is found by its hash and replaced.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { makeTempDir, REPO_ROOT, startServer, type CliResult, type ServerProcess } from '../support/server-harness.js';
+import { makeTempDir, REPO_ROOT, runToCompletion, startServer, type CliResult, type ServerProcess } from '../support/server-harness.js';
 import { sha256OfBytes } from './support/fixtures.js';
 
 const UNPACKED = /model-runner: unpacked its runtime files \([\d.]+ MB\) to (\S+) in \d+ ms/;
@@ -28,16 +28,7 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
   let reference: string;
 
   /** Runs the binary to completion in its directory with the bare environment (plus `extra`). */
-  const runBinary = (args: string[], extra: Record<string, string> = {}): Promise<CliResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(binary, args, { cwd: path.dirname(binary), env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const runBinary = (args: string[], extra: Record<string, string> = {}): Promise<CliResult> => runToCompletion(binary, args, path.dirname(binary), { ...env, ...extra });
   const runBinaryOk = async (args: string[], extra: Record<string, string> = {}): Promise<CliResult> => {
     const result = await runBinary(args, extra);
     assert.equal(result.code, 0, `model-runner ${args.join(' ')} exited with ${result.code}:\n${result.stderr}${result.stdout}`);

@@ -8,7 +8,9 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, parseSse, runCli, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { tcpBaseUrl } from '../support/sdk-clients.js';
+import { makeTempDir, parseSse, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
 
 const API_KEY = 'test-key-0123456789';
 
@@ -64,18 +66,13 @@ describe('the TCP listener without an API key', () => {
 
 describe('the TCP listener with MODEL_RUNNER_API_KEY, bound to every address', () => {
   let server: ServerProcess;
-  let scratch: string;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-tcp-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: ['--port', '0', '--host', '0.0.0.0', '--threads', '1'], env: { MODEL_RUNNER_API_KEY: API_KEY } });
+    ({ server } = await startDemoServer({ args: ['--port', '0', '--host', '0.0.0.0', '--threads', '1'], env: { MODEL_RUNNER_API_KEY: API_KEY } }));
   });
 
   after(async () => {
     await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   });
 
   test('with the key, a streamed chat over TCP is answered by the engine, as on the socket', async () => {
@@ -122,7 +119,7 @@ describe('the TCP listener with MODEL_RUNNER_API_KEY, bound to every address', (
   });
 
   test('the CLI sends MODEL_RUNNER_API_KEY to a --url target, and without it reports the server\'s refusal', async () => {
-    const url = `http://127.0.0.1:${server.tcpPort()}`;
+    const url = tcpBaseUrl(server);
     const withKey = await runCli(['ls', '--url', url], { MODEL_RUNNER_API_KEY: API_KEY });
     assert.equal(withKey.code, 0, withKey.stderr);
     const without = await runCli(['ls', '--url', url], { MODEL_RUNNER_API_KEY: '' });

@@ -7,13 +7,14 @@
  * generated; what each dialect returns must be exactly that reply cut at the first `</think>`.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Anthropic from '@anthropic-ai/sdk';
-import { Ollama } from 'ollama';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Ollama } from 'ollama';
 import OpenAI from 'openai';
-import { makeTempDir, runCliOk, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { anthropicClient, ollamaClient, openaiClient } from '../support/sdk-clients.js';
+import { runCliOk, type ServerProcess } from '../support/server-harness.js';
 import { packageIntoStore } from './support/fixtures.js';
 
 const THINKER = 'ai/thinker';
@@ -36,7 +37,6 @@ function split(raw: string): { thinking: string; content: string; trimmed: strin
 
 describe('reasoning models: thinking apart from the answer', () => {
   let server: ServerProcess;
-  let scratch: string;
   let ollama: Ollama;
   let openai: OpenAI;
   let anthropic: Anthropic;
@@ -45,17 +45,17 @@ describe('reasoning models: thinking apart from the answer', () => {
   let completionReasoningTokens: number;
 
   before(async () => {
-    scratch = await makeTempDir('mr-e2e-thinking-');
-    const modelsPath = path.join(scratch, 'models');
-    await storeWithDemo(modelsPath);
-    const gguf = path.join(scratch, 'thinker.gguf');
-    await runCliOk(['generate-model', '--preset', 'tiny', '--type', 'q8_0', '--thinking', '--out', gguf]);
-    await packageIntoStore(gguf, modelsPath, THINKER);
-    server = await startServer({ modelsPath, args: ['--port', '0', '--threads', '2', '--max-loaded-models', '2', '--parallel', '1'] });
-    const base = `http://127.0.0.1:${server.tcpPort()}`;
-    ollama = new Ollama({ host: base });
-    openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });
-    anthropic = new Anthropic({ baseURL: base, apiKey: 'unused', maxRetries: 0 });
+    ({ server } = await startDemoServer({
+      args: ['--port', '0', '--threads', '2', '--max-loaded-models', '2', '--parallel', '1'],
+      prepare: async (fresh) => {
+        const gguf = path.join(fresh.dir, 'thinker.gguf');
+        await runCliOk(['generate-model', '--preset', 'tiny', '--type', 'q8_0', '--thinking', '--out', gguf]);
+        await packageIntoStore(gguf, fresh.modelsPath, THINKER);
+      },
+    }));
+    ollama = ollamaClient(server);
+    openai = openaiClient(server);
+    anthropic = anthropicClient(server);
     // The reply as generated, thinking markers included (llama-server's reasoning_format "none").
     const raw = await openai.chat.completions.create({ model: THINKER, messages: MESSAGES, temperature: 0, max_tokens: MAX_TOKENS, reasoning_format: 'none' } as OpenAI.ChatCompletionCreateParamsNonStreaming);
     const message = raw.choices[0]!.message as { content: string; reasoning_content?: string };
@@ -66,9 +66,7 @@ describe('reasoning models: thinking apart from the answer', () => {
   });
 
   after(async () => {
-    const code = await server?.stop();
-    await server?.dispose();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    const code = await server?.dispose();
     assert.equal(code, 0, `the server exits cleanly on SIGTERM:\n${server?.output()}`);
   });
 

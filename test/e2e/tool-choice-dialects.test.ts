@@ -6,10 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Anthropic from '@anthropic-ai/sdk';
-import { Ollama, type ChatRequest as OllamaChatRequest } from 'ollama';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Ollama, ChatRequest as OllamaChatRequest } from 'ollama';
 import OpenAI from 'openai';
-import { makeTempDir, type ServerProcess, startServer, storeWithDemo } from '../support/server-harness.js';
+import { startDemoServer } from '../support/demo-server.js';
+import { anthropicClient, ollamaClient, openaiClient } from '../support/sdk-clients.js';
+import type { ServerProcess } from '../support/server-harness.js';
 
 const DEMO = 'ai/demo';
 /** Tool prompts need far more than the tiny model's packaged context. */
@@ -29,17 +31,14 @@ describe('tool_choice and parallel_tool_calls in every chat dialect', () => {
   let ollama: Ollama;
 
   before(async () => {
-    const scratch = await makeTempDir('tool-choice-e2e-');
-    await storeWithDemo(`${scratch}/models`);
-    server = await startServer({ modelsPath: `${scratch}/models`, args: SERVER_ARGS });
-    const base = `http://127.0.0.1:${server.tcpPort()}`;
-    openai = new OpenAI({ apiKey: 'unused', baseURL: `${base}/engines/v1`, maxRetries: 0 });
-    anthropic = new Anthropic({ apiKey: 'unused', baseURL: base, maxRetries: 0 });
-    ollama = new Ollama({ host: base });
+    ({ server } = await startDemoServer({ args: SERVER_ARGS }));
+    openai = openaiClient(server, '/engines/v1');
+    anthropic = anthropicClient(server);
+    ollama = ollamaClient(server);
   });
 
   after(async () => {
-    await server?.stop();
+    await server?.dispose();
   });
 
   const openaiTools: OpenAI.ChatCompletionTool[] = [

@@ -11,28 +11,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { DOCKER_CONFIG_V01, DOCKER_GGUF, OCI_MANIFEST } from '../../src/models/media-types.js';
+import { DOCKER_GGUF } from '../../src/models/media-types.js';
 import { parseReference, RegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
 import { sha256Digest } from '../../src/util/digest.js';
 import { ManualRegistryClock } from '../support/registry-clock.js';
-import { answerBlob, answerError, startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
+import { answerBlob, answerError, answerManifest, modelManifest, startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
 
 const CONFIG = Buffer.from('{"config":{"format":"gguf"}}');
 const LAYER = randomBytes(5 * 64 * 1024 + 99);
-const MANIFEST = Buffer.from(
-  JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: DOCKER_CONFIG_V01, digest: sha256Digest(CONFIG), size: CONFIG.length },
-    layers: [{ mediaType: DOCKER_GGUF, digest: sha256Digest(LAYER), size: LAYER.length }],
-  }),
-);
+const MANIFEST = modelManifest(CONFIG, [LAYER]);
 const LAYER_DESCRIPTOR = { mediaType: DOCKER_GGUF, digest: sha256Digest(LAYER), size: LAYER.length };
 const CHUNK = 64 * 1024;
-
-function answerManifest(res: import('node:http').ServerResponse): void {
-  res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': MANIFEST.length }).end(MANIFEST);
-}
 
 describe('Retry-After from a busy or failing registry', () => {
   let registry: ScriptedRegistry;
@@ -63,7 +52,7 @@ describe('Retry-After from a busy or failing registry', () => {
   });
 
   test('a manifest answered 429 with Retry-After in seconds is asked again after exactly that wait', async () => {
-    registry.handle((_req, res, index) => (index === 0 ? answerError(res, 429, 'TOOMANYREQUESTS', { 'retry-after': '7' }) : answerManifest(res)));
+    registry.handle((_req, res, index) => (index === 0 ? answerError(res, 429, 'TOOMANYREQUESTS', { 'retry-after': '7' }) : answerManifest(res, MANIFEST)));
     const resolved = await clientWith().resolveManifest(ref());
     assert.equal(resolved.digest, sha256Digest(MANIFEST));
     assert.deepEqual(clock.waits, [7000]);
@@ -72,7 +61,7 @@ describe('Retry-After from a busy or failing registry', () => {
 
   test('a manifest answered 503 with Retry-After as an HTTP date waits until that date by the client clock', async () => {
     const at = new Date(clock.now() + 30_000).toUTCString();
-    registry.handle((_req, res, index) => (index === 0 ? answerError(res, 503, 'UNAVAILABLE', { 'retry-after': at }) : answerManifest(res)));
+    registry.handle((_req, res, index) => (index === 0 ? answerError(res, 503, 'UNAVAILABLE', { 'retry-after': at }) : answerManifest(res, MANIFEST)));
     await clientWith().resolveManifest(ref());
     assert.deepEqual(clock.waits, [30_000]);
   });
@@ -102,7 +91,7 @@ describe('Retry-After from a busy or failing registry', () => {
   });
 
   test('a Retry-After that is neither seconds nor a date leaves the wait to the client backoff', async () => {
-    registry.handle((_req, res, index) => (index === 0 ? answerError(res, 503, 'UNAVAILABLE', { 'retry-after': 'soon' }) : answerManifest(res)));
+    registry.handle((_req, res, index) => (index === 0 ? answerError(res, 503, 'UNAVAILABLE', { 'retry-after': 'soon' }) : answerManifest(res, MANIFEST)));
     await clientWith({ retryDelayMs: 400 }).resolveManifest(ref());
     assert.equal(clock.waits.length, 1);
     // The first backoff is the base delay with +-25% jitter.
@@ -117,7 +106,7 @@ describe('Retry-After from a busy or failing registry', () => {
         tokenAnswers++;
         if (tokenAnswers === 1) answerError(res, 429, 'TOOMANYREQUESTS', { 'retry-after': '4' });
         else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'fresh-token', expires_in: 300 }));
-      } else if (req.headers.authorization === 'Bearer fresh-token') answerManifest(res);
+      } else if (req.headers.authorization === 'Bearer fresh-token') answerManifest(res, MANIFEST);
       else res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="scripted"` }).end();
     });
     const resolved = await clientWith().resolveManifest(ref());

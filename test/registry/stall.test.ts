@@ -11,19 +11,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ServerResponse } from 'node:http';
 import { AppError } from '../../src/errors.js';
-import { DOCKER_CONFIG_V01, DOCKER_GGUF, OCI_MANIFEST } from '../../src/models/media-types.js';
+import { DOCKER_GGUF, OCI_MANIFEST } from '../../src/models/media-types.js';
 import { parseReference, RegistryClient } from '../../src/registry/index.js';
 import { sha256Digest } from '../../src/util/digest.js';
-import { startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
+import { answerManifest, modelManifest, startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
 
 /** Short, so that each stalled attempt ends quickly; the outcome does not depend on it. */
 const STALL_TIMEOUT_MS = 150;
 const BLOB = Buffer.alloc(256 * 1024, 7);
 const BLOB_DESCRIPTOR = { mediaType: DOCKER_GGUF, digest: sha256Digest(BLOB), size: BLOB.length };
 const CONFIG = Buffer.from('{"config":{"format":"gguf"}}');
-const MANIFEST = Buffer.from(
-  JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: DOCKER_CONFIG_V01, digest: sha256Digest(CONFIG), size: CONFIG.length }, layers: [BLOB_DESCRIPTOR] }),
-);
+const MANIFEST = modelManifest(CONFIG, [BLOB]);
 
 /** Sends the head and `prefix` of `body`, then nothing until the client hangs up. */
 function stallAfter(res: ServerResponse, body: Buffer, prefix: number, headers: Record<string, string> = {}): void {
@@ -117,7 +115,7 @@ describe('stalled registries', () => {
   test('a manifest that stalls halfway is asked for again and the retry completes the pull of it', async () => {
     script((res, index) => {
       if (index === 0) stallAfter(res, MANIFEST, MANIFEST.length >> 1, { 'content-type': OCI_MANIFEST });
-      else res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': MANIFEST.length }).end(MANIFEST);
+      else answerManifest(res, MANIFEST);
     });
     const client = new RegistryClient({ stallTimeoutMs: STALL_TIMEOUT_MS, retries: 1, retryDelayMs: 1 });
     try {

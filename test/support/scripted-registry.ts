@@ -11,6 +11,8 @@
 import { EventEmitter, once } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DOCKER_CONFIG_V01, DOCKER_GGUF, OCI_MANIFEST } from '../../src/models/media-types.js';
+import { sha256Digest } from '../../src/util/digest.js';
 import { parseRange } from './fake-cdn.js';
 
 export interface RecordedRequest {
@@ -100,6 +102,17 @@ export function answerBlob(req: IncomingMessage, res: ServerResponse, data: Buff
     const body = data.subarray(range.start, range.end + 1);
     res.writeHead(206, { 'content-length': body.length, 'content-range': `bytes ${range.start}-${range.end}/${data.length}` }).end(body);
   }
+}
+
+/** The bytes of an OCI image manifest for a model: `config` as Docker's model config (v0.1), each of `layers` as a GGUF layer. */
+export function modelManifest(config: Buffer, layers: Buffer[]): Buffer {
+  const descriptor = (mediaType: string, bytes: Buffer) => ({ mediaType, digest: sha256Digest(bytes), size: bytes.length });
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptor(DOCKER_CONFIG_V01, config), layers: layers.map((layer) => descriptor(DOCKER_GGUF, layer)) }));
+}
+
+/** Answers a manifest GET with `manifest` (200, as an OCI image manifest). */
+export function answerManifest(res: ServerResponse, manifest: Buffer): void {
+  res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': manifest.length }).end(manifest);
 }
 
 /** An OCI error body with `status`, and any extra headers (Retry-After). */

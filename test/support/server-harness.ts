@@ -49,10 +49,10 @@ export async function makeTempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
-/** Runs `node dist/cli.js ARGS` to completion (demo, generate-model, package, a second serve...). */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `command ARGS` in `cwd` with exactly `env` to completion, keeping what it printed. */
+export function runToCompletion(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -60,6 +60,11 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs `node dist/cli.js ARGS` to completion (demo, generate-model, package, a second serve...). */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runToCompletion(process.execPath, [CLI_PATH, ...args], REPO_ROOT, { ...process.env, ...env });
 }
 
 /** Like runCli, but a non-zero exit is an error carrying the output. */
@@ -204,32 +209,36 @@ export class ServerProcess {
     await this.start();
   }
 
-  /** Stops the server (SIGKILL if it is still running after SIGTERM's grace) and removes its temp directory. */
-  async dispose(): Promise<void> {
-    await this.stop().catch(() => undefined);
+  /**
+   * Stops the server (SIGKILL if it is still running after SIGTERM's grace) and removes its temp
+   * directory; resolves with the exit code as stop() does, so that a test can check the server
+   * ended cleanly (undefined if stopping failed).
+   */
+  async dispose(): Promise<number | null | undefined> {
+    const code = await this.stop().catch(() => undefined);
     await fs.rm(this.dir, { recursive: true, force: true });
+    return code;
   }
 }
 
-/** Starts a server in a fresh temp directory. */
-export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
+/**
+ * Starts a server in a fresh temp directory. `prepare`, if given, runs first, once the directory
+ * exists and before the server opens its store: it fills the store (`server.modelsPath`) or puts
+ * files in `server.dir`, which the server's dispose() removes with everything else.
+ */
+export async function startServer(options: ServerOptions = {}, prepare?: (server: ServerProcess) => Promise<void>): Promise<ServerProcess> {
   await fs.access(options.executable ?? CLI_PATH).catch(() => {
     throw new Error(`${options.executable ?? CLI_PATH} is missing: build the server first (npx tsc -p .)`);
   });
   const server = new ServerProcess(await makeTempDir('mr-e2e-'), options);
   try {
+    await prepare?.(server);
     await server.start();
   } catch (err) {
     await server.dispose();
     throw err;
   }
   return server;
-}
-
-/** A store directory that already holds ai/demo, written before any server opens it. */
-export async function storeWithDemo(modelsPath: string): Promise<string> {
-  const { stdout } = await runCliOk(['demo', '--models-path', modelsPath]);
-  return stdout.trim();
 }
 
 // ---- HTTP over the socket --------------------------------------------------------------------
