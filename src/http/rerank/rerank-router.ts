@@ -66,32 +66,42 @@ function handle(deps: InferenceDeps, handler: (req: Request, res: Response) => P
   });
 }
 
+/** How one ranking route reads its body and shapes its answer; the rest is the same for both. */
+interface RankingRoute<Parsed extends { model: string; request: RankRequest }> {
+  suffixes: string[];
+  /** The path the request counter files the route under. */
+  metricPath: string;
+  parse: (body: unknown) => Parsed;
+  build: (parsed: Parsed, result: RankResult) => unknown;
+}
+
 export function createRerankRouter(deps: InferenceDeps): Router {
   const router = Router();
   const body = jsonBody({ sendError: (res, error) => sendInferenceError(res, error, deps.logger) });
-  router.post(
-    rankingPaths(['rerank', 'reranking']),
-    checkBackend,
-    countRequests(deps.metrics, '/rerank'),
-    body,
-    handle(deps, async (req, res) => {
-      const parsed = parseRerankRequest(req.body);
-      const result = await rankOn(deps, req, res, parsed.model, parsed.request);
-      if (!result) return;
-      res.json(buildRerankResponse({ id: responseId(), model: parsed.model, documents: parsed.request.documents, result, topN: parsed.topN, returnDocuments: parsed.returnDocuments }));
-    }),
-  );
-  router.post(
-    rankingPaths(['score']),
-    checkBackend,
-    countRequests(deps.metrics, '/score'),
-    body,
-    handle(deps, async (req, res) => {
-      const parsed = parseScoreRequest(req.body);
-      const result = await rankOn(deps, req, res, parsed.model, parsed.request);
-      if (!result) return;
-      res.json(buildScoreResponse({ id: responseId(), model: parsed.model, created: Math.floor(Date.now() / 1000), result }));
-    }),
-  );
+  const route = <Parsed extends { model: string; request: RankRequest }>(r: RankingRoute<Parsed>): void => {
+    router.post(
+      rankingPaths(r.suffixes),
+      checkBackend,
+      countRequests(deps.metrics, r.metricPath),
+      body,
+      handle(deps, async (req, res) => {
+        const parsed = r.parse(req.body);
+        const result = await rankOn(deps, req, res, parsed.model, parsed.request);
+        if (result) res.json(r.build(parsed, result));
+      }),
+    );
+  };
+  route({
+    suffixes: ['rerank', 'reranking'],
+    metricPath: '/rerank',
+    parse: parseRerankRequest,
+    build: (parsed, result) => buildRerankResponse({ id: responseId(), model: parsed.model, documents: parsed.request.documents, result, topN: parsed.topN, returnDocuments: parsed.returnDocuments }),
+  });
+  route({
+    suffixes: ['score'],
+    metricPath: '/score',
+    parse: parseScoreRequest,
+    build: (parsed, result) => buildScoreResponse({ id: responseId(), model: parsed.model, created: Math.floor(Date.now() / 1000), result }),
+  });
   return router;
 }
