@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # `make bench`: our server against llama-server on random-weight models with SmolLM2-135M's exact
-# shapes, in Q8_0 and F16. Builds llama-server from node-llama-cpp's bundled llama.cpp source when
-# needed, generates the models once into .cache/bench-models, then runs src/bench/compare/main.ts
-# (expects `make build` to have produced dist/).
+# shapes (or another preset's, BENCH_PRESET), in Q8_0 and F16. Builds llama-server from
+# node-llama-cpp's bundled llama.cpp source when needed, generates the models once into
+# .cache/bench-models, then runs src/bench/compare/main.ts (expects `make build` to have produced dist/).
 #
 # Environment (all optional):
 #   BENCH_TYPES          weight types to compare. Defaults to "q8_0 f16".
+#   BENCH_PRESET         the model shape, a generate-model preset (smollm2-135m, smollm2-360m). Defaults to
+#                        smollm2-135m: small enough that a run takes minutes, and that the per-token cost
+#                        outside llama.cpp shows; a larger shape shows how much of it remains.
 #   BENCH_THREADS        threads of both servers at matched settings (ours: the thread budget, all of it for
 #                        the lone model). Defaults to 1: on the 2-vCPU machines measured here one engine
 #                        thread leaves a core to the HTTP layers and the load generator.
@@ -37,12 +40,13 @@ llama_server="$(scripts/build-llama-server.sh)"
 models_dir=.cache/bench-models
 mkdir -p "$models_dir"
 model_args=()
+preset="${BENCH_PRESET:-smollm2-135m}"
 for type in ${BENCH_TYPES:-q8_0 f16}; do
-  file="$models_dir/smollm2-135m-$type.gguf"
+  file="$models_dir/$preset-$type.gguf"
   if [ ! -s "$file" ]; then
     echo "bench: generating $file" >&2
     # Write to a temporary name so an interrupted run never leaves a truncated model behind.
-    node dist/cli.js generate-model --preset smollm2-135m --type "$type" --seed 1 --out "$file.tmp" >&2
+    node dist/cli.js generate-model --preset "$preset" --type "$type" --seed 1 --out "$file.tmp" >&2
     mv "$file.tmp" "$file"
   fi
   model_args+=(--model "$type=$file")

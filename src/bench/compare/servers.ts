@@ -99,7 +99,8 @@ export interface ModelRunnerOptions {
 
 /**
  * Our server on a Unix socket with a fresh store: the GGUF is packaged into the store with the
- * `package` command first, then `serve` starts tuned by modelRunnerTuning. The model loads on the first request, which the benchmark's warm-up absorbs.
+ * `package` command first, then `serve` starts tuned by modelRunnerTuning. The model loads on the
+ * first request, which the benchmark's warm-up absorbs.
  */
 export async function startModelRunner(options: ModelRunnerOptions, s: ServerSettings): Promise<RunningServer> {
   const store = await mkdtemp(path.join(os.tmpdir(), 'bench-store-'));
