@@ -4,9 +4,10 @@
  * buffer allocations go through it. It carries the unified KV cache (when asked for), and always:
  * for ggml's large CPU buffers huge pages and fresh pages that are never cleared by hand (contexts
  * are created several times faster on Linux, and a KV cache holds memory only for the cells used;
- * see cpu-buffers.cc), and a persistent thread pool per context (see thread-pools.cc). The library acts process-wide: every Worker of a server is started
- * with the same setting, and the first to load it decides. Loaded with RTLD_GLOBAL: only a global
- * definition is found before libllama's and libggml-base's own when the binding's references are bound.
+ * see cpu-buffers.cc), and a persistent thread pool per context (see thread-pools.cc). The library
+ * acts process-wide: every Worker of a server is started with the same setting, and the first to
+ * load it decides. Loaded with RTLD_GLOBAL: only a global definition is found before libllama's and
+ * libggml-base's own when the binding's references are bound.
  */
 import os from 'node:os';
 import { UNIFIED_KV_LIBRARY } from '../unified-kv-library.js';
