@@ -30,6 +30,8 @@ describe("the README's client examples", () => {
   let server: ServerProcess;
 
   before(async () => {
+    // 512 cells hold the continued Responses conversation only because the README bounds both answers
+    // (max_output_tokens): the random-weight demo model may otherwise talk until its context is full.
     ({ server } = await startDemoServer({ reranker: true, args: ['--port', '0', '--threads', '1', '--context-size', '512'] }));
     // The README's chat examples name ai/smollm2: here it is the demo model under that name.
     const tagged = await server.request('/models/ai/demo/tag?repo=ai/smollm2&tag=latest', { method: 'POST' });
