@@ -100,12 +100,17 @@ export class WorkerModelHandle implements ModelHandle {
     const onAbort = () => void this.dispose();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const cancelled = (cause?: unknown) => new AppError('aborted', `the load of model ${spec.name} was cancelled`, cause === undefined ? undefined : { cause });
       const loaded = await new Promise<LoadedInfo>((resolve, reject) => (this.loadWaiter = { resolve, reject })).catch((err: unknown) => {
         // However the engine reported its end (a load error for the abort, an exit), a load that
         // was called off says so: nothing went wrong with the model.
-        if (this.disposeRequested) throw new AppError('aborted', `the load of model ${spec.name} was cancelled`, { cause: err });
+        if (this.disposeRequested) throw cancelled(err);
         throw err;
       });
+      // The engine may finish a load it was told to stop (a native load cannot be interrupted, and
+      // its 'ready' can cross the shutdown): the load is still called off, and the handle stays
+      // stopping, so that the engine's exit that follows is expected.
+      if (this.disposeRequested) throw cancelled();
       const info = { ...loaded, isolation: this.transport.isolation };
       if (loaded.memo) this.options.loadMemos?.set(spec.id, loaded.memo);
       this.loadedInfo = info;
