@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { makeTempDir, request, runCli, runCliOk, startServer, type ServerProcess } from '../support/server-harness.js';
+import { makeTempDir, runCli, runCliOk, startServer, type ServerProcess } from '../support/server-harness.js';
+import { request } from '../support/http-client.js';
 
 describe('the demo command with a running server', () => {
   let server: ServerProcess;

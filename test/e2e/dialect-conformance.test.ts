@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startDemoServer } from '../support/demo-server.js';
-import type { Reply, ServerProcess } from '../support/server-harness.js';
+import type { ServerProcess } from '../support/server-harness.js';
+import type { Reply } from '../support/http-client.js';
 import { openStream } from './support/sse-stream.js';
 
 const DEMO = 'ai/demo';

@@ -10,7 +10,8 @@ import { promises as fs } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { parseNdjson, type Reply, type ServerProcess, startServer } from '../support/server-harness.js';
+import { type ServerProcess, startServer } from '../support/server-harness.js';
+import { parseNdjson, type Reply } from '../support/http-client.js';
 import { generateTinyGguf, multipartBody, packageAndPush, sha256OfBytes } from './support/fixtures.js';
 
 /** What curl -d sends: the README's examples carry no JSON content type. */

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startRegistry, type TestRegistry } from '../support/registry-harness.js';
 import { startDemoServer } from '../support/demo-server.js';
-import { parseNdjson, type Reply, type ServerProcess } from '../support/server-harness.js';
+import { type ServerProcess } from '../support/server-harness.js';
+import { parseNdjson, type Reply } from '../support/http-client.js';
 import { generateTinyGguf, packageAndPush } from './support/fixtures.js';
 
 const DEMO = 'ai/demo';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HANG_FAULT_MARKER, HANG_FAULT_NOTICE, TEST_FAULTS_ENV } from '../../src/engine/worker/test-faults.js';
 import { startDemoServer } from '../support/demo-server.js';
-import { openRequest, type ServerProcess } from '../support/server-harness.js';
+import { type ServerProcess } from '../support/server-harness.js';
+import { openRequest } from '../support/http-client.js';
 import { waitUntil } from './support/wait.js';
 import { isProcessAlive } from '../support/processes.js';
 

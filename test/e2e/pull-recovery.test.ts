@@ -9,7 +9,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushArtifact, startRegistry, type TestRegistry } from '../support/registry-harness.js';
-import { openRequest, parseNdjson, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
+import { runCli, type ServerProcess, startServer } from '../support/server-harness.js';
+import { openRequest, parseNdjson } from '../support/http-client.js';
 import { waitUntil } from './support/wait.js';
 import { generateTinyGguf, packageAndPush, sha256OfFile } from './support/fixtures.js';
 

@@ -9,7 +9,8 @@ import { EventEmitter } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { sha256Digest } from '../../src/util/digest.js';
 import { answerManifest, basicChallenge, modelManifest, startScriptedRegistry, type ScriptedRegistry } from '../support/scripted-registry.js';
-import { parseNdjson, type ServerProcess, startServer } from '../support/server-harness.js';
+import { type ServerProcess, startServer } from '../support/server-harness.js';
+import { parseNdjson } from '../support/http-client.js';
 
 const LAYER = Buffer.alloc(64 * 1024, 3);
 const CONFIG = Buffer.from('{"config":{"format":"gguf","size":"64KiB"}}');

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDemoServer } from '../support/demo-server.js';
 import { tcpBaseUrl } from '../support/sdk-clients.js';
-import { makeTempDir, parseSse, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
+import { makeTempDir, runCli, type ServerProcess, startServer } from '../support/server-harness.js';
+import { parseSse } from '../support/http-client.js';
 
 const API_KEY = 'test-key-0123456789';
 

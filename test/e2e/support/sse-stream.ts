@@ -3,7 +3,7 @@
  * runs: wait for its first frame, cut it, or see whether it has ended at a given moment.
  */
 import type http from 'node:http';
-import { openRequest, sseData, type RequestOptions } from '../../support/server-harness.js';
+import { openRequest, sseData, type RequestOptions } from '../../support/http-client.js';
 
 export interface LiveStream {
   status: number;

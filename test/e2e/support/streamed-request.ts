@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
-import type { Reply } from '../../support/server-harness.js';
+import type { Reply } from '../../support/http-client.js';
 
 const PIECE_BYTES = 64 * 1024;
 
