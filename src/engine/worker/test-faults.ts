@@ -5,7 +5,7 @@
  * would leave a stream that has not even sent its status). Integration tests use them to prove that a failing engine fails only its own requests
  * and that the server stays up and loads a fresh one.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import type { TokenBarrier } from './batch-barrier.js';
 
@@ -106,13 +106,21 @@ function holdUntilExists(file: string): void {
 /**
  * A model whose general.name is `${HOLD_LOAD_PREFIX}<path>` holds its engine's load, once
  * llama.cpp has loaded it, until a file exists at <path> (the admission check is not held): tests
- * act while a load is surely under way.
+ * act while a load is surely under way. On entering the hold the engine writes the file
+ * heldLoadMarker(<path>), so that a test can also act once the engine is surely inside it, its
+ * thread blocked, with nothing but the release able to move it on.
  */
 export const HOLD_LOAD_PREFIX = '__fault_hold_load__:';
 
+export function heldLoadMarker(releaseFile: string): string {
+  return `${releaseFile}.held`;
+}
+
 export function maybeHoldLoad(modelName: unknown): void {
   if (!enabled || typeof modelName !== 'string' || !modelName.startsWith(HOLD_LOAD_PREFIX)) return;
-  holdUntilExists(modelName.slice(HOLD_LOAD_PREFIX.length));
+  const release = modelName.slice(HOLD_LOAD_PREFIX.length);
+  writeFileSync(heldLoadMarker(release), '');
+  holdUntilExists(release);
 }
 
 /** A model whose general.name is this hangs the admission check's child (tests of its timeout). */
