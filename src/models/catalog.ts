@@ -1,10 +1,8 @@
 /**
  * The catalog: every model-management operation, composed from the store (disk) and the registry
- * client (network). HTTP routes and the CLI call this; neither touches the store directly.
+ * client (network; pulls, pushes and remote reads are transfers.ts). HTTP routes and the CLI call
+ * this; neither touches the store directly.
  */
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LoadSpec, ModelMode } from '../engine/types.js';
 import { AppError } from '../errors.js';
@@ -12,29 +10,21 @@ import type { Logger } from '../log.js';
 import type { Reference } from '../registry/types.js';
 import type { LeftoverPurge, ModelStore, StoreSpace } from '../store/types.js';
 import { isDiskFull } from '../util/disk-full.js';
-import { Semaphore } from '../util/semaphore.js';
 import type { ModelAdmission } from './admission.js';
 import { isReranker, primaryMode } from './capabilities.js';
 import { ModelCreator } from './model-creator.js';
 import { type DeleteAction, deleteResolved, type DeleteOptions } from './delete.js';
 import { diskFilledUp } from './disk-full.js';
 import { buildLoadSpec, GgufValidator } from './load-spec.js';
-import { SUPPORTED_CONFIG_TYPES } from './media-types.js';
-import { detailsFrom, type Model, ModelViews } from './model-view.js';
+import { type Model, ModelViews } from './model-view.js';
 import { packageModel, type PackageModelOptions } from './package.js';
 import type { ProgressListener } from './progress.js';
-import { pullModel, type PullResult } from './pull.js';
-import { pushModel } from './push.js';
+import type { PullResult } from './pull.js';
 import type { CatalogRegistry } from './registry-port.js';
 import { parseUserReference, resolveModel, type ResolvedModel } from './resolve.js';
 import { SettingsService } from './settings.js';
-import { SharedOperations } from './shared-operation.js';
 import { exportModelTar, loadModelTar } from './tarball.js';
-
-/** Docker Model Runner's `maximumConcurrentModelPulls`. */
-export const DEFAULT_MAX_CONCURRENT_PULLS = 2;
-/** The progress line of a pull that waits for another one to finish (every pull slot is taken). */
-export const WAITING_FOR_PULL_SLOT = 'Waiting for another pull to finish';
+import { DEFAULT_MAX_CONCURRENT_PULLS, type TransferOptions, Transfers } from './transfers.js';
 
 export interface CatalogOptions {
   store: ModelStore;
@@ -50,15 +40,6 @@ export interface CatalogOptions {
   admission?: ModelAdmission;
 }
 
-export interface TransferOptions {
-  /** Token sent to the registry instead of stored credentials (the request's `bearer-token`). Defaults to none. */
-  bearerToken?: string;
-  /** The requester went away. A shared pull stops only when all its requesters have. Defaults to none. */
-  signal?: AbortSignal;
-  /** Receives progress, success and warning events. Defaults to none. */
-  onEvent?: ProgressListener;
-}
-
 /** What goes into the artifact beside the GGUF, as `package` takes it (see PackageModelOptions). */
 export type ImportOptions = Pick<PackageModelOptions, 'licensePaths' | 'chatTemplatePath' | 'mmprojPath' | 'contextSize' | 'created'> & ImportTarget;
 
@@ -71,34 +52,33 @@ export interface ImportTarget {
   onEvent?: ProgressListener;
 }
 
-/** What a transfer stopped by close() ends with. */
-const SHUTDOWN_MESSAGE = 'the server is shutting down; a pull started again resumes where this one stopped';
-
 export class Catalog {
   readonly settings: SettingsService;
   /** Uploaded blobs and the models Ollama's create makes from them. */
   readonly creator: ModelCreator;
   private readonly store: ModelStore;
-  private readonly registry: CatalogRegistry;
   private readonly logger: Logger;
   private readonly defaultRegistry: string | undefined;
-  private readonly onPullBytes: ((bytes: number) => void) | undefined;
   private readonly admission: ModelAdmission | undefined;
   private readonly views: ModelViews;
   private readonly validator = new GgufValidator();
-  private readonly pulls = new SharedOperations<string, PullResult, Parameters<ProgressListener>[0]>();
-  private readonly pullSlots: Semaphore;
-  /** Aborted by close(): stops the transfers in flight. */
-  private readonly closing = new AbortController();
+  private readonly transfers: Transfers;
 
   constructor(options: CatalogOptions) {
     this.store = options.store;
-    this.registry = options.registry;
     this.logger = options.logger;
     this.defaultRegistry = options.defaultRegistry;
-    this.onPullBytes = options.onPullBytes;
     this.admission = options.admission;
-    this.pullSlots = new Semaphore(options.maxConcurrentPulls ?? DEFAULT_MAX_CONCURRENT_PULLS);
+    this.transfers = new Transfers({
+      store: this.store,
+      registry: options.registry,
+      logger: this.logger,
+      maxConcurrentPulls: options.maxConcurrentPulls ?? DEFAULT_MAX_CONCURRENT_PULLS,
+      onPullBytes: options.onPullBytes,
+      parseReference: (text) => this.parseReference(text),
+      resolve: (name) => this.resolve(name),
+      admit: (id, name, emit) => this.admitStored(id, name, emit),
+    });
     this.views = new ModelViews(this.store);
     this.settings = new SettingsService(this.store);
     this.creator = new ModelCreator({
@@ -141,84 +121,26 @@ export class Catalog {
   }
 
   /** The model as the registry has it now (`?remote=true`): manifest and config, no tags. */
-  async getRemote(name: string, options: Pick<TransferOptions, 'bearerToken' | 'signal'> = {}): Promise<Model> {
-    const ref = this.parseReference(name);
-    const auth = options.bearerToken ? { bearerToken: options.bearerToken } : undefined;
-    const resolved = await this.registry.resolveManifest(ref, auth, options.signal);
-    const { config } = resolved.manifest;
-    if (!SUPPORTED_CONFIG_TYPES.includes(config.mediaType)) {
-      throw new AppError('unsupported', `config type "${config.mediaType}" is not supported by this version of model-runner; try upgrading`);
-    }
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'model-runner-config-'));
-    try {
-      const file = path.join(dir, 'config.json');
-      await this.registry.downloadBlob(ref, config, file, { ...auth, signal: options.signal });
-      const details = detailsFrom(resolved.manifest, await fs.readFile(file), 'upstream');
-      return { id: resolved.digest, tags: [], created: details.created, config: details.config };
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+  getRemote(name: string, options: Pick<TransferOptions, 'bearerToken' | 'signal'> = {}): Promise<Model> {
+    return this.transfers.getRemote(name, options);
   }
 
   /**
    * Pulls `from` into the store. Requests for the same reference share one download; at most
    * `maxConcurrentPulls` different references download at once.
    */
-  async pull(from: string, options: TransferOptions = {}): Promise<PullResult> {
-    const ref = this.parseReference(from);
-    return this.transfer(() =>
-      this.pulls.run(ref.canonical, { onEvent: options.onEvent, signal: options.signal }, async ({ emit, signal: requesters }) => {
-        const signal = AbortSignal.any([requesters, this.closing.signal]);
-        // Said, so that a pull that does not move is not mistaken for a stuck one.
-        if (this.pullSlots.exhausted) emit({ type: 'progress', message: WAITING_FOR_PULL_SLOT });
-        const release = await this.pullSlots.acquire(signal);
-        try {
-          return await pullModel(
-            { store: this.store, registry: this.registry, logger: this.logger, onPullBytes: this.onPullBytes },
-            { ref, bearerToken: options.bearerToken, emit, signal, beforeSuccess: (id) => this.admitStored(id, ref.canonical, emit) },
-          );
-        } finally {
-          release();
-        }
-      }),
-    );
+  pull(from: string, options: TransferOptions = {}): Promise<PullResult> {
+    return this.transfers.pull(from, options);
   }
 
-  /**
-   * Stops every pull and push in flight (the server is shutting down): each ends with an
-   * 'unavailable' error its requester can tell from a failure, partial downloads stay on disk
-   * for the next pull to resume, and new transfers are refused.
-   */
+  /** Stops every pull and push in flight (the server is shutting down); see Transfers.close. */
   close(): void {
-    this.closing.abort(new AppError('unavailable', SHUTDOWN_MESSAGE));
+    this.transfers.close();
   }
 
-  /** Runs a transfer; one that the catalog's close() stopped says so, whatever error it ended with. */
-  private async transfer<T>(run: () => Promise<T>): Promise<T> {
-    if (this.closing.signal.aborted) throw new AppError('unavailable', SHUTDOWN_MESSAGE);
-    try {
-      return await run();
-    } catch (err) {
-      if (this.closing.signal.aborted) throw new AppError('unavailable', SHUTDOWN_MESSAGE, { cause: err });
-      throw err;
-    }
-  }
-
-  /**
-   * Pushes a stored model. The target is `name` itself when it is a tag (or a reference to push
-   * under); for an ID, the model's first tag.
-   */
-  async push(name: string, options: TransferOptions = {}): Promise<void> {
-    const resolved = await this.resolve(name);
-    const targetText = resolved.tag ?? (isIdLike(name) ? resolved.entry.tags[0] : name);
-    if (targetText === undefined) {
-      throw new AppError('bad_request', `model ${name} has no tag to push it under; tag it first`);
-    }
-    const target = this.parseReference(targetText);
-    const signal = AbortSignal.any([options.signal ?? new AbortController().signal, this.closing.signal]);
-    await this.transfer(() =>
-      pushModel({ store: this.store, registry: this.registry, logger: this.logger }, { id: resolved.id, target, bearerToken: options.bearerToken, emit: options.onEvent ?? (() => {}), signal }),
-    );
+  /** Pushes a stored model under `name`'s tag, or under an ID's first tag. */
+  push(name: string, options: TransferOptions = {}): Promise<void> {
+    return this.transfers.push(name, options);
   }
 
   /** Tags the model `source` names as `repo:tag`; returns the stored (canonical) tag. */
@@ -342,9 +264,4 @@ export class Catalog {
       emit?.({ type: 'warning', message });
     }
   }
-}
-
-function isIdLike(name: string): boolean {
-  const text = name.trim().toLowerCase();
-  return /^(sha256:)?[a-f0-9]{64}$/.test(text) || /^[a-f0-9]{12}$/.test(text);
 }

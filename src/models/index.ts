@@ -2,7 +2,8 @@
  * Public entry of the models layer: the model service, the catalog under it and the value types
  * their callers see.
  */
-export { Catalog, DEFAULT_MAX_CONCURRENT_PULLS, WAITING_FOR_PULL_SLOT, type CatalogOptions, type ImportOptions, type TransferOptions } from './catalog.js';
+export { Catalog, type CatalogOptions, type ImportOptions } from './catalog.js';
+export { DEFAULT_MAX_CONCURRENT_PULLS, type TransferOptions, WAITING_FOR_PULL_SLOT } from './transfers.js';
 export type { BlobUpload } from './blob-upload.js';
 export type { CreateRequest, ModelCreator } from './model-creator.js';
 export type { UploadedFile } from './create.js';
