@@ -4,8 +4,8 @@
  * Worker's thread for good or end the whole process with a V8 out-of-memory. node-llama-cpp
  * renders templates with @huggingface/jinja, which has no budget of its own, so this module
  * meters its interpreter: every evaluated node is a step, `range(n)` costs n steps and is refused
- * past the step budget before it allocates, every string a node produces is measured, and the
- * clock is read every few thousand steps. An operation (resolving a wrapper, rendering one
+ * past the step budget before it allocates, every string a node produces is measured, nodes may
+ * nest only so deep, and the clock is read every few thousand steps. An operation (resolving a wrapper, rendering one
  * request, which may render many times) that overran throws TemplateBudgetExceeded, even when the
  * code in between caught the first error and retried.
  *
@@ -23,20 +23,30 @@ export interface TemplateBudget {
   maxItems: number;
   /** Wall-clock time one render may take, in milliseconds. */
   maxMillis: number;
+  /**
+   * How deep evaluated nodes may nest (a macro call inside a macro call counts a few levels per
+   * call). Runaway recursion would otherwise run into V8's stack limit, which is about 1,000
+   * levels on a process's main thread and about 4,000 in a Worker, where each failing render took
+   * 165 ms: node-llama-cpp renders a template hundreds of times to match it to a known format,
+   * and one model's load took 193 s.
+   */
+  maxDepth: number;
 }
 
 /**
  * Per render. Generous for real templates (a 200-message conversation with tools renders in a few
  * percent of these), small enough that an overrun costs about a second and tens of megabytes. The
  * time limit is a backstop for slow single steps and is wide, since a busy machine slows every
- * render: steps and sizes are what bound a template, the same on every machine.
+ * render: steps and sizes are what bound a template, the same on every machine. Real templates
+ * nest a few dozen levels (a recursive macro over a tool's JSON schema, a few per schema level);
+ * 500 stays under the stack limit of every thread.
  */
-export const DEFAULT_TEMPLATE_BUDGET: TemplateBudget = { maxSteps: 500_000, maxChars: 16 * 1024 * 1024, maxItems: 1_000_000, maxMillis: 10_000 };
+export const DEFAULT_TEMPLATE_BUDGET: TemplateBudget = { maxSteps: 500_000, maxChars: 16 * 1024 * 1024, maxItems: 1_000_000, maxMillis: 10_000, maxDepth: 500 };
 
 /** How often, in steps, the meter reads the clock. */
 const CLOCK_EVERY_STEPS = 4096;
 
-export type BudgetLimit = 'steps' | 'size' | 'time';
+export type BudgetLimit = 'steps' | 'size' | 'time' | 'depth';
 
 export class TemplateBudgetExceeded extends Error {
   constructor(
@@ -51,6 +61,7 @@ export class TemplateBudgetExceeded extends Error {
 function describeOverrun(limit: BudgetLimit, budget: TemplateBudget): string {
   if (limit === 'steps') return `the chat template ran more than ${budget.maxSteps} steps`;
   if (limit === 'size') return `the chat template produced a string longer than ${budget.maxChars} characters or a list longer than ${budget.maxItems} items`;
+  if (limit === 'depth') return `the chat template nested deeper than ${budget.maxDepth} levels (runaway recursion)`;
   return `the chat template ran longer than ${budget.maxMillis} ms`;
 }
 
@@ -63,6 +74,7 @@ interface Scope {
 /** The budget of one render. */
 class Meter {
   private steps = 0;
+  private depth = 0;
   private readonly deadline: number;
 
   constructor(private readonly scope: Scope) {
@@ -77,6 +89,15 @@ class Meter {
     if (Math.floor(before / CLOCK_EVERY_STEPS) !== Math.floor(this.steps / CLOCK_EVERY_STEPS) && performance.now() > this.deadline) {
       this.trip('time');
     }
+  }
+
+  /** A node starts evaluating inside the ones still evaluating. */
+  enter(): void {
+    if (++this.depth > this.scope.budget.maxDepth) this.trip('depth');
+  }
+
+  leave(): void {
+    this.depth--;
   }
 
   measure(value: unknown): void {
@@ -145,10 +166,17 @@ export function installBudgetHooks(): void {
   const proto = Interpreter.prototype as unknown as { evaluate: Evaluate; run: Run; global: { variables: Map<string, unknown> } };
   const evaluate = proto.evaluate;
   proto.evaluate = function (statement, environment) {
-    active?.charge(1);
-    const result = evaluate.call(this, statement, environment);
-    active?.measure(result);
-    return result;
+    const meter = active;
+    if (!meter) return evaluate.call(this, statement, environment);
+    meter.charge(1);
+    meter.enter();
+    try {
+      const result = evaluate.call(this, statement, environment);
+      meter.measure(result);
+      return result;
+    } finally {
+      meter.leave();
+    }
   };
   const run = proto.run;
   proto.run = function (program) {

@@ -41,6 +41,16 @@ describe('template render budget', () => {
     assert.throws(() => render(source), overrun('steps'));
   });
 
+  test('endless recursion through a macro is stopped by the nesting limit, long before the stack runs out', () => {
+    const source = '{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}';
+    assert.throws(() => render(source), overrun('depth'));
+  });
+
+  test('recursion as deep as a nested tool schema renders', () => {
+    const source = '{% macro f(n) %}{% if n > 0 %}[{{ f(n - 1) }}]{% endif %}{% endmacro %}{{ f(20) }}';
+    assert.equal(render(source), '['.repeat(20) + ']'.repeat(20));
+  });
+
   test('a string that doubles each step is stopped at the size limit', () => {
     const source = "{% set ns = namespace(s='abcdefgh') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}";
     assert.throws(() => render(source), overrun('size'));
@@ -53,7 +63,7 @@ describe('template render budget', () => {
 
   test('a loop within the step budget is stopped by the time limit', () => {
     const source = '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}';
-    assert.throws(() => render(source, { maxSteps: Number.POSITIVE_INFINITY, maxChars: 1 << 20, maxItems: 1 << 20, maxMillis: 1 }), overrun('time'));
+    assert.throws(() => render(source, { maxSteps: Number.POSITIVE_INFINITY, maxChars: 1 << 20, maxItems: 1 << 20, maxMillis: 1, maxDepth: 500 }), overrun('time'));
   });
 
   test('an operation that swallows the overrun and retries still fails with it', () => {
