@@ -1,4 +1,4 @@
-import { promises as fs, type Stats } from 'node:fs';
+import { chmodSync, chownSync, promises as fs, type Stats } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { AppError } from '../../errors.js';
@@ -63,27 +63,56 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
 }
 
 /**
- * Binds with a private umask. In a process that is not a cluster worker, Node binds a Unix socket
- * synchronously inside listen(), so the umask is in force for the bind(2) that creates the file and
- * is restored before any other JavaScript runs: the file is never, even for an instant, open to
- * other users. (The umask is process-wide, so a file that the thread pool happened to create during
- * that call would be private too; the server listens at start-up, before it writes anything else.)
- * The alternatives are worse: chmod after listen leaves a window, and binding in a private directory
- * then renaming leaves Node unlinking the wrong path on close.
+ * Binds with a private umask, and gives the socket file its final owner and mode before anything
+ * else runs. In a process that is not a cluster worker, Node binds a Unix socket synchronously
+ * inside listen(), so the umask is in force for the bind(2) that creates the file and is restored
+ * before any other JavaScript runs: the file is never, even for an instant, open to other users.
+ * (The umask is process-wide, so a file that the thread pool happened to create during that call
+ * would be private too; the server listens at start-up, before it writes anything else.) The
+ * group and mode are set in the same synchronous stretch, so no connection is answered before
+ * they are final: done asynchronously, a client that saw the server answer could still find the
+ * socket 0600 and a group member refused. The alternatives are worse: chmod after listen leaves
+ * a window, and binding in a private directory then renaming leaves Node unlinking the wrong
+ * path on close.
  */
-function bindPrivately(server: http.Server, socketPath: string): Promise<void> {
+function bindPrivately(server: http.Server, socketPath: string, groupId: number | undefined): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const previous = process.umask(PRIVATE_UMASK);
+    let refused: AppError | undefined;
     try {
       server.listen(socketPath, () => {
         server.off('error', reject);
         resolve();
       });
+      // A bind that failed reports it through 'error', on the next tick, with no file made.
+      if (server.listening) refused = restrictSocket(socketPath, groupId);
     } finally {
       process.umask(previous);
     }
+    if (refused) {
+      server.off('error', reject);
+      void closeServer(server).finally(() => reject(refused));
+    }
   });
+}
+
+/** Sets the socket file's group and mode; returns the error to refuse to serve with, if that failed. */
+function restrictSocket(socketPath: string, groupId: number | undefined): AppError | undefined {
+  try {
+    if (groupId !== undefined) {
+      // Group first, mode second: the group's access is granted only once the group is the right one.
+      chownSync(socketPath, -1, groupId);
+      chmodSync(socketPath, GROUP_SOCKET_MODE);
+    } else {
+      // Already 0600 by the umask; said again so the mode does not depend on how Node binds.
+      chmodSync(socketPath, SOCKET_MODE);
+    }
+    return undefined;
+  } catch (err) {
+    const group = groupId === undefined ? '' : ` to group ${groupId}`;
+    return new AppError('forbidden', `cannot restrict the socket ${socketPath}${group}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**
@@ -92,21 +121,7 @@ function bindPrivately(server: http.Server, socketPath: string): Promise<void> {
  */
 export async function listenOnSocket(server: http.Server, socketPath: string, options: SocketListenOptions = {}): Promise<void> {
   await removeStaleSocket(socketPath);
-  await bindPrivately(server, socketPath);
-  try {
-    if (options.groupId !== undefined) {
-      // Group first, mode second: the group's access is granted only once the group is the right one.
-      await fs.chown(socketPath, -1, options.groupId);
-      await fs.chmod(socketPath, GROUP_SOCKET_MODE);
-    } else {
-      // Already 0600 by the umask; said again so the mode does not depend on how Node binds.
-      await fs.chmod(socketPath, SOCKET_MODE);
-    }
-  } catch (err) {
-    await closeServer(server);
-    const group = options.groupId === undefined ? '' : ` to group ${options.groupId}`;
-    throw new AppError('forbidden', `cannot restrict the socket ${socketPath}${group}: ${(err as Error).message}`, { cause: err });
-  }
+  await bindPrivately(server, socketPath, options.groupId);
 }
 
 /** Listens on a TCP port; a port that cannot be had is an error that names it and says why. */
