@@ -83,7 +83,8 @@ function bindPrivately(server: http.Server, socketPath: string, groupId: number 
     try {
       server.listen(socketPath, () => {
         server.off('error', reject);
-        resolve();
+        // A socket that could not be restricted is being closed: that rejects instead.
+        if (!refused) resolve();
       });
       // A bind that failed reports it through 'error', on the next tick, with no file made.
       if (server.listening) refused = restrictSocket(socketPath, groupId);
