@@ -47,9 +47,17 @@ describe('hostile model files against the running server', () => {
     const outcomes = { invalidAtUpload: 0, refusedByCheck: 0, admitted: 0, chatted: 0, chatFailed: 0 };
     const fuzzOne = async (i: number) => {
       const model = await writeHostileModel(dir, i);
-      const tag = `fuzz/hostile-${i}:latest`;
       const context = `model ${i} (${model.description})`;
-      const upload = await uploadModel(server, tag, model.path);
+      try {
+        await fuzzModel(i, model.path, context);
+      } catch (err) {
+        // Name the model and keep what the server said: a transport error alone names neither.
+        throw new Error(`${context}: ${(err as Error).message}\n${server.output().slice(-4000)}`, { cause: err });
+      }
+    };
+    const fuzzModel = async (i: number, file: string, context: string) => {
+      const tag = `fuzz/hostile-${i}:latest`;
+      const upload = await uploadModel(server, tag, file);
       assert.ok([200, 400, 422].includes(upload.status), `${context}: upload answered ${upload.status}: ${upload.text}`);
       if (upload.status !== 200) {
         // The JavaScript checks refused the file before it was stored.
@@ -69,16 +77,19 @@ describe('hostile model files against the running server', () => {
           else outcomes.chatFailed++;
         }
       }
-      await fs.rm(model.path, { force: true });
+      await fs.rm(file, { force: true });
       assert.ok(server.running, `the server died at ${context}:\n${server.output().slice(-4000)}`);
       if (i % HEALTH_EVERY === HEALTH_EVERY - 1) assert.equal((await chat('fuzz/healthy')).status, 200, `the healthy model stopped answering after ${context}`);
     };
     // Two at a time, as clients would send them: while one model's check runs, the other's chat does.
+    // A failure stops both lanes before the test ends, so that no lane keeps loading models into the next test.
     let next = 0;
+    let failure: unknown;
     const lane = async () => {
-      for (let i = next++; i < COUNT; i = next++) await fuzzOne(i);
+      for (let i = next++; i < COUNT && failure === undefined; i = next++) await fuzzOne(i).catch((err: unknown) => (failure ??= err));
     };
     await Promise.all(Array.from({ length: LANES }, lane));
+    if (failure !== undefined) throw failure;
     assert.equal((await chat('fuzz/healthy')).status, 200);
     assert.equal((await server.request('/models')).status, 200);
     // Both paths must have been exercised, or the fuzz proved less than it claims.
