@@ -5,9 +5,9 @@
  * renders templates with @huggingface/jinja, which has no budget of its own, so this module
  * meters its interpreter: every evaluated node is a step, `range(n)` costs n steps and is refused
  * past the step budget before it allocates, every string a node produces is measured, nodes may
- * nest only so deep, and the clock is read every few thousand steps. An operation (resolving a wrapper, rendering one
- * request, which may render many times) that overran throws TemplateBudgetExceeded, even when the
- * code in between caught the first error and retried.
+ * nest only so deep, and the clock is read every few thousand steps. An operation (resolving a
+ * wrapper, rendering one request, which may render many times) that overran throws
+ * TemplateBudgetExceeded, even when the code in between caught the first error and retried.
  *
  * Hand-written because no library offers a budgeted Jinja renderer; hooks are installed once per
  * thread (each Worker and child process has its own copy of the interpreter).
