@@ -1,6 +1,7 @@
 # The unified-KV interposer (llama-context-params.cc), the CPU-buffer ones (cpu-buffers.cc) and the
-# thread pools (thread-pools.cc), built by `make build` after the peer-credentials addon. llama.h and the ggml headers it includes come from the llama.cpp release
-# node-llama-cpp bundles, extracted by scripts/build-llama-context-params.sh into build/llama-headers.
+# thread pools (thread-pools.cc), built by `make build` after the peer-credentials addon. llama.h
+# and the ggml headers it includes come from the llama.cpp release node-llama-cpp bundles,
+# extracted by scripts/build-llama-context-params.sh into build/llama-headers.
 {
   "targets": [
     {
