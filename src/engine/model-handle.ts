@@ -8,7 +8,6 @@
  * that does not stop in time is killed.
  */
 import { AppError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { EventQueue } from './event-queue.js';
 import type { ModelHandle } from './handle-types.js';
 import { DEFAULT_STOP_TIMEOUT_MS, type LoadedHandleInfo, type WorkerModelHandleOptions } from './model-handle-options.js';
