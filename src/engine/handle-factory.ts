@@ -40,6 +40,8 @@ export interface EngineHandles {
   createHandle: HandleFactory;
   /** Resolves once the spare Worker's engine is up (at once without a spare); for benchmarks and tests. */
   spareReady(): Promise<void>;
+  /** Whether a spare Worker is there now, and whether its engine is up; for tests and diagnostics. */
+  spareState(): 'none' | 'starting' | 'up';
   /** Stops the spare Worker, if any; the handles themselves are the scheduler's to dispose. */
   close(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export function createWorkerHandleFactory(options: WorkerHandleFactoryOptions): 
   return {
     createHandle,
     spareReady: () => workers.spareReady(),
+    spareState: () => workers.spareState,
     close: () => {
       stopWatching();
       return workers.close();

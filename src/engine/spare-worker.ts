@@ -25,6 +25,8 @@ interface Spare extends StartedWorker {
   start: EngineStart;
   /** The llama.cpp binaries chosen when its engine started (native-build-watch.ts); another choice since means a new Worker. */
   binaries: string;
+  /** Set when its engine has said it is up. */
+  up: boolean;
   ended: boolean;
   /** Resolves when its engine is up or it has ended. */
   settled: Promise<void>;
@@ -64,6 +66,12 @@ export class EngineWorkers {
     if (this.spare) postReadAhead(this.spare, modelPath);
   }
 
+  /** Whether there is a spare now, and whether its engine is up (for tests and diagnostics). */
+  get spareState(): 'none' | 'starting' | 'up' {
+    if (!this.spare || this.spare.ended) return 'none';
+    return this.spare.up ? 'up' : 'starting';
+  }
+
   /** Resolves once the current spare's engine is up (or it failed); at once when there is none. */
   async spareReady(): Promise<void> {
     const spare = this.spare;
@@ -76,8 +84,8 @@ export class EngineWorkers {
 
   /**
    * A Worker for one model: the spare when it suits `start`, else a new one. The caller calls
-   * prepare() once that model has loaded: a new spare starting meanwhile would take CPU from the
-   * very load it is meant to speed up.
+   * prepare() once that model's engine is first idle (first-idle.ts): a new spare starting
+   * earlier would take CPU from the very load it is meant to speed up, and from its first request.
    */
   take(start: EngineStart, name: string): StartedWorker {
     const spare = this.spare;
@@ -136,11 +144,15 @@ function startSpare(start: EngineStart, binaries: string): Spare {
     start,
     binaries,
     early: [],
+    up: false,
     ended: false,
     settled,
     collect: (message) => {
       spare.early.push(message);
-      if (message.type === 'engine-ready') settle();
+      if (message.type === 'engine-ready') {
+        spare.up = true;
+        settle();
+      }
     },
   };
   worker.on('message', spare.collect);

@@ -5,6 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import type { EngineStart, WorkerInit, WorkerToMain } from './protocol.js';
+import { FirstIdle } from './first-idle.js';
 import { EngineWorkers } from './spare-worker.js';
 import type { EngineTransport, TransportOptions } from './transport.js';
 
@@ -21,12 +22,10 @@ export function startWorkerTransport({ init, name, logger, events, workers = UNS
   worker.ref();
   let ended = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  let replenished = false;
+  // The next spare starts once this engine is first idle, so that it leaves the cores to the request that waited on this load.
+  const firstIdle = new FirstIdle(() => workers.prepare(engineStartOf(init)));
   worker.on('message', (m: WorkerToMain) => {
-    if (!replenished && (m.type === 'ready' || m.type === 'load-error')) {
-      replenished = true;
-      workers.prepare(engineStartOf(init));
-    }
+    firstIdle.received(m);
     events.message(m);
   });
   worker.on('error', (err) => events.failure(new AppError('internal', `the worker of model ${name} failed: ${err.message}`, { cause: err })));
@@ -42,7 +41,9 @@ export function startWorkerTransport({ init, name, logger, events, workers = UNS
     pid: undefined,
     exited,
     post: (message) => {
-      if (!ended) worker.postMessage(message);
+      if (ended) return;
+      firstIdle.sent(message);
+      worker.postMessage(message);
     },
     abandon: (timeoutMs) => {
       // Terminating now could abort the process mid native call; leave the thread to finish.

@@ -33,6 +33,8 @@ describe('the spare engine Worker', () => {
     const handles: WorkerModelHandle[] = [];
     try {
       for (let i = 0; i < 2; i++) {
+        // The spare after a load starts when that model is first idle: here, in the check that follows its ready.
+        await new Promise((resolve) => setImmediate(resolve));
         await engines.spareReady();
         const handle = handleFor(engines, model.path);
         handles.push(handle);
@@ -46,6 +48,32 @@ describe('the spare engine Worker', () => {
       assert.equal(textOf(await collect(handles[0]!, greedy)), textOf(await collect(fresh, greedy)));
     } finally {
       await Promise.all(handles.map((h) => h.dispose()));
+      await engines.close();
+    }
+  });
+
+  test('the next spare starts only once the request that waited on a load is answered, so it takes no CPU from that answer', async () => {
+    const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger(), spare: { threads: 2 } });
+    const handle = handleFor(engines, model.path);
+    try {
+      await engines.spareReady();
+      assert.equal(engines.spareState(), 'up');
+      // As the server does: the request that waited on the load is sent as soon as it resolves.
+      await handle.load();
+      const statesDuringAnswer: string[] = [];
+      let last: string | undefined;
+      for await (const event of handle.generate({ ...greedy, sampling: { ...greedy.sampling, maxTokens: 24 } })) {
+        last = event.type;
+        if (event.type !== 'done') statesDuringAnswer.push(engines.spareState());
+      }
+      assert.equal(last, 'done');
+      assert.ok(statesDuringAnswer.length > 0);
+      assert.deepEqual([...new Set(statesDuringAnswer)], ['none'], 'no spare was starting while the first answer was computed');
+      assert.notEqual(engines.spareState(), 'none', 'a new spare started once the answer was done');
+      await engines.spareReady();
+      assert.equal(engines.spareState(), 'up');
+    } finally {
+      await handle.dispose();
       await engines.close();
     }
   });
