@@ -2,13 +2,17 @@
  * Who may use the server's Unix socket, with real users: the server runs as root (as the tests
  * do), a client runs as `nobody` through setpriv. The socket file is then opened up by hand, so
  * that the kernel lets `nobody` connect and only the server's own peer check stands in the way.
+ * One server runs as `nobody` itself, to see it refuse a socket group it cannot set.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { startServer, type ServerProcess } from '../support/server-harness.js';
+import { CLI_PATH, startServer, type ServerProcess } from '../support/server-harness.js';
 
+const NOBODY_UID = 65534;
 const NOBODY_GID = 65534; // nogroup
 const DAEMON_GID = 1;
 
@@ -85,5 +89,36 @@ describe('the socket with a client of another user', { skip: whyNot() }, () => {
 
     assert.deepEqual(await getAsNobody(server.socketPath, [`--regid=${NOBODY_GID}`, '--clear-groups']), { connected: true, status: 200 });
     assert.deepEqual(await getAsNobody(server.socketPath, [`--regid=${DAEMON_GID}`, `--groups=${NOBODY_GID}`]), { connected: true, status: 200 });
+  });
+
+  test('a server that cannot give its socket the group asked for refuses to start, says why, and leaves no socket behind', async () => {
+    // Run as nobody, outside the group `daemon`: chown to a group one is not in fails with EPERM.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'socket-refused-'));
+    try {
+      await fs.chown(dir, NOBODY_UID, NOBODY_GID);
+      const socketPath = path.join(dir, 'model-runner.sock');
+      const args = ['--reuid=nobody', `--regid=${NOBODY_GID}`, '--clear-groups', '--', process.execPath, CLI_PATH, 'serve', '--socket', socketPath, '--models-path', path.join(dir, 'models'), '--socket-group', 'daemon'];
+      const child = spawn('setpriv', args, { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const outcome = await new Promise<{ exit: number | null } | { listening: true }>((resolve, reject) => {
+        const read = (d: Buffer) => {
+          output += d;
+          // Serving would be the defect: stop it and fail at once rather than wait for an exit.
+          if (/\blistening\b/.test(output)) {
+            child.kill('SIGKILL');
+            resolve({ listening: true });
+          }
+        };
+        child.stdout.on('data', read);
+        child.stderr.on('data', read);
+        child.once('error', reject);
+        child.once('close', (code) => resolve({ exit: code }));
+      });
+      assert.deepEqual(outcome, { exit: 1 }, `the server refused to start: ${output}`);
+      assert.match(output, /cannot restrict the socket .*model-runner\.sock to group 1: EPERM/);
+      await assert.rejects(fs.lstat(socketPath), { code: 'ENOENT' }, 'no socket file is left behind');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
