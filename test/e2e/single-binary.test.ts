@@ -117,6 +117,13 @@ describe('the single binary, alone in an empty directory with no node on PATH', 
     const second = registry!.reference('ai/binary-tiny', 'v2');
     await cli('tag', reference, second);
     await cli('push', second);
+    // The registry now serves the second name, for the same manifest as the first.
+    const manifestDigest = async (tag: string) => {
+      const res = await fetch(`http://${registry!.url}/v2/ai/binary-tiny/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      assert.equal(res.status, 200, `the registry has ai/binary-tiny:${tag}`);
+      return res.headers.get('docker-content-digest');
+    };
+    assert.equal(await manifestDigest('v2'), await manifestDigest('latest'));
     await cli('rm', second);
     assert.doesNotMatch((await cli('list')).stdout, /\bv2\b/, 'rm removed the second name');
     assert.match((await cli('ps')).stdout, /binary-tiny/);
