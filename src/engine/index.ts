@@ -10,7 +10,7 @@ export type { HandleFactory, HandleInfo, ModelHandle, ResolvedSettings } from '.
 export { systemClock, type Clock } from './clock.js';
 export { estimateModelBytes } from './memory-estimate.js';
 export { readNativeBuildChoice, NATIVE_BUILD_FILE, type NativeBuildChoice } from './worker/native-build.js';
-export { ABORT_FAULT_MARKER, AWAIT_CANCEL_FAULT_MARKER, ERROR_FAULT_MARKER, EXIT_FAULT_CODE, EXIT_FAULT_MARKER, FAULT_MARKER, HOLD_FAULT_PREFIX, HOLD_LOAD_PREFIX, HANG_FAULT_MARKER, HANG_FAULT_NOTICE, HANG_MODEL_NAME, TEST_FAULTS_ENV } from './worker/test-faults.js';
+export { ABORT_FAULT_MARKER, AWAIT_CANCEL_FAULT_MARKER, ERROR_FAULT_MARKER, EXIT_FAULT_CODE, EXIT_FAULT_MARKER, FAULT_MARKER, HOLD_FAULT_PREFIX, HOLD_LOAD_PREFIX, HANG_FAULT_MARKER, HANG_FAULT_NOTICE, HANG_MODEL_NAME, heldMarker, TEST_FAULTS_ENV } from './worker/test-faults.js';
 export { runAdmissionCheck, stopAdmissionChildren, engineFingerprint, DEFAULT_ADMISSION_TIMEOUT_MS, type AdmissionCheckOptions, type AdmissionVerdict } from './admission.js';
 export * from './types.js';
 export { unifiedKvLibraryPresent } from './unified-kv-library.js';

@@ -14,7 +14,7 @@ import { pushArtifact, startRegistry, type TestRegistry } from '../support/regis
 import { startDemoServer } from '../support/demo-server.js';
 import { runCli, type ServerProcess } from '../support/server-harness.js';
 import { parseNdjson } from '../support/http-client.js';
-import { heldLoadMarker } from '../../src/engine/worker/test-faults.js';
+import { heldMarker } from '../../src/engine/index.js';
 import { sha256OfFile } from './support/fixtures.js';
 import { packageHeldLoadModel } from './support/held-load-model.js';
 import { openStream } from './support/sse-stream.js';
@@ -140,7 +140,7 @@ describe('the server across a second start and a SIGTERM in the middle of work',
     });
     // Inside the hold, llama.cpp's part of the load is done and the engine's thread is blocked: it
     // will report the model ready after the shutdown was asked for, which must still count as called off.
-    await waitUntil('the engine inside the held load', async () => existsSync(heldLoadMarker(releaseLoad)));
+    await waitUntil('the engine inside the held load', async () => existsSync(heldMarker(releaseLoad)));
     assert.ok(((await server.request('/engines/ps')).json() as Array<{ model_name: string; loading: boolean }>).some((p) => p.model_name === SLOW && p.loading));
     const stopped = server.stop();
     await server.waitForOutput(/shutting down/);

@@ -4,10 +4,12 @@
  * (MODEL_RUNNER_TEST_FAULTS) or from signals sent to the child's pid.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { ABORT_FAULT_MARKER, createWorkerHandleFactory, HANG_FAULT_MARKER, Scheduler, TEST_FAULTS_ENV } from '../../src/engine/index.js';
+import { ABORT_FAULT_MARKER, createWorkerHandleFactory, HANG_FAULT_MARKER, heldMarker, HOLD_FAULT_PREFIX, Scheduler, TEST_FAULTS_ENV } from '../../src/engine/index.js';
+import { waitUntil } from '../e2e/support/wait.js';
 import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
 import type { GenerateRequest } from '../../src/engine/types.js';
 import { createSilentLogger } from '../../src/log.js';
@@ -139,7 +141,10 @@ describe('model engines in child processes (isolation process)', () => {
 
   test('dispose kills a child that does not stop within the stop timeout', async () => {
     const hung = await loadHandle(model.path, { isolation: 'process', stopTimeoutMs: 500 });
-    const { outcome } = await startLong(hung, [HANG_FAULT_MARKER]);
+    const release = path.join(path.dirname(model.path), 'release-never');
+    const { outcome } = await startLong(hung, [`${HOLD_FAULT_PREFIX}${release}`]);
+    // Once held, the child's thread is blocked for good (the release never comes): it cannot stop on its own.
+    await waitUntil('the engine inside the hold', async () => existsSync(heldMarker(release)));
     await hung.dispose();
     await assert.rejects(outcome, (e: unknown) => e instanceof AppError && e.code === 'unavailable' && /^the engine process of model tiny did not stop within 500 ms and was killed$/.test(e.message));
     assert.equal(isProcessAlive(hung.pid!), false);

@@ -5,7 +5,7 @@
  * next load) keeps serving. The test fault switch makes the Worker misbehave on cue.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
@@ -16,12 +16,14 @@ import {
   EXIT_FAULT_MARKER,
   FAULT_MARKER,
   HOLD_FAULT_PREFIX,
+  heldMarker,
   Scheduler,
   TEST_FAULTS_ENV,
   WorkerModelHandle,
   type GenerateRequest,
 } from '../../src/engine/index.js';
 import { createSilentLogger } from '../../src/log.js';
+import { waitUntil } from '../e2e/support/wait.js';
 import { mutationNamed, writeMutatedModel } from '../support/hostile-models.js';
 import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
 
@@ -142,20 +144,24 @@ describe('a failing model Worker', () => {
     });
   });
 
-  test('a Worker that does not stop in time is left behind, and its requests fail as unavailable instead of waiting forever', async () => {
+  test('a Worker that does not stop in time is left behind, its requests fail as unavailable instead of waiting forever, and a new Worker of the model loads meanwhile', async () => {
     const release = path.join(path.dirname(model.path), 'release-stuck');
     await withFaulty(
       async (stuck) => {
         const events = stuck.generate(faulting(`${HOLD_FAULT_PREFIX}${release}`))[Symbol.asyncIterator]();
-        // Its first token: from the next one on, its thread is blocked until the release file exists.
-        assert.equal((await events.next()).done, false);
         const generation = (async () => {
           while (!(await events.next()).done);
         })();
         generation.catch(() => undefined);
         try {
+          // After its second token its thread is blocked until the release file exists.
+          await waitUntil('the engine inside the hold', async () => existsSync(heldMarker(release)));
           await stuck.dispose();
           await assert.rejects(generation, isAppError('unavailable', /worker of model tiny did not stop within 300 ms; its requests were abandoned/));
+          // The abandoned Worker holds nothing the model's next load needs: a new one loads and answers while it is still stuck.
+          await withFaulty(async (fresh) => {
+            assert.ok((await fresh.tokenize('hello')).length > 0);
+          });
         } finally {
           // Let the abandoned thread run again so that it winds down on its own.
           await fs.writeFile(release, '');

@@ -27,7 +27,8 @@ export const ERROR_FAULT_MARKER = '__fault_error__';
  * `${HOLD_FAULT_PREFIX}<path>` as a stop string: after its second token the generation blocks its
  * engine's whole thread, as a native call that does not return would, until a file exists at
  * <path>. Tests create the file to let it go on, so they can act while a generation is surely
- * in flight and see what an engine that cannot stop in time does.
+ * in flight and see what an engine that cannot stop in time does; heldMarker(<path>) appears
+ * once the thread is blocked.
  */
 export const HOLD_FAULT_PREFIX = '__fault_hold__:';
 /**
@@ -96,8 +97,9 @@ export function withTestFaults(barrier: TokenBarrier, stops: readonly string[], 
   };
 }
 
-/** Blocks this thread (no event loop turns) until `file` exists. */
+/** Blocks this thread (no event loop turns) until `file` exists; says so with heldMarker(file) first. */
 function holdUntilExists(file: string): void {
+  writeFileSync(heldMarker(file), '');
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   // Polled, because nothing can wake a thread that must not run its event loop.
   while (!existsSync(file)) Atomics.wait(sleeper, 0, 0, 10);
@@ -106,20 +108,22 @@ function holdUntilExists(file: string): void {
 /**
  * A model whose general.name is `${HOLD_LOAD_PREFIX}<path>` holds its engine's load, once
  * llama.cpp has loaded it, until a file exists at <path> (the admission check is not held): tests
- * act while a load is surely under way. On entering the hold the engine writes the file
- * heldLoadMarker(<path>), so that a test can also act once the engine is surely inside it, its
- * thread blocked, with nothing but the release able to move it on.
+ * act while a load is surely under way (heldMarker(<path>) appears once it is held).
  */
 export const HOLD_LOAD_PREFIX = '__fault_hold_load__:';
 
-export function heldLoadMarker(releaseFile: string): string {
+/**
+ * The file a hold writes as it begins, beside its release file: a test that waits for it acts
+ * once the engine is surely inside the hold, its thread blocked, with nothing but the release
+ * able to move it on.
+ */
+export function heldMarker(releaseFile: string): string {
   return `${releaseFile}.held`;
 }
 
 export function maybeHoldLoad(modelName: unknown): void {
   if (!enabled || typeof modelName !== 'string' || !modelName.startsWith(HOLD_LOAD_PREFIX)) return;
   const release = modelName.slice(HOLD_LOAD_PREFIX.length);
-  writeFileSync(heldLoadMarker(release), '');
   holdUntilExists(release);
 }
 
