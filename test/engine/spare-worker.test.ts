@@ -78,6 +78,33 @@ describe('the spare engine Worker', () => {
     }
   });
 
+  test('a spare rehearses a load and a chat on a tiny model of its own before it is up; a Worker made for a named model does not', async () => {
+    const { logger, lines } = recordingLogger('debug');
+    const engines = createWorkerHandleFactory({ gpu: 'cpu', logger, spare: { threads: 2 } });
+    const noSpare = createWorkerHandleFactory({ gpu: 'cpu', logger });
+    const handles: WorkerModelHandle[] = [];
+    try {
+      await engines.spareReady();
+      const spared = engines.createHandle(spec(model.path), { contextSize: 512, parallel: 1, threads: 1 }) as WorkerModelHandle;
+      handles.push(spared);
+      assert.equal((await spared.load()).engineStartedAhead, true);
+      // The spare's lines go to the log of the model that takes it.
+      const rehearsed = lines.filter((line) => /engine rehearsed ahead of need: a tiny model loaded and answered 2 tokens in \d+ ms/.test(line));
+      assert.equal(rehearsed.length, 1, lines.join('\n'));
+      assert.deepEqual(lines.filter((line) => /rehearsal failed/.test(line)), []);
+      assert.ok((textOf(await collect(spared, greedy))).length > 0, 'the model that took it answers');
+      // Without a spare, the Worker is made for the model and told it at once.
+      const made = handleFor(noSpare, model.path);
+      handles.push(made);
+      assert.equal((await made.load()).engineStartedAhead, false);
+      assert.equal(lines.filter((line) => /engine rehearsed/.test(line)).length, 1, 'a Worker told its model at once does not rehearse');
+    } finally {
+      await Promise.all(handles.map((h) => h.dispose()));
+      await engines.close();
+      await noSpare.close();
+    }
+  });
+
   test('without a spare, loads start their engine with the model, and close has nothing to stop', async () => {
     const engines = createWorkerHandleFactory({ gpu: 'cpu', logger: createSilentLogger() });
     await engines.spareReady();

@@ -10,7 +10,8 @@ export interface RecordingLogger {
   waitFor(pattern: RegExp): Promise<string>;
 }
 
-export function recordingLogger(): RecordingLogger {
+/** `level`: the least severe level recorded. Defaults to info, as the server's own default. */
+export function recordingLogger(level = 'info'): RecordingLogger {
   const lines: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
   const stream = new Writable({
@@ -29,5 +30,5 @@ export function recordingLogger(): RecordingLogger {
     const seen = lines.find((line) => pattern.test(line));
     return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ pattern, resolve }));
   };
-  return { logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream })] }), lines, waitFor };
+  return { logger: winston.createLogger({ level, transports: [new winston.transports.Stream({ stream })] }), lines, waitFor };
 }

@@ -208,14 +208,17 @@ export function poolThreadsOf(init: Pick<WorkerInit, 'threads' | 'maxThreads'>):
   return Math.max(init.threads, init.maxThreads ?? init.threads);
 }
 
-/** Disposes in dependency order; each step is attempted even when an earlier one fails. */
-export async function disposeModel(loaded: LoadedModel): Promise<void> {
+/**
+ * Disposes in dependency order; each step is attempted even when an earlier one fails.
+ * `keepEngine` leaves the llama.cpp engine up for another model (a spare's rehearsal).
+ */
+export async function disposeModel(loaded: LoadedModel, { keepEngine = false } = {}): Promise<void> {
   for (const step of [
     () => loaded.embeddingContext?.dispose(),
     () => loaded.rankingContext?.dispose(),
     () => loaded.context?.dispose(),
     () => loaded.model.dispose(),
-    () => loaded.llama.dispose(),
+    () => (keepEngine ? undefined : loaded.llama.dispose()),
   ]) {
     await Promise.resolve()
       .then(step)

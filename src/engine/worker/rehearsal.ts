@@ -1,0 +1,55 @@
+/**
+ * A spare Worker's rehearsal: once its engine is up, it writes a tiny random-weight model, loads
+ * it, answers a two-token chat with it through the very code a real model runs (the file check,
+ * node-llama-cpp's load and context, the chat template, the token loop), and disposes of it.
+ *
+ * Why: a fresh Worker compiles its JavaScript lazily, function by function, on first call, and
+ * meets llama.cpp's load and decode paths for the first time. Without the rehearsal the first
+ * load and first prompt of the model that takes the spare paid that on the critical path of a
+ * cold start: on 2 vCPUs about 34 ms of parsing and compiling on the Worker's thread, ~50 ms of
+ * the first token in all. The rehearsal pays it while nobody waits (~0.2 s of CPU, once per spare).
+ * It is called off as soon as a real model is named, and whatever it does fail, the spare is
+ * still a spare: a failed rehearsal is only logged.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { generateModel } from '../../gguf/generate.js';
+import type { EngineStart } from '../protocol.js';
+import { createGenerationEnv, generate } from './generate.js';
+import { disposeModel, loadModel, type LogSink, type StartedEngine } from './load.js';
+
+/** The rehearsal's chat: short, through the chat template, greedy, two tokens. */
+const REHEARSAL_CHAT = { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: { temperature: 0, maxTokens: 2, ignoreEos: true } } as const;
+
+/** How a rehearsal went: the tokens its chat answered with, or why it did not finish. */
+export type RehearsalOutcome = { rehearsed: true; tokens: number; millis: number } | { rehearsed: false; why: string };
+
+export async function rehearse(engine: StartedEngine, start: EngineStart, log: LogSink, signal: AbortSignal): Promise<RehearsalOutcome> {
+  // A Worker started for a named model is told its model at once.
+  if (signal.aborted) return { rehearsed: false, why: 'called off' };
+  const began = performance.now();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'model-runner-rehearsal-'));
+  try {
+    const { path: modelPath } = await generateModel({ path: path.join(dir, 'rehearsal.gguf'), preset: 'tiny', type: 'q8_0', seed: 1 });
+    if (signal.aborted) return { rehearsed: false, why: 'called off' };
+    const init = { modelPath, mode: 'completion', contextSize: 256, parallel: 1, threads: start.threads, gpu: start.gpu, unifiedKv: start.unifiedKv } as const;
+    // Its own log lines ("model loaded" of a model nobody asked for) would only confuse.
+    const loaded = await loadModel(init, () => {}, signal, engine);
+    let tokens = 0;
+    try {
+      await generate(createGenerationEnv(loaded), { ...REHEARSAL_CHAT, messages: [...REHEARSAL_CHAT.messages] }, signal, (event) => {
+        if (event.type === 'done') tokens = event.usage.completionTokens;
+      });
+    } finally {
+      await disposeModel(loaded, { keepEngine: true });
+    }
+    return { rehearsed: true, tokens, millis: performance.now() - began };
+  } catch (err) {
+    const why = signal.aborted ? 'called off' : (err as Error).message;
+    if (!signal.aborted) log('debug', `the spare engine's rehearsal failed (the spare stays usable): ${why}`);
+    return { rehearsed: false, why };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
