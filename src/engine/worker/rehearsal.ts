@@ -33,7 +33,10 @@ export async function rehearse(engine: StartedEngine, start: EngineStart, log: L
   try {
     const { path: modelPath } = await generateModel({ path: path.join(dir, 'rehearsal.gguf'), preset: 'tiny', type: 'q8_0', seed: 1 });
     if (signal.aborted) return { rehearsed: false, why: 'called off' };
-    const init = { modelPath, mode: 'completion', contextSize: 256, parallel: 1, threads: start.threads, gpu: start.gpu, unifiedKv: start.unifiedKv } as const;
+    // The wrapper named as a reload names it (the tiny model's template is ChatML): a full search
+    // renders the template against every known wrapper, ~0.6 s of CPU that only a first load pays.
+    const memo = { chatWrapperType: 'chatML' };
+    const init = { modelPath, mode: 'completion', contextSize: 256, parallel: 1, threads: start.threads, gpu: start.gpu, unifiedKv: start.unifiedKv, memo } as const;
     // Its own log lines ("model loaded" of a model nobody asked for) would only confuse.
     const loaded = await loadModel(init, () => {}, signal, engine);
     let tokens = 0;
