@@ -6,10 +6,10 @@
  * Why: a fresh Worker compiles its JavaScript lazily, function by function, on first call, and
  * meets llama.cpp's load and decode paths for the first time. Without the rehearsal the first
  * load and first prompt of the model that takes the spare paid that on the critical path of a
- * cold start: on 2 vCPUs about 34 ms of parsing and compiling on the Worker's thread, ~50 ms of
- * the first token in all. The rehearsal pays it while nobody waits (~0.2 s of CPU, once per spare).
- * It is called off as soon as a real model is named, and whatever it does fail, the spare is
- * still a spare: a failed rehearsal is only logged.
+ * cold start: on 2 vCPUs about 34 ms of parsing and compiling on the Worker's thread; measured
+ * end to end, the rehearsal takes 25-30 ms off a cold first token. It pays that while nobody
+ * waits (0.10-0.16 s, once per spare). It is called off as soon as a real model is named, and
+ * whatever it does fail, the spare is still a spare: a failed rehearsal is only logged.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
