@@ -10,7 +10,7 @@ ADDON := build/Release/peer_credentials.node
 NODE_DIR ?= $(shell $(NODE) -p "require('path').resolve(process.execPath, '..', '..')")
 NODE_GYP_FLAGS ?= $(if $(wildcard $(NODE_DIR)/include/node/node_api.h),--nodedir=$(NODE_DIR)) --loglevel=warn
 
-.PHONY: help install compile build addon binary run test demo bench bench-pull lint clean test-deps
+.PHONY: help install compile build addon binary run test demo bench bench-pull lint clean test-deps native llama-server readme-settings
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
