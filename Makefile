@@ -75,7 +75,6 @@ lint: install ## Type-check the sources, the tests and the scripts without emitt
 clean: ## Remove build output (dist/, the addon, the native-engine choice)
 	rm -rf dist .cache build
 
-.PHONY: native llama-server
 
 native: install ## Only the native step of build: compile, test and benchmark llama.cpp for this CPU (cached)
 	scripts/build-native-engine.sh
