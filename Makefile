@@ -75,7 +75,6 @@ lint: install ## Type-check the sources, the tests and the scripts without emitt
 clean: ## Remove build output (dist/, the addon, the native-engine choice)
 	rm -rf dist .cache build
 
-
 native: install ## Only the native step of build: compile, test and benchmark llama.cpp for this CPU (cached)
 	scripts/build-native-engine.sh
 
@@ -87,8 +86,6 @@ bench: build ## Benchmark our server against llama-server (Q8_0 and F16); JSON i
 
 bench-pull: install test-deps ## Pull with our puller and with skopeo side by side: 500 MB direct (and curl), 144 MB and 1 GB through a capped CDN, 144 MB through a proxy; JSON in .cache/bench/pull-latest.json
 	$(NODE) --import tsx scripts/bench-pull/main.ts
-
-.PHONY: readme-settings
 
 readme-settings: install ## Regenerate README.md's configuration table from the settings in src/config.ts
 	$(NODE) --import tsx scripts/readme-settings.ts
