@@ -21,7 +21,7 @@ import { validateGguf } from './validate.js';
 import { recordSequenceOrder } from './sequence-order.js';
 import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
-import { resolveModelChatWrapper } from './chat-wrapper.js';
+import { resolveModelChatWrapper, type ResolvedChatWrapper } from './chat-wrapper.js';
 import { fileStampOf, sameFile } from './file-stamp.js';
 import { headerWasReadAhead } from './gguf-read-ahead.js';
 import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer, threadPools } from './unified-kv.js';
@@ -121,41 +121,27 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     // and at each batch uses what Llama.maxThreads allows then: the model's share now.
     const poolThreads = poolThreadsOf(init);
     llama.maxThreads = poolThreads;
-    let context: LlamaContext | undefined;
-    let embeddingContext: LlamaEmbeddingContext | undefined;
-    let rankingContext: LlamaRankingContext | undefined;
     const sequences: LlamaContextSequence[] = [];
-    if (init.mode === 'embedding') {
-      embeddingContext = await model.createEmbeddingContext({
-        contextSize: init.contextSize,
-        threads: poolThreads,
-        batchSize: init.batchSize ?? init.contextSize,
-      });
-    } else if (init.mode === 'reranking') {
-      // node-llama-cpp refuses a model without a classification head (cls.weight / cls.output.weight).
-      if (!model.fileInsights.supportsRanking) throw new AppError('bad_request', 'this model is not a reranker: it has no classification head to score documents with');
-      rankingContext = await model.createRankingContext({
-        contextSize: init.contextSize,
-        threads: poolThreads,
-        batchSize: init.batchSize ?? init.contextSize,
-      });
-    } else {
-      context = await model.createContext({
-        // Per sequence: node-llama-cpp asks for contextSize x sequences cells, which the unified-KV
-        // library (when loaded) turns into one cache of contextSize cells that every sequence may fill.
-        contextSize: init.contextSize,
-        sequences: init.parallel,
-        threads: poolThreads,
-        batchSize: init.batchSize,
-        flashAttention: init.flashAttention,
-        createSignal: signal,
-      });
+    const creating = createContexts(model, init, poolThreads, signal);
+    // The context is built on the thread pool, the chat wrapper is found in JavaScript (tens of ms
+    // of template renders even with a hint): once createContext has handed its native part over
+    // (its JavaScript before that settles within a turn of the event loop), both run at once.
+    await new Promise((resolve) => setImmediate(resolve));
+    let resolvedWrapper: ResolvedChatWrapper;
+    try {
+      resolvedWrapper = resolveModelChatWrapper(model, init.memo?.chatWrapperType);
+    } catch (err) {
+      await creating.then(disposeContexts, () => undefined);
+      throw err;
+    }
+    const { context, embeddingContext, rankingContext } = await creating;
+    if (context) {
       for (let i = 0; i < init.parallel; i++) sequences.push(context.getSequence());
       recordSequenceOrder(sequences);
     }
     llama.maxThreads = init.threads;
     const contextCreated = performance.now();
-    const { wrapper: chatWrapper, type: chatWrapperType, resolvedBy: chatWrapperResolvedBy } = resolveModelChatWrapper(model, init.memo?.chatWrapperType);
+    const { wrapper: chatWrapper, type: chatWrapperType, resolvedBy: chatWrapperResolvedBy } = resolvedWrapper;
     // After loadModel, so that ggml has mapped its CPU backend library.
     const binary = describeBinary(nativeBuild, llama.buildType, loadedCpuVariant(llama.buildType));
     if (binary.fallbackReason) log('warn', binary.fallbackReason);
@@ -201,6 +187,40 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     const message = err instanceof Error ? err.message : String(err);
     throw new AppError('internal', `failed to load model ${init.modelPath}: ${message}`, { cause: err });
   }
+}
+
+interface CreatedContexts {
+  context?: LlamaContext;
+  embeddingContext?: LlamaEmbeddingContext;
+  rankingContext?: LlamaRankingContext;
+}
+
+/** The one context the model's mode needs. */
+async function createContexts(model: LlamaModel, init: WorkerInit, poolThreads: number, signal: AbortSignal): Promise<CreatedContexts> {
+  if (init.mode === 'embedding') {
+    return { embeddingContext: await model.createEmbeddingContext({ contextSize: init.contextSize, threads: poolThreads, batchSize: init.batchSize ?? init.contextSize }) };
+  }
+  if (init.mode === 'reranking') {
+    // node-llama-cpp refuses a model without a classification head (cls.weight / cls.output.weight).
+    if (!model.fileInsights.supportsRanking) throw new AppError('bad_request', 'this model is not a reranker: it has no classification head to score documents with');
+    return { rankingContext: await model.createRankingContext({ contextSize: init.contextSize, threads: poolThreads, batchSize: init.batchSize ?? init.contextSize }) };
+  }
+  return {
+    context: await model.createContext({
+      // Per sequence: node-llama-cpp asks for contextSize x sequences cells, which the unified-KV
+      // library (when loaded) turns into one cache of contextSize cells that every sequence may fill.
+      contextSize: init.contextSize,
+      sequences: init.parallel,
+      threads: poolThreads,
+      batchSize: init.batchSize,
+      flashAttention: init.flashAttention,
+      createSignal: signal,
+    }),
+  };
+}
+
+async function disposeContexts({ context, embeddingContext, rankingContext }: CreatedContexts): Promise<void> {
+  await Promise.allSettled([context?.dispose(), embeddingContext?.dispose(), rankingContext?.dispose()]);
 }
 
 /** The most threads a model's context is created for (and its thread pool holds): never fewer than it starts with. */
