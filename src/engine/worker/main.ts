@@ -31,8 +31,7 @@ started.then(
 const rehearsal = new AbortController();
 /** The engine, once it is up and has rehearsed (or its rehearsal was called off): what a load waits for. */
 const engine = started.then(async (e) => {
-  const outcome = await rehearse(e, start, log, rehearsal.signal);
-  if (outcome.rehearsed) log('debug', `engine rehearsed ahead of need: a tiny model loaded and answered ${outcome.tokens} tokens in ${Math.round(outcome.millis)} ms`);
+  await rehearse(e, start, log, rehearsal.signal);
   return e;
 });
 engine.then(

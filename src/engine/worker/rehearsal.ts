@@ -16,23 +16,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateModel } from '../../gguf/generate.js';
 import type { EngineStart } from '../protocol.js';
+import type { ChatRequest } from '../types.js';
 import { createGenerationEnv, generate } from './generate.js';
 import { disposeModel, loadModel, type LogSink, type StartedEngine } from './load.js';
 
 /** The rehearsal's chat: short, through the chat template, greedy, two tokens. */
-const REHEARSAL_CHAT = { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: { temperature: 0, maxTokens: 2, ignoreEos: true } } as const;
+const REHEARSAL_CHAT: ChatRequest = { kind: 'chat', messages: [{ role: 'user', content: 'Hi' }], sampling: { temperature: 0, maxTokens: 2, ignoreEos: true } };
 
-/** How a rehearsal went: the tokens its chat answered with, or why it did not finish. */
-export type RehearsalOutcome = { rehearsed: true; tokens: number; millis: number } | { rehearsed: false; why: string };
-
-export async function rehearse(engine: StartedEngine, start: EngineStart, log: LogSink, signal: AbortSignal): Promise<RehearsalOutcome> {
+/** Resolves once the rehearsal is over: done (logged at debug with its tokens and time), failed (logged) or called off. */
+export async function rehearse(engine: StartedEngine, start: EngineStart, log: LogSink, signal: AbortSignal): Promise<void> {
   // A Worker started for a named model is told its model at once.
-  if (signal.aborted) return { rehearsed: false, why: 'called off' };
+  if (signal.aborted) return;
   const began = performance.now();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'model-runner-rehearsal-'));
   try {
     const { path: modelPath } = await generateModel({ path: path.join(dir, 'rehearsal.gguf'), preset: 'tiny', type: 'q8_0', seed: 1 });
-    if (signal.aborted) return { rehearsed: false, why: 'called off' };
+    if (signal.aborted) return;
     // The wrapper named as a reload names it (the tiny model's template is ChatML): a full search
     // renders the template against every known wrapper, ~0.6 s of CPU that only a first load pays.
     const memo = { chatWrapperType: 'chatML' };
@@ -41,17 +40,15 @@ export async function rehearse(engine: StartedEngine, start: EngineStart, log: L
     const loaded = await loadModel(init, () => {}, signal, engine);
     let tokens = 0;
     try {
-      await generate(createGenerationEnv(loaded), { ...REHEARSAL_CHAT, messages: [...REHEARSAL_CHAT.messages] }, signal, (event) => {
+      await generate(createGenerationEnv(loaded), REHEARSAL_CHAT, signal, (event) => {
         if (event.type === 'done') tokens = event.usage.completionTokens;
       });
     } finally {
       await disposeModel(loaded, { keepEngine: true });
     }
-    return { rehearsed: true, tokens, millis: performance.now() - began };
+    log('debug', `engine rehearsed ahead of need: a tiny model loaded and answered ${tokens} tokens in ${Math.round(performance.now() - began)} ms`);
   } catch (err) {
-    const why = signal.aborted ? 'called off' : (err as Error).message;
-    if (!signal.aborted) log('debug', `the spare engine's rehearsal failed (the spare stays usable): ${why}`);
-    return { rehearsed: false, why };
+    if (!signal.aborted) log('debug', `the spare engine's rehearsal failed (the spare stays usable): ${(err as Error).message}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

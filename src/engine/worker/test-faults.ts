@@ -123,8 +123,7 @@ export function heldMarker(releaseFile: string): string {
 
 export function maybeHoldLoad(modelName: unknown): void {
   if (!enabled || typeof modelName !== 'string' || !modelName.startsWith(HOLD_LOAD_PREFIX)) return;
-  const release = modelName.slice(HOLD_LOAD_PREFIX.length);
-  holdUntilExists(release);
+  holdUntilExists(modelName.slice(HOLD_LOAD_PREFIX.length));
 }
 
 /** A model whose general.name is this hangs the admission check's child (tests of its timeout). */
