@@ -219,6 +219,7 @@ async function createContexts(model: LlamaModel, init: WorkerInit, poolThreads: 
   };
 }
 
+/** Disposes whichever context there is; a failure does not stop the others. */
 async function disposeContexts({ context, embeddingContext, rankingContext }: CreatedContexts): Promise<void> {
   await Promise.allSettled([context?.dispose(), embeddingContext?.dispose(), rankingContext?.dispose()]);
 }
@@ -233,13 +234,8 @@ export function poolThreadsOf(init: Pick<WorkerInit, 'threads' | 'maxThreads'>):
  * `keepEngine` leaves the llama.cpp engine up for another model (a spare's rehearsal).
  */
 export async function disposeModel(loaded: LoadedModel, { keepEngine = false } = {}): Promise<void> {
-  for (const step of [
-    () => loaded.embeddingContext?.dispose(),
-    () => loaded.rankingContext?.dispose(),
-    () => loaded.context?.dispose(),
-    () => loaded.model.dispose(),
-    () => (keepEngine ? undefined : loaded.llama.dispose()),
-  ]) {
+  await disposeContexts(loaded);
+  for (const step of [() => loaded.model.dispose(), () => (keepEngine ? undefined : loaded.llama.dispose())]) {
     await Promise.resolve()
       .then(step)
       .catch(() => undefined);
