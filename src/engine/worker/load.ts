@@ -90,9 +90,10 @@ export async function startEngine({ gpu, threads, unifiedKv = false }: EngineSta
 
 /**
  * Validates the file, then loads it with `engine` (started here when not given; either way the
- * loaded model owns it and disposeModel releases it).
+ * loaded model owns it and disposeModel releases it). A load that fails releases the engine too,
+ * unless `keepEngine` lends it only (a spare's rehearsal: the spare's real model loads with it next).
  */
-export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal, engine?: StartedEngine): Promise<LoadedModel> {
+export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSignal, engine?: StartedEngine, { keepEngine = false } = {}): Promise<LoadedModel> {
   const began = performance.now();
   // The same file, unchanged since an earlier load of this model passed the check, is not read again.
   const stamp = await fileStampOf(init.modelPath);
@@ -182,7 +183,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
     return { llama, model, init, context, sequences, embeddingContext, rankingContext, chatWrapper, vocabularySize, info };
   } catch (err) {
     await model?.dispose().catch(() => undefined);
-    await llama.dispose().catch(() => undefined);
+    if (!keepEngine) await llama.dispose().catch(() => undefined);
     if (err instanceof AppError) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new AppError('internal', `failed to load model ${init.modelPath}: ${message}`, { cause: err });

@@ -37,7 +37,7 @@ export async function rehearse(engine: StartedEngine, start: EngineStart, log: L
     const memo = { chatWrapperType: 'chatML' };
     const init = { modelPath, mode: 'completion', contextSize: 256, parallel: 1, threads: start.threads, gpu: start.gpu, unifiedKv: start.unifiedKv, memo } as const;
     // Its own log lines ("model loaded" of a model nobody asked for) would only confuse.
-    const loaded = await loadModel(init, () => {}, signal, engine);
+    const loaded = await loadModel(init, () => {}, signal, engine, { keepEngine: true });
     let tokens = 0;
     try {
       await generate(createGenerationEnv(loaded), REHEARSAL_CHAT, signal, (event) => {
