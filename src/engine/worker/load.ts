@@ -26,6 +26,7 @@ import { fileStampOf, sameFile } from './file-stamp.js';
 import { headerWasReadAhead } from './gguf-read-ahead.js';
 import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer, threadPools } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
+import { skipResourceSimulationOnCpu } from './resource-simulation.js';
 
 /** A loaded model and what generation needs from it. */
 export interface LoadedModel {
@@ -84,6 +85,7 @@ export async function startEngine({ gpu, threads, unifiedKv = false }: EngineSta
     build: 'never',
     ...(nativeBuild.use === 'local' ? { cmakeOptions: nativeBuild.cmakeOptions } : {}),
   });
+  if (!skipResourceSimulationOnCpu()) log('warn', "node-llama-cpp's resource simulation cannot be skipped in this version: every load pays for it");
   return { llama, nativeBuild, recentErrors };
 }
 
@@ -106,7 +108,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
   try {
     recentErrors.length = 0;
     try {
-      model = await llama.loadModel({ modelPath: init.modelPath, loadSignal: signal });
+      model = await llama.loadModel({ modelPath: init.modelPath, loadSignal: signal, ignoreMemorySafetyChecks: memoryIsOurs(llama) });
     } catch (err) {
       // llama.cpp's log lines reach JavaScript through their own queue, after the rejection may have.
       for (let turn = 0; turn < LOG_SETTLE_TURNS && loadFailureReason(recentErrors) === undefined; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -198,13 +200,14 @@ interface CreatedContexts {
 
 /** The one context the model's mode needs. */
 async function createContexts(model: LlamaModel, init: WorkerInit, poolThreads: number, signal: AbortSignal): Promise<CreatedContexts> {
+  const ignoreMemorySafetyChecks = memoryIsOurs(model.llama);
   if (init.mode === 'embedding') {
-    return { embeddingContext: await model.createEmbeddingContext({ contextSize: init.contextSize, threads: poolThreads, batchSize: init.batchSize ?? init.contextSize }) };
+    return { embeddingContext: await model.createEmbeddingContext({ contextSize: init.contextSize, threads: poolThreads, batchSize: init.batchSize ?? init.contextSize, ignoreMemorySafetyChecks }) };
   }
   if (init.mode === 'reranking') {
     // node-llama-cpp refuses a model without a classification head (cls.weight / cls.output.weight).
     if (!model.fileInsights.supportsRanking) throw new AppError('bad_request', 'this model is not a reranker: it has no classification head to score documents with');
-    return { rankingContext: await model.createRankingContext({ contextSize: init.contextSize, threads: poolThreads, batchSize: init.batchSize ?? init.contextSize }) };
+    return { rankingContext: await model.createRankingContext({ contextSize: init.contextSize, threads: poolThreads, batchSize: init.batchSize ?? init.contextSize, ignoreMemorySafetyChecks }) };
   }
   return {
     context: await model.createContext({
@@ -216,6 +219,7 @@ async function createContexts(model: LlamaModel, init: WorkerInit, poolThreads: 
       batchSize: init.batchSize,
       flashAttention: init.flashAttention,
       createSignal: signal,
+      ignoreMemorySafetyChecks,
     }),
   };
 }
@@ -223,6 +227,14 @@ async function createContexts(model: LlamaModel, init: WorkerInit, poolThreads: 
 /** Disposes whichever context there is; a failure does not stop the others. */
 async function disposeContexts({ context, embeddingContext, rankingContext }: CreatedContexts): Promise<void> {
   await Promise.allSettled([context?.dispose(), embeddingContext?.dispose(), rankingContext?.dispose()]);
+}
+
+/**
+ * Whether node-llama-cpp's memory checks are left out: on a CPU-only engine, where it no longer
+ * simulates the load (resource-simulation.ts) and the scheduler has placed the model on its own estimate.
+ */
+function memoryIsOurs(llama: Llama): boolean {
+  return llama.gpu === false;
 }
 
 /** The most threads a model's context is created for (and its thread pool holds): never fewer than it starts with. */
