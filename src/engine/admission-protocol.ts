@@ -23,5 +23,5 @@ export interface AdmissionCheckRequest {
 export type AdmissionChildReply =
   | { type: 'engine-ready' }
   | { type: 'engine-failed'; error: SerializedError }
-  | { type: 'verdict'; ok: true; chatWrapper: string; millis: number }
+  | { type: 'verdict'; ok: true; chatWrapper: string; chatWrapperType?: string; millis: number }
   | { type: 'verdict'; ok: false; error: SerializedError };

@@ -41,7 +41,8 @@ export interface AdmissionCheckOptions {
 }
 
 export type AdmissionVerdict =
-  | { admitted: true; millis: number; chatWrapper: string }
+  /** `chatWrapperType`: the wrapper type the check's load found (LoadMemo.chatWrapperType), a hint for the model's first load. */
+  | { admitted: true; millis: number; chatWrapper: string; chatWrapperType?: string }
   | { admitted: false; millis: number; reason: string };
 
 /** Identifies what a verdict was made with: the check, node-llama-cpp, llama.cpp, the binaries and the backend. */
@@ -94,7 +95,7 @@ export async function runAdmissionCheck(options: AdmissionCheckOptions): Promise
     if (end.endedBy === 'aborted') throw cancelled();
     if (end.endedBy === 'timeout') return { admitted: false, millis: elapsed(), reason: `loading it and decoding two tokens did not finish within ${timeoutMs / 1000} s` };
     const { verdict } = end;
-    if (verdict?.ok) return { admitted: true, millis: elapsed(), chatWrapper: verdict.chatWrapper };
+    if (verdict?.ok) return { admitted: true, millis: elapsed(), chatWrapper: verdict.chatWrapper, ...(verdict.chatWrapperType ? { chatWrapperType: verdict.chatWrapperType } : {}) };
     if (verdict) return settleCleanFailure(verdict.error, elapsed());
     const how = end.signal ? `was killed by ${end.signal}` : `exited with code ${end.code}`;
     const detail = lastWords(end.stderr);

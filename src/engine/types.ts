@@ -250,6 +250,11 @@ export interface LoadSpec {
    * header (with `geometry`). Defaults to reading it from the file.
    */
   vocabularySize?: number;
+  /**
+   * The chat wrapper type the admission check found for this file, for a first load that has no
+   * memo of its own (LoadMemo.chatWrapperType): only that wrapper is tested, not every one.
+   */
+  chatWrapperHint?: string;
 }
 
 /** Hyper-parameters that size the KV cache. */

@@ -48,10 +48,11 @@ export class ModelAdmission {
   }
 
   /**
-   * Resolves when the model may run in-process; throws 'unsupported' (422) naming the cause when
-   * the check refused it. `onChecking` is told when a check actually runs (not for a cached verdict).
+   * Resolves with the verdict when the model may run in-process; throws 'unsupported' (422) naming
+   * the cause when the check refused it. `onChecking` is told when a check actually runs (not for a
+   * cached verdict).
    */
-  async ensure(target: AdmissionTarget, onChecking?: () => void): Promise<void> {
+  async ensure(target: AdmissionTarget, onChecking?: () => void): Promise<StoredVerdict> {
     const verdict = await this.verdictFor(target, onChecking);
     if (!verdict.admitted) {
       // Verdicts are per mode: an embedding refusal says so, since the model may still chat.
@@ -60,6 +61,7 @@ export class ModelAdmission {
         data: { admission: 'refused' },
       });
     }
+    return verdict;
   }
 
   private async verdictFor(target: AdmissionTarget, onChecking?: () => void): Promise<StoredVerdict> {
@@ -79,6 +81,7 @@ export class ModelAdmission {
         ...(verdict.admitted ? {} : { reason: verdict.reason }),
         checkedAt: new Date().toISOString(),
         millis: verdict.millis,
+        ...(verdict.admitted && verdict.chatWrapperType ? { chatWrapperType: verdict.chatWrapperType } : {}),
       };
       await this.files.write(target.digest, this.options.engine, target.mode, record);
       this.known.set(key, record);

@@ -239,8 +239,8 @@ export class Catalog {
       throw new AppError('bad_request', `model "${name}" is not a reranker: it cannot score documents (a reranker's GGUF has pooling type rank and a classification head)`);
     }
     const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode, details, settings });
-    await this.admission?.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode });
-    return spec;
+    const verdict = await this.admission?.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode });
+    return verdict?.chatWrapperType ? { ...spec, chatWrapperHint: verdict.chatWrapperType } : spec;
   }
 
   /**

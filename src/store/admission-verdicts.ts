@@ -19,6 +19,11 @@ export interface StoredVerdict {
   checkedAt: string;
   /** How long the check took, in milliseconds. */
   millis: number;
+  /**
+   * The chat wrapper type the check's load found for the file (admitted only): the model's first
+   * load tests only that one instead of searching them all (node-llama-cpp confirms it either way).
+   */
+  chatWrapperType?: string;
 }
 
 export interface StoredVerdicts {

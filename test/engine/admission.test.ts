@@ -31,10 +31,11 @@ describe('the admission check', () => {
   const check = (modelPath: string, extra: Partial<Parameters<typeof runAdmissionCheck>[0]> = {}) =>
     runAdmissionCheck({ modelPath, mode: 'completion', gpu: false, ...extra });
 
-  test('admits a healthy model, naming the chat wrapper it resolved', async () => {
+  test("admits a healthy model, naming the chat wrapper it resolved and that wrapper's type for the model's first load", async () => {
     const verdict = await check(healthy);
     assert.equal(verdict.admitted, true);
     assert.equal(verdict.admitted && verdict.chatWrapper, 'ChatML');
+    assert.equal(verdict.admitted && verdict.chatWrapperType, 'chatML');
   });
 
   test('admits a healthy model for embeddings', async () => {

@@ -51,6 +51,14 @@ describe('model admission', () => {
     assert.deepEqual(other.calls, ['completion'], 'another engine build checks again');
   });
 
+  test("an admission hands on the chat wrapper type the check found, and so does the stored verdict in the next server", async () => {
+    const digest = `sha256:${'03'.repeat(32)}`;
+    const first = admissionWith(async () => ({ admitted: true, millis: 5, chatWrapper: 'ChatML', chatWrapperType: 'chatML' }));
+    assert.equal((await first.admission.ensure(target(digest))).chatWrapperType, 'chatML');
+    const next = admissionWith(async () => assert.fail('the stored verdict is used'));
+    assert.equal((await next.admission.ensure(target(digest))).chatWrapperType, 'chatML');
+  });
+
   test('a refusal is a 422 naming the cause, and an embedding refusal says it concerns embeddings', async () => {
     const { admission } = admissionWith(async () => ({ admitted: false, millis: 5, reason: 'the engine was killed by SIGABRT' }));
     await assert.rejects(admission.ensure(target(DIGEST)), (e: unknown) => e instanceof AppError && e.code === 'unsupported' && e.message === 'model ai/m cannot run here: the engine was killed by SIGABRT');

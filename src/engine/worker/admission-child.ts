@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     loaded = await loadModel(init, log, signal, engine);
     maybeHangAdmission(loaded.model.fileInfo.metadata?.general?.name);
     await probe(loaded, signal);
-    await reply({ type: 'verdict', ok: true, chatWrapper: loaded.info.chatWrapper, millis: Math.round(performance.now() - started) });
+    await reply({ type: 'verdict', ok: true, chatWrapper: loaded.info.chatWrapper, chatWrapperType: loaded.info.memo?.chatWrapperType, millis: Math.round(performance.now() - started) });
   } catch (err) {
     // loadModel names llama.cpp's reason for refusing a file (see loadFailureReason).
     const error = toAppError(err).toJSON();
