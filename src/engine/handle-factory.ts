@@ -7,7 +7,8 @@ import type { Logger } from '../log.js';
 import type { HandleFactory } from './handle-types.js';
 import { WorkerModelHandle } from './model-handle.js';
 import type { PromptCacheSettings, WorkerModelHandleOptions } from './model-handle-options.js';
-import type { GpuSetting, Isolation, LoadMemo } from './protocol.js';
+import type { GpuSetting, Isolation } from './protocol.js';
+import type { LoadMemo } from './types.js';
 import { watchNativeBuildChoice, type NativeBuildWatchOptions } from './native-build-watch.js';
 import { EngineWorkers } from './spare-worker.js';
 

@@ -3,7 +3,8 @@
  */
 import type { Logger } from '../log.js';
 import type { HandleInfo, ResolvedSettings } from './handle-types.js';
-import type { GpuSetting, Isolation, LoadedInfo, LoadMemo, PromptCacheInit } from './protocol.js';
+import type { GpuSetting, Isolation, LoadedInfo, PromptCacheInit } from './protocol.js';
+import type { LoadMemo } from './types.js';
 import type { EngineWorkers } from './spare-worker.js';
 import type { FinishReason, LoadSpec } from './types.js';
 

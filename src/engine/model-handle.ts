@@ -83,7 +83,7 @@ export class WorkerModelHandle implements ModelHandle {
       flashAttention: spec.settings.flashAttention,
       gpu: this.options.gpu ?? 'auto',
       unifiedKv: this.options.unifiedKv,
-      memo: this.options.loadMemos?.get(spec.id) ?? (spec.chatWrapperHint ? { chatWrapperType: spec.chatWrapperHint } : undefined),
+      memo: this.options.loadMemos?.get(spec.id) ?? spec.firstLoadMemo,
       ...(this.options.promptCache && spec.mode === 'completion' ? { promptCache: { ...this.options.promptCache, modelId: spec.id } } : {}),
     };
     const transportOptions: TransportOptions = {

@@ -4,7 +4,7 @@
  * AppErrors again on the receiving side.
  */
 import type { SerializedError } from '../errors.js';
-import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, ModelMode, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
+import type { EmbedRequest, EmbedResult, GenerateEvent, GenerateRequest, LoadMemo, ModelMode, RankRequest, RankResult, TokensRequest, TokensResult } from './types.js';
 
 /** Backends a Worker may ask node-llama-cpp for; false means CPU only. */
 export type GpuSetting = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
@@ -53,25 +53,6 @@ export interface PromptCacheInit {
 
 /** What an engine needs before its model is known: the backend, its first thread budget, the KV layout. */
 export type EngineStart = Pick<WorkerInit, 'gpu' | 'threads' | 'unifiedKv'>;
-
-/**
- * What one load of a model learned that makes the next load of it cheaper; the main side keeps it
- * per model ID for the server's life.
- */
-export interface LoadMemo {
-  /** The chat wrapper type found, as node-llama-cpp's chatWrappers table names it (worker/chat-wrapper.ts). */
-  chatWrapperType?: string;
-  /** The model file as it was when it passed validation: the same file, unchanged, is not read again (worker/file-stamp.ts). */
-  validatedFile?: FileStamp;
-}
-
-/** A file's identity and version: device, inode, size and modification time. */
-export interface FileStamp {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
 
 /** What a loaded Worker reports about itself. */
 export interface LoadedInfo {

@@ -2,6 +2,7 @@
  * The engine's public vocabulary: what a caller asks of a loaded model and what comes back.
  * Plain data only, so that the same values cross the Worker boundary unchanged.
  */
+import type { FileStamp } from '../util/file-stamp.js';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
@@ -251,10 +252,22 @@ export interface LoadSpec {
    */
   vocabularySize?: number;
   /**
-   * The chat wrapper type the admission check found for this file, for a first load that has no
-   * memo of its own (LoadMemo.chatWrapperType): only that wrapper is tested, not every one.
+   * What the server knows of the file before it first loads it, the memo of a load that has no
+   * earlier load's memo: its stamp when the main thread's GGUF check passed it, and the chat
+   * wrapper type the admission check found. Defaults to none: every step in full.
    */
-  chatWrapperHint?: string;
+  firstLoadMemo?: LoadMemo;
+}
+
+/**
+ * What one load of a model learned that makes the next load of it cheaper; the main side keeps it
+ * per model ID for the server's life.
+ */
+export interface LoadMemo {
+  /** The chat wrapper type found, as node-llama-cpp's chatWrappers table names it (worker/chat-wrapper.ts). */
+  chatWrapperType?: string;
+  /** The model file as it was when it passed validation: the same file, unchanged, is not read again (util/file-stamp.ts). */
+  validatedFile?: FileStamp;
 }
 
 /** Hyper-parameters that size the KV cache. */

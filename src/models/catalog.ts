@@ -240,7 +240,7 @@ export class Catalog {
     }
     const { spec, weightsDigest } = await buildLoadSpec(this.store, this.validator, { id, name, mode, details, settings });
     const verdict = await this.admission?.ensure({ name, digest: weightsDigest, modelPath: spec.modelPath, mode });
-    return verdict?.chatWrapperType ? { ...spec, chatWrapperHint: verdict.chatWrapperType } : spec;
+    return verdict?.chatWrapperType ? { ...spec, firstLoadMemo: { ...spec.firstLoadMemo, chatWrapperType: verdict.chatWrapperType } } : spec;
   }
 
   /**

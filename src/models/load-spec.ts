@@ -7,6 +7,7 @@ import { AppError, isAppError } from '../errors.js';
 import { describeModel, validateModelFile } from '../gguf/index.js';
 import type { LoadSpec, ModelGeometry, ModelMode, RuntimeSettings } from '../engine/types.js';
 import type { ModelStore } from '../store/types.js';
+import { fileStampOf, type FileStamp } from '../util/file-stamp.js';
 import { materializeBundle } from './bundle.js';
 import type { ModelDetails } from './model-view.js';
 
@@ -27,6 +28,8 @@ export interface ValidatedGguf {
   geometry?: ModelGeometry;
   /** Tokens in the vocabulary, from the first shard: they size the logits buffer. */
   vocabularySize?: number;
+  /** The first shard as it was when its check began: the engine's own check skips the same file unchanged. */
+  firstShard?: FileStamp;
 }
 
 /**
@@ -58,11 +61,13 @@ async function validateShards(id: string, shardPaths: string[]): Promise<Validat
   let result: ValidatedGguf = {};
   for (const [i, shard] of shardPaths.entries()) {
     try {
+      // Taken before the read: a file changed while it is checked then no longer matches it.
+      const stamp = i === 0 ? await fileStampOf(shard) : undefined;
       const file = await validateModelFile(shard);
       // Only the first shard carries the hyper-parameters; the metadata is not kept (tokenizer arrays are large).
       if (i === 0) {
         const info = describeModel(file);
-        result = { contextLength: positiveInt(info.contextLength), geometry: geometryOf(info), vocabularySize: positiveInt(info.vocabSize) };
+        result = { contextLength: positiveInt(info.contextLength), geometry: geometryOf(info), vocabularySize: positiveInt(info.vocabSize), firstShard: stamp };
       }
     } catch (err) {
       const problem = isAppError(err) || err instanceof Error ? err.message : String(err);
@@ -100,6 +105,8 @@ export async function buildLoadSpec(store: ModelStore, validator: GgufValidator,
     ...(trainContextSize === undefined ? {} : { trainContextSize }),
     ...(validated.geometry === undefined ? {} : { geometry: validated.geometry }),
     ...(validated.vocabularySize === undefined ? {} : { vocabularySize: validated.vocabularySize }),
+    // The engine checks the file again before llama.cpp opens it, unless it is this very file unchanged.
+    ...(validated.firstShard === undefined ? {} : { firstLoadMemo: { validatedFile: validated.firstShard } }),
   };
   return { spec, weightsDigest: bundle.weightsDigest };
 }

@@ -3,7 +3,8 @@
  * has loaded the file by then (in a child process) and found its chat wrapper; the verdict keeps
  * that wrapper's type, so the first load in-process tests only that wrapper instead of rendering
  * the template against every known one (0.3-0.6 s of a small model's first load), in this server
- * and in the next one.
+ * and in the next one. And the main thread has checked the GGUF before the load, so the engine
+ * does not read and check the same unchanged file a second time.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -30,7 +31,7 @@ describe("a model's first load", () => {
     return lines[0]!;
   };
 
-  test("tests only the chat wrapper the admission check found, in this server and after a restart", async () => {
+  test("tests only the chat wrapper the admission check found and does not check the file again, in this server and after a restart", async () => {
     const file = await generateTinyGguf(server.dir, 21);
     const upload = multipartBody({ tag: 'first/load:latest' }, { name: path.basename(file), bytes: await fs.readFile(file) });
     const stored = await server.request('/models/load', { headers: { 'content-type': upload.contentType, accept: 'application/json' }, body: upload.body });
@@ -49,6 +50,7 @@ describe("a model's first load", () => {
     for (const line of loads) {
       assert.match(line, /chatWrapper=ChatML /, line);
       assert.match(line, /chatWrapperResolvedBy=hint /, `a first load with the check's verdict tests one wrapper: ${line}`);
+      assert.match(line, /validation=known /, `the file the main thread checked is not checked again: ${line}`);
     }
   });
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { utimes } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
-import type { LoadMemo } from '../../src/engine/protocol.js';
+import type { LoadMemo } from '../../src/engine/types.js';
 import { collect, doneOf, loadHandle, textOf, tinyModel, type TinyModel } from './support.js';
 
 const ID = 'sha256:tiny';

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkerModelHandle } from '../../src/engine/model-handle.js';
-import type { Isolation, LoadMemo } from '../../src/engine/protocol.js';
-import type { GenerateEvent, GenerateRequest, ModelMode } from '../../src/engine/types.js';
+import type { Isolation } from '../../src/engine/protocol.js';
+import type { GenerateEvent, GenerateRequest, LoadMemo, ModelMode } from '../../src/engine/types.js';
 import { generateModel } from '../../src/gguf/generate.js';
 import { createSilentLogger } from '../../src/log.js';
 

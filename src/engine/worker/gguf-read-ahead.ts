@@ -12,8 +12,7 @@
  */
 import path from 'node:path';
 import { readGgufFileInfo, type GgufFileInfo } from '#node-llama-cpp';
-import type { FileStamp } from '../protocol.js';
-import { fileStampOf, sameFile } from './file-stamp.js';
+import { fileStampOf, sameFile, type FileStamp } from '../../util/file-stamp.js';
 
 const HOOK = Symbol.for('model-runner.gguf-read-ahead');
 

@@ -22,7 +22,7 @@ import { recordSequenceOrder } from './sequence-order.js';
 import { nativeBuildChoiceFor, type NativeBuildChoice } from './native-build.js';
 import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper, type ResolvedChatWrapper } from './chat-wrapper.js';
-import { fileStampOf, sameFile } from './file-stamp.js';
+import { fileStampOf, sameFile } from '../../util/file-stamp.js';
 import { headerWasReadAhead } from './gguf-read-ahead.js';
 import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer, threadPools } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';

@@ -5,7 +5,14 @@
  * written once under their digest, so a model's file keeps its stamp for its whole life.
  */
 import { stat } from 'node:fs/promises';
-import type { FileStamp } from '../protocol.js';
+
+/** A file's identity and version: device, inode, size and modification time. */
+export interface FileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
 
 export async function fileStampOf(file: string): Promise<FileStamp> {
   const s = await stat(file);
