@@ -7,6 +7,10 @@
  *   before each run): send the chat; measured from the send to the first token. Between runs
  *   the server idles for IDLE_BEFORE_RUN_MS, as a server does between a user's loads; whatever it
  *   prepares while idle (the spare engine Worker) is part of what is measured.
+ * - Our server's first load: the same, right after the server was restarted (and idled), so that
+ *   nothing an earlier load of the model taught it in memory helps; only what it stored does (the
+ *   admission check's verdict, the saved prompt cache). This is a model's first request after a
+ *   pull, or after the server started.
  *
  * The sides alternate run by run, so a drift of the machine's load falls on both.
  */
@@ -28,14 +32,17 @@ export interface ColdStartResult {
   /** Milliseconds to the first token, one per run. */
   peerMs: number[];
   oursMs: number[];
+  /** Ours right after a restart (when the server can be restarted), one per run. */
+  oursFirstLoadMs: number[];
   peerMedianMs?: number;
   oursMedianMs?: number;
+  oursFirstLoadMedianMs?: number;
   error?: string;
 }
 
 /** `ours` is our running server; the peer is spawned anew for each run. */
 export async function measureColdStarts(binary: string, settings: ServerSettings, ours: RunningServer, runs: number, log: (line: string) => void): Promise<ColdStartResult> {
-  const result: ColdStartResult = { peerMs: [], oursMs: [] };
+  const result: ColdStartResult = { peerMs: [], oursMs: [], oursFirstLoadMs: [] };
   try {
     // One load before measuring: our first load of a packaged model runs its admission check
     // (once per file and engine build; a pulled model has it done at pull time).
@@ -46,13 +53,21 @@ export async function measureColdStarts(binary: string, settings: ServerSettings
       await unloadAll(ours);
       await sleep(IDLE_BEFORE_RUN_MS);
       result.oursMs.push(await firstTokenMs(ours, performance.now()));
-      log(`cold start run ${run + 1}/${runs}: llama-server ${Math.round(result.peerMs.at(-1)!)} ms, ours ${Math.round(result.oursMs.at(-1)!)} ms`);
+      let firstLoad = '';
+      if (ours.restart) {
+        await ours.restart();
+        await sleep(IDLE_BEFORE_RUN_MS);
+        result.oursFirstLoadMs.push(await firstTokenMs(ours, performance.now()));
+        firstLoad = `, ours after a restart ${Math.round(result.oursFirstLoadMs.at(-1)!)} ms`;
+      }
+      log(`cold start run ${run + 1}/${runs}: llama-server ${Math.round(result.peerMs.at(-1)!)} ms, ours ${Math.round(result.oursMs.at(-1)!)} ms${firstLoad}`);
     }
   } catch (err) {
     result.error = (err as Error).message;
   }
   result.peerMedianMs = percentile(result.peerMs, 50);
   result.oursMedianMs = percentile(result.oursMs, 50);
+  result.oursFirstLoadMedianMs = percentile(result.oursFirstLoadMs, 50);
   return result;
 }
 

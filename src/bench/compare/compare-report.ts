@@ -60,6 +60,8 @@ export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[
   if (c.coldStart) {
     const { oursMedianMs: ours, peerMedianMs: peer } = c.coldStart;
     rows.push({ metric: `cold start to first token (median of ${c.coldStart.oursMs.length})`, unit: 'ms', ours, peer, ratio: ratio(ours, peer) });
+    const { oursFirstLoadMs, oursFirstLoadMedianMs: firstLoad } = c.coldStart;
+    if (oursFirstLoadMs.length > 0) rows.push({ metric: `first load after a server start, to first token (median of ${oursFirstLoadMs.length})`, unit: 'ms', ours: firstLoad, peer, ratio: ratio(firstLoad, peer) });
   }
   if (c.restoredPrefix) {
     const { restoredMedianMs: ours, peerMedianMs: peer, promptTokens, restoredMs } = c.restoredPrefix;

@@ -62,6 +62,8 @@ export interface RunningServer {
   /** The server's process id. */
   pid: number;
   stop(): Promise<void>;
+  /** Stops the server and starts it again on the same store and address (ours only): what it remembered in memory is gone, what it stored is not. */
+  restart?(): Promise<void>;
 }
 
 /** A free loopback TCP port, found by binding port 0. */
@@ -113,16 +115,25 @@ export async function startModelRunner(options: ModelRunnerOptions, s: ServerSet
     throw new Error(`packaging ${s.gguf} failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
   }
   const args = [options.cli, 'serve', '--socket', socketPath, ...common, ...modelRunnerTuning(s), '--log-level', 'warn'];
-  const proc = startProcess(process.execPath, args, path.join(s.workDir, `model-runner-${s.label}.log`));
+  const log = path.join(s.workDir, `model-runner-${s.label}.log`);
+  let proc = startProcess(process.execPath, args, log);
   const stop = async () => {
     await stopProcess(proc);
     await rm(store, { recursive: true, force: true });
   };
+  const ready = () => waitUntilReady(proc, 'model-runner', async () => (await httpGet({ socketPath }, '/models'))?.status === 200, 60_000);
   try {
-    await waitUntilReady(proc, 'model-runner', async () => (await httpGet({ socketPath }, '/models'))?.status === 200, 60_000);
+    await ready();
   } catch (err) {
     await stop();
     throw err;
   }
-  return { endpoint: parseEndpoint(`unix:${socketPath}:/engines/llama.cpp/v1`), model: options.reference, command: `node ${args.join(' ')}`, pid: proc.child.pid!, stop };
+  const server: RunningServer = { endpoint: parseEndpoint(`unix:${socketPath}:/engines/llama.cpp/v1`), model: options.reference, command: `node ${args.join(' ')}`, pid: proc.child.pid!, stop };
+  server.restart = async () => {
+    await stopProcess(proc);
+    proc = startProcess(process.execPath, args, log.replace(/\.log$/, '-restarted.log'));
+    server.pid = proc.child.pid!;
+    await ready();
+  };
+  return server;
 }

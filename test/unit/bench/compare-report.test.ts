@@ -49,11 +49,19 @@ describe('comparison report', () => {
   });
 
   it('adds the cold start row, median against median, and says when runs failed', () => {
-    const coldStart = { peerMs: [1200, 1100, 1300], oursMs: [500, 700, 600], peerMedianMs: 1200, oursMedianMs: 600 };
-    const row = comparisonRows({ ...comparison, coldStart }, 4).find((r) => r.metric.startsWith('cold start'))!;
+    const coldStart = { peerMs: [1200, 1100, 1300], oursMs: [500, 700, 600], oursFirstLoadMs: [], peerMedianMs: 1200, oursMedianMs: 600 };
+    const rows = comparisonRows({ ...comparison, coldStart }, 4);
+    const row = rows.find((r) => r.metric.startsWith('cold start'))!;
     assert.equal(row.metric, 'cold start to first token (median of 3)');
     assert.equal(row.ratio, 0.5);
+    assert.equal(rows.filter((r) => r.metric.startsWith('first load')).length, 0, 'no first-load row without runs');
     assert.match(formatComparison([{ ...comparison, coldStart: { ...coldStart, error: 'status 500' } }], 4), /cold start: not measured in every run: status 500/);
+  });
+
+  it("adds the first-load row, our restarted server's median against the same llama-server spawns", () => {
+    const coldStart = { peerMs: [1200, 1100, 1300], oursMs: [500, 700, 600], oursFirstLoadMs: [800, 900, 1000], peerMedianMs: 1200, oursMedianMs: 600, oursFirstLoadMedianMs: 900 };
+    const row = comparisonRows({ ...comparison, coldStart }, 4).find((r) => r.metric.startsWith('first load'))!;
+    assert.deepEqual([row.metric, row.unit, row.ours, row.peer, row.ratio], ['first load after a server start, to first token (median of 3)', 'ms', 900, 1200, 0.75]);
   });
 
   it('adds the restored-prefix row against llama-server spawned, and a line against our own cold time with the target', () => {
