@@ -4,9 +4,8 @@
 import type { Logger } from '../log.js';
 import type { HandleInfo, ResolvedSettings } from './handle-types.js';
 import type { GpuSetting, Isolation, LoadedInfo, PromptCacheInit } from './protocol.js';
-import type { LoadMemo } from './types.js';
 import type { EngineWorkers } from './spare-worker.js';
-import type { FinishReason, LoadSpec } from './types.js';
+import type { FinishReason, LoadMemo, LoadSpec } from './types.js';
 
 /** How long dispose() waits for the engine to end by itself before giving up on it (a Worker) or killing it (a process). */
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
