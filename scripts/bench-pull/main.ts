@@ -22,7 +22,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { ensureArtifact } from './artifact.js';
-import { type OursSettings, type PullSample, pullWithCurl, pullWithOurs, pullWithSkopeo, type Side } from './pullers.js';
+import { type OursSettings, type PullSample, pullWithCurl, pullWithCurlVerified, pullWithOurs, pullWithSkopeo, type Side } from './pullers.js';
 import { formatTable, type ScenarioResult, summarize } from './report.js';
 import { type Scenario, SCENARIO_NAMES, SCENARIOS, type ScenarioName, startScenario } from './scenarios.js';
 
@@ -71,7 +71,9 @@ async function pullOnce(side: Side, scenario: Scenario, run: number): Promise<Pu
         ? await pullWithOurs(scenario.reference, destination, bytes, { ...ours, proxyUrl: scenario.proxyUrl })
         : side === 'skopeo'
           ? await pullWithSkopeo(scenario.reference, destination, bytes, scenario.proxyUrl)
-          : await pullWithCurl(scenario.blobUrl, destination, bytes, side === 'curl-fsync');
+          : side === 'curl-verify'
+            ? await pullWithCurlVerified(scenario.blobUrl, destination, bytes)
+            : await pullWithCurl(scenario.blobUrl, destination, bytes, side === 'curl-fsync');
     const extra = sample.commitSeconds === undefined ? '' : ` (commit ${sample.commitSeconds.toFixed(2)} s, CPU ${sample.cpuSeconds?.toFixed(2)} s)`;
     process.stderr.write(`bench-pull: ${name} run ${run} ${side}: ${sample.seconds.toFixed(2)} s, ${sample.mbPerSecond.toFixed(0)} MB/s${extra}\n`);
     return sample;

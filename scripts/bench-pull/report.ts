@@ -21,6 +21,10 @@ export interface ScenarioResult {
   /** Where curl ran with an fsync after it: its median, and ours divided by it. */
   curlFsyncMedianMBps?: number;
   curlFsyncRatio?: number;
+  /** Where curl ran with the stream hashed and an fsync after it: its median, its share of curl's, and ours divided by it. */
+  curlVerifyMedianMBps?: number;
+  curlVerifyOfCurl?: number;
+  curlVerifyRatio?: number;
   /** Median CPU seconds of our pulling process per pull, where reported. */
   oursMedianCpuSeconds?: number;
   /** Requests the proxy relayed during the scenario, where there was one. */
@@ -45,6 +49,11 @@ export function summarize(scenario: ScenarioName, description: string, bytes: nu
   if (samples.some((s) => s.side === 'curl-fsync')) {
     result.curlFsyncMedianMBps = of('curl-fsync');
     result.curlFsyncRatio = ours / result.curlFsyncMedianMBps;
+  }
+  if (samples.some((s) => s.side === 'curl-verify')) {
+    result.curlVerifyMedianMBps = of('curl-verify');
+    result.curlVerifyRatio = ours / result.curlVerifyMedianMBps;
+    if (result.curlMedianMBps !== undefined) result.curlVerifyOfCurl = result.curlVerifyMedianMBps / result.curlMedianMBps;
   }
   const cpu = samples.filter((s) => s.side === 'ours' && s.cpuSeconds !== undefined).map((s) => s.cpuSeconds!);
   if (cpu.length > 0) result.oursMedianCpuSeconds = median(cpu);
@@ -76,6 +85,10 @@ export function formatTable(results: ScenarioResult[], runCount: number): string
     }
     if (r.curlFsyncRatio !== undefined) {
       lines.push('', `${r.scenario}: curl to a file followed by an fsync of it (on the disk, as our store has a blob before its rename) ${r.curlFsyncMedianMBps!.toFixed(0)} MB/s (${runs(r.samples, 'curl-fsync')}); ours / (curl + fsync) **${r.curlFsyncRatio.toFixed(2)}x**.`);
+    }
+    if (r.curlVerifyRatio !== undefined) {
+      const ofCurl = r.curlVerifyOfCurl === undefined ? '' : `, itself ${r.curlVerifyOfCurl.toFixed(2)}x curl alone`;
+      lines.push('', `${r.scenario}: curl to a file with the stream hashed by OpenSSL on the way and an fsync after (the digest checked and the blob on the disk, as ours, with standard tools) ${r.curlVerifyMedianMBps!.toFixed(0)} MB/s (${runs(r.samples, 'curl-verify')})${ofCurl}; ours / that **${r.curlVerifyRatio.toFixed(2)}x**.`);
     }
     if (r.oursMedianCpuSeconds !== undefined) lines.push('', `${r.scenario}: our pulling process used ${r.oursMedianCpuSeconds.toFixed(2)} s of CPU per pull (median, every thread).`);
     if (r.proxyRequests !== undefined) lines.push('', `${r.scenario}: the proxy relayed ${r.proxyRequests} requests of our pulls.`);

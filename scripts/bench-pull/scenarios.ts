@@ -40,7 +40,7 @@ export interface ScenarioSpec {
 }
 
 export const SCENARIOS: Record<ScenarioName, ScenarioSpec> = {
-  direct: { name: 'direct', bytes: 500_000_000, cdn: false, proxy: false, sides: ['ours', 'skopeo', 'curl', 'curl-fsync'], goal: 2, maxRuns: Infinity, warmup: true },
+  direct: { name: 'direct', bytes: 500_000_000, cdn: false, proxy: false, sides: ['ours', 'skopeo', 'curl', 'curl-fsync', 'curl-verify'], goal: 2, maxRuns: Infinity, warmup: true },
   'cdn-144mb': { name: 'cdn-144mb', bytes: 144_000_000, cdn: true, proxy: false, sides: ['ours', 'skopeo'], goal: 3, maxRuns: Infinity, warmup: false },
   'cdn-1gb': { name: 'cdn-1gb', bytes: 1_000_000_000, cdn: true, proxy: false, sides: ['ours', 'skopeo'], goal: 6, maxRuns: 1, warmup: false },
   proxy: { name: 'proxy', bytes: 144_000_000, cdn: true, proxy: true, sides: ['ours', 'skopeo'], goal: 3, maxRuns: Infinity, warmup: false },

@@ -23,10 +23,20 @@ describe('the pull benchmark report', () => {
     assert.match(table, /used 0\.70 s of CPU per pull/);
   });
 
+  test("ours is set against curl with the stream hashed on the way, and that download against curl alone", () => {
+    const samples = [sample('ours', 1), sample('skopeo', 2.5), sample('curl', 0.5), sample('curl-verify', 0.8), sample('curl-verify', 0.625), sample('curl-verify', 1)];
+    const result = summarize('direct', 'a 500 MB layer', 500e6, 2, samples);
+    assert.equal(result.curlVerifyMedianMBps, 625);
+    assert.equal(result.curlVerifyOfCurl, 0.625);
+    assert.equal(result.curlVerifyRatio, 0.8);
+    assert.match(formatTable([result], 3), /625 MB\/s \(625 \/ 800 \/ 500\), itself 0\.63x curl alone; ours \/ that \*\*0\.80x\*\*/);
+  });
+
   test('a scenario without curl runs reports no curl ratios', () => {
     const result = summarize('cdn-144mb', 'capped', 144e6, 3, [sample('ours', 1), sample('skopeo', 10)]);
     assert.equal(result.curlRatio, undefined);
     assert.equal(result.curlFsyncRatio, undefined);
+    assert.equal(result.curlVerifyRatio, undefined);
     assert.doesNotMatch(formatTable([result], 1), /curl/);
   });
 });
