@@ -77,16 +77,8 @@ export async function pullWithCurl(blobUrl: string, destination: string, bytes: 
   const file = path.join(destination, 'blob');
   const began = performance.now();
   await run('curl', ['-sS', '--fail', '-o', file, blobUrl], { maxBuffer: MAX_OUTPUT_BYTES });
-  if (fsync) {
-    const handle = await open(file, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-  const seconds = (performance.now() - began) / 1000;
-  return { side: fsync ? 'curl-fsync' : 'curl', seconds, mbPerSecond: bytes / 1e6 / seconds, processSeconds: seconds };
+  if (fsync) await fsyncFile(file);
+  return curlSample(fsync ? 'curl-fsync' : 'curl', began, bytes);
 }
 
 /**
@@ -104,12 +96,20 @@ export async function pullWithCurlVerified(blobUrl: string, destination: string,
   const began = performance.now();
   const { stdout } = await run('bash', ['-o', 'pipefail', '-c', 'curl -sS --fail "$1" | tee "$2" | openssl dgst -sha256 -r', 'pull', blobUrl, file], { maxBuffer: MAX_OUTPUT_BYTES });
   if (stdout.split(' ')[0] !== expected) throw new Error(`curl | openssl: digest ${stdout.trim()} is not the blob's ${expected}`);
+  await fsyncFile(file);
+  return curlSample('curl-verify', began, bytes);
+}
+
+async function fsyncFile(file: string): Promise<void> {
   const handle = await open(file, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+function curlSample(side: Side, began: number, bytes: number): PullSample {
   const seconds = (performance.now() - began) / 1000;
-  return { side: 'curl-verify', seconds, mbPerSecond: bytes / 1e6 / seconds, processSeconds: seconds };
+  return { side, seconds, mbPerSecond: bytes / 1e6 / seconds, processSeconds: seconds };
 }
