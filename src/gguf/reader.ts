@@ -111,10 +111,11 @@ class HeaderParser {
     }
     const kept = Math.min(length, this.maxArrayItems);
     const items: GgufValue[] = [];
-    for (let i = 0; i < kept; i++) items.push(await this.value(itemType, `${what}[${i}]`, depth + 1));
+    const strings = itemType === GgufValueType.STRING;
+    for (let i = 0; i < kept; i++) items.push((strings ? this.reader.bufferedString(MAX_STRING_BYTES) : undefined) ?? (await this.value(itemType, `${what}[${i}]`, depth + 1)));
     if (kept < length) {
       if (fixed !== undefined) this.reader.skip((length - kept) * fixed, what);
-      else for (let i = kept; i < length; i++) await this.skipValue(itemType, `${what}[${i}]`, depth + 1);
+      else for (let i = kept; i < length; i++) if (!(strings && this.reader.skipBufferedString(MAX_STRING_BYTES))) await this.skipValue(itemType, `${what}[${i}]`, depth + 1);
     }
     return { itemType, length, items, truncated: kept < length };
   }

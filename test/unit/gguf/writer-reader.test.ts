@@ -96,6 +96,35 @@ describe('GGUF writer and reader', () => {
     assert.equal(read.metadata.get('after')?.value, 'still here');
   });
 
+  test('a vocabulary larger than the read window, with multi-byte and empty strings, reads back exactly, kept or stepped over', async () => {
+    const file = path.join(dir, 'vocabulary.gguf');
+    const pieces = ['', 'a', 'é', '日本語', '🙂', ' the', '<|im_start|>', 'x'.repeat(300)];
+    const words = Array.from({ length: 30_000 }, (_, i) => `${pieces[i % pieces.length]}${i % 7 === 0 ? '' : i}`);
+    await writeGgufFile({ path: file, metadata: [kv('words', gguf.array(GgufValueType.STRING, words)), kv('after', gguf.str('still here'))], tensors: [] });
+    assert.ok((await fs.stat(file)).size > 4 * 65_536, 'the strings cross several read windows');
+    const whole = await readGgufFile(file, { maxArrayItems: words.length });
+    const all = whole.metadata.get('words')?.value;
+    assert.ok(isGgufArray(all));
+    assert.deepEqual(all.items, words);
+    assert.equal(whole.metadata.get('after')?.value, 'still here');
+    const head = await readGgufFile(file, { maxArrayItems: 5 });
+    const first = head.metadata.get('words')?.value;
+    assert.ok(isGgufArray(first));
+    assert.deepEqual([first.items, first.length], [words.slice(0, 5), words.length]);
+    assert.equal(head.metadata.get('after')?.value, 'still here', 'reading continues after the strings stepped over');
+  });
+
+  test('a string of an array whose length runs past the end of the file is refused, naming its index', async () => {
+    const file = path.join(dir, 'long-string.gguf');
+    const words = Array.from({ length: 40 }, (_, i) => (i === 25 ? 'MARKER' : `w${i}`));
+    await writeGgufFile({ path: file, metadata: [kv('words', gguf.array(GgufValueType.STRING, words))], tensors: [] });
+    const bytes = await fs.readFile(file);
+    const at = bytes.indexOf('MARKER') - 8;
+    bytes.writeBigUInt64LE(1n << 20n, at);
+    await fs.writeFile(file, bytes);
+    await assert.rejects(readGgufFile(file), /\[25\] length 1048576 at byte \d+ runs past the end of the file/);
+  });
+
   test('tensor infos, offsets and data are laid out at the alignment and read back', async () => {
     const file = path.join(dir, 'tensors.gguf');
     const norm = f32Bytes([1, 2, 3]);
