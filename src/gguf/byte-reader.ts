@@ -57,21 +57,25 @@ export class ByteReader {
    */
   bufferedString(maxBytes: number): string | undefined {
     const at = this.position - this.bufferStart;
-    if (at < 0 || at + 8 > this.bufferLength) return undefined;
-    const low = this.buffer.readUInt32LE(at);
-    if (this.buffer.readUInt32LE(at + 4) !== 0 || low > maxBytes || 8 + low > this.remaining || at + 8 + low > this.bufferLength) return undefined;
-    this.position += 8 + low;
-    return this.buffer.toString('utf8', at + 8, at + 8 + low);
+    const length = this.bufferedStringLength(at, maxBytes);
+    if (length === undefined || at + 8 + length > this.bufferLength) return undefined;
+    this.position += 8 + length;
+    return this.buffer.toString('utf8', at + 8, at + 8 + length);
   }
 
   /** Like bufferedString, but only steps past the string; false when the checked path must. */
   skipBufferedString(maxBytes: number): boolean {
-    const at = this.position - this.bufferStart;
-    if (at < 0 || at + 8 > this.bufferLength) return false;
-    const low = this.buffer.readUInt32LE(at);
-    if (this.buffer.readUInt32LE(at + 4) !== 0 || low > maxBytes || 8 + low > this.remaining) return false;
-    this.position += 8 + low;
+    const length = this.bufferedStringLength(this.position - this.bufferStart, maxBytes);
+    if (length === undefined) return false;
+    this.position += 8 + length;
     return true;
+  }
+
+  /** The length of the string at window offset `at` when it is in the window and within `maxBytes` and the file. */
+  private bufferedStringLength(at: number, maxBytes: number): number | undefined {
+    if (at < 0 || at + 8 > this.bufferLength || this.buffer.readUInt32LE(at + 4) !== 0) return undefined;
+    const length = this.buffer.readUInt32LE(at);
+    return length > maxBytes || 8 + length > this.remaining ? undefined : length;
   }
 
   /** Advances without reading; the bound check still applies. */
