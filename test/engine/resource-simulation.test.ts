@@ -33,6 +33,7 @@ describe("node-llama-cpp's resource rehearsal on a CPU-only engine", () => {
   });
 
   test('a model and its context load without a second, weightless load of the model, and still answer', async () => {
+    skipResourceSimulationOnCpu();
     const engine = await startEngine({ gpu: false, threads: 1 }, silent);
     assert.equal(engine.llama.gpu, false);
     const init: WorkerInit = { modelPath: model.path, mode: 'completion', contextSize: 256, parallel: 2, threads: 1, gpu: false };

@@ -26,7 +26,7 @@ import { fileStampOf, sameFile } from '../../util/file-stamp.js';
 import { headerWasReadAhead } from './gguf-read-ahead.js';
 import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer, threadPools } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
-import { skipResourceSimulationOnCpu } from './resource-simulation.js';
+import { resourceSimulationSkipped } from './resource-simulation.js';
 
 /** A loaded model and what generation needs from it. */
 export interface LoadedModel {
@@ -85,7 +85,6 @@ export async function startEngine({ gpu, threads, unifiedKv = false }: EngineSta
     build: 'never',
     ...(nativeBuild.use === 'local' ? { cmakeOptions: nativeBuild.cmakeOptions } : {}),
   });
-  if (!skipResourceSimulationOnCpu()) log('warn', "node-llama-cpp's resource simulation cannot be skipped in this version: every load pays for it");
   return { llama, nativeBuild, recentErrors };
 }
 
@@ -230,11 +229,11 @@ async function disposeContexts({ context, embeddingContext, rankingContext }: Cr
 }
 
 /**
- * Whether node-llama-cpp's memory checks are left out: on a CPU-only engine, where it no longer
+ * Whether node-llama-cpp's memory checks are left out: on a CPU-only engine where it no longer
  * simulates the load (resource-simulation.ts) and the scheduler has placed the model on its own estimate.
  */
 function memoryIsOurs(llama: Llama): boolean {
-  return llama.gpu === false;
+  return llama.gpu === false && resourceSimulationSkipped();
 }
 
 /** The most threads a model's context is created for (and its thread pool holds): never fewer than it starts with. */

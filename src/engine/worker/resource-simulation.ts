@@ -16,7 +16,9 @@
  *
  * node-llama-cpp offers no option for this, hence a replaced method on its GgufInsights class
  * (one instance per model, created inside loadModel); the version is pinned, and a test holds the
- * method to existing.
+ * method to existing. The engines that serve models switch it on (worker/main.ts, engine-child.ts);
+ * the admission check's child does not: it loads files nobody has loaded yet, its time is nobody's
+ * first token, and it keeps node-llama-cpp's own path.
  */
 import { GgufInsights } from '#node-llama-cpp';
 
@@ -28,9 +30,18 @@ interface InsightsInternals {
 
 const SKIPPING = Symbol('skips the resource simulation on CPU');
 
+/** What a serving engine logs when skipResourceSimulationOnCpu cannot take effect. */
+export const SIMULATION_KEPT_WARNING = "node-llama-cpp's resource simulation cannot be skipped in this version: every load pays for it";
+
+/** Whether this process skips the rehearsals on CPU. */
+export function resourceSimulationSkipped(): boolean {
+  return (GgufInsights.prototype as unknown as { [SKIPPING]?: true })[SKIPPING] === true;
+}
+
 /**
- * Makes every CPU-only model skip node-llama-cpp's resource rehearsals (idempotent). Returns false
- * when this node-llama-cpp has no such method: the rehearsals then run and loads are only slower.
+ * Makes every CPU-only model of this process skip node-llama-cpp's resource rehearsals
+ * (idempotent). Returns false when this node-llama-cpp has no such method: the rehearsals then
+ * run and loads are only slower.
  */
 export function skipResourceSimulationOnCpu(): boolean {
   const proto = GgufInsights.prototype as unknown as InsightsInternals & { [SKIPPING]?: true };
