@@ -8,11 +8,11 @@
  * cold load of a 135M-parameter model on 2 vCPUs (80-110 ms for the model, 60-90 ms for the first
  * context), more than half of the load.
  *
- * So on a CPU-only engine they are skipped: node-llama-cpp's source for the rehearsal reports
- * none, which is its own fallback (it then estimates from tensor sizes, arithmetic only). That
- * estimate knows nothing of the unified KV cache, so load.ts also turns node-llama-cpp's own memory
- * checks off on CPU rather than let them refuse a context on a figure four times too large. With a
- * GPU everything runs as node-llama-cpp made it.
+ * So on a CPU-only engine that serves models they are skipped: node-llama-cpp's source for the
+ * rehearsal reports none, which is its own fallback (it then estimates from tensor sizes,
+ * arithmetic only). That estimate knows nothing of the unified KV cache, so wherever the rehearsals
+ * are skipped load.ts also turns node-llama-cpp's own memory checks off, rather than let them refuse
+ * a context on a figure four times too large. With a GPU everything runs as node-llama-cpp made it.
  *
  * node-llama-cpp offers no option for this, hence a replaced method on its GgufInsights class
  * (one instance per model, created inside loadModel); the version is pinned, and a test holds the
