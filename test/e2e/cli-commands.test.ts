@@ -34,6 +34,19 @@ describe('the CLI against a running server', () => {
     assert.match(unknown.stderr, /unknown command "bogus"/);
   });
 
+  test('every command answers --help with its own usage and exits 0, serve with its options', async () => {
+    const commands = [...(await runCli(['--help'])).stdout.matchAll(/^  ([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!);
+    assert.ok(commands.length >= 20, `the command list was read (${commands.length} commands)`);
+    for (const command of commands) {
+      const help = await runCli([command, '--help'], env);
+      assert.equal(help.code, 0, `${command} --help exits 0 (stderr: ${help.stderr})`);
+      const shown = command === 'list' ? 'ls' : command;
+      assert.match(help.stdout, new RegExp(`^Usage: model-runner ${shown}\\b`, 'm'), `${command} --help prints its usage`);
+    }
+    const serve = (await runCli(['serve', '-h'], env)).stdout;
+    for (const option of ['--socket', '--models-path', '--threads', '--kv-unified']) assert.match(serve, new RegExp(`^  ${option} `, 'm'));
+  });
+
   test('tag gives the model a second name that ls lists with the same short ID', async () => {
     assert.match((await cli('tag', 'ai/demo', 'mine/demo:v1')).stdout, /Model tagged successfully with "mine\/demo:v1"/);
     const rows = (await cli('ls')).stdout.trim().split('\n').slice(1).map((line) => line.split(/\s{2,}/));
