@@ -8,7 +8,8 @@
 // RTLD_GLOBAL before the addon, it is found first when the addon's reference is bound, so it sees
 // the parameters, sets kv_unified and divides n_ctx back to the per-sequence size (which every
 // sequence may now fill), then calls the real function in the libllama that the addon loaded, and
-// gives the new context a thread pool of its own (thread-pools.cc).
+// gives the new context a thread pool of its own (thread-pools.cc) and a thread for its decodes
+// (decode-thread.cc).
 // Compiled against the llama.h of the same bundled llama.cpp release node-llama-cpp ships, so the
 // parameter struct's layout is the one the binaries were built with.
 //
@@ -27,7 +28,9 @@
 // cpu-buffers.cc and thread-pools.cc: the other interposers this library carries.
 void define_cpu_buffer_exports(napi_env env, napi_value exports);
 void define_thread_pool_exports(napi_env env, napi_value exports);
+void define_decode_thread_exports(napi_env env, napi_value exports);
 void attach_thread_pool(llama_context *ctx, const llama_context_params &params);
+void start_decode_thread(llama_context *ctx);
 
 namespace {
 
@@ -53,6 +56,7 @@ extern "C" __attribute__((visibility("default"))) llama_context *llama_init_from
   }
   llama_context *ctx = real(model, params);
   attach_thread_pool(ctx, params);
+  start_decode_thread(ctx);
   return ctx;
 }
 
@@ -80,6 +84,7 @@ napi_value Interposed(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   define_cpu_buffer_exports(env, exports);
   define_thread_pool_exports(env, exports);
+  define_decode_thread_exports(env, exports);
   napi_property_descriptor properties[] = {
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"interposed", nullptr, Interposed, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -88,9 +88,13 @@ void attach_thread_pool(llama_context *ctx, const llama_context_params &params) 
   pools[ctx] = {pool, pool_free};
 }
 
+void stop_decode_thread(llama_context *ctx);
+
 extern "C" __attribute__((visibility("default"))) void llama_free(llama_context *ctx) {
   static std::atomic<Free> real{nullptr};
   Free free_context = loaded_function(real, "/libllama", "llama_free");
+  // Before the context: its decode thread (decode-thread.cc) holds it.
+  stop_decode_thread(ctx);
   if (free_context != nullptr) free_context(ctx);
   std::pair<ggml_threadpool_t, ThreadPoolFree> pool{nullptr, nullptr};
   {

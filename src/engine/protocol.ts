@@ -63,6 +63,8 @@ export interface LoadedInfo {
   maxThreads?: number;
   /** Contexts in this engine's process with a persistent thread pool of their own (native/llama-context-params/thread-pools.cc); 0 without the interposer library. */
   threadPools?: number;
+  /** Contexts in this engine's process whose decodes run on a thread of their own (native/llama-context-params/decode-thread.cc); 0 without the interposer library. */
+  decodeThreads?: number;
   /** Whether the sequences share one KV cache (then any one of them may fill the whole context). */
   kvUnified?: boolean;
   /** KV cache cells allocated: contextSize when shared, contextSize x parallel when not. */

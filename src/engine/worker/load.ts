@@ -24,7 +24,7 @@ import { describeBinary, loadedCpuVariant } from './binary-info.js';
 import { resolveModelChatWrapper, type ResolvedChatWrapper } from './chat-wrapper.js';
 import { fileStampOf, sameFile } from '../../util/file-stamp.js';
 import { headerWasReadAhead } from './gguf-read-ahead.js';
-import { clearsSkipped, contextWasUnified, hugePageBuffers, loadInterposer, threadPools } from './unified-kv.js';
+import { clearsSkipped, contextWasUnified, decodeThreads, hugePageBuffers, loadInterposer, threadPools } from './unified-kv.js';
 import { loadFailureReason } from './load-failure.js';
 import { resourceSimulationSkipped } from './resource-simulation.js';
 
@@ -156,6 +156,7 @@ export async function loadModel(init: WorkerInit, log: LogSink, signal: AbortSig
       threads: init.threads,
       maxThreads: poolThreads,
       threadPools: threadPools(),
+      decodeThreads: decodeThreads(),
       kvUnified,
       kvCells: kvUnified ? contextSize : contextSize * init.parallel,
       hugePageBuffers: hugePageBuffers(),

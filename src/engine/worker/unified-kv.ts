@@ -4,7 +4,8 @@
  * buffer allocations go through it. It carries the unified KV cache (when asked for), and always:
  * for ggml's large CPU buffers huge pages and fresh pages that are never cleared by hand (contexts
  * are created several times faster on Linux, and a KV cache holds memory only for the cells used;
- * see cpu-buffers.cc), and a persistent thread pool per context (see thread-pools.cc). The library
+ * see cpu-buffers.cc), a persistent thread pool per context (see thread-pools.cc) and a thread that
+ * runs every decode of a context (see decode-thread.cc). The library
  * acts process-wide: every Worker of a server is started with the same setting, and the first to
  * load it decides. Loaded with RTLD_GLOBAL: only a global definition is found before libllama's and
  * libggml-base's own when the binding's references are bound.
@@ -20,6 +21,7 @@ interface UnifiedKvLibrary {
   hugePageBuffers(): number;
   clearsSkipped(): number;
   threadPools(): number;
+  decodeThreads(): number;
 }
 
 /** The outcome of asking for unified KV caches in this process. */
@@ -68,6 +70,11 @@ export function clearsSkipped(): number {
 /** How many contexts of this process have a thread pool of their own now (0 without the library). */
 export function threadPools(): number {
   return library?.threadPools() ?? 0;
+}
+
+/** How many contexts of this process decode on a thread of their own now (0 without the library; see decode-thread.cc). */
+export function decodeThreads(): number {
+  return library?.decodeThreads() ?? 0;
 }
 
 /**
