@@ -14,7 +14,8 @@
 // (or the exception, rethrown in the caller), so every graph of a context starts on the same
 // thread. The thread is started with the context (llama-context-params.cc) and joined before the
 // context is freed (thread-pools.cc's llama_free). A context this library did not create, or whose
-// thread could not be started, decodes on the caller as before.
+// thread could not be started, decodes on the caller as before, and so does a batch that computes
+// on one thread (a model's share of the cores may be one).
 //
 //   decodeThreads() -> number          decode threads alive now
 //   handedOffDecodes() -> number       decodes run on them so far, in this process
@@ -36,6 +37,7 @@
 namespace {
 
 using Decode = int32_t (*)(llama_context *, llama_batch);
+using Threads = int32_t (*)(llama_context *);
 
 struct DecodeThread {
   // One call at a time: node-llama-cpp never overlaps decodes of a context, but a second caller
@@ -89,6 +91,16 @@ std::shared_ptr<DecodeThread> thread_of(llama_context *ctx) {
   return found == threads->end() ? nullptr : found->second;
 }
 
+// Whether this batch computes on one thread (llama.cpp takes n_threads for a batch of one token,
+// n_threads_batch for more): no other thread waits on it then, so there is nothing to gain from
+// the hand-off, and it would cost two wake-ups per token.
+bool on_one_thread(llama_context *ctx, const llama_batch &batch) {
+  static std::atomic<Threads> n_threads{nullptr};
+  static std::atomic<Threads> n_threads_batch{nullptr};
+  Threads threads = batch.n_tokens > 1 ? loaded_function(n_threads_batch, "/libllama", "llama_n_threads_batch") : loaded_function(n_threads, "/libllama", "llama_n_threads");
+  return threads != nullptr && threads(ctx) <= 1;
+}
+
 }  // namespace
 
 // Called by llama-context-params.cc with every context it created.
@@ -129,9 +141,14 @@ extern "C" __attribute__((visibility("default"))) int32_t llama_decode(llama_con
   // Unreachable in practice (the caller's libllama is loaded); a negative result is llama.cpp's error.
   if (real == nullptr) return -1;
   std::shared_ptr<DecodeThread> t = thread_of(ctx);
-  if (t == nullptr) return real(ctx, batch);
+  if (t == nullptr || on_one_thread(ctx, batch)) return real(ctx, batch);
   std::lock_guard<std::mutex> call(t->calls);
   std::unique_lock<std::mutex> lock(t->mutex);
+  if (t->stop) {
+    // The context is being freed: its thread is gone or going, so nothing would answer.
+    lock.unlock();
+    return real(ctx, batch);
+  }
   t->batch = &batch;
   t->pending = true;
   t->wake.notify_one();

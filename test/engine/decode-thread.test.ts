@@ -74,6 +74,20 @@ describe('a thread of its own for the decodes of each context', { skip }, () => 
     // decodes run on libuv's pool threads instead, it would not have run at all.
     assert.ok(grown > 0, `the decode thread used ${grown} clock ticks over ${tokens} tokens`);
   });
+
+  it('a model whose share is one thread decodes on the calling thread: the decode thread stays idle', async () => {
+    handle.setThreads(1);
+    try {
+      doneOf(await collect(handle, request(8)));
+      const before = threadsOf(handle.pid!);
+      const done = doneOf(await collect(handle, request(256)));
+      assert.equal(done.timings.threads, 1);
+      const [tid, times] = [...threadsOf(handle.pid!)].find(([, t]) => t.name === 'llama-decode')!;
+      assert.equal(times.ticks, before.get(tid)?.ticks, 'no CPU time on the decode thread while the model had one thread');
+    } finally {
+      handle.setThreads(2);
+    }
+  });
 });
 
 describe('a context that ends takes its decode thread with it', { skip }, () => {
