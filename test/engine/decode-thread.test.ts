@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
-import { unifiedKvLibraryPresent } from '../../src/engine/unified-kv-library.js';
-import type { GenerateRequest } from '../../src/engine/types.js';
-import { collect, doneOf, loadHandle, tinyModel, type TinyModel } from './support.js';
+import { collect, doneOf, fixedLengthRequest, interposerSkip, loadHandle, tinyModel, type TinyModel } from './support.js';
 
 interface ThreadTimes {
   name: string;
@@ -35,11 +33,7 @@ function threadsOf(pid: number): Map<number, ThreadTimes> {
   return threads;
 }
 
-const request = (maxTokens: number): GenerateRequest => ({ kind: 'completion', prompt: 'hello there', sampling: { maxTokens, temperature: 0, ignoreEos: true } });
-
-const skip = process.platform !== 'linux' ? 'the interposer library is built for Linux only' : !unifiedKvLibraryPresent() ? 'the interposer library is not built (make build)' : false;
-
-describe('a thread of its own for the decodes of each context', { skip }, () => {
+describe('a thread of its own for the decodes of each context', { skip: interposerSkip }, () => {
   let model: TinyModel;
   let handle: WorkerModelHandle;
 
@@ -59,10 +53,10 @@ describe('a thread of its own for the decodes of each context', { skip }, () => 
   });
 
   it('the decode thread computes the tokens: its CPU time grows with them', async () => {
-    doneOf(await collect(handle, request(8)));
+    doneOf(await collect(handle, fixedLengthRequest(8)));
     const before = threadsOf(handle.pid!);
     const tokens = 512;
-    const done = doneOf(await collect(handle, request(tokens)));
+    const done = doneOf(await collect(handle, fixedLengthRequest(tokens)));
     const afterwards = threadsOf(handle.pid!);
     assert.equal(done.usage.completionTokens, tokens);
     assert.equal(done.timings.threads, 2);
@@ -78,9 +72,9 @@ describe('a thread of its own for the decodes of each context', { skip }, () => 
   it('a model whose share is one thread decodes on the calling thread: the decode thread stays idle', async () => {
     handle.setThreads(1);
     try {
-      doneOf(await collect(handle, request(8)));
+      doneOf(await collect(handle, fixedLengthRequest(8)));
       const before = threadsOf(handle.pid!);
-      const done = doneOf(await collect(handle, request(256)));
+      const done = doneOf(await collect(handle, fixedLengthRequest(256)));
       assert.equal(done.timings.threads, 1);
       const [tid, times] = [...threadsOf(handle.pid!)].find(([, t]) => t.name === 'llama-decode')!;
       assert.equal(times.ticks, before.get(tid)?.ticks, 'no CPU time on the decode thread while the model had one thread');
@@ -90,7 +84,7 @@ describe('a thread of its own for the decodes of each context', { skip }, () => 
   });
 });
 
-describe('a context that ends takes its decode thread with it', { skip }, () => {
+describe('a context that ends takes its decode thread with it', { skip: interposerSkip }, () => {
   it('unloading the model leaves no decode thread behind, and the next load gets a new one', async () => {
     const model = await tinyModel();
     try {
@@ -98,7 +92,7 @@ describe('a context that ends takes its decode thread with it', { skip }, () => 
       const ours = () => [...threadsOf(process.pid).values()].filter((t) => t.name === 'llama-decode').length;
       try {
         assert.equal(ours(), 1);
-        doneOf(await collect(handle, request(4)));
+        doneOf(await collect(handle, fixedLengthRequest(4)));
       } finally {
         await handle.dispose();
       }
@@ -106,7 +100,7 @@ describe('a context that ends takes its decode thread with it', { skip }, () => 
       const again = await loadHandle(model.path, { isolation: 'thread', threads: 1, maxThreads: 1 });
       try {
         assert.equal(ours(), 1);
-        assert.equal(doneOf(await collect(again, request(4))).usage.completionTokens, 4);
+        assert.equal(doneOf(await collect(again, fixedLengthRequest(4))).usage.completionTokens, 4);
       } finally {
         await again.dispose();
       }

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkerModelHandle } from '../../src/engine/model-handle.js';
+import { unifiedKvLibraryPresent } from '../../src/engine/unified-kv-library.js';
 import type { Isolation } from '../../src/engine/protocol.js';
 import type { GenerateEvent, GenerateRequest, LoadMemo, ModelMode } from '../../src/engine/types.js';
 import { generateModel } from '../../src/gguf/generate.js';
@@ -75,4 +76,13 @@ export function doneOf(events: readonly GenerateEvent[]): Extract<GenerateEvent,
   const last = events[events.length - 1];
   if (last?.type !== 'done') throw new Error(`the stream did not end with done: ${JSON.stringify(last)}`);
   return last;
+}
+
+/** Why the tests of the interposer library (native/llama-context-params) cannot run here, or false when they can. */
+export const interposerSkip: string | false =
+  process.platform !== 'linux' ? 'the interposer library is built for Linux only' : !unifiedKvLibraryPresent() ? 'the interposer library is not built (make build)' : false;
+
+/** A greedy completion of `maxTokens` tokens that ignores end-of-generation: always exactly that many. */
+export function fixedLengthRequest(maxTokens: number): GenerateRequest {
+  return { kind: 'completion', prompt: 'hello there', sampling: { maxTokens, temperature: 0, ignoreEos: true } };
 }

@@ -7,9 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { WorkerModelHandle } from '../../src/engine/model-handle.js';
-import { unifiedKvLibraryPresent } from '../../src/engine/unified-kv-library.js';
-import type { GenerateRequest } from '../../src/engine/types.js';
-import { collect, doneOf, loadHandle, tinyModel, type TinyModel } from './support.js';
+import { collect, doneOf, fixedLengthRequest, interposerSkip, loadHandle, tinyModel, type TinyModel } from './support.js';
 
 /** The process ID the kernel handed out last in this namespace: every new thread takes the next one. */
 function lastPid(): number {
@@ -22,11 +20,7 @@ function pidsBetween(before: number, after: number): number {
   return (after - before + max) % max;
 }
 
-const request = (maxTokens: number): GenerateRequest => ({ kind: 'completion', prompt: 'hello there', sampling: { maxTokens, temperature: 0, ignoreEos: true } });
-
-const skip = process.platform !== 'linux' ? 'the interposer library is built for Linux only' : !unifiedKvLibraryPresent() ? 'the interposer library is not built (make build)' : false;
-
-describe('thread pools and a changing share of the cores', { skip }, () => {
+describe('thread pools and a changing share of the cores', { skip: interposerSkip }, () => {
   let model: TinyModel;
   let handle: WorkerModelHandle;
 
@@ -46,7 +40,7 @@ describe('thread pools and a changing share of the cores', { skip }, () => {
   });
 
   it('a model uses the threads it is told from its next batch on, never more than its maximum', async () => {
-    const threadsOfNextGeneration = async () => doneOf(await collect(handle, request(4))).timings.threads;
+    const threadsOfNextGeneration = async () => doneOf(await collect(handle, fixedLengthRequest(4))).timings.threads;
     assert.equal(await threadsOfNextGeneration(), 1);
     handle.setThreads(2);
     assert.equal(await threadsOfNextGeneration(), 2);
@@ -58,10 +52,10 @@ describe('thread pools and a changing share of the cores', { skip }, () => {
 
   it('decoding on two threads starts no thread per token: the same pool computes every token', async () => {
     handle.setThreads(2);
-    await collect(handle, request(2));
+    await collect(handle, fixedLengthRequest(2));
     const tokens = 256;
     const before = lastPid();
-    const done = doneOf(await collect(handle, request(tokens)));
+    const done = doneOf(await collect(handle, fixedLengthRequest(tokens)));
     const started = pidsBetween(before, lastPid());
     assert.equal(done.timings.threads, 2);
     assert.equal(done.usage.completionTokens, tokens);
