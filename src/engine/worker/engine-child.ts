@@ -7,7 +7,7 @@
 import type { ChildToParent, MainToWorker, ParentToChild } from '../protocol.js';
 import { HEARTBEAT_INTERVAL_MS } from '../protocol.js';
 import { guardAgainstOrphaning } from './orphan-guard.js';
-import { SIMULATION_KEPT_WARNING, skipResourceSimulationOnCpu } from './resource-simulation.js';
+import { skipResourceSimulationOnCpu } from './resource-simulation.js';
 import { serveEngine, type ServingEngine } from './serve-engine.js';
 
 /** How long a closed child may linger (a handle nobody released) before it exits on its own. */
@@ -20,7 +20,7 @@ const send = (message: ChildToParent) => {
   if (process.connected) process.send!(message, undefined, undefined, () => {});
 };
 guardAgainstOrphaning();
-if (!skipResourceSimulationOnCpu()) send({ type: 'log', level: 'warn', message: SIMULATION_KEPT_WARNING });
+skipResourceSimulationOnCpu((message) => send({ type: 'log', level: 'warn', message }));
 const heartbeat = setInterval(() => send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
 let listener: ((message: MainToWorker) => void) | undefined;
 let engine: ServingEngine | undefined;

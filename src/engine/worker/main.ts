@@ -13,7 +13,7 @@ import type { EngineStart, MainToWorker, ParentToChild } from '../protocol.js';
 import { readAhead } from './gguf-read-ahead.js';
 import { startEngine, type LogSink } from './load.js';
 import { rehearse } from './rehearsal.js';
-import { SIMULATION_KEPT_WARNING, skipResourceSimulationOnCpu } from './resource-simulation.js';
+import { skipResourceSimulationOnCpu } from './resource-simulation.js';
 import { serveEngine, type ServingEngine } from './serve-engine.js';
 
 if (!parentPort) throw new Error('src/engine/worker/main.ts runs only as a worker_threads Worker');
@@ -21,7 +21,7 @@ const port = parentPort;
 const start = workerData as EngineStart;
 
 const log: LogSink = (level, message) => port.postMessage({ type: 'log', level, message });
-if (!skipResourceSimulationOnCpu()) log('warn', SIMULATION_KEPT_WARNING);
+skipResourceSimulationOnCpu((message) => log('warn', message));
 const started = startEngine(start, log);
 let engineUp = false;
 started.then(

@@ -30,8 +30,8 @@ interface InsightsInternals {
 
 const SKIPPING = Symbol('skips the resource simulation on CPU');
 
-/** What a serving engine logs when skipResourceSimulationOnCpu cannot take effect. */
-export const SIMULATION_KEPT_WARNING = "node-llama-cpp's resource simulation cannot be skipped in this version: every load pays for it";
+/** Told when skipResourceSimulationOnCpu cannot take effect. */
+const SIMULATION_KEPT_WARNING = "node-llama-cpp's resource simulation cannot be skipped in this version: every load pays for it";
 
 /** Whether this process skips the rehearsals on CPU. */
 export function resourceSimulationSkipped(): boolean {
@@ -40,13 +40,16 @@ export function resourceSimulationSkipped(): boolean {
 
 /**
  * Makes every CPU-only model of this process skip node-llama-cpp's resource rehearsals
- * (idempotent). Returns false when this node-llama-cpp has no such method: the rehearsals then
- * run and loads are only slower.
+ * (idempotent). Returns false, after passing a warning to `warn`, when this node-llama-cpp has no
+ * such method: the rehearsals then run and loads are only slower.
  */
-export function skipResourceSimulationOnCpu(): boolean {
+export function skipResourceSimulationOnCpu(warn?: (message: string) => void): boolean {
   const proto = GgufInsights.prototype as unknown as InsightsInternals & { [SKIPPING]?: true };
   const original = proto._resolveSimulatorSource;
-  if (typeof original !== 'function') return false;
+  if (typeof original !== 'function') {
+    warn?.(SIMULATION_KEPT_WARNING);
+    return false;
+  }
   if (proto[SKIPPING]) return true;
   proto._resolveSimulatorSource = function (this: InsightsInternals) {
     return this._llama.gpu === false ? Promise.resolve(null) : original.call(this);
