@@ -18,7 +18,6 @@
 // on one thread (a model's share of the cores may be one).
 //
 //   decodeThreads() -> number          decode threads alive now
-//   handedOffDecodes() -> number       decodes run on them so far, in this process
 
 #include <node_api.h>
 #include <pthread.h>
@@ -58,7 +57,6 @@ std::mutex threads_mutex;
 // Never destroyed: a static map would destroy joinable std::threads at exit, which terminates the
 // process, when a context is still alive then (a Worker ended without disposing its model).
 auto *threads = new std::unordered_map<llama_context *, std::shared_ptr<DecodeThread>>();
-std::atomic<uint64_t> handed_off{0};
 std::atomic<Decode> real_decode{nullptr};
 
 void serve(DecodeThread *t, llama_context *ctx, Decode real) {
@@ -80,7 +78,6 @@ void serve(DecodeThread *t, llama_context *ctx, Decode real) {
     t->result = result;
     t->error = error;
     t->pending = false;
-    handed_off.fetch_add(1);
     t->finished.notify_all();
   }
 }
@@ -176,18 +173,11 @@ napi_value DecodeThreads(napi_env env, napi_callback_info) {
   return result;
 }
 
-napi_value HandedOffDecodes(napi_env env, napi_callback_info) {
-  napi_value result;
-  napi_create_double(env, static_cast<double>(handed_off.load()), &result);
-  return result;
-}
-
 }  // namespace
 
 void define_decode_thread_exports(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"decodeThreads", nullptr, DecodeThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"handedOffDecodes", nullptr, HandedOffDecodes, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
 }

@@ -71,7 +71,7 @@ export class ByteReader {
     return true;
   }
 
-  /** The length of the string at window offset `at` when it is in the window and within `maxBytes` and the file. */
+  /** The length of the string at window offset `at` when its length field is in the window and the string within `maxBytes` and the file. */
   private bufferedStringLength(at: number, maxBytes: number): number | undefined {
     if (at < 0 || at + 8 > this.bufferLength || this.buffer.readUInt32LE(at + 4) !== 0) return undefined;
     const length = this.buffer.readUInt32LE(at);
