@@ -225,9 +225,12 @@ describe('a prompt cache that survives unloads', () => {
 
 describe('a prompt cache for a model with several sequences', () => {
   let server: ServerProcess;
+  let demoHex: string;
 
   before(async () => {
-    ({ server } = await startDemoServer({ args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] }));
+    const demo = await startDemoServer({ args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] });
+    server = demo.server;
+    demoHex = demo.demoId.replace(/^sha256:/, '');
   });
 
   after(async () => {
@@ -240,6 +243,21 @@ describe('a prompt cache for a model with several sequences', () => {
     assert.equal(reply.status, 200, reply.text);
     return reply.json().usage as Usage;
   };
+
+  test('a sequence left idle is parked in a file when another request starts, and its conversation gets it back while the model stays loaded', async () => {
+    const cacheDir = path.join(server.modelsPath, 'prompt-cache', demoHex);
+    const saved = async () => (await fs.readdir(cacheDir).catch(() => [] as string[])).filter((n) => n.endsWith('.kv'));
+    await fs.rm(cacheDir, { recursive: true, force: true });
+    await chat('parked');
+    assert.deepEqual(await saved(), [], 'nothing is parked while no other request needs the cache');
+    // Another conversation starts on the other sequence: the idle one leaves the shared KV cache for a file.
+    await chat('other');
+    assert.equal((await saved()).length, 1, 'the idle conversation was parked before any unload');
+    const back = await chat('parked');
+    assert.ok(back.prompt_tokens_details.cached_tokens >= back.prompt_tokens - 1, `the parked conversation's prompt was restored: ${JSON.stringify(back)}`);
+    assert.equal((await saved()).length, 2, 'the other conversation, idle in its turn, was parked too');
+    await unloadIdle(server);
+  });
 
   test('each sequence holding a different prompt is saved at unload, and each prompt is restored after it', async () => {
     // The first conversation keeps generating on one sequence while the second takes the other.

@@ -12,6 +12,7 @@ import { answersInJson, GrammarCache, JSON_GRAMMAR_END } from './grammar.js';
 import type { LoadedModel } from './load.js';
 import { LogprobTrack } from './logprob-track.js';
 import { reusePrefix } from './prompt-cache.js';
+import { parkIdleSequences } from './park-idle.js';
 import type { SavedPrefixes } from './saved-prefixes.js';
 import { evaluateOptionsFor } from './sampling.js';
 import { SequencePool } from './sequence-pool.js';
@@ -32,7 +33,7 @@ export interface GenerationEnv {
   grammars: GrammarCache;
   pool: SequencePool;
   barrier: BatchBarrier;
-  /** Prompt prefixes saved when the model last unloaded; unset when the cache is off. */
+  /** Prompt prefixes saved when the model last unloaded or parked since; unset when the cache is off. */
   saved?: SavedPrefixes;
 }
 
@@ -82,10 +83,12 @@ export async function generate(env: GenerationEnv, request: GenerateRequest, sig
   const maxTokens = Math.min(sampling.maxTokens ?? Infinity, contextSize - prompt.tokens.length);
   const seq = await env.pool.acquire(prompt.tokens, signal);
   try {
-    // A prefix saved before the model last unloaded, when it spares more than what the sequence holds.
+    const { kvUnified, kvCells, parallel } = env.loaded.info;
+    // The other sequences' cached cells would slow every decode of this one cache: their states move to files.
+    if (kvUnified && env.saved) await parkIdleSequences(env.pool, env.saved);
+    // A saved prefix (from before the model last unloaded, or parked), when it spares more than what the sequence holds.
     await env.saved?.restoreInto(seq, prompt.tokens);
     const { cachedTokens, rest } = await reusePrefix(seq, prompt.tokens);
-    const { kvUnified, kvCells, parallel } = env.loaded.info;
     // One shared cache: this request's prompt and a fair share of its answer must find free cells.
     if (kvUnified && kvCells) await env.pool.makeRoom(rest.length + Math.min(maxTokens, Math.floor(kvCells / parallel)), kvCells);
     const generated: Token[] = [];

@@ -10,6 +10,8 @@
  * reaches it only after its trailer (prefix-state-file.ts), key and checksum have been checked
  * (the checksum while the model loaded, prefix-scan.ts, when the file is still that one), through
  * a private hard link that a concurrent save or eviction cannot change underneath.
+ * While the model is loaded, the same files take the sequences that go idle in a unified KV cache
+ * (park, called through park-idle.ts), and the same matching restores them.
  * Nothing here throws to its caller: a cache that fails costs a prompt evaluation, never a request.
  */
 import { promises as fs } from 'node:fs';
@@ -21,7 +23,7 @@ import { sha256File } from '../../util/digest.js';
 import type { PromptCacheInit } from '../protocol.js';
 import type { LoadedModel, LogSink } from './load.js';
 import { enforceCacheBound, PREFIX_FILE_SUFFIX } from './prefix-cache-bound.js';
-import { bestSavedPrefix, isCoveredBy, sequencesToSave } from './prefix-cache-policy.js';
+import { bestSavedPrefix, isCoveredBy, MIN_PREFIX_TOKENS, sequencesToSave } from './prefix-cache-policy.js';
 import { checksumProblem, identityOf, inspectPrefixFile, modelCacheDir, sameIdentity, type ScannedPrefix } from './prefix-scan.js';
 import { encodeTrailer, type PrefixStateHeader } from './prefix-state-file.js';
 import { PREFIX_STATE_FORMAT, prefixStateKey } from './prefix-state-key.js';
@@ -39,6 +41,8 @@ export function engineBuildId(loaded: LoadedModel): string {
 export class SavedPrefixes {
   private readonly modelDir: string;
   private entries: Promise<Entry[]>;
+  /** The cache-bound pass that parks started, while it runs. */
+  private trimming: Promise<unknown> | undefined;
 
   /**
    * Undefined when the cache is off or the model cannot use it (embeddings, no sequences).
@@ -89,8 +93,9 @@ export class SavedPrefixes {
     try {
       await fs.mkdir(this.modelDir, { recursive: true });
       for (const { seq, tokens } of chosen) {
-        const written = await this.save(seq, tokens, entries);
-        if (written > 0) saved++;
+        const written = await this.save(seq, tokens, entries, { durable: true });
+        if (typeof written !== 'number') continue;
+        saved++;
         bytes += written;
       }
     } catch (err) {
@@ -101,13 +106,40 @@ export class SavedPrefixes {
     if (saved > 0) this.log('info', `prompt cache: saved ${saved} prompt prefix${saved === 1 ? '' : 'es'} (${bytes} bytes)`);
   }
 
-  /** Writes one sequence's state: temp file, trailer, fsync, rename. Returns the bytes written (0 when already saved or too large). */
-  private async save(seq: LlamaContextSequence, tokens: readonly Token[], entries: Entry[]): Promise<number> {
+  /**
+   * Moves what the idle sequence `seq` holds out of the KV cache: its state goes to a file of the
+   * cache (not fsynced: a torn file fails its checksum at the next scan and costs only an
+   * evaluation), then its cells are erased. A sequence too short to be worth a file is only
+   * erased. Returns false, leaving the cells as they are, when the state could not be kept.
+   */
+  async park(seq: LlamaContextSequence): Promise<boolean> {
+    // llama.cpp cannot save a sequence whose model needs checkpoints (sliding-window or recurrent state).
+    if (seq.needsCheckpoints) return false;
+    const tokens = seq.contextTokens;
+    try {
+      if (tokens.length >= MIN_PREFIX_TOKENS) {
+        await fs.mkdir(this.modelDir, { recursive: true });
+        if ((await this.save(seq, tokens, await this.entries, { durable: false })) === 'not saved') return false;
+        this.trimSoon();
+      }
+      await seq.clearHistory();
+      return true;
+    } catch (err) {
+      this.log('warn', `prompt cache: an idle sequence was not parked (${isDiskFull(err) ? 'the disk is full' : systemErrorText(err)})`);
+      return false;
+    }
+  }
+
+  /**
+   * Writes one sequence's state: temp file, trailer, rename; fsynced when `durable`. Returns the
+   * bytes written, 'already saved', or 'not saved' when the state is over the cache's bound.
+   */
+  private async save(seq: LlamaContextSequence, tokens: readonly Token[], entries: Entry[], { durable }: { durable: boolean }): Promise<number | 'already saved' | 'not saved'> {
     const key = prefixStateKey(this.init.modelId, this.build, tokens);
     const target = path.join(this.modelDir, `${key}${PREFIX_FILE_SUFFIX}`);
     const now = new Date();
     // Already saved (restored from, or saved by another Worker of this model): only its use is new.
-    if (await fs.utimes(target, now, now).then(() => true, () => false)) return 0;
+    if (await fs.utimes(target, now, now).then(() => true, () => false)) return 'already saved';
     const temp = tempPathFor(target);
     try {
       const { fileSize } = await seq.saveStateToFile(temp);
@@ -116,7 +148,7 @@ export class SavedPrefixes {
       if (size !== fileSize) throw new Error(`llama.cpp reported ${fileSize} bytes but wrote ${size}`);
       if (fileSize > this.init.maxBytes) {
         await fs.rm(temp, { force: true });
-        return 0;
+        return 'not saved';
       }
       const { digest } = await sha256File(temp);
       const header: PrefixStateHeader = { format: PREFIX_STATE_FORMAT, model: this.init.modelId, build: this.build, key, tokens: tokens.length, stateBytes: fileSize, sha256: digest.slice('sha256:'.length) };
@@ -124,14 +156,19 @@ export class SavedPrefixes {
       const handle = await fs.open(temp, 'a');
       try {
         await handle.writeFile(trailer);
-        await handle.sync();
+        if (durable) await handle.sync();
       } finally {
         await handle.close();
       }
       await fs.rename(temp, target);
-      await fsyncDirectory(this.modelDir);
+      if (durable) await fsyncDirectory(this.modelDir);
       // A saved prefix that this one covers (the same prompt, another reply) is worth no file of its own.
-      for (const entry of entries) if (isCoveredBy(entry.tokens, tokens)) await fs.rm(entry.path, { force: true });
+      for (const entry of entries) {
+        if (!isCoveredBy(entry.tokens, tokens)) continue;
+        await fs.rm(entry.path, { force: true });
+        this.forget(entry);
+      }
+      await this.remember(target, header, tokens);
       return fileSize + trailer.length;
     } catch (err) {
       // llama.cpp reports a failed write without its errno: the volume, looked at before the temp file goes, tells.
@@ -166,7 +203,11 @@ export class SavedPrefixes {
         return 0;
       }
       const now = new Date();
-      await fs.utimes(entry.path, now, now).catch(() => undefined);
+      if (await fs.utimes(linked, now, now).then(() => true, () => false)) {
+        // The link is the same file: its new identity is one the checksum just vouched for, so the next restore need not hash it again.
+        const touched = await identityOf(linked);
+        if (touched) entry.checked = Promise.resolve({ identity: touched });
+      }
       const ms = Math.round(performance.now() - started);
       this.log('info', `prompt cache: restored a saved prefix of ${entry.tokens.length} tokens (${entry.header.stateBytes} bytes) in ${ms} ms`);
       return entry.tokens.length;
@@ -194,6 +235,22 @@ export class SavedPrefixes {
     const [current, ours] = await Promise.all([identityOf(entry.path), identityOf(linked)]);
     if (!current || !ours || current.ino !== ours.ino) return false;
     return fs.rm(entry.path, { force: true }).then(() => true, () => false);
+  }
+
+  /** Lists a file this Worker just wrote, so that a request may restore it while the model stays loaded; its checksum is the one just computed. */
+  private async remember(file: string, header: PrefixStateHeader, tokens: readonly Token[]): Promise<void> {
+    const identity = await identityOf(file);
+    if (!identity) return;
+    const entry: Entry = { path: file, header, tokens: Uint32Array.from(tokens), identity, checked: Promise.resolve({ identity }) };
+    this.entries = this.entries.then((list) => [...list.filter((e) => e.path !== file), entry]);
+  }
+
+  /** Keeps the cache within its bound after parks, one pass at a time, off the requests' path. */
+  private trimSoon(): void {
+    if (this.trimming) return;
+    this.trimming = enforceCacheBound(this.init.dir, this.init.maxBytes).finally(() => {
+      this.trimming = undefined;
+    });
   }
 
   private forget(entry: Entry): void {

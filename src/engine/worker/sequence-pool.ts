@@ -9,7 +9,7 @@
  *
  * When the sequences share one KV cache (unified), the prefixes idle sequences keep for later
  * requests take cells from that one cache; makeRoom gives them up, least recently used first,
- * when a request needs the cells.
+ * when a request needs the cells, and takeIdle lends them out to be parked (park-idle.ts).
  */
 import type { LlamaContextSequence, Token } from '#node-llama-cpp';
 import { AppError } from '../../errors.js';
@@ -20,7 +20,7 @@ const SIMILAR_ENOUGH = 10;
 
 export class SequencePool {
   /** Free sequences, by ascending id. */
-  private readonly free: LlamaContextSequence[];
+  private free: LlamaContextSequence[];
   private readonly waiters: Array<(seq: LlamaContextSequence) => void> = [];
   private readonly all: readonly LlamaContextSequence[];
   /** When each sequence was last released, for makeRoom's order. */
@@ -67,8 +67,19 @@ export class SequencePool {
     });
   }
 
-  release(seq: LlamaContextSequence): void {
-    this.releasedAt.set(seq, ++this.releases);
+  /**
+   * Lends out every free sequence that holds tokens; each must come back through release() with
+   * `used` false. While lent, no request can be given one (its cells are being saved or erased).
+   */
+  takeIdle(): LlamaContextSequence[] {
+    const idle = this.free.filter((seq) => seq.nextTokenIndex > 0);
+    this.free = this.free.filter((seq) => seq.nextTokenIndex === 0);
+    return idle;
+  }
+
+  /** Gives `seq` back; `used` false (a sequence lent by takeIdle) leaves its place in makeRoom's order as it was. */
+  release(seq: LlamaContextSequence, used = true): void {
+    if (used) this.releasedAt.set(seq, ++this.releases);
     const next = this.waiters.shift();
     if (next) return next(seq);
     const id = sequenceOrder(seq);

@@ -82,6 +82,24 @@ describe('SequencePool', () => {
     assert.deepEqual(sequences.map((s) => s.cleared), [true, false, true, false]);
   });
 
+  test('idle sequences lent out to be parked are given to no request until they come back, and coming back keeps their place in the eviction order', async () => {
+    const sequences = [fakeSequence(0, [1, 1]), fakeSequence(1, [2, 2]), fakeSequence(2), fakeSequence(3, [4, 4])];
+    recordSequenceOrder(sequences);
+    const pool = new SequencePool(sequences);
+    const lent = await Promise.all(sequences.map((s) => pool.acquire([idOf(s) + 1] as Token[], signal)));
+    const byId = (id: number) => lent.find((s) => idOf(s) === id)!;
+    for (const id of [1, 0, 2]) pool.release(byId(id)); // 3 stays in use
+    const idle = pool.takeIdle();
+    assert.deepEqual(idle.map(idOf).sort(), [0, 1], 'only the free sequences that hold tokens are lent');
+    // Only the empty one is left to take, even for the prompt sequence 0 holds.
+    assert.equal(idOf(await pool.acquire([1, 1] as Token[], signal)), 2);
+    for (const seq of idle.sort((a, b) => idOf(a) - idOf(b))) pool.release(seq, false);
+    // Sequence 1 was released before 0, and both came back in the other order: 1 is still the first to be cleared.
+    await pool.makeRoom(4, 8);
+    assert.deepEqual(sequences.map((s) => s.cleared), [false, true, false, false]);
+    assert.equal(idOf(await pool.acquire([1, 1] as Token[], signal)), 0, 'sequence 0 is back and still holds its prompt');
+  });
+
   test('a request that finds every sequence lent waits for the next release', async () => {
     const only = fakeSequence(0);
     const pool = new SequencePool([only]);
