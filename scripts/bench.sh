@@ -21,6 +21,8 @@
 #   BENCH_COLD_RUNS      cold starts per side (first token of a model not loaded), 0 for none. Defaults to 5.
 #   BENCH_RESTORED_RUNS  runs of the restored-prefix measurement (a ~2,000-token prompt repeated after an
 #                        unload), 0 for none. Defaults to 3.
+#   BENCH_CACHED_RUNS    runs of the decode measured after three ~2,000-token conversations stayed cached,
+#                        0 for none. Defaults to 3.
 #   BENCH_SETTINGS       which comparisons: "matched" (both servers with the settings above), "defaults"
 #                        (each started with only the model and an address, as a user starts it), or both,
 #                        comma-separated. Defaults to "matched,defaults".
@@ -62,6 +64,7 @@ args+=(--threads "${BENCH_THREADS:-1}")
 [ -n "${BENCH_ROUNDS:-}" ] && args+=(--rounds "$BENCH_ROUNDS")
 [ -n "${BENCH_COLD_RUNS:-}" ] && args+=(--cold-runs "$BENCH_COLD_RUNS")
 [ -n "${BENCH_RESTORED_RUNS:-}" ] && args+=(--restored-runs "$BENCH_RESTORED_RUNS")
+[ -n "${BENCH_CACHED_RUNS:-}" ] && args+=(--cached-runs "$BENCH_CACHED_RUNS")
 [ -n "${BENCH_SETTINGS:-}" ] && args+=(--settings "$BENCH_SETTINGS")
 [ "${BENCH_SELF_CHECK:-0}" = "1" ] && args+=(--self-check)
 

@@ -6,6 +6,7 @@ import type { LevelResult } from '../metrics.js';
 import { fmt, formatTable } from '../report.js';
 import type { BenchReport } from '../run.js';
 import { ratio } from '../stats.js';
+import { CONVERSATIONS, type CachedConversationsResult } from './cached-conversations.js';
 import type { ColdStartResult } from './cold-start.js';
 import { agreementLine, type LogprobAgreement } from './logprob-agreement.js';
 import type { MemoryResult } from './memory.js';
@@ -30,6 +31,8 @@ export interface ModelComparison {
   restoredPrefix?: RestoredPrefixResult;
   /** Greedy log-probabilities of both servers on the same prompts, compared (logprob-agreement.ts). */
   logprobs?: LogprobAgreement;
+  /** Single-stream decode after long prompts, each server keeping (or parking) them its own way (cached-conversations.ts). */
+  cachedConversations?: CachedConversationsResult;
   /** Both servers' RSS with the model loaded, after the rounds (memory.ts). */
   memory?: MemoryResult;
   /** What the "ours" column ran: our server, or llama-server again to check the harness. */
@@ -66,6 +69,10 @@ export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[
   if (c.restoredPrefix) {
     const { restoredMedianMs: ours, peerMedianMs: peer, promptTokens, restoredMs } = c.restoredPrefix;
     rows.push({ metric: `restored-prefix TTFT, ${promptTokens ?? '?'}-token prompt after an unload (median of ${restoredMs.length})`, unit: 'ms', ours, peer, ratio: ratio(ours, peer) });
+  }
+  if (c.cachedConversations) {
+    const { oursMedianTps: ours, peerMedianTps: peer, oursTps } = c.cachedConversations;
+    rows.push({ metric: `decode, 1 stream, ${CONVERSATIONS} long conversations cached (median of ${oursTps.length})`, unit: 'tok/s', ours, peer, ratio: ratio(ours, peer) });
   }
   if (c.memory) {
     const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
@@ -120,6 +127,7 @@ export function formatComparison(comparisons: ModelComparison[], many: number): 
     if (commands(c.ours) && commands(c.peer)) out.push(`ours: ${commands(c.ours)}\nllama-server: ${commands(c.peer)}`);
     if (c.coldStart?.error) out.push(`cold start: not measured in every run: ${c.coldStart.error}`);
     if (c.restoredPrefix) out.push(restoredPrefixLine(c.restoredPrefix));
+    if (c.cachedConversations?.error) out.push(`decode with long conversations cached: not measured in every run: ${c.cachedConversations.error}`);
     if (c.logprobs) out.push(agreementLine(c.logprobs));
     const rounds = c.rounds ?? [{ peer: c.peer, ours: c.ours }];
     if (rounds.length > 1) out.push(`${rounds.length} rounds, sides alternating; medians of each side and of the per-round ratios`);

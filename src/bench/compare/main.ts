@@ -16,6 +16,7 @@
  *   --rounds N             rounds per model, the two servers measured alternately in each (default 3).
  *   --cold-runs N          cold starts per side (first token of a model not loaded; see cold-start.ts), 0 for none (default 5).
  *   --restored-runs N      runs of the restored-prefix measurement (a ~2,000-token prompt repeated after an unload; see restored-prefix.ts), 0 for none (default 3).
+ *   --cached-runs N        runs of the decode with long conversations cached (see cached-conversations.ts), 0 for none (default 3).
  *   --settings LIST        which comparisons to run, comma-separated: matched (both servers with the
  *                          settings above) and defaults (each started as a user starts it: only the
  *                          model and an address). Default: matched,defaults.
@@ -32,10 +33,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBench, type BenchOptions } from '../run.js';
 import { comparisonRows, formatComparison, type ModelComparison, type SideResult } from './compare-report.js';
-import { measureColdStarts, type ColdStartResult } from './cold-start.js';
-import { measureLogprobAgreement, type LogprobAgreement } from './logprob-agreement.js';
-import { measureMemory, type MemoryResult } from './memory.js';
-import { measureRestoredPrefix, type RestoredPrefixResult } from './restored-prefix.js';
+import { measureDecodeWithCachedConversations } from './cached-conversations.js';
+import { measureColdStarts } from './cold-start.js';
+import { measureLogprobAgreement } from './logprob-agreement.js';
+import { measureMemory } from './memory.js';
+import { measureRestoredPrefix } from './restored-prefix.js';
 import { loadedCpuBackends } from './process.js';
 import { roundOrder } from './rounds.js';
 import { startLlamaServer, startModelRunner, type RunningServer, type ServerSettings } from './servers.js';
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'cold-runs': { type: 'string', default: '5' },
     'restored-runs': { type: 'string', default: '3' },
+    'cached-runs': { type: 'string', default: '3' },
     settings: { type: 'string', default: 'matched,defaults' },
     'self-check': { type: 'boolean', default: false },
     out: { type: 'string', default: '.cache/bench/latest.json' },
@@ -133,7 +136,7 @@ async function measure(server: RunningServer, name: string, seed: number, prompt
  * Both servers run side by side (an idle one costs no CPU) and are measured alternately, round
  * after round; every round has its own prompts, so no prompt cache carries over between rounds.
  */
-async function compareModel(label: string, settings: ServerSettings): Promise<{ rounds: Array<{ peer: SideResult; ours: SideResult }>; coldStart?: ColdStartResult; restoredPrefix?: RestoredPrefixResult; memory?: MemoryResult; logprobs?: LogprobAgreement }> {
+async function compareModel(label: string, settings: ServerSettings): Promise<Pick<ModelComparison, 'rounds' | 'coldStart' | 'restoredPrefix' | 'memory' | 'logprobs' | 'cachedConversations'> & { rounds: Array<{ peer: SideResult; ours: SideResult }> }> {
   const selfCheck = values['self-check']!;
   const oursName = `${selfCheck ? 'self-check' : 'model-runner'} ${label}`;
   const names: Record<Side, string> = { peer: `llama-server ${label}`, ours: oursName };
@@ -166,11 +169,13 @@ async function compareModel(label: string, settings: ServerSettings): Promise<{ 
     // Before the cold starts, which unload our model: the matched reading needs it loaded.
     const memory = 'stop' in peer ? await measureMemory({ ours, peer }) : undefined;
     const logprobs = 'stop' in peer ? await measureLogprobAgreement({ ours, peer }) : undefined;
+    const cachedRuns = Number(values['cached-runs']);
+    const cachedConversations = 'stop' in peer && cachedRuns > 0 ? await measureDecodeWithCachedConversations({ ours, peer }, settings, cachedRuns, (line) => log(`${label}: ${line}`)) : undefined;
     const coldRuns = Number(values['cold-runs']);
     const restoredRuns = Number(values['restored-runs']);
     const coldStart = coldRuns > 0 ? await measureColdStarts(binary!, settings, ours, coldRuns, (line) => log(`${label}: ${line}`)) : undefined;
     const restoredPrefix = restoredRuns > 0 ? await measureRestoredPrefix(binary!, settings, ours, restoredRuns, (line) => log(`${label}: ${line}`)) : undefined;
-    return { rounds, ...(coldStart ? { coldStart } : {}), ...(restoredPrefix ? { restoredPrefix } : {}), ...(memory ? { memory } : {}), ...(logprobs ? { logprobs } : {}) };
+    return { rounds, ...(coldStart ? { coldStart } : {}), ...(restoredPrefix ? { restoredPrefix } : {}), ...(memory ? { memory } : {}), ...(logprobs ? { logprobs } : {}), ...(cachedConversations ? { cachedConversations } : {}) };
   } finally {
     for (const server of Object.values(servers)) if ('stop' in server) await server.stop();
   }
@@ -192,8 +197,8 @@ async function main(): Promise<void> {
     for (const kind of settingsKinds) {
       const label = `${name} ${kind === 'defaults' ? 'at defaults' : 'matched'}`;
       const settings: ServerSettings = { gguf, threads, parallel, contextPerSequence: int('context', values.context), workDir, label: `${name}-${kind}`, atDefaults: kind === 'defaults' };
-      const { rounds, coldStart, restoredPrefix, memory, logprobs } = await compareModel(label, settings);
-      comparisons.push({ label, gguf, peer: rounds[0]!.peer, ours: rounds[0]!.ours, rounds, coldStart, restoredPrefix, memory, logprobs, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
+      const measured = await compareModel(label, settings);
+      comparisons.push({ label, gguf, peer: measured.rounds[0]!.peer, ours: measured.rounds[0]!.ours, ...measured, oursKind: values['self-check'] ? 'llama-server (self-check)' : 'model-runner' });
     }
   }
   const header = `matched settings: threads=${threads} parallel=${parallel} context/seq=${values.context}; every run: prompt~${values['prompt-tokens']} tok max_tokens=${values['max-tokens']} ` +

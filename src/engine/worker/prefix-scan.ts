@@ -1,9 +1,10 @@
 /**
- * Lists a model's saved prompt prefixes and checks them, started before the model loads so that
- * the checksums (tens of milliseconds per file) are computed while llama.cpp maps the weights, not
- * while the first request waits. Each file is inspected at once (trailer, tokens, key: a few KiB
- * read); one that is incoherent is removed. The checksums of the rest follow in the background,
- * newest first, one file at a time; a file whose checksum fails is removed.
+ * Lists a model's saved prompt prefixes, started before the model loads. Each file is inspected
+ * at once (trailer, tokens, key: a few KiB read); one that is incoherent is removed. Checksums
+ * wait until a request restores a file (SavedPrefixes.problemWith): hashing the whole cache (2 GiB
+ * by default, soon filled by parked conversations) took a core away from the load and its first
+ * request: with 39 files (253 MB) in the cache, a cold model's first token came 360-427 ms after
+ * the request, against 218-233 ms without the hashing.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -30,8 +31,8 @@ export interface InspectedPrefix {
 
 export interface ScannedPrefix extends InspectedPrefix {
   path: string;
-  /** The background checksum: what was found wrong (undefined when nothing), on which file. */
-  checked: Promise<{ problem?: string; identity: FileIdentity }>;
+  /** The file whose checksum was last found good (written or restored by this engine); undefined until then. */
+  verified?: FileIdentity;
 }
 
 /** The directory of one model's saved prefixes. */
@@ -48,7 +49,7 @@ export function startPrefixScan(init: PromptCacheInit | undefined, log: LogSink)
 async function scan(init: PromptCacheInit, log: LogSink): Promise<ScannedPrefix[]> {
   const dir = modelCacheDir(init);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const found: Array<InspectedPrefix & { path: string }> = [];
+  const found: ScannedPrefix[] = [];
   for (const name of names.filter((n) => n.endsWith(PREFIX_FILE_SUFFIX))) {
     const file = path.join(dir, name);
     const inspected = await inspectPrefixFile(file);
@@ -62,25 +63,7 @@ async function scan(init: PromptCacheInit, log: LogSink): Promise<ScannedPrefix[
     }
     found.push({ path: file, ...inspected });
   }
-  found.sort((a, b) => b.identity.mtimeMs - a.identity.mtimeMs);
-  let chain: Promise<unknown> = Promise.resolve();
-  return found.map((entry) => {
-    const checked = chain.then(() => checkInBackground(entry, log));
-    chain = checked;
-    return { ...entry, checked };
-  });
-}
-
-async function checkInBackground(entry: InspectedPrefix & { path: string }, log: LogSink): Promise<{ problem?: string; identity: FileIdentity }> {
-  const problem = await checksumProblem(entry.path, entry.header);
-  const now = await identityOf(entry.path);
-  // Replaced or removed meanwhile: the result describes no file that is still there.
-  if (!now || !sameIdentity(now, entry.identity)) return { problem: 'replaced while it was checked', identity: { ino: -1, size: -1, mtimeMs: -1 } };
-  if (problem !== undefined) {
-    log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
-    await fs.rm(entry.path, { force: true }).catch(() => undefined);
-  }
-  return { ...(problem === undefined ? {} : { problem }), identity: entry.identity };
+  return found;
 }
 
 /** The header and tokens of a file, checked for coherence (key = hash of model, build, tokens); or why it is corrupt. */

@@ -8,8 +8,8 @@
  *
  * llama.cpp trusts a state file completely (a malformed one can abort the process), so a file
  * reaches it only after its trailer (prefix-state-file.ts), key and checksum have been checked
- * (the checksum while the model loaded, prefix-scan.ts, when the file is still that one), through
- * a private hard link that a concurrent save or eviction cannot change underneath.
+ * (the checksum at the restore, unless this engine wrote or restored that very file), through a
+ * private hard link that a concurrent save or eviction cannot change underneath.
  * While the model is loaded, the same files take the sequences that go idle in a unified KV cache
  * (park, called through park-idle.ts), and the same matching restores them.
  * Nothing here throws to its caller: a cache that fails costs a prompt evaluation, never a request.
@@ -191,7 +191,6 @@ export class SavedPrefixes {
     try {
       const problem = await this.problemWith(linked, entry);
       if (problem !== undefined) {
-        // The background check removes what it finds corrupt, and says so itself.
         if (await this.discard(entry, linked)) this.log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
         return 0;
       }
@@ -204,9 +203,8 @@ export class SavedPrefixes {
       }
       const now = new Date();
       if (await fs.utimes(linked, now, now).then(() => true, () => false)) {
-        // The link is the same file: its new identity is one the checksum just vouched for, so the next restore need not hash it again.
-        const touched = await identityOf(linked);
-        if (touched) entry.checked = Promise.resolve({ identity: touched });
+        // The link is the file just checked: its new identity needs no checksum at the next restore.
+        entry.verified = await identityOf(linked);
       }
       const ms = Math.round(performance.now() - started);
       this.log('info', `prompt cache: restored a saved prefix of ${entry.tokens.length} tokens (${entry.header.stateBytes} bytes) in ${ms} ms`);
@@ -217,12 +215,12 @@ export class SavedPrefixes {
   }
 
   /**
-   * Why the file behind `linked` is not the state `entry` describes; undefined when it is. The
-   * background checksum serves when it was made on this very file, else the file is checked in full.
+   * Why the file behind `linked` is not the state `entry` describes; undefined when it is. A file
+   * this engine wrote or restored, unchanged since, needs no new checksum; any other is checked in full.
    */
   private async problemWith(linked: string, entry: Entry): Promise<string | undefined> {
-    const [checked, identity] = await Promise.all([entry.checked, identityOf(linked)]);
-    if (identity && sameIdentity(identity, checked.identity)) return checked.problem;
+    const identity = await identityOf(linked);
+    if (identity && entry.verified && sameIdentity(identity, entry.verified)) return undefined;
     const inspected = await inspectPrefixFile(linked);
     if (typeof inspected === 'string') return inspected;
     if (inspected.header.key !== entry.header.key) return 'its key changed';
@@ -241,7 +239,7 @@ export class SavedPrefixes {
   private async remember(file: string, header: PrefixStateHeader, tokens: readonly Token[]): Promise<void> {
     const identity = await identityOf(file);
     if (!identity) return;
-    const entry: Entry = { path: file, header, tokens: Uint32Array.from(tokens), identity, checked: Promise.resolve({ identity }) };
+    const entry: Entry = { path: file, header, tokens: Uint32Array.from(tokens), identity, verified: identity };
     this.entries = this.entries.then((list) => [...list.filter((e) => e.path !== file), entry]);
   }
 

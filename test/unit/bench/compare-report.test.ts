@@ -75,6 +75,14 @@ describe('comparison report', () => {
     assert.match(formatComparison([{ ...comparison, restoredPrefix: { ...restoredPrefix, error: 'status 500' } }], 4), /restored prefix: not measured in every run: status 500/);
   });
 
+  it('adds the decode row with long conversations cached, and says when a run failed', () => {
+    const cachedConversations = { oursTps: [90, 100, 95], peerTps: [100, 110, 90], oursMedianTps: 95, peerMedianTps: 100, conversationTokens: 1990 };
+    const row = comparisonRows({ ...comparison, cachedConversations }, 4).find((r) => r.metric.includes('conversations cached'))!;
+    assert.deepEqual([row.metric, row.unit, row.ours, row.peer, row.ratio], ['decode, 1 stream, 3 long conversations cached (median of 3)', 'tok/s', 95, 100, 0.95]);
+    assert.equal(comparisonRows(comparison, 4).filter((r) => r.metric.includes('conversations cached')).length, 0, 'no row without the measurement');
+    assert.match(formatComparison([{ ...comparison, cachedConversations: { ...cachedConversations, error: 'status 500' } }], 4), /decode with long conversations cached: not measured in every run: status 500/);
+  });
+
   it('leaves ratios empty and says why when one side could not be measured', () => {
     const missing: ModelComparison = { ...comparison, ours: { error: 'the route answered 404' } };
     const rows = comparisonRows(missing, 4);

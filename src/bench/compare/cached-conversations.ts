@@ -1,0 +1,77 @@
+/**
+ * Decode while long conversations stay cached. A chat server keeps the KV state of conversations
+ * that went quiet, so that their next turn costs only its new tokens. Where every sequence shares
+ * one KV cache, cells held for idle conversations are attended over by every other request's
+ * decode (masked, but paid for) unless the server moves them out: llama-server at its defaults
+ * saves idle slots to its RAM prompt cache and clears them; ours parks them in its prompt cache's
+ * files (engine/worker/park-idle.ts).
+ *
+ * Per run and server: CONVERSATIONS long prompts (about CONVERSATION_TOKENS tokens each, one
+ * reply token each), then one streamed reply of DECODE_TOKENS tokens to a short prompt; the two
+ * servers alternate run by run, each on prompts of its own run.
+ */
+import { streamChatCompletion, type StreamOutcome } from '../http-client.js';
+import { requestMetrics } from '../metrics.js';
+import { generatePrompt } from '../prompt.js';
+import { percentile } from '../stats.js';
+import type { RunningServer, ServerSettings } from './servers.js';
+
+/** Long conversations left idle before the decode: one fewer than the sequences both servers have at defaults. */
+export const CONVERSATIONS = 3;
+/** Length of each conversation's prompt, when the context allows it. */
+export const CONVERSATION_TOKENS = 2000;
+/** Tokens of the measured reply. */
+export const DECODE_TOKENS = 128;
+/** Room left in a sequence's context for the chat template and the reply. */
+const CONTEXT_MARGIN_TOKENS = 100;
+/** Words of the probe that measures this model's tokens per word. */
+const PROBE_WORDS = 200;
+const SHORT_PROMPT_WORDS = 20;
+
+export interface CachedConversationsResult {
+  /** Tokens per second of the measured reply, one per run. */
+  oursTps: number[];
+  peerTps: number[];
+  oursMedianTps?: number;
+  peerMedianTps?: number;
+  /** Prompt tokens of one conversation, as our server counted them. */
+  conversationTokens?: number;
+  error?: string;
+}
+
+export async function measureDecodeWithCachedConversations(servers: { ours: RunningServer; peer: RunningServer }, settings: ServerSettings, runs: number, log: (line: string) => void): Promise<CachedConversationsResult> {
+  const result: CachedConversationsResult = { oursTps: [], peerTps: [] };
+  try {
+    const seed = Math.floor(Math.random() * 2 ** 31);
+    const target = Math.min(CONVERSATION_TOKENS, settings.contextPerSequence - CONTEXT_MARGIN_TOKENS);
+    const probe = await send(servers.ours, generatePrompt(PROBE_WORDS, 0, seed), 1);
+    const words = Math.max(1, Math.round((target * PROBE_WORDS) / (probe.usage?.prompt_tokens ?? PROBE_WORDS * 1.3)));
+    for (let run = 1; run <= runs; run++) {
+      const order = run % 2 === 1 ? (['ours', 'peer'] as const) : (['peer', 'ours'] as const);
+      for (const side of order) {
+        let index = run * 100;
+        for (let c = 0; c < CONVERSATIONS; c++) {
+          const long = await send(servers[side], generatePrompt(words, index++, seed), 1);
+          if (side === 'ours') result.conversationTokens = long.usage?.prompt_tokens;
+        }
+        const reply = requestMetrics(await send(servers[side], generatePrompt(SHORT_PROMPT_WORDS, index, seed), DECODE_TOKENS));
+        if (reply?.decodeTps === undefined) throw new Error(`${side}: the measured reply produced no decode rate`);
+        (side === 'ours' ? result.oursTps : result.peerTps).push(reply.decodeTps);
+      }
+      log(`decode with ${CONVERSATIONS} long conversations cached, run ${run}/${runs}: ours ${result.oursTps.at(-1)!.toFixed(1)} tok/s, llama-server ${result.peerTps.at(-1)!.toFixed(1)} tok/s`);
+    }
+  } catch (err) {
+    result.error = (err as Error).message;
+  }
+  result.oursMedianTps = percentile(result.oursTps, 50);
+  result.peerMedianTps = percentile(result.peerTps, 50);
+  return result;
+}
+
+/** One streamed chat of `prompt`, `maxTokens` tokens with EOS ignored; throws unless it produced a token. */
+async function send(server: RunningServer, prompt: string, maxTokens: number): Promise<StreamOutcome> {
+  const body = { model: server.model, messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens, ignore_eos: true, temperature: 0, stream_options: { include_usage: true } };
+  const outcome = await streamChatCompletion(server.endpoint, body);
+  if (!outcome.ok || outcome.firstTokenMs === undefined) throw new Error(`cached-conversations request failed: ${outcome.error ?? `status ${outcome.status}`}`);
+  return outcome;
+}
