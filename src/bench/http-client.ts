@@ -183,3 +183,26 @@ export function streamChatCompletion(endpoint: Endpoint, body: Record<string, un
     req.end(payload);
   });
 }
+
+/** Times a request whose connection was dropped before any reply is sent again. */
+const MAX_CONNECTION_RETRIES = 2;
+
+/** A request that failed before any response arrived, with the connection reset or dropped. */
+function isDroppedConnection(outcome: StreamOutcome): boolean {
+  return !outcome.ok && outcome.status === 0 && /socket hang up|ECONNRESET|EPIPE/.test(outcome.error ?? '');
+}
+
+/**
+ * streamChatCompletion, sent again (at most twice, counted in `retries`) when the connection was
+ * dropped before any reply: llama-server's HTTP layer sometimes drops a fresh connection before
+ * reading the request, which says nothing about inference. `options` is called per attempt (a
+ * fresh timeout each). Any other failure is returned as it is.
+ */
+export async function streamChatCompletionResent(endpoint: Endpoint, body: Record<string, unknown>, options: () => StreamRequestOptions = () => ({})): Promise<StreamOutcome> {
+  let outcome = await streamChatCompletion(endpoint, body, options());
+  for (let attempt = 0; attempt < MAX_CONNECTION_RETRIES && isDroppedConnection(outcome); attempt++) {
+    outcome = await streamChatCompletion(endpoint, body, options());
+    outcome.retries = attempt + 1;
+  }
+  return outcome;
+}

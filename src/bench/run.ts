@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { formatEndpoint, type Endpoint } from './endpoint.js';
-import { streamChatCompletion, type StreamOutcome } from './http-client.js';
+import { streamChatCompletionResent, type StreamOutcome } from './http-client.js';
 import { summarizeLevel, type LevelResult } from './metrics.js';
 import { fitCalibration, generatePrompt, GUESSED_CALIBRATION, wordsForTokens, type PromptCalibration } from './prompt.js';
 import { VERSION } from '../version.js';
@@ -61,13 +61,6 @@ export function defaultRequests(concurrency: number): number {
   return Math.max(4, 2 * concurrency);
 }
 
-const MAX_CONNECTION_RETRIES = 2;
-
-/** A request that failed before any response arrived, with the connection reset or dropped. */
-function isDroppedConnection(outcome: StreamOutcome): boolean {
-  return !outcome.ok && outcome.status === 0 && /socket hang up|ECONNRESET|EPIPE/.test(outcome.error ?? '');
-}
-
 /** Sends requests through one benchmark; numbers requests so that every prompt is distinct. */
 class Requester {
   private index = 0;
@@ -86,15 +79,7 @@ class Requester {
     };
     if (o.ignoreEos) body.ignore_eos = true;
     if (o.temperature !== undefined) body.temperature = o.temperature;
-    let outcome = await streamChatCompletion(o.endpoint, body, { agent, signal: AbortSignal.timeout(o.timeoutMs) });
-    // llama-server's HTTP layer sometimes drops a fresh connection before reading the request
-    // (no status, "socket hang up"). That says nothing about inference, so such a request is sent
-    // again, at most twice, and counted in `retries`; any other failure counts as an error.
-    for (let attempt = 0; attempt < MAX_CONNECTION_RETRIES && isDroppedConnection(outcome); attempt++) {
-      outcome = await streamChatCompletion(o.endpoint, body, { agent, signal: AbortSignal.timeout(o.timeoutMs) });
-      outcome.retries = attempt + 1;
-    }
-    return outcome;
+    return streamChatCompletionResent(o.endpoint, body, () => ({ agent, signal: AbortSignal.timeout(o.timeoutMs) }));
   }
 }
 

@@ -10,7 +10,7 @@
  * reply token each), then one streamed reply of DECODE_TOKENS tokens to a short prompt; the two
  * servers alternate run by run, each on prompts of its own run.
  */
-import { streamChatCompletion, type StreamOutcome } from '../http-client.js';
+import { streamChatCompletionResent, type StreamOutcome } from '../http-client.js';
 import { requestMetrics } from '../metrics.js';
 import { generatePrompt } from '../prompt.js';
 import { percentile } from '../stats.js';
@@ -71,7 +71,7 @@ export async function measureDecodeWithCachedConversations(servers: { ours: Runn
 /** One streamed chat of `prompt`, `maxTokens` tokens with EOS ignored; throws unless it produced a token. */
 async function send(server: RunningServer, prompt: string, maxTokens: number): Promise<StreamOutcome> {
   const body = { model: server.model, messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens, ignore_eos: true, temperature: 0, stream_options: { include_usage: true } };
-  const outcome = await streamChatCompletion(server.endpoint, body);
+  const outcome = await streamChatCompletionResent(server.endpoint, body);
   if (!outcome.ok || outcome.firstTokenMs === undefined) throw new Error(`cached-conversations request failed: ${outcome.error ?? `status ${outcome.status}`}`);
   return outcome;
 }
