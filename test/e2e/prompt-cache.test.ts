@@ -281,6 +281,36 @@ describe('a prompt cache for a model with several sequences', () => {
   });
 });
 
+describe('a prompt cache too small for a conversation', () => {
+  let server: ServerProcess;
+
+  before(async () => {
+    const args = [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2', '--prompt-cache-size', '1024'];
+    ({ server } = await startDemoServer({ args }));
+  });
+
+  after(async () => {
+    await server?.dispose();
+  });
+
+  const chat = async (seed: string): Promise<Usage> => {
+    const reply = await server.request('/engines/v1/chat/completions', {
+      body: { model: DEMO, messages: [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Go on.' }], max_tokens: 1, temperature: 0 },
+    });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.json().usage as Usage;
+  };
+
+  test('an idle conversation whose state is over the bound is not parked: it keeps its cells and its next turn still reuses them', async () => {
+    await chat('kept');
+    await chat('other');
+    const files = (await fs.readdir(path.join(server.modelsPath, 'prompt-cache'), { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
+    assert.deepEqual(files, [], 'no state file was kept');
+    const back = await chat('kept');
+    assert.ok(back.prompt_tokens_details.cached_tokens >= back.prompt_tokens - 1, `the conversation's prompt was still in the KV cache: ${JSON.stringify(back)}`);
+  });
+});
+
 describe('a prompt cache on a full disk', { skip: noVolume }, () => {
   let volume: SmallVolume | undefined;
   let server: ServerProcess;

@@ -43,6 +43,10 @@ export class SavedPrefixes {
   private entries: Promise<Entry[]>;
   /** The cache-bound pass that parks started, while it runs. */
   private trimming: Promise<unknown> | undefined;
+  /** Token count from which a state was found over the cache's bound, so not parked again. */
+  private tooLargeFrom = Infinity;
+  /** A park failed on I/O: the rest of this load keeps idle sequences in the KV cache. */
+  private parkingFailed = false;
 
   /**
    * Undefined when the cache is off or the model cannot use it (embeddings, no sequences).
@@ -108,24 +112,31 @@ export class SavedPrefixes {
 
   /**
    * Moves what the idle sequence `seq` holds out of the KV cache: its state goes to a file of the
-   * cache (not fsynced: a torn file fails its checksum at the next scan and costs only an
+   * cache (not fsynced: a torn file fails its checksum when a restore checks it, and costs only an
    * evaluation), then its cells are erased. A sequence too short to be worth a file is only
    * erased. Returns false, leaving the cells as they are, when the state could not be kept.
    */
   async park(seq: LlamaContextSequence): Promise<boolean> {
     // llama.cpp cannot save a sequence whose model needs checkpoints (sliding-window or recurrent state).
-    if (seq.needsCheckpoints) return false;
+    if (seq.needsCheckpoints || this.parkingFailed) return false;
     const tokens = seq.contextTokens;
+    // A state this long was over the cache's bound before: writing it again would only be thrown away.
+    if (tokens.length >= this.tooLargeFrom) return false;
     try {
       if (tokens.length >= MIN_PREFIX_TOKENS) {
         await fs.mkdir(this.modelDir, { recursive: true });
-        if ((await this.save(seq, tokens, await this.entries, { durable: false })) === 'not saved') return false;
+        if ((await this.save(seq, tokens, await this.entries, { durable: false })) === 'not saved') {
+          this.tooLargeFrom = tokens.length;
+          return false;
+        }
         this.trimSoon();
       }
       await seq.clearHistory();
       return true;
     } catch (err) {
-      this.log('warn', `prompt cache: an idle sequence was not parked (${isDiskFull(err) ? 'the disk is full' : systemErrorText(err)})`);
+      // Every later park would fail the same way (a full disk, a read-only cache) and cost each request a write.
+      this.parkingFailed = true;
+      this.log('warn', `prompt cache: idle sequences stay in the KV cache until the model reloads: one could not be parked (${isDiskFull(err) ? 'the disk is full' : systemErrorText(err)})`);
       return false;
     }
   }
