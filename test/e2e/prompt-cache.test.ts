@@ -357,3 +357,50 @@ describe('a prompt cache on a full disk', { skip: noVolume }, () => {
     assert.ok((await chat()).prompt_tokens_details.cached_tokens > 0);
   });
 });
+
+describe('parking on a full disk', { skip: noVolume }, () => {
+  let volume: SmallVolume | undefined;
+  let server: ServerProcess;
+  let cacheRoot: string;
+
+  before(async () => {
+    const mounted = await mountSmallVolume(32);
+    if (typeof mounted === 'string') throw new Error(mounted);
+    volume = mounted;
+    const modelsPath = path.join(mounted.dir, 'models');
+    cacheRoot = path.join(modelsPath, 'prompt-cache');
+    await storeWithDemo(modelsPath);
+    server = await startServer({ modelsPath, args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] });
+  });
+
+  after(async () => {
+    try {
+      await server?.dispose();
+    } finally {
+      await volume?.dispose();
+    }
+  });
+
+  const chat = async (seed: string): Promise<Usage> => {
+    const reply = await server.request('/engines/v1/chat/completions', {
+      body: { model: DEMO, messages: [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Hi' }], max_tokens: 1, temperature: 0 },
+    });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.json().usage as Usage;
+  };
+
+  test('a park that finds the disk full leaves the idle conversation in the KV cache, warns once and leaves no partial file', async () => {
+    await chat('kept');
+    await volume!.fill();
+    // Its park fails: the first conversation stays where it was.
+    await chat('other');
+    assert.match(await server.waitForOutput(/could not be parked/), /the disk is full/, 'the warning says why');
+    // Back on its own sequence; the other conversation, idle now, is not tried again.
+    const back = await chat('kept');
+    assert.ok(back.prompt_tokens_details.cached_tokens >= back.prompt_tokens - 1, `the conversation was still in the KV cache: ${JSON.stringify(back)}`);
+    assert.equal(server.output().match(/could not be parked/g)?.length, 1, 'one warning, not one per request');
+    const files = (await fs.readdir(cacheRoot, { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
+    assert.deepEqual(files, [], 'neither a state file nor a temp file is left');
+    await volume!.unfill();
+  });
+});
