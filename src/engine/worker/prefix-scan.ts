@@ -50,20 +50,35 @@ async function scan(init: PromptCacheInit, log: LogSink): Promise<ScannedPrefix[
   const dir = modelCacheDir(init);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const found: ScannedPrefix[] = [];
-  for (const name of names.filter((n) => n.endsWith(PREFIX_FILE_SUFFIX))) {
-    const file = path.join(dir, name);
-    const inspected = await inspectPrefixFile(file);
-    // Another model's file has no business here, but it is not ours to judge: the byte bound will take it.
-    if (typeof inspected !== 'string' && inspected.header.model !== init.modelId) continue;
-    const problem = typeof inspected === 'string' ? inspected : name !== `${inspected.header.key}${PREFIX_FILE_SUFFIX}` ? 'its name is not its key' : undefined;
-    if (problem !== undefined || typeof inspected === 'string') {
-      log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
-      await fs.rm(file, { force: true }).catch(() => undefined);
-      continue;
+  const pending = names.filter((n) => n.endsWith(PREFIX_FILE_SUFFIX));
+  // A few files at a time: the first request waits for this listing, and a cache full of parked
+  // conversations holds hundreds (~0.3 ms each one after the other).
+  const inspectNext = async (): Promise<void> => {
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      const entry = await inspectListed(init, dir, name, log);
+      if (entry) found.push(entry);
     }
-    found.push({ path: file, ...inspected });
-  }
+  };
+  await Promise.all(Array.from({ length: SCAN_CONCURRENCY }, inspectNext));
   return found;
+}
+
+/** Files inspected at once while listing. */
+const SCAN_CONCURRENCY = 4;
+
+/** The entry of one listed file; undefined for another model's file, and for a corrupt one, which is removed. */
+async function inspectListed(init: PromptCacheInit, dir: string, name: string, log: LogSink): Promise<ScannedPrefix | undefined> {
+  const file = path.join(dir, name);
+  const inspected = await inspectPrefixFile(file);
+  // Another model's file has no business here, but it is not ours to judge: the byte bound will take it.
+  if (typeof inspected !== 'string' && inspected.header.model !== init.modelId) return undefined;
+  const problem = typeof inspected === 'string' ? inspected : name !== `${inspected.header.key}${PREFIX_FILE_SUFFIX}` ? 'its name is not its key' : undefined;
+  if (problem !== undefined || typeof inspected === 'string') {
+    log('warn', `prompt cache: removed a corrupt saved prefix (${problem})`);
+    await fs.rm(file, { force: true }).catch(() => undefined);
+    return undefined;
+  }
+  return { path: file, ...inspected };
 }
 
 /** The header and tokens of a file, checked for coherence (key = hash of model, build, tokens); or why it is corrupt. */
