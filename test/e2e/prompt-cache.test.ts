@@ -21,6 +21,14 @@ const DEMO = 'ai/demo';
 const SECOND = 'ai/second';
 const SERVER_ARGS = ['--threads', '1', '--max-loaded-models', '1', '--parallel', '1', '--context-size', '2048', '--log-level', 'warn'];
 
+/** SERVER_ARGS with two sequences, which share the model's KV cache. */
+const TWO_SEQUENCES_ARGS = [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'];
+
+/** Saved-state and temp files anywhere under the prompt cache directory `root`. */
+async function cacheFilesUnder(root: string): Promise<string[]> {
+  return (await fs.readdir(root, { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
+}
+
 /** A system prompt of `chars` characters (the tiny vocabulary is nearly a token per character), different per `seed`. */
 function systemPrompt(seed: string, chars = 600): string {
   const words = ['tools', 'answer', 'briefly', 'search', 'files', 'never', 'guess', 'always', 'cite', 'sources'];
@@ -48,18 +56,21 @@ interface Usage {
   prompt_tokens_details: { cached_tokens: number };
 }
 
+/** One chat turn with `model` (a system prompt and a question, one reply token); its usage. */
+async function chatOnce(server: ServerProcess, model: string, system: string, user = 'What can you do?'): Promise<Usage> {
+  const reply = await server.request('/engines/v1/chat/completions', {
+    body: { model, messages: [{ role: 'system', content: system }, { role: 'user', content: user }], max_tokens: 1, temperature: 0 },
+  });
+  assert.equal(reply.status, 200, reply.text);
+  return reply.json().usage as Usage;
+}
+
 describe('a prompt cache that survives unloads', () => {
   let server: ServerProcess;
   let demoHex: string;
   let secondHex: string;
 
-  const chat = async (model: string, system: string, user = 'What can you do?'): Promise<Usage> => {
-    const reply = await server.request('/engines/v1/chat/completions', {
-      body: { model, messages: [{ role: 'system', content: system }, { role: 'user', content: user }], max_tokens: 1, temperature: 0 },
-    });
-    assert.equal(reply.status, 200, reply.text);
-    return reply.json().usage as Usage;
-  };
+  const chat = (model: string, system: string, user?: string) => chatOnce(server, model, system, user);
   const unloadAll = () => unloadIdle(server);
   const cacheDir = (hex: string) => path.join(server.modelsPath, 'prompt-cache', hex);
   const savedFiles = async (hex: string) => (await fs.readdir(cacheDir(hex)).catch(() => [] as string[])).filter((n) => n.endsWith('.kv')).map((n) => path.join(cacheDir(hex), n));
@@ -228,7 +239,7 @@ describe('a prompt cache for a model with several sequences', () => {
   let demoHex: string;
 
   before(async () => {
-    const demo = await startDemoServer({ args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] });
+    const demo = await startDemoServer({ args: TWO_SEQUENCES_ARGS });
     server = demo.server;
     demoHex = demo.demoId.replace(/^sha256:/, '');
   });
@@ -238,11 +249,7 @@ describe('a prompt cache for a model with several sequences', () => {
   });
 
   const messages = (seed: string) => [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Go on.' }];
-  const chat = async (seed: string): Promise<Usage> => {
-    const reply = await server.request('/engines/v1/chat/completions', { body: { model: DEMO, messages: messages(seed), max_tokens: 1, temperature: 0 } });
-    assert.equal(reply.status, 200, reply.text);
-    return reply.json().usage as Usage;
-  };
+  const chat = (seed: string) => chatOnce(server, DEMO, systemPrompt(seed), 'Go on.');
 
   test('a sequence left idle is parked in a file when another request starts, and its conversation gets it back while the model stays loaded', async () => {
     const cacheDir = path.join(server.modelsPath, 'prompt-cache', demoHex);
@@ -285,7 +292,7 @@ describe('a prompt cache too small for a conversation', () => {
   let server: ServerProcess;
 
   before(async () => {
-    const args = [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2', '--prompt-cache-size', '1024'];
+    const args = [...TWO_SEQUENCES_ARGS, '--prompt-cache-size', '1024'];
     ({ server } = await startDemoServer({ args }));
   });
 
@@ -293,18 +300,12 @@ describe('a prompt cache too small for a conversation', () => {
     await server?.dispose();
   });
 
-  const chat = async (seed: string): Promise<Usage> => {
-    const reply = await server.request('/engines/v1/chat/completions', {
-      body: { model: DEMO, messages: [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Go on.' }], max_tokens: 1, temperature: 0 },
-    });
-    assert.equal(reply.status, 200, reply.text);
-    return reply.json().usage as Usage;
-  };
+  const chat = (seed: string) => chatOnce(server, DEMO, systemPrompt(seed), 'Go on.');
 
   test('an idle conversation whose state is over the bound is not parked: it keeps its cells and its next turn still reuses them', async () => {
     await chat('kept');
     await chat('other');
-    const files = (await fs.readdir(path.join(server.modelsPath, 'prompt-cache'), { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
+    const files = await cacheFilesUnder(path.join(server.modelsPath, 'prompt-cache'));
     assert.deepEqual(files, [], 'no state file was kept');
     const back = await chat('kept');
     assert.ok(back.prompt_tokens_details.cached_tokens >= back.prompt_tokens - 1, `the conversation's prompt was still in the KV cache: ${JSON.stringify(back)}`);
@@ -323,7 +324,7 @@ describe('a prompt cache on a full disk', { skip: noVolume }, () => {
     const modelsPath = path.join(mounted.dir, 'models');
     cacheRoot = path.join(modelsPath, 'prompt-cache');
     await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: SERVER_ARGS });
+    server = await startServer({ modelsPath, args: TWO_SEQUENCES_ARGS });
   });
 
   after(async () => {
@@ -334,15 +335,9 @@ describe('a prompt cache on a full disk', { skip: noVolume }, () => {
     }
   });
 
-  const chat = async (): Promise<Usage> => {
-    const reply = await server.request('/engines/v1/chat/completions', {
-      body: { model: DEMO, messages: [{ role: 'system', content: systemPrompt('full') }, { role: 'user', content: 'Hi' }], max_tokens: 1, temperature: 0 },
-    });
-    assert.equal(reply.status, 200, reply.text);
-    return reply.json().usage as Usage;
-  };
+  const chat = (seed = 'full') => chatOnce(server, DEMO, systemPrompt(seed), 'Hi');
   const unload = () => unloadIdle(server);
-  const cacheFiles = async () => (await fs.readdir(cacheRoot, { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
+  const cacheFiles = () => cacheFilesUnder(cacheRoot);
 
   test('a save that finds the disk full fails quietly and leaves no partial file; the model still serves, and saves once there is room', async () => {
     await chat();
@@ -356,41 +351,10 @@ describe('a prompt cache on a full disk', { skip: noVolume }, () => {
     assert.equal((await cacheFiles()).length, 1, 'with room again, the unload saves the prompt');
     assert.ok((await chat()).prompt_tokens_details.cached_tokens > 0);
   });
-});
-
-describe('parking on a full disk', { skip: noVolume }, () => {
-  let volume: SmallVolume | undefined;
-  let server: ServerProcess;
-  let cacheRoot: string;
-
-  before(async () => {
-    const mounted = await mountSmallVolume(32);
-    if (typeof mounted === 'string') throw new Error(mounted);
-    volume = mounted;
-    const modelsPath = path.join(mounted.dir, 'models');
-    cacheRoot = path.join(modelsPath, 'prompt-cache');
-    await storeWithDemo(modelsPath);
-    server = await startServer({ modelsPath, args: [...SERVER_ARGS.filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'), '--parallel', '2'] });
-  });
-
-  after(async () => {
-    try {
-      await server?.dispose();
-    } finally {
-      await volume?.dispose();
-    }
-  });
-
-  const chat = async (seed: string): Promise<Usage> => {
-    const reply = await server.request('/engines/v1/chat/completions', {
-      body: { model: DEMO, messages: [{ role: 'system', content: systemPrompt(seed) }, { role: 'user', content: 'Hi' }], max_tokens: 1, temperature: 0 },
-    });
-    assert.equal(reply.status, 200, reply.text);
-    return reply.json().usage as Usage;
-  };
 
   test('a park that finds the disk full leaves the idle conversation in the KV cache, warns once and leaves no partial file', async () => {
     await chat('kept');
+    const before = await cacheFiles();
     await volume!.fill();
     // Its park fails: the first conversation stays where it was.
     await chat('other');
@@ -399,8 +363,7 @@ describe('parking on a full disk', { skip: noVolume }, () => {
     const back = await chat('kept');
     assert.ok(back.prompt_tokens_details.cached_tokens >= back.prompt_tokens - 1, `the conversation was still in the KV cache: ${JSON.stringify(back)}`);
     assert.equal(server.output().match(/could not be parked/g)?.length, 1, 'one warning, not one per request');
-    const files = (await fs.readdir(cacheRoot, { recursive: true }).catch(() => [] as string[])).filter((n) => /\.(kv|tmp)$/.test(n));
-    assert.deepEqual(files, [], 'neither a state file nor a temp file is left');
+    assert.deepEqual(await cacheFiles(), before, 'neither a state file nor a temp file was added');
     await volume!.unfill();
   });
 });
