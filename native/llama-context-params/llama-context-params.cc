@@ -25,7 +25,7 @@
 #include "llama.h"
 #include "loaded-symbol.h"
 
-// cpu-buffers.cc and thread-pools.cc: the other interposers this library carries.
+// cpu-buffers.cc, thread-pools.cc and decode-thread.cc: the other interposers this library carries.
 void define_cpu_buffer_exports(napi_env env, napi_value exports);
 void define_thread_pool_exports(napi_env env, napi_value exports);
 void define_decode_thread_exports(napi_env env, napi_value exports);
