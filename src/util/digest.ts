@@ -29,12 +29,18 @@ export function digestHex(digest: string): string {
   return assertSha256Digest(digest).slice('sha256:'.length);
 }
 
+/**
+ * Reads of 1 MiB: with the stream's default 64 KiB, a 44 MB file took 74-100 ms to hash instead
+ * of 34-39 ms (2-vCPU AMD EPYC, SHA-NI), the rest going to one read per 64 KiB through libuv's pool.
+ */
+const HASH_READ_BYTES = 1 << 20;
+
 /** Hashes a file (or its first `length` bytes) by streaming it. */
 export async function sha256File(file: string, length?: number): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const stream = createReadStream(file, length === undefined ? {} : { end: length - 1, highWaterMark: 1 << 20 });
   if (length === 0) return { digest: `sha256:${hash.digest('hex')}`, size: 0 };
+  const stream = createReadStream(file, { highWaterMark: HASH_READ_BYTES, ...(length === undefined ? {} : { end: length - 1 }) });
   for await (const chunk of stream) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
