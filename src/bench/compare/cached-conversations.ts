@@ -8,7 +8,9 @@
  *
  * Per run and server: CONVERSATIONS long prompts (about CONVERSATION_TOKENS tokens each, one
  * reply token each), then one streamed reply of DECODE_TOKENS tokens to a short prompt; the two
- * servers alternate run by run, each on prompts of its own run.
+ * servers alternate run by run, each on prompts of its own run. The reply's decode rate shows what
+ * the cached cells cost every token; its time to first token shows what moving them out costs the
+ * request that comes next (ours writes the idle conversations' states to files first).
  */
 import { streamChatCompletionResent, type StreamOutcome } from '../http-client.js';
 import { requestMetrics } from '../metrics.js';
@@ -34,13 +36,18 @@ export interface CachedConversationsResult {
   peerTps: number[];
   oursMedianTps?: number;
   peerMedianTps?: number;
+  /** Time to first token of the measured reply, in milliseconds, one per run. */
+  oursTtftMs: number[];
+  peerTtftMs: number[];
+  oursMedianTtftMs?: number;
+  peerMedianTtftMs?: number;
   /** Prompt tokens of one conversation, as our server counted them. */
   conversationTokens?: number;
   error?: string;
 }
 
 export async function measureDecodeWithCachedConversations(servers: { ours: RunningServer; peer: RunningServer }, settings: ServerSettings, runs: number, log: (line: string) => void): Promise<CachedConversationsResult> {
-  const result: CachedConversationsResult = { oursTps: [], peerTps: [] };
+  const result: CachedConversationsResult = { oursTps: [], peerTps: [], oursTtftMs: [], peerTtftMs: [] };
   try {
     const seed = Math.floor(Math.random() * 2 ** 31);
     const target = Math.min(CONVERSATION_TOKENS, settings.contextPerSequence - CONTEXT_MARGIN_TOKENS);
@@ -54,17 +61,22 @@ export async function measureDecodeWithCachedConversations(servers: { ours: Runn
           const long = await send(servers[side], generatePrompt(words, index++, seed), 1);
           if (side === 'ours') result.conversationTokens = long.usage?.prompt_tokens;
         }
-        const reply = requestMetrics(await send(servers[side], generatePrompt(SHORT_PROMPT_WORDS, index, seed), DECODE_TOKENS));
+        const outcome = await send(servers[side], generatePrompt(SHORT_PROMPT_WORDS, index, seed), DECODE_TOKENS);
+        const reply = requestMetrics(outcome);
         if (reply?.decodeTps === undefined) throw new Error(`${side}: the measured reply produced no decode rate`);
         (side === 'ours' ? result.oursTps : result.peerTps).push(reply.decodeTps);
+        (side === 'ours' ? result.oursTtftMs : result.peerTtftMs).push(outcome.firstTokenMs!);
       }
-      log(`decode with ${CONVERSATIONS} long conversations cached, run ${run}/${runs}: ours ${result.oursTps.at(-1)!.toFixed(1)} tok/s, llama-server ${result.peerTps.at(-1)!.toFixed(1)} tok/s`);
+      const last = (list: number[]) => list.at(-1)!.toFixed(1);
+      log(`decode with ${CONVERSATIONS} long conversations cached, run ${run}/${runs}: ours ${last(result.oursTps)} tok/s (first token ${last(result.oursTtftMs)} ms), llama-server ${last(result.peerTps)} tok/s (${last(result.peerTtftMs)} ms)`);
     }
   } catch (err) {
     result.error = (err as Error).message;
   }
   result.oursMedianTps = percentile(result.oursTps, 50);
   result.peerMedianTps = percentile(result.peerTps, 50);
+  result.oursMedianTtftMs = percentile(result.oursTtftMs, 50);
+  result.peerMedianTtftMs = percentile(result.peerTtftMs, 50);
   return result;
 }
 

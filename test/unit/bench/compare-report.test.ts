@@ -75,10 +75,15 @@ describe('comparison report', () => {
     assert.match(formatComparison([{ ...comparison, restoredPrefix: { ...restoredPrefix, error: 'status 500' } }], 4), /restored prefix: not measured in every run: status 500/);
   });
 
-  it('adds the decode row with long conversations cached, and says when a run failed', () => {
-    const cachedConversations = { oursTps: [90, 100, 95], peerTps: [100, 110, 90], oursMedianTps: 95, peerMedianTps: 100, conversationTokens: 1990 };
-    const row = comparisonRows({ ...comparison, cachedConversations }, 4).find((r) => r.metric.includes('conversations cached'))!;
+  it('adds the decode and first-token rows with long conversations cached, and says when a run failed', () => {
+    const ttft = { oursTtftMs: [330, 300, 360], peerTtftMs: [270, 250, 260], oursMedianTtftMs: 330, peerMedianTtftMs: 260 };
+    const cachedConversations = { oursTps: [90, 100, 95], peerTps: [100, 110, 90], oursMedianTps: 95, peerMedianTps: 100, conversationTokens: 1990, ...ttft };
+    const rows = comparisonRows({ ...comparison, cachedConversations }, 4);
+    const row = rows.find((r) => r.metric.includes('conversations cached'))!;
     assert.deepEqual([row.metric, row.unit, row.ours, row.peer, row.ratio], ['decode, 1 stream, 3 long conversations cached (median of 3)', 'tok/s', 95, 100, 0.95]);
+    const first = rows[rows.indexOf(row) + 1]!;
+    assert.deepEqual([first.metric, first.unit, first.ours, first.peer], ['TTFT of that reply, a new short prompt (median of 3)', 'ms', 330, 260]);
+    assert.ok(Math.abs(first.ratio! - 330 / 260) < 1e-9);
     assert.equal(comparisonRows(comparison, 4).filter((r) => r.metric.includes('conversations cached')).length, 0, 'no row without the measurement');
     assert.match(formatComparison([{ ...comparison, cachedConversations: { ...cachedConversations, error: 'status 500' } }], 4), /decode with long conversations cached: not measured in every run: status 500/);
   });
