@@ -61,11 +61,10 @@ export async function measureDecodeWithCachedConversations(servers: { ours: Runn
           const long = await send(servers[side], generatePrompt(words, index++, seed), 1);
           if (side === 'ours') result.conversationTokens = long.usage?.prompt_tokens;
         }
-        const outcome = await send(servers[side], generatePrompt(SHORT_PROMPT_WORDS, index, seed), DECODE_TOKENS);
-        const reply = requestMetrics(outcome);
+        const reply = requestMetrics(await send(servers[side], generatePrompt(SHORT_PROMPT_WORDS, index, seed), DECODE_TOKENS));
         if (reply?.decodeTps === undefined) throw new Error(`${side}: the measured reply produced no decode rate`);
         (side === 'ours' ? result.oursTps : result.peerTps).push(reply.decodeTps);
-        (side === 'ours' ? result.oursTtftMs : result.peerTtftMs).push(outcome.firstTokenMs!);
+        (side === 'ours' ? result.oursTtftMs : result.peerTtftMs).push(reply.ttftMs);
       }
       const last = (list: number[]) => list.at(-1)!.toFixed(1);
       log(`decode with ${CONVERSATIONS} long conversations cached, run ${run}/${runs}: ours ${last(result.oursTps)} tok/s (first token ${last(result.oursTtftMs)} ms), llama-server ${last(result.peerTps)} tok/s (${last(result.peerTtftMs)} ms)`);
