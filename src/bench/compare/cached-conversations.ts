@@ -12,10 +12,10 @@
  * the cached cells cost every token; its time to first token shows what moving them out costs the
  * request that comes next (ours writes the idle conversations' states to files first).
  */
-import { streamChatCompletionResent, type StreamOutcome } from '../http-client.js';
 import { requestMetrics } from '../metrics.js';
 import { generatePrompt } from '../prompt.js';
 import { percentile } from '../stats.js';
+import { chatOnce } from './one-chat.js';
 import type { RunningServer, ServerSettings } from './servers.js';
 
 /** Long conversations left idle before the decode: one fewer than the sequences both servers have at defaults. */
@@ -79,10 +79,7 @@ export async function measureDecodeWithCachedConversations(servers: { ours: Runn
   return result;
 }
 
-/** One streamed chat of `prompt`, `maxTokens` tokens with EOS ignored; throws unless it produced a token. */
-async function send(server: RunningServer, prompt: string, maxTokens: number): Promise<StreamOutcome> {
-  const body = { model: server.model, messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens, ignore_eos: true, temperature: 0, stream_options: { include_usage: true } };
-  const outcome = await streamChatCompletionResent(server.endpoint, body);
-  if (!outcome.ok || outcome.firstTokenMs === undefined) throw new Error(`cached-conversations request failed: ${outcome.error ?? `status ${outcome.status}`}`);
-  return outcome;
+/** One streamed chat of `prompt`, `maxTokens` tokens with EOS ignored, sent again if llama-server drops the connection. */
+function send(server: RunningServer, prompt: string, maxTokens: number) {
+  return chatOnce(server, prompt, maxTokens, 'cached-conversations', { resend: true });
 }

@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { streamChatCompletion } from '../http-client.js';
 import { percentile } from '../stats.js';
+import { withToken } from './one-chat.js';
 import { startLlamaServer, type RunningServer, type ServerSettings } from './servers.js';
 
 /** How often the peer's /health is polled while it starts: finer than any client would. */
@@ -82,8 +83,7 @@ async function peerRun(binary: string, settings: ServerSettings, run: number): P
 }
 
 async function firstTokenMs(server: RunningServer, since: number): Promise<number> {
-  const outcome = await streamChatCompletion(server.endpoint, { model: server.model, ...CHAT });
-  if (!outcome.ok || outcome.firstTokenMs === undefined) throw new Error(`cold start request failed: ${outcome.error ?? `status ${outcome.status}`}`);
+  const outcome = withToken(await streamChatCompletion(server.endpoint, { model: server.model, ...CHAT }), 'cold start');
   return outcome.firstTokenMs - since;
 }
 

@@ -74,7 +74,7 @@ export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[
     const { oursMedianTps: ours, peerMedianTps: peer, oursTps } = c.cachedConversations;
     rows.push({ metric: `decode, 1 stream, ${CONVERSATIONS} long conversations cached (median of ${oursTps.length})`, unit: 'tok/s', ours, peer, ratio: ratio(ours, peer) });
     const { oursMedianTtftMs: oursTtft, peerMedianTtftMs: peerTtft, oursTtftMs } = c.cachedConversations;
-    if (oursTtftMs?.length) rows.push({ metric: `TTFT of that reply, a new short prompt (median of ${oursTtftMs.length})`, unit: 'ms', ours: oursTtft, peer: peerTtft, ratio: ratio(oursTtft, peerTtft) });
+    if (oursTtftMs.length > 0) rows.push({ metric: `TTFT of that reply, a new short prompt (median of ${oursTtftMs.length})`, unit: 'ms', ours: oursTtft, peer: peerTtft, ratio: ratio(oursTtft, peerTtft) });
   }
   if (c.memory) {
     const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);

@@ -11,10 +11,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { streamChatCompletion, type StreamOutcome } from '../http-client.js';
+import type { StreamOutcome } from '../http-client.js';
 import { generatePrompt } from '../prompt.js';
 import { percentile } from '../stats.js';
 import { unloadAll } from './cold-start.js';
+import { chatOnce } from './one-chat.js';
 import { startLlamaServer, type RunningServer, type ServerSettings } from './servers.js';
 
 /** The prompt length asked for, when the context allows it. */
@@ -85,8 +86,5 @@ async function peerRun(binary: string, settings: ServerSettings, prompt: string,
 
 /** One streamed chat of `prompt`; `firstTokenMs` is set on success. */
 async function send(server: RunningServer, prompt: string, since: number): Promise<StreamOutcome> {
-  const body = { model: server.model, messages: [{ role: 'user', content: prompt }], max_tokens: 4, ignore_eos: true, temperature: 0, stream_options: { include_usage: true } };
-  const outcome = await streamChatCompletion(server.endpoint, body);
-  if (!outcome.ok || outcome.firstTokenMs === undefined) throw new Error(`restored prefix request failed: ${outcome.error ?? `status ${outcome.status}`}`);
-  return { ...outcome, startMs: since };
+  return { ...(await chatOnce(server, prompt, 4, 'restored prefix')), startMs: since };
 }
