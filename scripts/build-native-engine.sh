@@ -25,7 +25,9 @@ cd "$root"
 
 nlc=node_modules/node-llama-cpp
 bundle="$nlc/llama/gitRelease.bundle"
-patch_file=scripts/llama-server-patches/amx-ldtilecfg-barrier.diff
+# Our source patches: the AMX fix llama-server's build needs as well, and this build's own tuning
+# patches (scripts/native-engine/patches/; each one's header says what it changes and why).
+patch_files=(scripts/llama-server-patches/amx-ldtilecfg-barrier.diff scripts/native-engine/patches/*.diff)
 log_dir=.cache/native-engine
 log="$log_dir/build.log"
 # Lives inside node_modules on purpose: a fresh `npm ci` deletes the build and this stamp together.
@@ -34,7 +36,7 @@ niceness="${BUILD_NICE:-19}"
 
 # The options the build uses; getLlama() finds the build only when given exactly these (they name
 # its folder), so evaluate.ts records them for the engine. GGML_NATIVE=ON compiles for this CPU
-# (-march=native, AMX included, hence the patch). GGML_OPENMP=OFF keeps ggml's own thread pool, the
+# (-march=native, AMX included, hence the AMX patch). GGML_OPENMP=OFF keeps ggml's own thread pool, the
 # threading the prebuilt binaries and the engine's thread budget were measured with. Naming options
 # also keeps a plain `getLlama()` (no options) on the prebuilt binaries.
 cmake_options=(GGML_NATIVE=ON GGML_OPENMP=OFF)
@@ -61,8 +63,8 @@ for tool in cmake g++ git; do
 done
 [ -f "$bundle" ] || keep_prebuilt "node-llama-cpp's source bundle is missing (run 'make install')"
 
-# The cache key: the source, our patch, the options and the compiler. Any change recompiles.
-key="$( { sha256sum "$bundle" "$patch_file" | cut -d' ' -f1; echo "${cmake_options[*]}"; g++ -dumpfullversion; } | sha256sum | cut -c1-16)"
+# The cache key: the source, our patches, the options and the compiler. Any change recompiles.
+key="$( { sha256sum "$bundle" "${patch_files[@]}" | cut -d' ' -f1; echo "${cmake_options[*]}"; g++ -dumpfullversion; } | sha256sum | cut -c1-16)"
 option_args=()
 for option in "${cmake_options[@]}"; do option_args+=(--cmake-option "$option"); done
 
@@ -108,11 +110,15 @@ else
   # patches; NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps every fallback path off the network.
   if ! "${cli[@]}" source download --gpu false --skipBuild --noUsageExample >>"$log" 2>&1; then
     failed="cloning the bundled source failed"
-  elif git -C "$nlc/llama/llama.cpp" apply --check "$root/$patch_file" >>"$log" 2>&1; then
-    git -C "$nlc/llama/llama.cpp" apply "$root/$patch_file" >>"$log" 2>&1 || failed="applying $patch_file failed"
   else
-    # The source may carry the fix already, or have moved on; either way the test runs below decide.
-    say "$patch_file does not apply to this source; building without it"
+    for patch_file in "${patch_files[@]}"; do
+      if git -C "$nlc/llama/llama.cpp" apply --check "$root/$patch_file" >>"$log" 2>&1; then
+        git -C "$nlc/llama/llama.cpp" apply "$root/$patch_file" >>"$log" 2>&1 || { failed="applying $patch_file failed"; break; }
+      else
+        # The source may carry the change already, or have moved on; either way the test runs below decide.
+        say "$patch_file does not apply to this source; building without it"
+      fi
+    done
   fi
   if [ -z "$failed" ]; then
     if ! nice -n "$niceness" "${cli[@]}" source build --gpu false --noUsageExample >>"$log" 2>&1; then
