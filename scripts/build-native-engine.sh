@@ -27,7 +27,9 @@ nlc=node_modules/node-llama-cpp
 bundle="$nlc/llama/gitRelease.bundle"
 # Our source patches: the AMX fix llama-server's build needs as well, and this build's own tuning
 # patches (scripts/native-engine/patches/; each one's header says what it changes and why).
+shopt -s nullglob
 patch_files=(scripts/llama-server-patches/amx-ldtilecfg-barrier.diff scripts/native-engine/patches/*.diff)
+shopt -u nullglob
 log_dir=.cache/native-engine
 log="$log_dir/build.log"
 # Lives inside node_modules on purpose: a fresh `npm ci` deletes the build and this stamp together.

@@ -2,8 +2,9 @@
  * `make bench-pull`: pulls a layer with our puller (Catalog.pull into a fresh store) and with
  * `skopeo copy docker://... oci:DIR`, N runs each, interleaved so that the machine's load falls
  * on both alike, in each scenario (scenarios.ts): a 500 MB layer served directly (with curl to a
- * file, alone and followed by an fsync, as the ceiling), 144 MB and 1 GB layers through a CDN that caps each connection, and the
- * 144 MB case with our pull through a proxy. Prints a markdown table and writes every sample to --out.
+ * file, alone and followed by an fsync, and dd writing the layer to the disk, as ceilings), 144 MB
+ * and 1 GB layers through a CDN that caps each connection, and the 144 MB case with our pull through
+ * a proxy. Prints a markdown table and writes every sample to --out.
  *
  * Usage: node --import tsx scripts/bench-pull/main.ts [options]
  *   --runs N            runs per puller and scenario (default 3; env BENCH_PULL_RUNS); cdn-1gb runs
@@ -21,8 +22,8 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { ensureArtifact } from './artifact.js';
-import { type OursSettings, type PullSample, pullWithCurl, pullWithCurlVerified, pullWithOurs, pullWithSkopeo, type Side } from './pullers.js';
+import { type BenchArtifact, ensureArtifact } from './artifact.js';
+import { type OursSettings, type PullSample, pullWithCurl, pullWithCurlVerified, pullWithOurs, pullWithSkopeo, type Side, writeWithDd } from './pullers.js';
 import { formatTable, type ScenarioResult, summarize } from './report.js';
 import { type Scenario, SCENARIO_NAMES, SCENARIOS, type ScenarioName, startScenario } from './scenarios.js';
 
@@ -59,7 +60,7 @@ async function settleDisk(): Promise<void> {
   await promisify(execFile)('sync');
 }
 
-async function pullOnce(side: Side, scenario: Scenario, run: number): Promise<PullSample> {
+async function pullOnce(side: Side, scenario: Scenario, artifact: BenchArtifact, run: number): Promise<PullSample> {
   const name = scenario.spec.name;
   const bytes = scenario.spec.bytes;
   const destination = path.join(workDir, `${name}-${side}-${run}`);
@@ -73,7 +74,9 @@ async function pullOnce(side: Side, scenario: Scenario, run: number): Promise<Pu
           ? await pullWithSkopeo(scenario.reference, destination, bytes, scenario.proxyUrl)
           : side === 'curl-verify'
             ? await pullWithCurlVerified(scenario.blobUrl, destination, bytes)
-            : await pullWithCurl(scenario.blobUrl, destination, bytes, side === 'curl-fsync');
+            : side === 'disk'
+              ? await writeWithDd(artifact.layerPath, destination, bytes)
+              : await pullWithCurl(scenario.blobUrl, destination, bytes, side === 'curl-fsync');
     const extra = sample.commitSeconds === undefined ? '' : ` (commit ${sample.commitSeconds.toFixed(2)} s, CPU ${sample.cpuSeconds?.toFixed(2)} s)`;
     process.stderr.write(`bench-pull: ${name} run ${run} ${side}: ${sample.seconds.toFixed(2)} s, ${sample.mbPerSecond.toFixed(0)} MB/s${extra}\n`);
     return sample;
@@ -98,13 +101,13 @@ for (const name of scenarios) {
   const scenario = await startScenario(spec, artifact, throttle);
   active = scenario;
   try {
-    if (spec.warmup) for (const side of spec.sides) await pullOnce(side, scenario, 0);
+    if (spec.warmup) for (const side of spec.sides) await pullOnce(side, scenario, artifact, 0);
     const samples: PullSample[] = [];
     const runsHere = Math.min(runCount, spec.maxRuns === Infinity ? runCount : largeRuns);
     for (let run = 1; run <= runsHere; run++) {
       // Rotate who goes first, so no side always inherits another's leftovers.
       const order = spec.sides.map((_, i) => spec.sides[(i + run - 1) % spec.sides.length]!);
-      for (const side of order) samples.push(await pullOnce(side, scenario, run));
+      for (const side of order) samples.push(await pullOnce(side, scenario, artifact, run));
     }
     const result = summarize(name, scenario.description, spec.bytes, spec.goal, samples);
     if (scenario.proxyRequests) result.proxyRequests = scenario.proxyRequests();

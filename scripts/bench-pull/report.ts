@@ -25,6 +25,9 @@ export interface ScenarioResult {
   curlVerifyMedianMBps?: number;
   curlVerifyOfCurl?: number;
   curlVerifyRatio?: number;
+  /** Where dd wrote the layer to the disk (no network): its median, and ours divided by it. */
+  diskMedianMBps?: number;
+  diskRatio?: number;
   /** Median CPU seconds of our pulling process per pull, where reported. */
   oursMedianCpuSeconds?: number;
   /** Requests the proxy relayed during the scenario, where there was one. */
@@ -54,6 +57,10 @@ export function summarize(scenario: ScenarioName, description: string, bytes: nu
     result.curlVerifyMedianMBps = of('curl-verify');
     result.curlVerifyRatio = ours / result.curlVerifyMedianMBps;
     if (result.curlMedianMBps !== undefined) result.curlVerifyOfCurl = result.curlVerifyMedianMBps / result.curlMedianMBps;
+  }
+  if (samples.some((s) => s.side === 'disk')) {
+    result.diskMedianMBps = of('disk');
+    result.diskRatio = ours / result.diskMedianMBps;
   }
   const cpu = samples.filter((s) => s.side === 'ours' && s.cpuSeconds !== undefined).map((s) => s.cpuSeconds!);
   if (cpu.length > 0) result.oursMedianCpuSeconds = median(cpu);
@@ -89,6 +96,10 @@ export function formatTable(results: ScenarioResult[], runCount: number): string
     if (r.curlVerifyRatio !== undefined) {
       const ofCurl = r.curlVerifyOfCurl === undefined ? '' : `, itself ${r.curlVerifyOfCurl.toFixed(2)}x curl alone`;
       lines.push('', `${r.scenario}: curl to a file with the stream hashed by OpenSSL on the way and an fsync after (the digest checked and the blob on the disk, as ours, with standard tools) ${r.curlVerifyMedianMBps!.toFixed(0)} MB/s (${runs(r.samples, 'curl-verify')})${ofCurl}; ours / that **${r.curlVerifyRatio.toFixed(2)}x**.`);
+    }
+    if (r.diskRatio !== undefined) {
+      const curlOverDisk = r.curlMedianMBps === undefined ? '' : `; curl's pace without the fsync is ${(r.curlMedianMBps / r.diskMedianMBps!).toFixed(2)}x that`;
+      lines.push('', `${r.scenario}: the disk alone, the layer file copied onto it by dd (O_DIRECT, then fsync; no network, no digest) ${r.diskMedianMBps!.toFixed(0)} MB/s (${runs(r.samples, 'disk')}); ours / disk **${r.diskRatio.toFixed(2)}x**${curlOverDisk}.`);
     }
     if (r.oursMedianCpuSeconds !== undefined) lines.push('', `${r.scenario}: our pulling process used ${r.oursMedianCpuSeconds.toFixed(2)} s of CPU per pull (median, every thread).`);
     if (r.proxyRequests !== undefined) lines.push('', `${r.scenario}: the proxy relayed ${r.proxyRequests} requests of our pulls.`);

@@ -3,7 +3,7 @@
  * the scenario's size:
  * - direct: the anonymous registry serving a 500 MB blob itself (our puller against skopeo, and
  *   against curl writing the blob to a file, with and without an fsync: what the link and the
- *   disk allow);
+ *   disk allow; and dd writing the same bytes to the disk: what the disk alone allows);
  * - cdn-144mb and cdn-1gb: the token registry redirecting blob GETs to the fake CDN, which caps
  *   every connection (as a real CDN does), for a mid-size and a large model;
  * - proxy: the 144 MB CDN case with every hop of our pull going through tinyproxy.
@@ -40,7 +40,7 @@ export interface ScenarioSpec {
 }
 
 export const SCENARIOS: Record<ScenarioName, ScenarioSpec> = {
-  direct: { name: 'direct', bytes: 500_000_000, cdn: false, proxy: false, sides: ['ours', 'skopeo', 'curl', 'curl-fsync', 'curl-verify'], goal: 2, maxRuns: Infinity, warmup: true },
+  direct: { name: 'direct', bytes: 500_000_000, cdn: false, proxy: false, sides: ['ours', 'skopeo', 'curl', 'curl-fsync', 'curl-verify', 'disk'], goal: 2, maxRuns: Infinity, warmup: true },
   'cdn-144mb': { name: 'cdn-144mb', bytes: 144_000_000, cdn: true, proxy: false, sides: ['ours', 'skopeo'], goal: 3, maxRuns: Infinity, warmup: false },
   'cdn-1gb': { name: 'cdn-1gb', bytes: 1_000_000_000, cdn: true, proxy: false, sides: ['ours', 'skopeo'], goal: 6, maxRuns: 1, warmup: false },
   proxy: { name: 'proxy', bytes: 144_000_000, cdn: true, proxy: true, sides: ['ours', 'skopeo'], goal: 3, maxRuns: Infinity, warmup: false },

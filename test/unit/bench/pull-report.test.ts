@@ -32,11 +32,20 @@ describe('the pull benchmark report', () => {
     assert.match(formatTable([result], 3), /625 MB\/s \(625 \/ 800 \/ 500\), itself 0\.63x curl alone; ours \/ that \*\*0\.80x\*\*/);
   });
 
+  test("ours is set against the disk's own pace, and so is curl's pace without an fsync", () => {
+    const samples = [sample('ours', 1), sample('skopeo', 2.5), sample('curl', 0.5), sample('disk', 0.8), sample('disk', 0.625), sample('disk', 1.25)];
+    const result = summarize('direct', 'a 500 MB layer', 500e6, 2, samples);
+    assert.equal(result.diskMedianMBps, 625);
+    assert.equal(result.diskRatio, 0.8);
+    assert.match(formatTable([result], 3), /625 MB\/s \(625 \/ 800 \/ 400\); ours \/ disk \*\*0\.80x\*\*; curl's pace without the fsync is 1\.60x that\./);
+  });
+
   test('a scenario without curl runs reports no curl ratios', () => {
     const result = summarize('cdn-144mb', 'capped', 144e6, 3, [sample('ours', 1), sample('skopeo', 10)]);
     assert.equal(result.curlRatio, undefined);
     assert.equal(result.curlFsyncRatio, undefined);
     assert.equal(result.curlVerifyRatio, undefined);
-    assert.doesNotMatch(formatTable([result], 1), /curl/);
+    assert.equal(result.diskRatio, undefined);
+    assert.doesNotMatch(formatTable([result], 1), /curl|disk/);
   });
 });
