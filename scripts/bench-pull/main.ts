@@ -2,9 +2,9 @@
  * `make bench-pull`: pulls a layer with our puller (Catalog.pull into a fresh store) and with
  * `skopeo copy docker://... oci:DIR`, N runs each, interleaved so that the machine's load falls
  * on both alike, in each scenario (scenarios.ts): a 500 MB layer served directly (with curl to a
- * file, alone and followed by an fsync, and dd writing the layer to the disk, as ceilings), 144 MB
- * and 1 GB layers through a CDN that caps each connection, and the 144 MB case with our pull through
- * a proxy. Prints a markdown table and writes every sample to --out.
+ * file, alone and followed by an fsync, as ceilings, and dd writing the layer to the disk as a
+ * reference), 144 MB and 1 GB layers through a CDN that caps each connection, and the 144 MB case
+ * with our pull through a proxy. Prints a markdown table and writes every sample to --out.
  *
  * Usage: node --import tsx scripts/bench-pull/main.ts [options]
  *   --runs N            runs per puller and scenario (default 3; env BENCH_PULL_RUNS); cdn-1gb runs

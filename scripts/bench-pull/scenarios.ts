@@ -3,7 +3,7 @@
  * the scenario's size:
  * - direct: the anonymous registry serving a 500 MB blob itself (our puller against skopeo, and
  *   against curl writing the blob to a file, with and without an fsync: what the link and the
- *   disk allow; and dd writing the same bytes to the disk: what the disk alone allows);
+ *   disk allow; and dd writing the same bytes to the disk: what a durable write costs here);
  * - cdn-144mb and cdn-1gb: the token registry redirecting blob GETs to the fake CDN, which caps
  *   every connection (as a real CDN does), for a mid-size and a large model;
  * - proxy: the 144 MB CDN case with every hop of our pull going through tinyproxy.
