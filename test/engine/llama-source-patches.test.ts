@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { NATIVE_BUILD_FILE, type NativeBuildRecord } from '../../src/engine/worker/native-build.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -30,12 +31,10 @@ const diffsIn = (dir: string) =>
 
 /** The cmake options of the local build when `make build` compiled one that works, else undefined. */
 function localBuildOptions(): Record<string, string> | undefined {
-  const builds = path.join(NLC_LLAMA, 'localBuilds');
-  if (!existsSync(path.join(builds, 'model-runner.stamp'))) return undefined;
-  if (readFileSync(path.join(builds, 'model-runner.stamp'), 'utf8').split('\n')[1] === 'failed') return undefined;
   try {
-    const record = JSON.parse(readFileSync(path.join(ROOT, 'build', 'native-engine.json'), 'utf8')) as { cmakeOptions?: Record<string, string> };
-    return record.cmakeOptions;
+    const stamp = readFileSync(path.join(NLC_LLAMA, 'localBuilds', 'model-runner.stamp'), 'utf8');
+    if (stamp.split('\n')[1] === 'failed') return undefined;
+    return (JSON.parse(readFileSync(NATIVE_BUILD_FILE, 'utf8')) as NativeBuildRecord).cmakeOptions;
   } catch {
     return undefined;
   }
