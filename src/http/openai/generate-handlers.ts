@@ -6,6 +6,7 @@ import { buildChatCompletion, buildTextCompletion, metaFields, type ResponseMeta
 import { parseCompletionRequest } from '../../openai/completion-request.js';
 import { newResponseId, unixSeconds } from '../../openai/ids.js';
 import type { CommonFields } from '../../openai/request-common.js';
+import { toServerTimings } from '../../openai/server-timings.js';
 import { ChatChunkStream, TextChunkStream } from '../../openai/stream-chunks.js';
 import { type CollectedGeneration, collectGeneration, type Finished, streamGeneration } from '../common/generation-events.js';
 import type { InferenceDeps } from '../common/inference-deps.js';
@@ -52,13 +53,16 @@ async function respondJson(res: Response, choices: Choices, kind: Kind, meta: Re
     return kind === 'chat' ? buildChatCompletion(meta, { ...result, thinking, toolCalls }) : buildTextCompletion(meta, result);
   });
   const choicesJson = built.map((completion, index) => ({ ...completion.choices[0]!, index }));
-  res.json({ ...built[0]!, choices: choicesJson });
+  // After usage, as llama-server places it.
+  res.json({ ...built[0]!, choices: choicesJson, timings: toServerTimings(collected.map((c) => c.finished)) });
   return usage;
 }
 
 /**
  * Streams the choices one after another, each with its own index (OpenAI clients assemble
  * choices by index, in any order), then one usage chunk for all of them when asked, then [DONE].
+ * The last chunk before [DONE] (the usage chunk, else the last choice's finish chunk) carries
+ * the request's timings, where llama-server puts them.
  */
 async function respondStream(
   deps: InferenceDeps,
@@ -84,11 +88,16 @@ async function respondStream(
           if (chunks instanceof ChatChunkStream) await writer.send(withUsageNull(chunks.start()));
         },
         event: async (event) => {
-          for (const chunk of chunks.push(event)) await writer.send(withUsageNull(chunk));
+          const out: object[] = chunks.push(event).map(withUsageNull);
+          if (event.type === 'done' && last && !includeUsage) out.push({ ...out.pop(), timings: toServerTimings([...all, event]) });
+          for (const chunk of out) await writer.send(chunk);
         },
         end: async (finished) => {
           if (!last) return;
-          if (includeUsage) await writer.send({ ...metaFields(meta, kind === 'chat' ? 'chat.completion.chunk' : 'text_completion'), choices: [], usage: toOpenAIUsage(combinedUsage([...all, finished])) });
+          if (includeUsage) {
+            const everyChoice = [...all, finished];
+            await writer.send({ ...metaFields(meta, kind === 'chat' ? 'chat.completion.chunk' : 'text_completion'), choices: [], usage: toOpenAIUsage(combinedUsage(everyChoice)), timings: toServerTimings(everyChoice) });
+          }
           await writer.done();
         },
         fail: (err) => sendStreamError(writer, err, deps.logger),
