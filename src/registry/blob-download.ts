@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { BlobWriter, WriteBehind } from './blob-writer.js';
 import { type BodyResponse, networkError, retryable, stallError } from './http.js';
-import { LeanResponse } from './lean-get.js';
+import { LeanResponse, type ReadBufferSource } from './lean-get.js';
 import { type HashPlacement, type PrefixHasher, startPrefixHasher } from './prefix-hasher.js';
 import { ProgressThrottle } from './progress.js';
 import { errorForResponse } from './registry-errors.js';
@@ -61,20 +61,23 @@ export function blobWhere(ref: Reference): string {
 /**
  * Writes the body of `response` into the file from `writer`'s position, stopping at `limit`
  * bytes of file position; `onBytes` hears the new position after every write, with the bytes
- * that were just written and end there (in the file by then; only valid during the call). Returns when the body ends; a broken connection, or one that stalls
- * under `stall`, throws a retryable error.
+ * that were just written and end there (in the file by then; only valid during the call, unless
+ * they lie in a buffer of `reads`, whose owner may keep it), and may ask the connection to wait
+ * with a promise. Returns when the body ends; a broken connection, or one that stalls under
+ * `stall`, throws a retryable error.
  */
-export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number, bytes: Buffer) => void, where: string, stall: StallPolicy, signal?: AbortSignal): Promise<void> {
+export async function streamInto(response: BodyResponse, writer: BlobWriter, limit: number, onBytes: (position: number, bytes: Buffer) => Promise<void> | undefined, where: string, stall: StallPolicy, signal?: AbortSignal, reads?: ReadBufferSource): Promise<void> {
   const guard = new StallGuard(stall, (received) => response.destroy(stallError(where, stall, received)));
   const sink = (bytes: Buffer): Promise<void> | undefined => {
     if (writer.position + bytes.length > limit) throw new AppError('digest_mismatch', `${where} sent more bytes than were asked for (past byte ${limit})`);
     guard.progress(bytes.length);
-    const wait = writer.write(bytes);
-    onBytes(writer.position, bytes);
+    const flushing = writer.write(bytes);
+    const hashing = onBytes(writer.position, bytes);
+    const wait = flushing && hashing ? Promise.all([flushing, hashing]).then(() => undefined) : (flushing ?? hashing);
     return wait && guard.hold(wait);
   };
   try {
-    if (response instanceof LeanResponse) await response.pump(sink);
+    if (response instanceof LeanResponse) await response.pump(sink, reads);
     else for await (const chunk of response as AsyncIterable<Buffer>) await sink(chunk);
   } catch (err) {
     response.destroy();
@@ -141,9 +144,9 @@ export async function downloadSequential(ctx: DownloadContext, ref: Reference, d
         try {
           await streamInto(response, writer, size, (p, bytes) => {
             written = p;
-            hasher?.wrote(p - bytes.length, bytes);
             progress.report(p);
-          }, where, ctx.session.stall, options.signal);
+            return hasher?.wrote(p - bytes.length, bytes);
+          }, where, ctx.session.stall, options.signal, hasher?.readBuffers());
         } finally {
           present = writer.position;
         }

@@ -1,8 +1,7 @@
 /**
  * File-side helpers shared by the sequential and the chunked download: opening a partial
- * file for positional writes, hashing what it holds with large reads, and the final check.
+ * file for positional writes, the read size for hashing what it holds, and the final check.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
@@ -29,24 +28,6 @@ export async function openPartial(path: string): Promise<FileHandle> {
 /** The path stays in `cause` (for the log); the message reaches API clients, so it names no path. */
 export function fileError(err: unknown): AppError {
   return new AppError('internal', `cannot open the partial download: ${systemErrorText(err)}`, { cause: err });
-}
-
-/** Feeds bytes [start, end) of a file into `hash`. */
-export async function hashFileRange(handle: FileHandle, start: number, end: number, hash: Hash, buffer?: Buffer): Promise<void> {
-  const block = buffer ?? Buffer.allocUnsafe(Math.min(HASH_READ_BYTES, Math.max(1, end - start)));
-  let position = start;
-  while (position < end) {
-    const { bytesRead } = await handle.read(block, 0, Math.min(block.length, end - position), position);
-    if (bytesRead === 0) throw new AppError('internal', `file ended at byte ${position} while hashing up to ${end}`);
-    hash.update(bytesRead === block.length ? block : block.subarray(0, bytesRead));
-    position += bytesRead;
-  }
-}
-
-export async function hashFile(handle: FileHandle, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  await hashFileRange(handle, 0, size, hash);
-  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Removes a partial file and, when the caller keeps one, its chunk record; missing files are fine. */

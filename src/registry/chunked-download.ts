@@ -16,7 +16,8 @@ import { AppError } from '../errors.js';
 import { blobWhere, contentRangeStart, type DownloadContext, downloadSequential, placementFor, requestBlob, streamInto } from './blob-download.js';
 import { type ByteRange, coveredPrefix, mergeRanges, totalBytes } from './byte-ranges.js';
 import { type ChunkSidecar, readSidecar, writeSidecar } from './chunk-sidecar.js';
-import { hashFile, openPartial, removePartial, verifyOrRemove } from './blob-file.js';
+import { sha256File } from '../util/digest.js';
+import { openPartial, removePartial, verifyOrRemove } from './blob-file.js';
 import { retryable } from './http.js';
 import { ChunkPlanner } from './chunk-planner.js';
 import { ConnectionRamp } from './connection-ramp.js';
@@ -39,8 +40,8 @@ export interface ChunkPlanOptions {
 /** Thrown inside when a server ignores or refuses Range; the caller falls back to one stream. */
 class RangesUnsupported extends Error {}
 
-/** Decides which ranges the partial file already holds, and leaves it exactly `size` bytes long. */
-async function prepare(handle: FileHandle, sidecarPath: string | undefined, descriptor: Descriptor): Promise<ByteRange[]> {
+/** Decides which ranges the partial file at `partialPath` already holds, and leaves it exactly `size` bytes long. */
+async function prepare(handle: FileHandle, partialPath: string, sidecarPath: string | undefined, descriptor: Descriptor): Promise<ByteRange[]> {
   const size = descriptor.size;
   const present = (await handle.stat()).size;
   const sidecar = sidecarPath === undefined ? undefined : await readSidecar(sidecarPath);
@@ -50,7 +51,7 @@ async function prepare(handle: FileHandle, sidecarPath: string | undefined, desc
   } else if (!sidecar && present < size) {
     // A prefix left by a sequential download.
     if (present > 0) done = [[0, present]];
-  } else if (!sidecar && present === size && (await hashFile(handle, size)) === descriptor.digest) {
+  } else if (!sidecar && present === size && (await sha256File(partialPath, size)).digest === descriptor.digest) {
     done = [[0, size]];
   } else {
     await handle.truncate(0);
@@ -76,7 +77,7 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
   let ramp: ConnectionRamp | undefined;
   try {
     /** One entry per finished chunk (resumed ones first), as the sidecar lists them. */
-    const finished: ByteRange[] = await prepare(handle, sidecarPath, descriptor);
+    const finished: ByteRange[] = await prepare(handle, partialPath, sidecarPath, descriptor);
     const planner = new ChunkPlanner({ size, done: finished, maxConnections: plan.maxConnections, fixedChunkBytes: plan.fixedChunkBytes, maxChunkBytes: plan.maxChunkBytes });
     /** Bytes received so far by each chunk in flight, keyed by its start. */
     const inFlight = new Map<number, number>();
@@ -145,12 +146,13 @@ export async function downloadChunked(ctx: DownloadContext, ref: Reference, desc
           try {
             await streamInto(response, writer, end, (p, bytes) => {
               written.set(start, p);
-              prefix.wrote(p - bytes.length, bytes);
+              const hashing = prefix.wrote(p - bytes.length, bytes);
               onPosition(p);
               inFlight.set(start, p - start);
               ramp?.observe(received);
               report();
-            }, where, ctx.session.stall, signal);
+              return hashing;
+            }, where, ctx.session.stall, signal, prefix.readBuffers());
           } finally {
             position = writer.position;
             onPosition(position);

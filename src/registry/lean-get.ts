@@ -25,6 +25,17 @@ const MAX_HEAD_BYTES = 64 * 1024;
 /** Receives body bytes; `bytes` is only valid during the call. A promise pauses the socket until it settles. */
 export type BodySink = (bytes: Buffer) => void | Promise<void>;
 
+/**
+ * Where a connection's body reads go, one buffer per read (read-ring.ts), instead of the one
+ * buffer it reuses otherwise: a consumer can then keep a read's bytes past the sink's call.
+ */
+export interface ReadBufferSource {
+  /** A buffer of at least LEAN_READ_BYTES for the next read, unused until given back. */
+  acquire(): Buffer;
+  /** The read into `buffer` was delivered (or never happened); the source may lend it again. */
+  release(buffer: Buffer): void;
+}
+
 export interface LeanGetOptions {
   headers?: OutgoingHttpHeaders;
   signal?: AbortSignal;
@@ -74,12 +85,20 @@ export class LeanResponse implements AsyncIterable<Buffer> {
   /** The sink's promise for the last bytes, while it runs. */
   private lastWrite: Promise<void> | undefined;
 
-  constructor(private readonly socket: net.Socket) {}
+  /** @param readInto switches the socket's later reads to buffers from a source (see pump). */
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly readInto: (source: ReadBufferSource) => void = () => undefined,
+  ) {}
 
-  /** Delivers the whole body to `sink`; resolves once the last byte was taken, rejects on a cut. */
-  pump(sink: BodySink): Promise<void> {
+  /**
+   * Delivers the whole body to `sink`; resolves once the last byte was taken, rejects on a cut.
+   * With `reads`, the body's reads go into its buffers from the next read on.
+   */
+  pump(sink: BodySink, reads?: ReadBufferSource): Promise<void> {
     if (this.sink) return Promise.reject(new Error('the body is already being read'));
     this.sink = sink;
+    if (reads) this.readInto(reads);
     return new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
       if (this.failure) return this.finish(this.failure);
@@ -221,13 +240,27 @@ export async function leanGet(url: URL, options: LeanGetOptions): Promise<LeanRe
   const forward = proxy && url.protocol === 'http:' ? proxy : undefined;
   return new Promise<LeanResponse>((resolve, reject) => {
     const buffer = Buffer.allocUnsafe(LEAN_READ_BYTES);
+    /** Body reads go to this source's buffers once pump() supplies one; `lent` is the one the socket holds. */
+    let source: ReadBufferSource | undefined;
+    let lent: Buffer | undefined;
+    /** The body is complete or the socket gone: no buffer is lent for a read that cannot come. */
+    let over = false;
     let head: Buffer | undefined = Buffer.alloc(0);
     let response: LeanResponse | undefined;
     const onread = {
-      buffer,
+      // Node asks for the next read's buffer once at the start and after every callback.
+      buffer: (): Buffer => (over ? undefined : (lent = source?.acquire())) ?? buffer,
       callback: (nread: number, buf: Buffer): boolean => {
         const view = buf.subarray(0, nread);
-        if (head === undefined) return response!.receive(view);
+        if (head === undefined) {
+          const more = response!.receive(view);
+          over = socket.destroyed;
+          if (buf === lent) {
+            lent = undefined;
+            source!.release(buf);
+          }
+          return more;
+        }
         head = Buffer.concat([head, view]);
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) {
@@ -242,7 +275,7 @@ export async function leanGet(url: URL, options: LeanGetOptions): Promise<LeanRe
           socket.destroy(err as Error);
           return false;
         }
-        response = new LeanResponse(socket);
+        response = new LeanResponse(socket, (reads) => (source = reads));
         response.begin(parsed.status, parsed.headers, head.subarray(end + 4));
         head = undefined;
         resolve(response);
@@ -276,6 +309,10 @@ export async function leanGet(url: URL, options: LeanGetOptions): Promise<LeanRe
     });
     socket.on('error', (err) => (response ? response.end(err) : reject(err)));
     socket.once('close', () => {
+      // The buffer lent for a read that will never come goes back.
+      over = true;
+      if (lent) source?.release(lent);
+      lent = undefined;
       signal?.removeEventListener('abort', onAbort);
       if (response) response.end();
       else reject(transportError(`socket hang up: ${url.host} closed the connection before answering`, 'ECONNRESET'));

@@ -20,15 +20,21 @@ const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BODY = randomBytes(5 * 1024 * 1024 + 3);
 
-/** Fetches URL with leanGet in a child process and prints "<bytes> <sha256>". */
+/**
+ * Fetches URL with leanGet in a child process and prints "<status> <bytes> <sha256>"; with a
+ * second argument "ring", reads into a hash ring's shared slots and adds how many reads landed there.
+ */
 const FETCH = `
 import { createHash } from 'node:crypto';
 import { leanGet } from './src/registry/lean-get.ts';
+import { ReadRing } from './src/registry/read-ring.ts';
 const response = await leanGet(new URL(process.argv[1]), { idleTimeoutMs: 10000 });
 const hash = createHash('sha256');
 let bytes = 0;
-await response.pump((view) => { bytes += view.length; hash.update(view); });
-console.log(response.statusCode, bytes, hash.digest('hex'));
+let shared = 0;
+const reads = process.argv[2] === 'ring' ? new ReadRing().reader() : undefined;
+await response.pump((view) => { bytes += view.length; hash.update(view); if (view.buffer instanceof SharedArrayBuffer) shared++; }, reads);
+console.log(response.statusCode, bytes, hash.digest('hex'), ...(reads ? [shared > 0 ? 'slots' : 'no-slots'] : []));
 `;
 
 describe('the lean GET over TLS', () => {
@@ -52,16 +58,21 @@ describe('the lean GET over TLS', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const fetchInChild = (extraCa: string | undefined) => {
+  const fetchInChild = (extraCa: string | undefined, ...extra: string[]) => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
     if (extraCa) env.NODE_EXTRA_CA_CERTS = extraCa;
-    return run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', FETCH, url], { cwd: ROOT, env });
+    return run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', FETCH, url, ...extra], { cwd: ROOT, env });
   };
 
   test('a body served over TLS by a trusted certificate arrives whole and unchanged', async () => {
     const { stdout } = await fetchInChild(path.join(dir, 'cert.pem'));
     assert.equal(stdout.trim(), `200 ${BODY.length} ${createHash('sha256').update(BODY).digest('hex')}`);
+  });
+
+  test("read into the hash worker's shared slots, a TLS body arrives whole and unchanged, in the slots", async () => {
+    const { stdout } = await fetchInChild(path.join(dir, 'cert.pem'), 'ring');
+    assert.equal(stdout.trim(), `200 ${BODY.length} ${createHash('sha256').update(BODY).digest('hex')} slots`);
   });
 
   test('a certificate the system does not trust is refused', async () => {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { HttpTransport, isRetryable, networkError, readBody } from '../../src/registry/http.js';
-import { leanGet, LeanResponse } from '../../src/registry/lean-get.js';
+import { LEAN_READ_BYTES, leanGet, LeanResponse } from '../../src/registry/lean-get.js';
 
 const BODY = randomBytes(3 * 1024 * 1024 + 17);
 
@@ -77,6 +77,55 @@ describe('the lean GET used for blob bodies', () => {
       return calls % 2 === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined;
     });
     assert.equal(sha(Buffer.concat(copies)), sha(BODY));
+  });
+
+  test('with read buffers from a source, the body after the first read lands in them, and each is given back once delivered', async () => {
+    const lent = new Set<Buffer>();
+    let acquired = 0;
+    const source = {
+      acquire: () => {
+        const buffer = Buffer.alloc(LEAN_READ_BYTES);
+        lent.add(buffer);
+        acquired++;
+        return buffer;
+      },
+      release: (buffer: Buffer) => assert.ok(lent.delete(buffer), 'only a lent buffer comes back, once'),
+    };
+    const response = await leanGet(new URL(`${base}/blob`), { idleTimeoutMs: 5000 });
+    const copies: Buffer[] = [];
+    let inSource = 0;
+    await response.pump((view) => {
+      copies.push(Buffer.from(view));
+      // Buffer.alloc of 1 MiB has an ArrayBuffer of its own, so the memory names the buffer.
+      if ([...lent].some((b) => b.buffer === view.buffer)) inSource++;
+    }, source);
+    assert.equal(sha(Buffer.concat(copies)), sha(BODY));
+    assert.ok(acquired > 0 && inSource > 0, `reads went to the source's buffers (${inSource} of ${copies.length} deliveries)`);
+    assert.equal(lent.size, 0, 'every buffer came back, and none was lent after the last byte');
+  });
+
+  test('a connection cut while it holds a buffer from a source gives it back', async () => {
+    const cut = await rawServer((_head, socket) => {
+      socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n'), BODY.subarray(0, 300_000)]));
+    });
+    try {
+      const lent = new Set<Buffer>();
+      const source = {
+        acquire: () => {
+          const buffer = Buffer.alloc(LEAN_READ_BYTES);
+          lent.add(buffer);
+          return buffer;
+        },
+        release: (buffer: Buffer) => void lent.delete(buffer),
+      };
+      const response = await leanGet(new URL(`${cut.url}/blob`), { idleTimeoutMs: 5000 });
+      const error = await response.pump(() => undefined, source).then(() => undefined, (err: Error) => err);
+      assert.ok(error, 'the cut body fails');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(lent.size, 0);
+    } finally {
+      await cut.close();
+    }
   });
 
   test('a header value with a line break is refused before anything is sent', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { InlinePrefixHasher, startPrefixHasher } from '../../src/registry/prefix-hasher.js';
+import { RING_SLOTS } from '../../src/registry/read-ring.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -111,6 +112,52 @@ describe('hashing a partial file while it downloads', () => {
     const hasher = new InlinePrefixHasher(handle, () => data.length);
     try {
       await assert.rejects(hasher.finish(data.length + 10), (err: unknown) => err instanceof AppError && err.code === 'internal' && /file ended at byte 10000/.test(err.message));
+    } finally {
+      await hasher.dispose();
+      await handle.close();
+    }
+  });
+
+  test('the worker placement hashes front bytes from the shared read buffers, reads back the rest, and gives every buffer back', async () => {
+    const data = randomBytes(6 * 1024 * 1024 + 11);
+    const file = path.join(dir, 'worker-slots-partial');
+    const handle = await fs.open(file, 'w+');
+    let ready = 0;
+    const hasher = startPrefixHasher('worker', file, handle, () => ready);
+    const reads = hasher.readBuffers();
+    assert.ok(reads, 'the worker lends read buffers');
+    try {
+      // As lean-get reads: each piece lands in a lent buffer, is written, offered to the hasher, and
+      // returned; synchronously, so the worker cannot give a slot back in between. Returns the buffers used.
+      const receive = (start: number, end: number, piece: number, front: boolean): Buffer[] => {
+        const used: Buffer[] = [];
+        for (let at = start; at < end; at += piece) {
+          const buffer = reads.acquire();
+          used.push(buffer);
+          const n = data.copy(buffer, 0, at, Math.min(end, at + piece));
+          const bytes = buffer.subarray(0, n);
+          writeSync(handle.fd, bytes, 0, n, at);
+          if (front) ready = at + n;
+          hasher.wrote(at, bytes);
+          reads.release(buffer);
+        }
+        return used;
+      };
+      const mid = 3 * 1024 * 1024;
+      // A chunk ahead of the front first: its bytes cannot be hashed yet, so its slot is returned and lent again.
+      const ahead = receive(mid + 1024 * 1024, data.length, 1024 * 1024, false);
+      assert.ok(ahead.every((b) => b === ahead[0] && b.buffer instanceof SharedArrayBuffer), 'the same slot for every piece ahead');
+      // The front, in odd pieces: the worker keeps each piece's slot, so every piece gets another one.
+      const front = receive(0, mid, 1024 * 1024 - 7, true);
+      assert.equal(new Set(front).size, front.length, 'each front piece stayed in its slot for the worker');
+      assert.ok(front.every((b) => b.buffer instanceof SharedArrayBuffer));
+      receive(mid, mid + 1024 * 1024, 65_536, true);
+      ready = data.length;
+      hasher.poke();
+      assert.equal(await hasher.finish(data.length), sha256(data));
+      // The worker's replies gave every slot back before its digest: a new reader gets shared memory each time.
+      const fresh = hasher.readBuffers()!;
+      for (let i = 0; i < RING_SLOTS; i++) assert.ok(fresh.acquire().buffer instanceof SharedArrayBuffer, `slot ${i} is free again`);
     } finally {
       await hasher.dispose();
       await handle.close();
