@@ -84,6 +84,11 @@ export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[
   return rows;
 }
 
+/** The server's own prompt speed, when every answered request of the level reported one. */
+function serverPromptTps(l: LevelResult): number | undefined {
+  return l.serverPromptTps.count > 0 && l.serverPromptTps.count === l.ttftMs.count ? l.serverPromptTps.p50 : undefined;
+}
+
 /** The rows of one round. */
 function roundRows(c: Pick<ModelComparison, 'peer' | 'ours'>, many: number): ComparisonRow[] {
   const pick = (concurrency: number, get: (l: LevelResult) => number | undefined) => ({
@@ -97,6 +102,9 @@ function roundRows(c: Pick<ModelComparison, 'peer' | 'ours'>, many: number): Com
   return [
     row('decode, 1 stream (p50)', 'tok/s', pick(1, (l) => l.decodeTps.p50)),
     row('prompt, 1 stream (p50)', 'tok/s', pick(1, (l) => l.promptTps.p50)),
+    // The same prompts timed by each server itself (llama-server's `timings`, which ours also
+    // reports): the engine's share of the row above, without HTTP, templating or queueing.
+    row("prompt, 1 stream, the server's own timing (p50)", 'tok/s', pick(1, serverPromptTps)),
     row(`aggregate, ${many} streams`, 'tok/s', pick(many, (l) => l.aggregateTps)),
     row(`decode per stream, ${many} streams`, 'tok/s', pick(many, (l) => l.decodeTps.p50)),
     row('TTFT p50, 1 stream', 'ms', ttft),

@@ -34,6 +34,22 @@ describe('comparison report', () => {
     assert.equal(byMetric['TTFT p50, 1 stream']!.ratio, 1.2);
   });
 
+  it("compares the servers' own prompt timings only where every request of both sides carried one", () => {
+    const timed = (l: LevelResult, tps: number, count = l.ttftMs.count): LevelResult => ({ ...l, serverPromptTps: { count, mean: tps, min: tps, max: tps, p50: tps, p90: tps, p99: tps } });
+    const metric = "prompt, 1 stream, the server's own timing (p50)";
+    const both: ModelComparison = {
+      ...comparison,
+      ours: { report: report([timed(level(1, 120, 150, 900, 140), 950), level(4, 300, 30, 400, 100)]), command: 'ours' },
+      peer: { report: report([timed(level(1, 100, 200, 1000, 190), 1000), level(4, 250, 40, 500, 110)]), command: 'peer' },
+    };
+    const row = comparisonRows(both, 4).find((r) => r.metric === metric)!;
+    assert.deepEqual([row.ours, row.peer, row.ratio], [950, 1000, 0.95]);
+    const partly: ModelComparison = { ...both, ours: { report: report([timed(level(1, 120, 150, 900, 140), 950, 0)]), command: 'ours' } };
+    const missing = comparisonRows(partly, 4).find((r) => r.metric === metric)!;
+    assert.equal(missing.ours, undefined, 'a side whose requests did not all report timings has no figure');
+    assert.equal(missing.ratio, undefined);
+  });
+
   it('reports the TTFT overhead as our TTFT minus the peer TTFT in milliseconds', () => {
     const overhead = comparisonRows(comparison, 4).find((r) => r.metric.startsWith('TTFT overhead'))!;
     assert.equal(overhead.difference, 20);
@@ -91,7 +107,7 @@ describe('comparison report', () => {
   it('leaves ratios empty and says why when one side could not be measured', () => {
     const missing: ModelComparison = { ...comparison, ours: { error: 'the route answered 404' } };
     const rows = comparisonRows(missing, 4);
-    assert.equal(rows.length, 7, 'every headline row is still there');
+    assert.equal(rows.length, 8, 'every headline row is still there');
     assert.ok(rows.every((r) => r.ratio === undefined && r.difference === undefined));
     assert.match(formatComparison([missing], 4), /ours: not measured: the route answered 404/);
   });
