@@ -46,4 +46,34 @@ describe('shared read buffers for the hash worker', () => {
     assert.equal(ring.retain(ownA), undefined, 'bytes outside the ring must be read back from the file');
     assert.equal(a.acquire(), ownA, 'the fallback is reused, not allocated per read');
   });
+
+  test('a connection that kept the last spare slot waits until the worker gives one back, and never longer than the worker lives', async () => {
+    const ring = new ReadRing(3, 16);
+    const reader = ring.reader();
+    const kept: number[] = [];
+    const keep = () => {
+      const buffer = reader.acquire();
+      kept.push(ring.retain(buffer)!.slot);
+      reader.release(buffer);
+    };
+    keep();
+    assert.equal(ring.spare(), undefined, 'two slots free: the next read and one more');
+    keep();
+    const wait = ring.spare();
+    assert.ok(wait, 'one slot left, which the next read takes');
+    let woken = false;
+    void wait.then(() => (woken = true));
+    await Promise.resolve();
+    assert.equal(woken, false);
+    ring.giveBack(kept[0]!);
+    await wait;
+    keep();
+    keep();
+    const stuck = ring.spare()!;
+    assert.equal(ring.freeCount, 0);
+    // The worker failed or was stopped: its kept slots will never come back on their own.
+    ring.abandon();
+    await stuck;
+    assert.equal(ring.freeCount, 3);
+  });
 });
