@@ -15,13 +15,18 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** The server's own prompt speed (p50), when every successful request of the level carried one. */
+export function serverPromptTps(level: LevelResult): number | undefined {
+  return level.serverPromptTps.count > 0 && level.serverPromptTps.count === level.ttftMs.count ? level.serverPromptTps.p50 : undefined;
+}
+
 /**
  * The prompt speed a level reports: the server's own figure when every successful request
  * carried one (it excludes HTTP and queueing), else prompt tokens / TTFT seen by the client.
  */
 export function reportedPromptTps(level: LevelResult): { value: number | undefined; source: 'server' | 'client' } {
-  const fromServer = level.serverPromptTps.count > 0 && level.serverPromptTps.count === level.ttftMs.count;
-  return fromServer ? { value: level.serverPromptTps.p50, source: 'server' } : { value: level.promptTps.p50, source: 'client' };
+  const fromServer = serverPromptTps(level);
+  return fromServer !== undefined ? { value: fromServer, source: 'server' } : { value: level.promptTps.p50, source: 'client' };
 }
 
 function levelRow(level: LevelResult): string[] {

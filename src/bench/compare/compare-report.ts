@@ -3,7 +3,7 @@
  * and of llama-server and their ratio (ours / llama-server).
  */
 import type { LevelResult } from '../metrics.js';
-import { fmt, formatTable } from '../report.js';
+import { fmt, formatTable, serverPromptTps } from '../report.js';
 import type { BenchReport } from '../run.js';
 import { ratio } from '../stats.js';
 import { CONVERSATIONS, type CachedConversationsResult } from './cached-conversations.js';
@@ -82,11 +82,6 @@ export function comparisonRows(c: ModelComparison, many: number): ComparisonRow[
     rows.push({ metric: 'RSS with the model loaded', unit: 'MiB', ours, peer, ratio: ratio(ours, peer) });
   }
   return rows;
-}
-
-/** The server's own prompt speed, when every answered request of the level reported one. */
-function serverPromptTps(l: LevelResult): number | undefined {
-  return l.serverPromptTps.count > 0 && l.serverPromptTps.count === l.ttftMs.count ? l.serverPromptTps.p50 : undefined;
 }
 
 /** The rows of one round. */
